@@ -1,0 +1,31 @@
+import * as path from 'node:path';
+import { initFarm } from '../../core/farm/init';
+import { loadFarm } from '../../core/farm/load';
+import type { CliCommand } from '../framework';
+
+export const farmCommands: CliCommand[] = [
+  {
+    name: 'init',
+    args: '[DIR]',
+    summary: 'Create a farm: ipxe-farm.json and its folders (pki/, nginx/, files/, ipxe/).',
+    options: { name: { type: 'string', description: 'farm name (default: the folder name)' } },
+    async run(ctx, args, o) {
+      const dir = path.resolve(ctx.cwd, args[0] ?? '.');
+      const layout = await initFarm(dir, { name: o.name as string | undefined });
+      if (ctx.json) ctx.outJson({ root: layout.root, farmFile: layout.farmFile });
+      else {
+        ctx.out(`Created ${layout.farmFile}`);
+        ctx.out('Next: `ipxe-farm ca init`, then `ipxe-farm issue server` and `ipxe-farm issue client NAME`.');
+      }
+    },
+  },
+  {
+    name: 'show',
+    summary: 'Print the farm file as iPXE Farm reads it (defaults filled in).',
+    async run(ctx) {
+      const { farm, layout } = await loadFarm(await ctx.farmRoot());
+      if (ctx.json) ctx.outJson({ root: layout.root, farm });
+      else ctx.out(JSON.stringify(farm, null, 2));
+    },
+  },
+];

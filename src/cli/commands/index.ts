@@ -1,0 +1,19 @@
+import type { CliCommand } from '../framework';
+import { farmCommands } from './farm';
+import { pkiCommands } from './pki';
+import { nginxCommands } from './nginx';
+import { bootCommands } from './boot';
+import { ipxeCommands } from './ipxe';
+import { qemuCommands } from './qemu';
+import { doctorCommands } from './doctor';
+
+/** Every CLI command, in the order `ipxe-farm --help` lists them (the seed's chapters: CA, nginx, app, iPXE, QEMU). */
+export const allCommands: CliCommand[] = [
+  ...farmCommands,
+  ...pkiCommands,
+  ...nginxCommands,
+  ...bootCommands,
+  ...ipxeCommands,
+  ...qemuCommands,
+  ...doctorCommands,
+];

@@ -1,0 +1,96 @@
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { FarmError } from '../errors';
+import { writeFileAtomic } from '../fs/atomic';
+import { FARM_FILE, Farm } from './model';
+import { farmLayout, FarmLayout } from './layout';
+import { FarmIssue, validateFarm } from './validate';
+import { parseErrorPosition, positionOf, TextPosition } from './jsonLocate';
+
+export interface LocatedIssue extends FarmIssue {
+  at: TextPosition;
+}
+
+export interface LoadedFarm {
+  farm: Farm;
+  layout: FarmLayout;
+  /** The parsed JSON as written, so updates keep keys this version does not know (`$schema`, comments-as-fields). */
+  raw: Record<string, unknown>;
+  text: string;
+}
+
+/** Parse and validate farm-file text; issues carry text positions for the Problems panel. */
+export function checkFarmText(text: string): { farm?: Farm; raw?: Record<string, unknown>; issues: LocatedIssue[] } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    const at = parseErrorPosition(text, err as Error);
+    return { issues: [{ pointer: '', severity: 'error', at, message: `${FARM_FILE} is not valid JSON: ${(err as Error).message}.` }] };
+  }
+  const { farm, issues } = validateFarm(raw);
+  return {
+    farm,
+    raw: raw as Record<string, unknown>,
+    issues: issues.map((i) => ({ ...i, at: positionOf(text, i.pointer) })),
+  };
+}
+
+function refuse(file: string, issues: LocatedIssue[]): FarmError {
+  const errors = issues.filter((i) => i.severity === 'error');
+  const lines = errors.map((i) => `${file}:${i.at.line + 1}:${i.at.column + 1}: ${i.message}`);
+  return new FarmError(
+    errors.length === 1 ? lines[0]! : `${file} has ${errors.length} problems:\n  ${lines.join('\n  ')}`,
+    'Fix the farm file and try again.',
+    'EFARMFILE',
+  );
+}
+
+/** Walk up from `start` to the folder holding ipxe-farm.json. */
+export async function findFarmRoot(start: string): Promise<string | undefined> {
+  let dir = path.resolve(start);
+  for (;;) {
+    try {
+      await fsp.access(path.join(dir, FARM_FILE));
+      return dir;
+    } catch { /* keep walking */ }
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+export async function loadFarm(root: string): Promise<LoadedFarm> {
+  const layout = farmLayout(root);
+  let text: string;
+  try {
+    text = await fsp.readFile(layout.farmFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new FarmError(`No farm at ${layout.root}: ${FARM_FILE} is missing.`, 'Run `ipxe-farm init` there, or pass --farm DIR.', 'ENOFARM');
+    }
+    throw new FarmError(`Cannot read ${layout.farmFile}: ${(err as Error).message}.`);
+  }
+  const { farm, raw, issues } = checkFarmText(text);
+  if (!farm || issues.some((i) => i.severity === 'error')) throw refuse(layout.farmFile, issues);
+  return { farm, layout, raw: raw!, text };
+}
+
+export function serialiseFarm(raw: Record<string, unknown>): string {
+  return `${JSON.stringify(raw, null, 2)}\n`;
+}
+
+/**
+ * Read, change, validate, write atomically. The change works on the raw JSON so unknown keys survive; a change that
+ * makes the file invalid is refused and the file on disk stays as it was.
+ */
+export async function updateFarm(root: string, change: (raw: Record<string, unknown>, farm: Farm) => void): Promise<LoadedFarm> {
+  const current = await loadFarm(root);
+  const raw = structuredClone(current.raw);
+  change(raw, current.farm);
+  const text = serialiseFarm(raw);
+  const { farm, issues } = checkFarmText(text);
+  if (!farm || issues.some((i) => i.severity === 'error')) throw refuse(current.layout.farmFile, issues);
+  await writeFileAtomic(current.layout.farmFile, text);
+  return { farm, layout: current.layout, raw, text };
+}

@@ -1,0 +1,117 @@
+/**
+ * The farm file (`ipxe-farm.json`): everything the user decides. What the CA did lives in the PKI index, secrets live in
+ * `secrets.json`; nothing here duplicates either.
+ */
+export const FARM_FILE = 'ipxe-farm.json';
+export const FARM_VERSION = 1;
+
+export type NginxRuntimeKind = 'podman' | 'local';
+export type ImageTarget = 'iso' | 'usb' | 'efi';
+export type Accel = 'auto' | 'kvm' | 'tcg';
+export type Firmware = 'bios' | 'efi';
+
+export interface CaSettings {
+  commonName: string;
+  organization?: string;
+  country?: string;
+  /** RSA modulus size of the root; iPXE handles 2048 best (small handshakes). */
+  keyBits: 2048 | 3072 | 4096;
+  /** Validity in days of the root, server, client and code-signing certificates. */
+  caDays: number;
+  serverDays: number;
+  clientDays: number;
+  codesignDays: number;
+}
+
+export interface ServerSettings {
+  /** The address iPXE clients use to reach the farm (QEMU user networking: 10.0.2.2). */
+  address: string;
+  /** Every DNS name or IP the server certificate must carry; `address` is always added. */
+  names: string[];
+  httpsPort: number;
+  httpPort: number;
+}
+
+export interface NginxSettings {
+  runtime: NginxRuntimeKind;
+  /** Container image for the podman runtime. */
+  image: string;
+  /** Container name for the podman runtime. */
+  container: string;
+}
+
+export interface IpxeSettings {
+  /** An iPXE source tree; empty: the per-user cache of `ref`. */
+  source?: string;
+  ref: string;
+  targets: ImageTarget[];
+  /** iPXE DEBUG= value, e.g. "tls,x509:3"; empty for none. */
+  debug?: string;
+  /** NTP server set before HTTPS (iPXE checks certificate validity against its clock). */
+  ntp?: string;
+}
+
+export interface QemuSettings {
+  accel: Accel;
+  memoryMiB: number;
+  firmware: Firmware;
+}
+
+export interface Profile {
+  description?: string;
+  /** URL, or a path under files/ served over plain HTTP. */
+  kernel: string;
+  initrds: string[];
+  /** Kernel command line template: {{client.name}}, {{client.mac}}, {{secret.NAME}}, {{server.http}}, ${ipxe}. */
+  cmdline: string;
+  /** Check kernel and initrds with imgverify against the farm's code-signing certificate. */
+  verify: boolean;
+  /** Extra iPXE lines placed before `boot` (templated like cmdline). */
+  extra: string[];
+}
+
+export interface Client {
+  description?: string;
+  profile?: string;
+  macs: string[];
+  vars: Record<string, string>;
+}
+
+export interface Farm {
+  version: typeof FARM_VERSION;
+  name: string;
+  ca: CaSettings;
+  server: ServerSettings;
+  nginx: NginxSettings;
+  ipxe: IpxeSettings;
+  qemu: QemuSettings;
+  profiles: Record<string, Profile>;
+  clients: Record<string, Client>;
+  defaultProfile?: string;
+}
+
+/** Names of clients, profiles and secrets become file names, URL parts and certificate CNs: keep them boring. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const NAME_RULE = 'use 1–63 characters: lowercase letters, digits, dot, dash or underscore, starting with a letter or digit';
+
+export function starterFarm(name: string): Farm {
+  return {
+    version: FARM_VERSION,
+    name,
+    ca: {
+      commonName: `${name} farm root CA`,
+      organization: name,
+      keyBits: 2048,
+      caDays: 3650,
+      serverDays: 825,
+      clientDays: 365,
+      codesignDays: 825,
+    },
+    server: { address: '10.0.2.2', names: ['localhost', '127.0.0.1'], httpsPort: 8443, httpPort: 8080 },
+    nginx: { runtime: 'podman', image: 'docker.io/library/nginx:latest', container: `ipxe-farm-${name}` },
+    ipxe: { ref: 'v2.0.0', targets: ['iso'] },
+    qemu: { accel: 'auto', memoryMiB: 512, firmware: 'bios' },
+    profiles: {},
+    clients: {},
+  };
+}
