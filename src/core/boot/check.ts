@@ -1,0 +1,102 @@
+import * as fs from 'node:fs';
+import type { FarmLayout } from '../farm/layout';
+import { checkFarmText, LocatedIssue } from '../farm/load';
+import type { Farm } from '../farm/model';
+import type { FarmIssue } from '../farm/validate';
+import { positionOf } from '../farm/jsonLocate';
+import { farmLayout } from '../farm/layout';
+import type { Secrets } from '../secrets/store';
+import { readSecrets } from '../secrets/store';
+import { fileOnDisk, fileReferenceProblem, isFileReference, RenderError, renderScript } from './render';
+import { parseTemplate, TemplateError } from './template';
+
+/**
+ * Boot mappings checked when the farm is loaded, not when a machine boots: templates parse, every secret and file a
+ * profile names exists, and every client's script renders safely. Pointers are JSON pointers into the farm file.
+ */
+export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secrets, fileExists = (f: string) => fs.existsSync(f)): FarmIssue[] {
+  const issues: FarmIssue[] = [];
+  const error = (pointer: string, message: string) => issues.push({ pointer, message, severity: 'error' });
+  const profileOk = new Set<string>();
+
+  for (const [name, profile] of Object.entries(farm.profiles)) {
+    const p = `/profiles/${name}`;
+    let ok = true;
+    const templates: [string, string][] = [
+      [`${p}/kernel`, profile.kernel],
+      [`${p}/cmdline`, profile.cmdline],
+      ...profile.initrds.map((t, i): [string, string] => [`${p}/initrds/${i}`, t]),
+      ...profile.extra.map((t, i): [string, string] => [`${p}/extra/${i}`, t]),
+    ];
+    for (const [pointer, t] of templates) {
+      try {
+        for (const part of parseTemplate(t)) {
+          if ('ref' in part && part.ref.kind === 'secret' && !(part.ref.name in secrets)) {
+            error(pointer, `Profile "${name}" uses {{secret.${part.ref.name}}}, but secrets.json has no secret "${part.ref.name}"; run \`ipxe-farm secret set ${part.ref.name}\`.`);
+            ok = false;
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        error(pointer, `Profile "${name}": ${err.message}`);
+        ok = false;
+      }
+    }
+    const images: [string, string][] = [[`${p}/kernel`, profile.kernel], ...profile.initrds.map((t, i): [string, string] => [`${p}/initrds/${i}`, t])];
+    for (const [pointer, ref] of images) {
+      if (!isFileReference(ref)) continue;
+      const problem = fileReferenceProblem(ref);
+      if (problem) { error(pointer, `Profile "${name}": the file reference "${ref}" ${problem}; name a file under files/.`); ok = false; continue; }
+      const file = fileOnDisk(layout, ref);
+      if (!fileExists(file)) { error(pointer, `Profile "${name}" boots ${file}, which does not exist; put the file under files/ or use a URL.`); ok = false; continue; }
+      if (profile.verify && !fileExists(`${file}.sig`)) {
+        error(pointer, `Profile "${name}" has verify on, but ${file}.sig does not exist; sign the file (\`ipxe-farm sign\`) or set verify to false.`);
+        ok = false;
+      }
+    }
+    if (ok) profileOk.add(name);
+  }
+
+  // Render every client once: a variable or secret that could break the script is found now, where it was written.
+  for (const [name, client] of Object.entries(farm.clients)) {
+    const profile = client.profile ?? farm.defaultProfile;
+    if (!profile || !profileOk.has(profile)) continue;
+    try {
+      renderScript({ farm, layout, secrets, clientName: name, client, profileName: profile });
+    } catch (err) {
+      if (!(err instanceof RenderError)) throw err;
+      error(err.pointer, `${err.message} ${err.fix ?? ''}`.trim());
+    }
+  }
+  if (farm.defaultProfile && farm.profiles[farm.defaultProfile] && profileOk.has(farm.defaultProfile)) {
+    // A certificate without a /clients entry boots the default profile with only its name known.
+    try {
+      renderScript({ farm, layout, secrets, clientName: 'any-client', profileName: farm.defaultProfile });
+    } catch (err) {
+      if (!(err instanceof RenderError)) throw err;
+      if (err.message.includes('{{client.vars.')) {
+        error('/defaultProfile', `The default profile "${farm.defaultProfile}" uses {{client.vars.…}}, which a machine without a /clients entry does not have.`);
+      } else if (!issues.some((i) => i.pointer === err.pointer)) error(err.pointer, `${err.message} ${err.fix ?? ''}`.trim());
+    }
+  }
+  return issues;
+}
+
+/**
+ * Everything wrong with a farm file's text, farm-file rules and boot mappings together, each with its position: the
+ * editor's Problems panel shows these on save. `text` is the editor's buffer (the file on disk when omitted).
+ */
+export async function checkFarmWithBoot(root: string, text?: string): Promise<LocatedIssue[]> {
+  const layout = farmLayout(root);
+  const body = text ?? fs.readFileSync(layout.farmFile, 'utf8');
+  const base = checkFarmText(body);
+  if (!base.farm || base.issues.some((i) => i.severity === 'error')) return base.issues;
+  let secrets: Secrets;
+  try {
+    secrets = await readSecrets(root);
+  } catch (err) {
+    return [...base.issues, { pointer: '', severity: 'error', message: (err as Error).message, at: positionOf(body, '') }];
+  }
+  const boot = checkBootMappings(base.farm, layout, secrets);
+  return [...base.issues, ...boot.map((i) => ({ ...i, at: positionOf(body, i.pointer) }))];
+}

@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { FarmError } from '../errors';
+import { ensureDir } from '../fs/atomic';
+import { nginxWorkerGid } from '../nginx/workerGroup';
+import { BootEventLog } from './events';
+import { answer, send } from './handler';
+import { BootStateReloader, loadBootState } from './state';
+
+export interface BootServiceOptions {
+  root: string;
+  /** Defaults to farmLayout(root).bootSocket. */
+  socket?: string;
+  /** Group allowed to connect (nginx's workers); defaults to nginxWorkerGid(farm). */
+  gid?: number;
+  /** Service log lines (requests, reloads, rejected changes); never a script or a secret. */
+  log?: (line: string) => void;
+  reloadIntervalMs?: number;
+}
+
+export interface BootService {
+  socket: string;
+  reloader: BootStateReloader;
+  close(): Promise<void>;
+}
+
+async function removeStaleSocket(socket: string): Promise<void> {
+  let st: fs.Stats;
+  try { st = await fsp.lstat(socket); } catch { return; }
+  if (!st.isSocket()) throw new FarmError(`${socket} exists and is not a socket.`, 'Move that file away and start again.', 'EEXIST');
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = net.connect(socket);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+  if (alive) throw new FarmError(`Another boot service is already listening on ${socket}.`, 'Stop it first (systemctl stop ipxe-farm-boot, or the other `ipxe-farm serve`).', 'EADDRINUSE');
+  await fsp.rm(socket, { force: true });
+}
+
+function tryChgrp(p: string, gid: number | undefined, log: (l: string) => void): void {
+  if (gid === undefined) return;
+  try {
+    fs.chownSync(p, -1, gid);
+  } catch (err) {
+    log(`note: cannot give ${p} to group ${gid} (${(err as NodeJS.ErrnoException).code}); nginx must then run as this user`);
+  }
+}
+
+/**
+ * The boot service on its unix socket. Only nginx can reach it: the socket folder is 0750 and the socket 0660, both
+ * owned by nginx's worker group, so nobody else can connect and forge the X-SSL-Client-* headers.
+ */
+export async function startBootService(opts: BootServiceOptions): Promise<BootService> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const state = await loadBootState(opts.root);
+  const layout = state.layout;
+  const socket = opts.socket ?? layout.bootSocket;
+  const gid = opts.gid ?? nginxWorkerGid(state.farm);
+
+  // nginx's workers must pass through the runtime folder to reach the socket folder, but not list or read it.
+  await ensureDir(layout.runtime, 0o700);
+  const runtimeMode = (await fsp.stat(layout.runtime)).mode & 0o777;
+  if (socket.startsWith(`${layout.runtime}/`) && gid !== undefined && gid !== process.getgid?.()) {
+    await fsp.chmod(layout.runtime, (runtimeMode & 0o700) | 0o010);
+    tryChgrp(layout.runtime, gid, log);
+  }
+  const socketDir = socket.slice(0, socket.lastIndexOf('/'));
+  await ensureDir(socketDir, 0o750, true);
+  tryChgrp(socketDir, gid, log);
+  await removeStaleSocket(socket);
+
+  const events = new BootEventLog(layout.bootEvents);
+  events.open();
+  const reloader = new BootStateReloader(opts.root, state, {
+    onReload: () => log('reloaded the farm file, PKI index and secrets'),
+    onReject: (err) => log(`kept serving the last good farm: ${err instanceof FarmError ? err.sentence : err.message}`),
+  }, opts.reloadIntervalMs);
+
+  const server = http.createServer({ maxHeaderSize: 8192 }, (req, res) => {
+    const a = answer(reloader.state, req);
+    send(res, a, req.method === 'HEAD');
+    events.append(a.event);
+    log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.profile ? ` profile=${a.event.profile}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
+  });
+  server.on('clientError', (_err, sock) => { if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new FarmError(`Cannot listen on ${socket}: ${err.code ?? err.message}.`, 'Check that the folder is writable and no other service uses it.', err.code ?? 'ELISTEN')));
+    server.listen(socket, () => resolve());
+  });
+  await fsp.chmod(socket, 0o660);
+  tryChgrp(socket, gid, log);
+  await reloader.start();
+  log(`boot service for farm "${state.farm.name}" listening on ${socket}`);
+
+  return {
+    socket,
+    reloader,
+    async close() {
+      reloader.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      });
+      events.close();
+      await fsp.rm(socket, { force: true });
+    },
+  };
+}
