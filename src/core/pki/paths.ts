@@ -24,6 +24,20 @@ export function pkiPaths(layout: FarmLayout) {
     codesignKey: path.join(dir, 'private', 'codesign.key'),
     clientCert: (name: string) => path.join(dir, 'issued', 'clients', `${name}.crt`),
     clientKey: (name: string) => path.join(dir, 'private', 'clients', `${name}.key`),
+    /** Highest serial handed out, written before a certificate is signed, so a crash never reuses a serial. */
+    serialFile: path.join(dir, 'serial'),
+    /** Copies still to make after the index was written (a crash between the two is finished on the next run). */
+    journal: path.join(dir, '.pending.json'),
+    /** Every certificate ever issued, by serial: renewals replace the named files, history stays here. */
+    serialsDir: path.join(dir, 'issued', 'serials'),
+    certBySerial: (serial: string) => path.join(dir, 'issued', 'serials', `${serial}.crt`),
+    privateSerialsDir: path.join(dir, 'private', 'serials'),
+    keyBySerial: (serial: string) => path.join(dir, 'private', 'serials', `${serial}.key`),
+    clientsDir: path.join(dir, 'issued', 'clients'),
+    clientKeysDir: path.join(dir, 'private', 'clients'),
+    /** Certificates for external CSRs and cross-signed roots, by name. */
+    csrCert: (name: string) => path.join(dir, 'issued', 'csr', `${name}.crt`),
+    crossCert: (name: string) => path.join(dir, 'issued', 'cross', `${name}.crt`),
   };
 }
 

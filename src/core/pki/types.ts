@@ -35,4 +35,6 @@ export interface PkiIndex {
   /** Next serial to hand out, hex; serials never repeat, even after a crash between issue and index write. */
   nextSerial: string;
   records: CertRecord[];
+  /** Number of the last CRL published (CRLs carry an increasing cRLNumber). */
+  crlNumber?: number;
 }

@@ -1,0 +1,16 @@
+/**
+ * The farm's certificate authority, all with node-forge (keys from Node's native generator): root CA, server,
+ * client and code-signing certificates, file signatures for imgverify, CSR signing, cross-signing, revocation + CRL,
+ * renewal and the expiry report. Other modules read the PKI index through readPkiIndex and the lookup helpers.
+ */
+export type { CertKind, CertRecord, CertStatus, PkiIndex } from './types';
+export { pkiPaths, type PkiPaths } from './paths';
+export { readPkiIndex, findByFingerprint, findBySerial, currentCert } from './store';
+export { initCa, issueServer, issueClient, issueClients, issueCodesign, renew, serverNames, checkClientName, type PassphraseOptions, type InitCaOptions } from './issue';
+export { revoke, writeCrl, type RevokeOptions } from './revoke';
+export { signFile, type SignFileOptions } from './sign';
+export { signCsr, signCsrFile, crossSign, type SignCsrOptions, type CrossSignOptions } from './csr';
+export { expiryReport, type ExpiryReport, type ExpiryEntry } from './expiry';
+export { REVOCATION_REASONS } from './crl';
+export { serialToNginx, parseSerial, normaliseSerial } from './serial';
+export { isEncryptedKeyPem } from './keys';

@@ -1,0 +1,224 @@
+import * as path from 'node:path';
+import { FarmError } from '../errors';
+import { exists } from '../fs/atomic';
+import { NAME_PATTERN, NAME_RULE } from '../farm/model';
+import type { Farm } from '../farm/model';
+import { buildCert, Profile, subjectFields } from './build';
+import { loadCa, LoadedCa } from './ca';
+import { certToPem } from './certs';
+import { caKeyPem, KeyBits, newRsaKey, toForgePrivateKey, toForgePublicKey } from './keys';
+import { parseSerial, serialToDerHex } from './serial';
+import { currentCert, findBySerial, reserveSerial } from './store';
+import { assertWritable, commitIssued, Issued, markRevoked, pkiTransaction, PkiTxn, publishCrl } from './txn';
+import type { CertKind, CertRecord } from './types';
+
+export interface PassphraseOptions {
+  /** The CA key's passphrase, when it was created with one. */
+  passphrase?: string;
+}
+
+export interface InitCaOptions extends PassphraseOptions {
+  /** Override farm.ca.keyBits. */
+  keyBits?: KeyBits;
+}
+
+/** The server certificate's names: farm.server.address first, then farm.server.names, without repeats. */
+export function serverNames(farm: Farm): string[] {
+  return [...new Set([farm.server.address, ...farm.server.names].map((n) => n.trim()).filter(Boolean))];
+}
+
+export function checkClientName(name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw new FarmError(`The client name "${name}" is not allowed: ${NAME_RULE}.`, 'Choose another name (it becomes the certificate CN and file names).', 'EUSAGE');
+  }
+}
+
+export function subjectFor(farm: Farm, cn: string) {
+  return subjectFields({ commonName: cn, organization: farm.ca.organization, country: farm.ca.country });
+}
+
+/** Create the farm's root CA: key (PKCS#8, encrypted with a passphrase if given), ca.crt, the index, an empty CRL. */
+export async function initCa(root: string, opts: InitCaOptions = {}): Promise<CertRecord> {
+  return pkiTransaction(root, async (t) => {
+    const bits = opts.keyBits ?? t.farm.ca.keyBits;
+    if (![2048, 3072, 4096].includes(bits)) throw new FarmError(`A CA key of ${bits} bits is not supported.`, 'Use 2048, 3072 or 4096.', 'EUSAGE');
+    if ((await exists(t.paths.caCert)) || currentCert(t.index, 'root')) {
+      throw new FarmError(`This farm already has a CA (${t.paths.caCert}); creating another would orphan every issued certificate.`, 'Keep it, or start a new farm.', 'EEXIST');
+    }
+    if (opts.passphrase !== undefined && opts.passphrase.length < 4) {
+      throw new FarmError('The CA passphrase is too short.', 'Use at least 4 characters.', 'EPASSPHRASE');
+    }
+    await assertWritable([t.paths.dir, t.paths.privateDir, t.paths.issuedDir]);
+    const key = await newRsaKey(bits);
+    const serial = await reserveSerial(t.paths, t.index);
+    const forgeKey = toForgePrivateKey(key);
+    const cert = buildCert(
+      { profile: 'root', serialDerHex: serialToDerHex(serial), subject: subjectFields(t.farm.ca), publicKey: toForgePublicKey(key), days: t.farm.ca.caDays },
+      undefined,
+      forgeKey,
+    );
+    const item: Issued = { cert, kind: 'root', name: 'root', key, keyPem: caKeyPem(key, opts.passphrase), certTo: t.paths.caCert, keyTo: t.paths.caKey };
+    // The first CRL (empty) is published with the CA, so nginx's ssl_crl has a file from the start.
+    const [rec] = await commitIssued(t, [item], certToPem(cert), (_index) => publishCrl(t, { cert, key: forgeKey }));
+    return rec!;
+  });
+}
+
+interface LeafRequest {
+  kind: CertKind;
+  profile: Profile;
+  name: string;
+  cn: string;
+  days: number;
+  altNames?: string[];
+  certTo: string;
+  keyTo: string;
+  chainTo?: string;
+  /** The record this one replaces: revoked as superseded in the same index write. */
+  supersedes?: CertRecord;
+}
+
+/** Generate keys (in parallel on the thread pool), sign, commit once: one lock, one index write for the whole batch. */
+async function issueLeaves(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[]): Promise<CertRecord[]> {
+  await assertWritable([t.paths.dir, t.paths.privateDir, t.paths.issuedDir, ...reqs.flatMap((r) => [path.dirname(r.certTo), path.dirname(r.keyTo)])]);
+  const keys = await Promise.all(reqs.map(() => newRsaKey(2048)));
+  const first = await reserveSerial(t.paths, t.index, reqs.length);
+  const items: Issued[] = reqs.map((r, i) => {
+    const cert = buildCert(
+      { profile: r.profile, serialDerHex: serialToDerHex(first + BigInt(i)), subject: subjectFor(t.farm, r.cn), publicKey: toForgePublicKey(keys[i]!), days: r.days, altNames: r.altNames },
+      ca,
+    );
+    return { cert, kind: r.kind, name: r.name, key: keys[i], certTo: r.certTo, keyTo: r.keyTo, chainTo: r.chainTo, extra: r.supersedes ? { renews: r.supersedes.serial } : undefined };
+  });
+  const superseded = reqs.flatMap((r) => (r.supersedes ? [r.supersedes] : []));
+  return commitIssued(t, items, certToPem(ca.cert), async (index) => {
+    if (!superseded.length) return;
+    const now = new Date();
+    for (const old of superseded) {
+      const live = index.records.find((x) => x.serial === old.serial);
+      if (live) markRevoked(live, 'superseded', now);
+    }
+    await publishCrl(t, ca, now);
+  });
+}
+
+function serverRequest(t: PkiTxn): LeafRequest {
+  const names = serverNames(t.farm);
+  return {
+    kind: 'server', profile: 'server', name: 'server', cn: names[0]!, days: t.farm.ca.serverDays, altNames: names,
+    certTo: t.paths.serverCert, keyTo: t.paths.serverKey, chainTo: t.paths.serverChain,
+    supersedes: currentCert(t.index, 'server', 'server'),
+  };
+}
+
+function codesignRequest(t: PkiTxn): LeafRequest {
+  return {
+    kind: 'codesign', profile: 'codesign', name: 'codesign', cn: `${t.farm.name} code signing`, days: t.farm.ca.codesignDays,
+    certTo: t.paths.codesignCert, keyTo: t.paths.codesignKey, supersedes: currentCert(t.index, 'codesign', 'codesign'),
+  };
+}
+
+function clientRequest(t: PkiTxn, name: string, supersedes?: CertRecord): LeafRequest {
+  return {
+    kind: 'client', profile: 'client', name, cn: name, days: t.farm.ca.clientDays,
+    certTo: t.paths.clientCert(name), keyTo: t.paths.clientKey(name), supersedes,
+  };
+}
+
+/**
+ * The server certificate (SANs: farm.server.address and names, DNS or IP) and server-chain.crt. Issuing again
+ * (after the names changed) replaces the current one, which is revoked as superseded.
+ */
+export async function issueServer(root: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
+  return pkiTransaction(root, async (t) => {
+    const ca = await loadCa(t.paths, opts.passphrase);
+    return (await issueLeaves(t, ca, [serverRequest(t)]))[0]!;
+  });
+}
+
+/** The code-signing certificate (digitalSignature + codeSigning) that `sign` uses; re-issuing replaces it. */
+export async function issueCodesign(root: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
+  return pkiTransaction(root, async (t) => {
+    const ca = await loadCa(t.paths, opts.passphrase);
+    return (await issueLeaves(t, ca, [codesignRequest(t)]))[0]!;
+  });
+}
+
+/** A client certificate (CN = name, EKU clientAuth) and its key. A name that already has a valid certificate is refused. */
+export async function issueClient(root: string, name: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
+  return (await issueClients(root, [name], opts))[0]!;
+}
+
+/** Several clients in one go: keys generated in parallel, one lock, one index write. All or nothing. */
+export async function issueClients(root: string, names: string[], opts: PassphraseOptions = {}): Promise<CertRecord[]> {
+  if (names.length === 0) throw new FarmError('No client name given.', 'Pass at least one NAME.', 'EUSAGE');
+  const seen = new Set<string>();
+  for (const n of names) {
+    checkClientName(n);
+    if (seen.has(n)) throw new FarmError(`The client name "${n}" is given twice.`, 'Give each name once.', 'EUSAGE');
+    seen.add(n);
+  }
+  return pkiTransaction(root, async (t) => {
+    for (const n of names) {
+      const have = currentCert(t.index, 'client', n);
+      if (have) {
+        throw new FarmError(
+          `Client "${n}" already has a certificate (serial ${have.serial}, valid until ${have.notAfter.slice(0, 10)}).`,
+          `Use \`ipxe-farm renew ${n}\` to replace it, or revoke it first.`,
+          'EEXIST',
+        );
+      }
+    }
+    const ca = await loadCa(t.paths, opts.passphrase);
+    return issueLeaves(t, ca, names.map((n) => clientRequest(t, n)));
+  });
+}
+
+/** Find the record a user means by a name or a serial; one clear sentence when there is none or several. */
+export function resolveTarget(records: CertRecord[], nameOrSerial: string, wantValid = true): CertRecord {
+  const pool = records.filter((r) => !wantValid || r.status === 'valid');
+  const byName = pool.filter((r) => r.name === nameOrSerial && r.kind !== 'root');
+  const n = parseSerial(nameOrSerial);
+  const bySerial = n !== undefined ? findBySerial({ version: 1, nextSerial: '01', records }, nameOrSerial) : undefined;
+  if (byName.length === 1) return byName[0]!;
+  if (byName.length > 1) {
+    const newest = byName.reduce((a, b) => (BigInt(`0x${a.serial}`) > BigInt(`0x${b.serial}`) ? a : b));
+    if (byName.every((r) => r.kind === newest.kind)) return newest;
+    throw new FarmError(`"${nameOrSerial}" names several certificates (${byName.map((r) => `${r.kind} ${r.serial}`).join(', ')}).`, 'Give the serial instead.', 'EAMBIGUOUS');
+  }
+  if (bySerial) {
+    if (wantValid && bySerial.status !== 'valid') {
+      throw new FarmError(`The certificate with serial ${bySerial.serial} (${bySerial.kind} "${bySerial.name}") is already revoked.`, 'Nothing to do.', 'EREVOKED');
+    }
+    return bySerial;
+  }
+  const revoked = records.find((r) => r.name === nameOrSerial && r.status === 'revoked');
+  if (revoked && wantValid) {
+    throw new FarmError(`"${nameOrSerial}" has no valid certificate: its last one (serial ${revoked.serial}) is revoked.`, 'Issue a new one with `ipxe-farm issue client NAME`.', 'EREVOKED');
+  }
+  throw new FarmError(`No certificate is named "${nameOrSerial}" and none has that serial.`, 'Run `ipxe-farm certs` to list them.', 'ENOTFOUND');
+}
+
+/**
+ * Renew (re-issue) a server, client or code-signing certificate with a fresh key and validity; the old one is
+ * revoked as superseded in the same index write and the CRL is republished.
+ */
+export async function renew(root: string, nameOrSerial: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
+  return pkiTransaction(root, async (t) => {
+    const old = resolveTarget(t.index.records, nameOrSerial);
+    let req: LeafRequest;
+    if (old.kind === 'server') req = serverRequest(t);
+    else if (old.kind === 'codesign') req = codesignRequest(t);
+    else if (old.kind === 'client') req = clientRequest(t, old.name, old);
+    else {
+      throw new FarmError(
+        `A ${old.kind === 'csr' ? 'certificate signed from a CSR' : old.kind === 'cross' ? 'cross-signed root' : 'root'} cannot be renewed here: its key is not ours.`,
+        old.kind === 'csr' ? 'Sign a new CSR with `ipxe-farm sign-csr FILE`.' : 'Run the original command again.',
+        'EUSAGE',
+      );
+    }
+    req.supersedes = old;
+    const ca = await loadCa(t.paths, opts.passphrase);
+    return (await issueLeaves(t, ca, [req]))[0]!;
+  });
+}

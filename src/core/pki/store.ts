@@ -1,0 +1,119 @@
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { FarmError } from '../errors';
+import { ensureDir, writeFileAtomic } from '../fs/atomic';
+import { farmLayout } from '../farm/layout';
+import { pkiPaths, PkiPaths } from './paths';
+import { parseSerial, serialToNginx } from './serial';
+import type { CertKind, CertRecord, PkiIndex } from './types';
+
+/**
+ * The index is one JSON file, one record per line, read once and written once (atomically) per operation: at 10,000
+ * records that is ~3 MB and a few tens of milliseconds, and a crash leaves the old file or the new one.
+ */
+export function emptyIndex(): PkiIndex {
+  return { version: 1, nextSerial: '01', records: [] };
+}
+
+export function serialiseIndex(index: PkiIndex): string {
+  const { records, ...head } = index;
+  const lines = records.map((r) => JSON.stringify(r));
+  return `${JSON.stringify(head).slice(0, -1)},"records":[${lines.length ? `\n${lines.join(',\n')}\n` : ''}]}\n`;
+}
+
+export function parseIndex(text: string, file: string): PkiIndex {
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch (err) {
+    throw new FarmError(`The PKI index ${file} is not valid JSON (${(err as Error).message}).`, 'Restore it from a backup or from git.', 'EINDEX');
+  }
+  const idx = raw as PkiIndex;
+  if (!idx || idx.version !== 1 || !Array.isArray(idx.records) || typeof idx.nextSerial !== 'string') {
+    throw new FarmError(`The PKI index ${file} is not an iPXE Farm index (version 1).`, 'Restore it from a backup or from git.', 'EINDEX');
+  }
+  return idx;
+}
+
+export async function readIndexFile(file: string): Promise<PkiIndex> {
+  let text: string;
+  try { text = await fsp.readFile(file, 'utf8'); } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyIndex();
+    throw new FarmError(`Cannot read the PKI index ${file}: ${(err as Error).message}.`);
+  }
+  return parseIndex(text, file);
+}
+
+/** The PKI index of the farm at `root` (empty when there is no CA yet). One read, no lock: writers replace it atomically. */
+export async function readPkiIndex(root: string): Promise<PkiIndex> {
+  return readIndexFile(pkiPaths(farmLayout(root)).index);
+}
+
+export async function writeIndex(paths: PkiPaths, index: PkiIndex): Promise<void> {
+  await writeFileAtomic(paths.index, serialiseIndex(index), { mode: 0o644 });
+}
+
+/** Lookups other modules use: by nginx's `$ssl_client_fingerprint` (SHA-1) or `$ssl_client_serial`. */
+export function findByFingerprint(index: PkiIndex, sha1: string): CertRecord | undefined {
+  const want = sha1.toLowerCase().replace(/:/g, '');
+  return index.records.find((r) => r.sha1 === want);
+}
+
+export function findBySerial(index: PkiIndex, serialHex: string): CertRecord | undefined {
+  const n = parseSerial(serialHex);
+  if (n === undefined) return undefined;
+  const want = serialToNginx(n);
+  return index.records.find((r) => r.serial === want);
+}
+
+/** The newest certificate of that kind and name that is not revoked (expired ones count: the caller decides). */
+export function currentCert(index: PkiIndex, kind: CertKind, name?: string): CertRecord | undefined {
+  let best: CertRecord | undefined;
+  for (const r of index.records) {
+    if (r.kind !== kind || r.status !== 'valid' || (name !== undefined && r.name !== name)) continue;
+    if (!best || BigInt(`0x${r.serial}`) > BigInt(`0x${best.serial}`)) best = r;
+  }
+  return best;
+}
+
+/**
+ * Reserve the next `count` serials (returns the first): the high-water mark is written (atomically) before the certificate is signed, so a crash
+ * after signing but before the index write can never hand the same serial out twice.
+ */
+export async function reserveSerial(paths: PkiPaths, index: PkiIndex, count = 1): Promise<bigint> {
+  let next = parseSerial(index.nextSerial) ?? 1n;
+  const mark = await fsp.readFile(paths.serialFile, 'utf8').catch(() => '');
+  const reserved = parseSerial(mark);
+  if (reserved !== undefined && reserved + 1n > next) next = reserved + 1n;
+  for (const r of index.records) {
+    const n = parseSerial(r.serial);
+    if (n !== undefined && n + 1n > next) next = n + 1n;
+  }
+  const last = next + BigInt(count) - 1n;
+  await writeFileAtomic(paths.serialFile, `${serialToNginx(last)}\n`, { mode: 0o644 });
+  index.nextSerial = serialToNginx(last + 1n);
+  return next;
+}
+
+/** File copies that follow an index write; written before the index, removed after the copies. */
+export interface Journal { serials: string[]; copies: Array<{ from: string; to: string; mode: number }> }
+
+export async function writeJournal(paths: PkiPaths, j: Journal): Promise<void> {
+  await writeFileAtomic(paths.journal, JSON.stringify(j), { mode: 0o600 });
+}
+
+export async function applyJournal(paths: PkiPaths, j: Journal): Promise<void> {
+  for (const c of j.copies) {
+    await ensureDir(path.dirname(c.to), c.mode === 0o600 ? 0o700 : 0o755);
+    await writeFileAtomic(c.to, await fsp.readFile(c.from), { mode: c.mode });
+  }
+  await fsp.rm(paths.journal, { force: true });
+}
+
+/** Finish (or drop) what a crashed run left half done; called under the lock before anything else. */
+export async function recover(paths: PkiPaths, index: PkiIndex): Promise<void> {
+  let text: string;
+  try { text = await fsp.readFile(paths.journal, 'utf8'); } catch { return; }
+  let j: Journal | undefined;
+  try { j = JSON.parse(text) as Journal; } catch { j = undefined; }
+  if (j && Array.isArray(j.serials) && j.serials.every((s) => index.records.some((r) => r.serial === s))) await applyJournal(paths, j);
+  else await fsp.rm(paths.journal, { force: true }); // the index never learnt of it: the old files stay current
+}

@@ -1,0 +1,136 @@
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import { FarmError } from '../errors';
+import { ensureDir, writeFileAtomic } from '../fs/atomic';
+import { loadFarm } from '../farm/load';
+import type { Farm } from '../farm/model';
+import { buildCrl, crlToPem } from './crl';
+import { certToPem, recordFor } from './certs';
+import { leafKeyPem } from './keys';
+import { pkiPaths, PkiPaths } from './paths';
+import { applyJournal, Journal, readIndexFile, recover, writeIndex, writeJournal } from './store';
+import { withPkiLock } from './lock';
+import type { Issuer } from './build';
+import type { CertKind, CertRecord, PkiIndex } from './types';
+
+/** One locked read-modify-write of the PKI: the farm's settings, its paths, and the index as it is now. */
+export interface PkiTxn {
+  root: string;
+  farm: Farm;
+  paths: PkiPaths;
+  index: PkiIndex;
+}
+
+export async function pkiTransaction<T>(root: string, fn: (t: PkiTxn) => Promise<T>): Promise<T> {
+  const { farm, layout } = await loadFarm(root);
+  const paths = pkiPaths(layout);
+  await ensureDir(paths.dir, 0o700);
+  return withPkiLock(paths.dir, async () => {
+    const index = await readIndexFile(paths.index);
+    await recover(paths, index);
+    return fn({ root: layout.root, farm, paths, index });
+  });
+}
+
+/**
+ * Refuse early, before the first byte changes, when a folder we are about to write is not writable: a failure halfway
+ * would leave a reserved serial and stray files behind.
+ */
+export async function assertWritable(dirs: string[]): Promise<void> {
+  for (const d of dirs) {
+    let probe = d;
+    // The nearest existing ancestor decides whether the folder can be created.
+    for (;;) {
+      try { await fsp.access(probe); break; } catch { const up = path.dirname(probe); if (up === probe) break; probe = up; }
+    }
+    try { await fsp.access(probe, fsp.constants.W_OK); } catch {
+      throw new FarmError(`Cannot write in ${probe}: permission denied.`, `Make ${probe} writable by this user (nothing was changed).`, 'EACCES');
+    }
+  }
+}
+
+export interface Issued {
+  cert: forge.pki.Certificate;
+  kind: CertKind;
+  name: string;
+  key?: KeyObject;
+  /** Where the current copy goes (pkiPaths().clientCert(name) …), besides the per-serial history copy. */
+  certTo?: string;
+  keyTo?: string;
+  /** Also write cert + CA here (nginx's ssl_certificate for iPXE). */
+  chainTo?: string;
+  /** Write the key as PKCS#8 (CA) instead of PKCS#1 (leaves). */
+  keyPem?: string;
+  extra?: Partial<CertRecord>;
+}
+
+const rel = (paths: PkiPaths, p: string) => path.relative(paths.dir, p);
+
+/**
+ * Write issued certificates: per-serial copies first, then a journal of the named copies, then the index (the commit
+ * point), then the named copies. A crash before the index write leaves the old state (orphan per-serial files are
+ * harmless); after it, the next run finishes the copies from the journal.
+ */
+export async function commitIssued(t: PkiTxn, items: Issued[], caPem: string, mutate?: (index: PkiIndex, records: CertRecord[]) => void | Promise<void>): Promise<CertRecord[]> {
+  const { paths } = t;
+  await ensureDir(paths.privateDir, 0o700, true);
+  await ensureDir(paths.privateSerialsDir, 0o700, true);
+  await ensureDir(paths.serialsDir, 0o755);
+  const journal: Journal = { serials: [], copies: [] };
+  const records: CertRecord[] = [];
+  for (const it of items) {
+    const rec0 = recordFor(it.cert, it.kind, it.name, { certFile: '' });
+    const certFile = paths.certBySerial(rec0.serial);
+    const pem = certToPem(it.cert);
+    await writeFileAtomic(certFile, pem, { mode: 0o644 });
+    let keyFile: string | undefined;
+    if (it.key) {
+      keyFile = paths.keyBySerial(rec0.serial);
+      await writeFileAtomic(keyFile, it.keyPem ?? leafKeyPem(it.key), { mode: 0o600 });
+    }
+    if (it.certTo) journal.copies.push({ from: certFile, to: it.certTo, mode: 0o644 });
+    if (it.keyTo && keyFile) journal.copies.push({ from: keyFile, to: it.keyTo, mode: 0o600 });
+    if (it.chainTo) {
+      const chainFile = certFile.replace(/\.crt$/, '-chain.crt');
+      await writeFileAtomic(chainFile, `${pem}${caPem.endsWith('\n') ? caPem : `${caPem}\n`}`, { mode: 0o644 });
+      journal.copies.push({ from: chainFile, to: it.chainTo, mode: 0o644 });
+    }
+    journal.serials.push(rec0.serial);
+    records.push({
+      ...rec0,
+      // The per-serial copies: they never change, so a record always points at its own certificate and key.
+      certFile: rel(paths, certFile),
+      ...(keyFile ? { keyFile: rel(paths, keyFile) } : {}),
+      ...it.extra,
+    });
+  }
+  await writeJournal(paths, journal);
+  t.index.records.push(...records);
+  await mutate?.(t.index, records);
+  await writeIndex(paths, t.index);
+  await applyJournal(paths, journal);
+  return records;
+}
+
+/** Mark records revoked in memory (the caller writes the index and the CRL). */
+export function markRevoked(rec: CertRecord, reason: string, at = new Date()): void {
+  rec.status = 'revoked';
+  rec.revokedAt = at.toISOString();
+  rec.revocationReason = reason;
+}
+
+/** How long a CRL stays acceptable: nginx refuses every client once it is past nextUpdate, so keep it long. */
+export const CRL_DAYS = 365;
+
+/** Write crl.pem and crl.der from the index (call before writing the index when revoking: a crash then errs safe). */
+export async function publishCrl(t: PkiTxn, ca: Issuer, now = new Date()): Promise<void> {
+  const number = (t.index.crlNumber ?? 0) + 1;
+  let nextUpdate = new Date(now.getTime() + CRL_DAYS * 86_400_000);
+  if (nextUpdate > ca.cert.validity.notAfter) nextUpdate = ca.cert.validity.notAfter;
+  const der = buildCrl(ca, t.index.records.filter((r) => r.status === 'revoked' && r.kind !== 'root'), { number, thisUpdate: now, nextUpdate });
+  await writeFileAtomic(t.paths.crlDer, Buffer.from(der, 'binary'), { mode: 0o644 });
+  await writeFileAtomic(t.paths.crlPem, crlToPem(der), { mode: 0o644 });
+  t.index.crlNumber = number;
+}
