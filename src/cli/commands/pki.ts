@@ -1,3 +1,275 @@
-import type { CliCommand } from '../framework';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { FarmError, UsageError } from '../../core/errors';
+import { farmLayout } from '../../core/farm/layout';
+import {
+  crossSign, expiryReport, initCa, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, pkiPaths, readPkiIndex,
+  renew, revoke, REVOCATION_REASONS, signCsrFile, signFile, writeCrl, type CertRecord,
+} from '../../core/pki';
+import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
-export const pkiCommands: CliCommand[] = [];
+const PASS: Record<string, OptionSpec> = {
+  'passphrase-stdin': { type: 'boolean', description: 'read the CA key passphrase from the first line of stdin' },
+};
+
+/** Read a passphrase from the terminal without echoing it. */
+async function promptHidden(question: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.resume();
+  stdin.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.removeListener('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err); else resolve(text);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new FarmError('Cancelled.', undefined, 'ECANCELED'));
+        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+        else text += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+async function stdinPassphrase(ctx: CliContext): Promise<string> {
+  const first = (await ctx.readStdin()).split(/\r?\n/)[0] ?? '';
+  if (!first) throw new UsageError('--passphrase-stdin was given but stdin is empty.', 'Pipe the passphrase in, e.g. `pass show farm-ca | ipxe-farm …`.');
+  return first;
+}
+
+/** The CA passphrase when the CA key is encrypted: from stdin if asked, else from the terminal; never from argv. */
+async function caPassphrase(ctx: CliContext, root: string, o: Record<string, unknown>): Promise<string | undefined> {
+  if (o['passphrase-stdin']) return stdinPassphrase(ctx);
+  const pem = await fsp.readFile(pkiPaths(farmLayout(root)).caKey, 'utf8').catch(() => '');
+  if (!isEncryptedKeyPem(pem)) return undefined;
+  if (!process.stdin.isTTY) return undefined; // the core then says: encrypted, pass --passphrase-stdin
+  return promptHidden('CA key passphrase: ');
+}
+
+function daysLeft(r: CertRecord, now = Date.now()): number {
+  return Math.floor((Date.parse(r.notAfter) - now) / 86_400_000);
+}
+
+function describe(r: CertRecord): string {
+  return `${r.kind} "${r.name}" serial ${r.serial}, valid until ${r.notAfter.slice(0, 10)}, SHA-1 ${r.sha1}`;
+}
+
+/** Where the current copy of a record's certificate and key live (what nginx and image builds use). */
+function currentFiles(root: string, r: CertRecord): string[] {
+  const p = pkiPaths(farmLayout(root));
+  switch (r.kind) {
+    case 'root': return [p.caCert, `${p.caKey} (0600)`];
+    case 'server': return [p.serverCert, p.serverChain, `${p.serverKey} (0600)`];
+    case 'client': return [p.clientCert(r.name), `${p.clientKey(r.name)} (0600)`];
+    case 'codesign': return [p.codesignCert, `${p.codesignKey} (0600)`];
+    case 'csr': return [p.csrCert(r.name)];
+    case 'cross': return [p.crossCert(r.name)];
+  }
+}
+
+function report(ctx: CliContext, root: string, verb: string, recs: CertRecord[]): void {
+  if (ctx.json) { ctx.outJson(recs.length === 1 ? recs[0] : recs); return; }
+  for (const r of recs) ctx.out(`${verb} ${describe(r)}\n${currentFiles(root, r).map((f) => `  ${f}`).join('\n')}`);
+}
+
+function positiveInt(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new UsageError(`${flag} must be a whole number of days, not "${String(v)}".`, `For example ${flag} 30.`);
+  return n;
+}
+
+function one(args: string[], what: string, cmd: string): string {
+  if (args.length !== 1) throw new UsageError(`Give exactly one ${what}.`, `Usage: ipxe-farm ${cmd} ${what}`);
+  return args[0]!;
+}
+
+export const pkiCommands: CliCommand[] = [
+  {
+    name: 'ca init',
+    summary: 'Create the farm\'s root CA (pki/ca.crt, pki/private/ca.key 0600, index, empty CRL).',
+    options: {
+      ...PASS,
+      encrypt: { type: 'boolean', description: 'encrypt the CA key with a passphrase asked on the terminal' },
+      'key-bits': { type: 'string', description: 'RSA key size: 2048 (default, best for iPXE), 3072 or 4096' },
+    },
+    details: 'With --passphrase-stdin or --encrypt the CA key is written as encrypted PKCS#8; every signing command then needs the passphrase.',
+    async run(ctx, args, o) {
+      if (args.length) throw new UsageError(`ca init takes no arguments (got "${args.join(' ')}").`, 'Run `ipxe-farm ca init`.');
+      const root = await ctx.farmRoot();
+      let passphrase: string | undefined;
+      if (o['passphrase-stdin']) passphrase = await stdinPassphrase(ctx);
+      else if (o.encrypt) {
+        if (!process.stdin.isTTY) throw new UsageError('--encrypt needs a terminal to ask for the passphrase.', 'Use --passphrase-stdin instead.');
+        passphrase = await promptHidden('New CA key passphrase: ');
+        if ((await promptHidden('Repeat it: ')) !== passphrase) throw new UsageError('The two passphrases differ.', 'Run the command again.');
+      }
+      const bits = o['key-bits'] === undefined ? undefined : Number(o['key-bits']);
+      if (bits !== undefined && ![2048, 3072, 4096].includes(bits)) throw new UsageError(`--key-bits must be 2048, 3072 or 4096, not "${String(o['key-bits'])}".`);
+      const rec = await initCa(root, { passphrase, keyBits: bits as 2048 | 3072 | 4096 | undefined });
+      report(ctx, root, 'Created root CA', [rec]);
+      if (!ctx.json) ctx.out(`Next: \`ipxe-farm issue server\`, \`ipxe-farm issue client NAME\`. iPXE TRUST= fingerprint (SHA-256): ${rec.sha256}`);
+    },
+  },
+  {
+    name: 'issue server',
+    summary: 'Issue the server certificate (SANs from server.address and server.names) and its chain for nginx.',
+    options: { ...PASS },
+    async run(ctx, args, o) {
+      if (args.length) throw new UsageError('issue server takes no arguments: its names come from server.address and server.names in ipxe-farm.json.');
+      const root = await ctx.farmRoot();
+      report(ctx, root, 'Issued', [await issueServer(root, { passphrase: await caPassphrase(ctx, root, o) })]);
+    },
+  },
+  {
+    name: 'issue client',
+    args: 'NAME...',
+    summary: 'Issue a client certificate (CN=NAME, clientAuth) and key for each machine named.',
+    options: { ...PASS },
+    async run(ctx, args, o) {
+      if (!args.length) throw new UsageError('Name the client(s) to issue.', 'Usage: ipxe-farm issue client NAME...');
+      const root = await ctx.farmRoot();
+      report(ctx, root, 'Issued', await issueClients(root, args, { passphrase: await caPassphrase(ctx, root, o) }));
+    },
+  },
+  {
+    name: 'issue codesign',
+    summary: 'Issue the code-signing certificate (digitalSignature + codeSigning) used by `ipxe-farm sign`.',
+    options: { ...PASS },
+    async run(ctx, args, o) {
+      if (args.length) throw new UsageError('issue codesign takes no arguments.');
+      const root = await ctx.farmRoot();
+      report(ctx, root, 'Issued', [await issueCodesign(root, { passphrase: await caPassphrase(ctx, root, o) })]);
+    },
+  },
+  {
+    name: 'sign',
+    args: 'FILE...',
+    summary: 'Sign files for iPXE imgverify: detached CMS, no signed attributes, DER, written as FILE.sig.',
+    options: { out: { type: 'string', description: 'signature path (one FILE only; default FILE.sig)' } },
+    async run(ctx, args, o) {
+      if (!args.length) throw new UsageError('Name the file(s) to sign.', 'Usage: ipxe-farm sign FILE...');
+      if (o.out !== undefined && args.length > 1) throw new UsageError('--out works with one FILE only.');
+      const root = await ctx.farmRoot();
+      const outs: string[] = [];
+      for (const f of args) outs.push(await signFile(root, path.resolve(ctx.cwd, f), { out: o.out ? path.resolve(ctx.cwd, String(o.out)) : undefined }));
+      if (ctx.json) ctx.outJson({ signatures: outs });
+      else for (const s of outs) ctx.out(`Signed: ${s}`);
+    },
+  },
+  {
+    name: 'sign-csr',
+    args: 'FILE',
+    summary: 'Sign an external certificate request (the key stays with its owner).',
+    options: {
+      ...PASS,
+      name: { type: 'string', description: 'record name (default: from the CSR\'s CN)' },
+      profile: { type: 'string', description: 'client (default) or server' },
+      days: { type: 'string', description: 'validity in days (default: the farm\'s client/server days)' },
+    },
+    async run(ctx, args, o) {
+      const file = path.resolve(ctx.cwd, one(args, 'FILE', 'sign-csr'));
+      const profile = o.profile ?? 'client';
+      if (profile !== 'client' && profile !== 'server') throw new UsageError(`--profile must be client or server, not "${String(profile)}".`);
+      const root = await ctx.farmRoot();
+      const rec = await signCsrFile(root, file, {
+        name: o.name as string | undefined, profile, days: positiveInt(o.days, '--days'), passphrase: await caPassphrase(ctx, root, o),
+      });
+      report(ctx, root, 'Signed', [rec]);
+    },
+  },
+  {
+    name: 'cross-sign',
+    args: 'ROOT.crt',
+    summary: 'Cross-sign another root CA so chains ending in it are trusted through the farm CA.',
+    options: { ...PASS, name: { type: 'string', description: 'record name (default: from the root\'s CN)' }, days: { type: 'string', description: 'validity in days' } },
+    async run(ctx, args, o) {
+      const file = path.resolve(ctx.cwd, one(args, 'ROOT.crt', 'cross-sign'));
+      const data = await fsp.readFile(file).catch((e: NodeJS.ErrnoException) => { throw new FarmError(`Cannot read ${file}: ${e.code}.`, 'Check the path.', 'ENOENT'); });
+      const root = await ctx.farmRoot();
+      report(ctx, root, 'Cross-signed', [await crossSign(root, data, { name: o.name as string | undefined, days: positiveInt(o.days, '--days'), passphrase: await caPassphrase(ctx, root, o) })]);
+    },
+  },
+  {
+    name: 'revoke',
+    args: 'NAME|SERIAL',
+    summary: 'Revoke a certificate and republish the CRL (pki/crl.pem, pki/crl.der).',
+    options: { ...PASS, reason: { type: 'string', description: `one of ${Object.keys(REVOCATION_REASONS).join(', ')}` } },
+    async run(ctx, args, o) {
+      const target = one(args, 'NAME|SERIAL', 'revoke');
+      const root = await ctx.farmRoot();
+      const rec = await revoke(root, target, { reason: o.reason as string | undefined, passphrase: await caPassphrase(ctx, root, o) });
+      if (ctx.json) ctx.outJson(rec);
+      else ctx.out(`Revoked ${describe(rec)}; CRL updated. Reload nginx so it reads the new CRL.`);
+    },
+  },
+  {
+    name: 'renew',
+    args: 'NAME|SERIAL',
+    summary: 'Re-issue a server, client or code-signing certificate with a new key; the old one is revoked (superseded).',
+    options: { ...PASS },
+    async run(ctx, args, o) {
+      const target = one(args, 'NAME|SERIAL', 'renew');
+      const root = await ctx.farmRoot();
+      report(ctx, root, 'Renewed:', [await renew(root, target, { passphrase: await caPassphrase(ctx, root, o) })]);
+    },
+  },
+  {
+    name: 'crl',
+    summary: 'Republish the CRL (do it before the current one reaches its next-update date).',
+    options: { ...PASS },
+    async run(ctx, args, o) {
+      if (args.length) throw new UsageError('crl takes no arguments.');
+      const root = await ctx.farmRoot();
+      await writeCrl(root, { passphrase: await caPassphrase(ctx, root, o) });
+      const p = pkiPaths(farmLayout(root));
+      if (ctx.json) ctx.outJson({ crlPem: p.crlPem, crlDer: p.crlDer });
+      else ctx.out(`Wrote ${p.crlPem} and ${p.crlDer}`);
+    },
+  },
+  {
+    name: 'certs',
+    summary: 'List the certificates in the PKI index; --expiring DAYS shows only expired or expiring ones.',
+    options: {
+      expiring: { type: 'string', description: 'only certificates expired or expiring within DAYS' },
+      all: { type: 'boolean', description: 'include revoked certificates' },
+    },
+    async run(ctx, args, o) {
+      if (args.length) throw new UsageError('certs takes no arguments.');
+      const root = await ctx.farmRoot();
+      const index = await readPkiIndex(root);
+      const days = positiveInt(o.expiring, '--expiring');
+      const now = Date.now();
+      let rows: CertRecord[];
+      if (days !== undefined) {
+        const rep = expiryReport(index, days, new Date(now));
+        rows = [...rep.expired, ...rep.expiring].map((e) => e.record);
+      } else rows = index.records.filter((r) => o.all || r.status === 'valid');
+      if (ctx.json) {
+        ctx.outJson(rows.map((r) => ({ ...r, daysLeft: daysLeft(r, now), expired: Date.parse(r.notAfter) <= now })));
+        return;
+      }
+      if (!rows.length) {
+        ctx.out(days !== undefined ? `Nothing expires within ${days} days.` : 'No certificates yet: run `ipxe-farm ca init`.');
+        return;
+      }
+      const table = rows.map((r) => {
+        const left = daysLeft(r, now);
+        const state = r.status === 'revoked' ? `revoked (${r.revocationReason ?? 'unspecified'})` : left < 0 ? `EXPIRED ${-left} d ago` : `${left} d left`;
+        return [r.serial, r.kind, r.name, r.notAfter.slice(0, 10), state, r.sha1];
+      });
+      const head = ['SERIAL', 'KIND', 'NAME', 'NOT AFTER', 'STATE', 'SHA-1'];
+      const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+      for (const row of [head, ...table]) ctx.out(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+    },
+  },
+];
