@@ -72,7 +72,7 @@ export interface ReloaderEvents {
  */
 export class BootStateReloader {
   private sig = '';
-  private checking = false;
+  private inflight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private rejectedSig = '';
 
@@ -80,7 +80,7 @@ export class BootStateReloader {
 
   async start(): Promise<void> {
     this.sig = await signature(watchedFiles(this.state.layout));
-    this.timer = setInterval(() => void this.check(), this.intervalMs);
+    this.timer = setInterval(() => { if (!this.inflight) void this.check(); }, this.intervalMs);
     this.timer.unref();
   }
 
@@ -89,26 +89,26 @@ export class BootStateReloader {
     this.timer = undefined;
   }
 
-  /** Check now (also called by the interval); resolves when any reload is done. */
+  /** Check now (also called by the interval); resolves when any reload is done, including one already under way. */
   async check(): Promise<void> {
-    if (this.checking) return;
-    this.checking = true;
+    while (this.inflight) await this.inflight;
+    this.inflight = this.checkOnce().finally(() => { this.inflight = undefined; });
+    return this.inflight;
+  }
+
+  private async checkOnce(): Promise<void> {
+    const sig = await signature(watchedFiles(this.state.layout));
+    if (sig === this.sig || sig === this.rejectedSig) return;
     try {
-      const sig = await signature(watchedFiles(this.state.layout));
-      if (sig === this.sig || sig === this.rejectedSig) return;
-      try {
-        const next = await loadBootState(this.root);
-        // The files may have changed again while loading; the next tick catches that.
-        this.state = next;
-        this.sig = sig;
-        this.rejectedSig = '';
-        this.events.onReload?.(next);
-      } catch (err) {
-        this.rejectedSig = sig;
-        this.events.onReject?.(err as Error);
-      }
-    } finally {
-      this.checking = false;
+      const next = await loadBootState(this.root);
+      // The files may have changed again while loading; the next check catches that.
+      this.state = next;
+      this.sig = sig;
+      this.rejectedSig = '';
+      this.events.onReload?.(next);
+    } catch (err) {
+      this.rejectedSig = sig;
+      this.events.onReject?.(err as Error);
     }
   }
 }

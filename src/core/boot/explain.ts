@@ -1,0 +1,45 @@
+import { FarmError } from '../errors';
+import { maskSecrets } from '../secrets/mask';
+import { renderScript } from './render';
+import { BootDecision, selectBoot } from './select';
+import { loadBootState } from './state';
+
+export interface Explanation {
+  query: string;
+  decision: BootDecision;
+  /** The script this certificate gets now, secrets masked unless `reveal`. */
+  script?: string;
+  error?: string;
+}
+
+/**
+ * Why a client (by name) or a certificate (by SHA-1 fingerprint) gets the script it gets, following exactly the steps
+ * the service takes for a request: the client's newest valid certificate stands in for a request made with it.
+ */
+export async function explainBoot(root: string, query: string, opts: { reveal?: boolean; mac?: string } = {}): Promise<Explanation> {
+  const state = await loadBootState(root);
+  let fingerprint: string;
+  const fp = query.toLowerCase().replace(/:/g, '');
+  if (/^[0-9a-f]{40}$/.test(fp)) fingerprint = fp;
+  else {
+    const certs = state.certs.ofClient(query);
+    if (certs.length === 0) {
+      if (!(query in state.farm.clients)) {
+        throw new FarmError(`"${query}" is neither a client of this farm nor a SHA-1 fingerprint.`, 'Give a client name from /clients or a 40-hex-digit fingerprint.', 'EUSAGE');
+      }
+      throw new FarmError(`Client "${query}" has no certificate yet, so no machine can boot as it.`, `Run \`ipxe-farm issue client ${query}\`.`, 'ENOCERT');
+    }
+    fingerprint = (certs.find((c) => c.status === 'valid') ?? certs[0]!).sha1;
+  }
+  const decision = selectBoot(state.farm, state.certs, { verify: 'SUCCESS', fingerprint, mac: opts.mac });
+  if (!decision.ok) return { query, decision };
+  try {
+    const { script } = renderScript({
+      farm: state.farm, layout: state.layout, secrets: state.secrets, clientName: decision.client,
+      client: decision.clientEntry, profileName: decision.profile, mac: decision.mac,
+    });
+    return { query, decision, script: opts.reveal ? script : maskSecrets(script, state.secrets) };
+  } catch (err) {
+    return { query, decision, error: (err as Error).message };
+  }
+}

@@ -1,0 +1,24 @@
+import * as path from 'node:path';
+import { FarmError } from '../errors';
+import { ensureDir, writeFileAtomic } from '../fs/atomic';
+import { loadFarm } from '../farm/load';
+import { deployUnits, DeployKind, DeployOptions } from './units';
+
+/** Write the units into `dir` (for the admin to copy into /etc/systemd/system or /etc/containers/systemd). */
+export async function writeDeployUnits(root: string, dir: string, kind: DeployKind, opts: DeployOptions = {}): Promise<string[]> {
+  const { farm, layout } = await loadFarm(root);
+  let units;
+  try {
+    units = deployUnits(farm, layout, kind, opts);
+  } catch (err) {
+    throw new FarmError((err as Error).message, 'Move the farm, or pass --bin with a plain absolute path.', 'EUSAGE');
+  }
+  await ensureDir(dir);
+  const written: string[] = [];
+  for (const u of units) {
+    const file = path.join(dir, u.name);
+    await writeFileAtomic(file, u.text);
+    written.push(file);
+  }
+  return written;
+}
