@@ -13,3 +13,35 @@ export async function farmWithPki(name = 'testfarm'): Promise<string> {
   await issueCodesign(root);
   return root;
 }
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { which } from '../../src/core/process/run';
+
+/** Why a test that needs openssl cannot run here, or undefined when it can. */
+export function opensslMissing(): string | undefined {
+  return which('openssl') ? undefined : 'SKIPPED LOUDLY: openssl is not installed (apt-get install openssl); the PKI is checked with the real openssl';
+}
+
+/** Run openssl (tests only: the product never does); returns status and output. */
+export function openssl(args: string[], opts: { input?: string | Buffer; cwd?: string } = {}) {
+  const r = spawnSync('openssl', args, { input: opts.input, cwd: opts.cwd, encoding: 'utf8' });
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/** Path, mode and SHA-256 of every file under dir: compare before/after to prove that nothing changed on disk. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = path.join(d, e);
+      const st = statSync(p);
+      if (st.isDirectory()) { out[`${path.relative(dir, p)}/`] = (st.mode & 0o777).toString(8); walk(p); }
+      else out[path.relative(dir, p)] = `${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
+    }
+  };
+  walk(dir);
+  return out;
+}

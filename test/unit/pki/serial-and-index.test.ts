@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { normaliseSerial, parseSerial, serialToDerHex, serialToNginx } from '../../../src/core/pki/serial';
+import { parseIndex, serialiseIndex, findByFingerprint, findBySerial, currentCert, emptyIndex } from '../../../src/core/pki/store';
+import { expiryReport } from '../../../src/core/pki/expiry';
+import type { CertRecord } from '../../../src/core/pki/types';
+
+test('serials print like nginx $ssl_client_serial: uppercase, whole bytes; DER gets a sign byte when the top bit is set', () => {
+  assert.equal(serialToNginx(1n), '01');
+  assert.equal(serialToNginx(0xabcn), '0ABC');
+  assert.equal(serialToNginx(0x7fn), '7F');
+  assert.equal(serialToNginx(0x80n), '80');
+  assert.equal(serialToDerHex(0x7fn), '7F');
+  assert.equal(serialToDerHex(0x80n), '0080');
+  assert.equal(serialToDerHex(0xff01n), '00FF01');
+  assert.throws(() => serialToNginx(0n));
+  assert.equal(parseSerial('0x1a:2B'), 0x1a2bn);
+  assert.equal(parseSerial('zz'), undefined);
+  assert.equal(parseSerial('00'), undefined);
+  assert.equal(normaliseSerial('0080'), '80');
+  assert.equal(normaliseSerial('3'), '03');
+});
+
+function rec(serial: string, over: Partial<CertRecord> = {}): CertRecord {
+  return {
+    serial, kind: 'client', name: `c${serial}`, subject: `CN=c${serial}`, sha1: serial.toLowerCase().padStart(40, '0'), sha256: '0'.repeat(64),
+    notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2027-01-01T00:00:00.000Z', status: 'valid', certFile: `issued/serials/${serial}.crt`,
+    issuedAt: '2026-01-01T00:00:00.000Z', ...over,
+  };
+}
+
+test('the index round-trips, one record per line, and lookups use nginx forms', () => {
+  const idx = { ...emptyIndex(), nextSerial: '04', records: [rec('01', { kind: 'root', name: 'root' }), rec('02', { name: 'dut1', status: 'revoked' }), rec('03', { name: 'dut1' })] };
+  const text = serialiseIndex(idx);
+  assert.equal(text.split('\n').length, 6, 'head line, three record lines, closing line, trailing newline');
+  assert.deepEqual(parseIndex(text, 'x'), idx);
+  assert.equal(findBySerial(idx, '3')?.serial, '03');
+  assert.equal(findBySerial(idx, '0x03')?.serial, '03');
+  assert.equal(findBySerial(idx, 'nope'), undefined);
+  assert.equal(findByFingerprint(idx, idx.records[1]!.sha1.toUpperCase())?.serial, '02');
+  assert.equal(currentCert(idx, 'client', 'dut1')?.serial, '03', 'the revoked one is not current');
+  assert.equal(currentCert(idx, 'root')?.serial, '01');
+  assert.equal(currentCert(idx, 'client', 'dut2'), undefined);
+});
+
+test('a damaged index is refused with a sentence, not a stack trace', () => {
+  assert.throws(() => parseIndex('{"version":1,', 'pki/index.json'), /pki\/index\.json is not valid JSON/);
+  assert.throws(() => parseIndex('{"version":2,"records":[]}', 'pki/index.json'), /not an iPXE Farm index/);
+});
+
+test('the expiry report splits expired, expiring within N days and fine, and skips revoked ones', () => {
+  const now = new Date('2026-06-01T00:00:00Z');
+  const idx = {
+    ...emptyIndex(),
+    records: [
+      rec('01', { notAfter: '2026-05-01T00:00:00Z' }),
+      rec('02', { notAfter: '2026-06-10T00:00:00Z' }),
+      rec('03', { notAfter: '2026-06-05T00:00:00Z' }),
+      rec('04', { notAfter: '2027-06-01T00:00:00Z' }),
+      rec('05', { notAfter: '2026-05-01T00:00:00Z', status: 'revoked' }),
+    ],
+  };
+  const r = expiryReport(idx, 30, now);
+  assert.deepEqual(r.expired.map((e) => e.record.serial), ['01']);
+  assert.deepEqual(r.expiring.map((e) => e.record.serial), ['03', '02'], 'soonest first');
+  assert.equal(r.ok, 1);
+  assert.equal(r.revoked, 1);
+  assert.equal(r.expiring[0]!.daysLeft, 4);
+});
