@@ -1,0 +1,64 @@
+// code-server (VS Code 1.139.1 served to a browser) on loopback, in the sandbox, with the smoke-test driver enabled:
+// without `enable-smoke-test-driver` the workbench silently ignores the extension-test payload.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { startGroup, stopGroup } from './vscode-processes.mjs';
+
+function serverArgs(sandbox) {
+  return [
+    '--auth', 'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--user-data-dir', sandbox.dirs.userData,
+    '--extensions-dir', sandbox.dirs.extensions,
+  ];
+}
+
+/** Starts code-server on 127.0.0.1 (a port the kernel picks) and resolves with its port and process group. */
+export async function startCodeServer(cs, sandbox, { timeoutMs = 60_000 } = {}) {
+  const args = [
+    cs.entry,
+    '--bind-addr', '127.0.0.1:0',
+    ...serverArgs(sandbox),
+    '--reconnection-grace-time', '5',
+    '--vscode-option', 'enable-smoke-test-driver',
+  ];
+  const { group, matched } = startGroup(cs.node.bin, args, {
+    env: sandbox.env,
+    cwd: sandbox.dirs.workspace,
+    logFile: path.join(sandbox.dirs.logs, 'code-server.log'),
+    ready: /HTTP server listening on https?:\/\/127\.0\.0\.1:(\d+)/,
+    timeoutMs,
+    what: 'code-server',
+  });
+  try {
+    const m = await matched;
+    return { port: Number(m[1]), group };
+  } catch (err) {
+    await stopGroup(group);
+    throw err;
+  }
+}
+
+export { stopGroup as stopCodeServer };
+
+/** Runs the code-server CLI once (install/list extensions, --version) in the sandbox. */
+export function codeServerCli(cs, sandbox, args, timeoutMs = 120_000) {
+  const r = spawnSync(cs.node.bin, [cs.entry, ...serverArgs(sandbox), ...args], {
+    env: sandbox.env,
+    cwd: sandbox.dirs.workspace,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+}
+
+/** `code-server --version` prints "4.139.1 <commit> with Code 1.139.1": return the VS Code part. */
+export function codeServerVersions(cs, sandbox) {
+  const r = codeServerCli(cs, sandbox, ['--version'], 60_000);
+  const m = /^(\S+)\s+\S+\s+with Code\s+(\S+)/m.exec(r.stdout);
+  return m ? { codeServer: m[1], vscode: m[2] } : { codeServer: '?', vscode: '?' };
+}

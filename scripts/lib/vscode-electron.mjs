@@ -1,0 +1,83 @@
+// Desktop VS Code through @vscode/test-electron, where it can be downloaded (or was, into the cache). It needs a
+// display: $DISPLAY, or xvfb-run to make one. Same entry, same run() contract, same line protocol as code-server;
+// screenshots are code-server only (the suite's screenshot() returns undefined here).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { cacheDir } from './vscode-install.mjs';
+
+export function electronCache() {
+  return path.join(cacheDir(), 'electron');
+}
+
+function xvfbRun() {
+  const r = spawnSync('sh', ['-c', 'command -v xvfb-run'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Decides quickly (a few seconds at most) whether desktop VS Code can run here; says why not when it cannot. */
+export async function probeElectron(timeoutMs = 3000) {
+  if (!process.env.DISPLAY && !xvfbRun()) return { ok: false, reason: 'no $DISPLAY and no xvfb-run for desktop VS Code' };
+  let cached = [];
+  try { cached = readdirSync(electronCache()).filter((d) => d.startsWith('vscode-')); } catch { /* none yet */ }
+  if (cached.length > 0) return { ok: true, reason: `VS Code already downloaded in ${electronCache()}` };
+  try {
+    const res = await fetch('https://update.code.visualstudio.com/api/releases/stable', { signal: AbortSignal.timeout(timeoutMs) });
+    if (res.ok) return { ok: true, reason: 'update.code.visualstudio.com answers' };
+    return { ok: false, reason: `update.code.visualstudio.com answered HTTP ${res.status}` };
+  } catch (err) {
+    return { ok: false, reason: `VS Code cannot be downloaded here (${err.cause?.code ?? err.name})` };
+  }
+}
+
+/** Runs the tests entry in desktop VS Code; same options and result shape as runInCodeServer(). */
+export async function runInElectron(o) {
+  const timings = {};
+  let t = Date.now();
+  const { downloadAndUnzipVSCode, SilentReporter } = await import('@vscode/test-electron');
+  const version = process.env.IPXE_FARM_VSCODE_VERSION || 'stable';
+  process.stderr.write(`[vscode-test] desktop VS Code ${version} (download cached in ${electronCache()})\n`);
+  const exe = await downloadAndUnzipVSCode({ version, cachePath: electronCache(), reporter: new SilentReporter(), timeout: 30_000 });
+  if (!existsSync(exe)) throw new Error(`@vscode/test-electron returned ${exe}, which does not exist`);
+  timings.setupMs = Date.now() - t;
+
+  const args = [
+    o.workspace,
+    '--no-sandbox',
+    '--disable-gpu-sandbox',
+    '--disable-updates',
+    '--skip-welcome',
+    '--skip-release-notes',
+    '--disable-workspace-trust',
+    '--disable-extensions',
+    `--extensionDevelopmentPath=${o.extensionPath}`,
+    `--extensionTestsPath=${o.testsEntry}`,
+    `--user-data-dir=${o.sandbox.dirs.userData}`,
+    `--extensions-dir=${o.sandbox.dirs.extensions}`,
+  ];
+  const [cmd, argv] = process.env.DISPLAY ? [exe, args] : [xvfbRun(), ['-a', exe, ...args]];
+  t = Date.now();
+  const child = spawn(cmd, argv, { env: { ...o.sandbox.env, ...o.env }, cwd: o.sandbox.dirs.workspace, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  const onData = (d) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const l of lines) o.router.push(l);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  let timer;
+  const outcome = await Promise.race([
+    new Promise((r) => child.on('close', (code) => r({ code }))),
+    new Promise((r) => child.on('error', (err) => r({ error: err }))),
+    new Promise((r) => { timer = setTimeout(() => r({ timeout: true }), o.timeoutMs); }),
+  ]);
+  clearTimeout(timer);
+  if (buf) o.router.push(buf);
+  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  timings.runMs = Date.now() - t;
+  if (outcome.timeout) return { exitCode: undefined, timings, screenshots: [], problem: `the suite did not finish within ${o.timeoutMs / 1000} s` };
+  if (outcome.error) return { exitCode: undefined, timings, screenshots: [], problem: `VS Code could not start: ${outcome.error.message}` };
+  return { exitCode: outcome.code, timings, screenshots: [] };
+}

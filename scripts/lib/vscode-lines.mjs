@@ -1,0 +1,74 @@
+// The line protocol between a suite running in the extension host and the harness (see scripts/vscode-test.mjs).
+// The workbench forwards ALL its logging (chat, auth, gallery lookups…) through the same channel as the extension
+// host's console, with nothing to tell them apart; so the suite marks its own lines (test/vscode/host-console.ts):
+//   @@| TEXT                                              a line of the suite's output
+//   @@vscode-result {"passed":N,"failed":N,"skipped":N}   the suite's own count, printed last by test/vscode/index.ts
+//   @@screenshot NAME                                      take a screenshot of the workbench as NAME.png
+// Unmarked lines are the workbench's: kept (for the log and for diagnosing a failed run), not printed.
+import { appendFileSync } from 'node:fs';
+
+export const SUITE_MARK = '@@| ';
+const SCREENSHOT = /^@@screenshot ([A-Za-z0-9._-]{1,80})\s*$/;
+const RESULT = /^@@vscode-result (\{.*\})\s*$/;
+
+export class LineRouter {
+  /**
+   * @param {object} o
+   * @param {(line: string) => void} o.onLine          each suite line
+   * @param {(name: string) => Promise<void>} o.onScreenshot
+   * @param {string} [o.workbenchLog]                   file collecting the unmarked (workbench) lines
+   */
+  constructor({ onLine, onScreenshot, workbenchLog }) {
+    this.onLine = onLine;
+    this.onScreenshot = onScreenshot;
+    this.workbenchLog = workbenchLog;
+    this.result = undefined;
+    this.lines = [];
+    this.workbench = [];
+    this.sawSuite = false;
+    // Screenshots are taken one at a time, in the order the suite asked for them.
+    this.pending = Promise.resolve();
+  }
+
+  push(text, level = 'info') {
+    for (const raw of String(text).split(/\r?\n/)) {
+      const marked = raw.startsWith(SUITE_MARK);
+      const line = (marked ? raw.slice(SUITE_MARK.length) : raw).replace(/\s+$/, '');
+      const shot = SCREENSHOT.exec(line);
+      if (shot) {
+        this.sawSuite = true;
+        const name = shot[1];
+        this.pending = this.pending.then(() => this.onScreenshot(name)).catch((err) => this.emit(`# screenshot "${name}" failed: ${err.message}`));
+        continue;
+      }
+      const result = RESULT.exec(line);
+      if (result) {
+        this.sawSuite = true;
+        try { this.result = JSON.parse(result[1]); } catch { this.emit(`# unreadable result line: ${line}`); }
+        continue;
+      }
+      if (marked) {
+        this.sawSuite = true;
+        this.emit(line);
+      } else {
+        this.workbench.push(`[${level}] ${line}`);
+        if (this.workbench.length > 400) this.workbench.shift();
+        if (this.workbenchLog) { try { appendFileSync(this.workbenchLog, `[${level}] ${line}\n`); } catch { /* a log */ } }
+      }
+    }
+  }
+
+  emit(line) {
+    this.lines.push(line);
+    this.onLine(line);
+  }
+
+  drain() {
+    return this.pending;
+  }
+}
+
+/** The closing line scripts/test.mjs reads: `N passed, N failed` and `, N skipped` only when some were skipped. */
+export function summaryLine({ passed, failed, skipped }) {
+  return `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+}

@@ -1,0 +1,75 @@
+// One run of a compiled extension-tests entry inside a real VS Code, whichever kind this machine can run: desktop
+// VS Code via @vscode/test-electron where it can be downloaded, else code-server + headless chromium. Everything it
+// starts lives in a sandbox (temp HOME/XDG/TMPDIR) and is ended before it returns, on every path.
+import { killAllGroupsNow } from './vscode-processes.mjs';
+import { probeElectron, runInElectron } from './vscode-electron.mjs';
+import { LineRouter } from './vscode-lines.mjs';
+import { makeSandbox } from './vscode-sandbox.mjs';
+import { runInCodeServer } from './vscode-web-run.mjs';
+import { repo } from './system.mjs';
+import path from 'node:path';
+
+async function chooseRunner(wanted) {
+  if (wanted === 'code-server') return { runner: 'code-server', reason: 'asked for' };
+  const probe = await probeElectron();
+  if (wanted === 'electron') {
+    if (!probe.ok) throw new Error(`desktop VS Code was asked for but ${probe.reason}`);
+    return { runner: 'electron', reason: probe.reason };
+  }
+  return probe.ok ? { runner: 'electron', reason: probe.reason } : { runner: 'code-server', reason: probe.reason };
+}
+
+/**
+ * @param {object} o
+ * @param {string} o.testsEntry            compiled .js exporting run() (see bundleSuite/bundleEntry in vscode-build.mjs)
+ * @param {Record<string,string>} [o.env]  added to the extension host's environment
+ * @param {string} [o.workspace]           folder to open (default: a fresh empty temp folder)
+ * @param {string} [o.screenshotDir]       where `@@screenshot NAME` lines put NAME.png (code-server only)
+ * @param {'auto'|'code-server'|'electron'} [o.runner]
+ * @param {number} [o.timeoutMs]           whole run (default 300 s)
+ * @param {number} [o.quietMs]             longest wait for the first line of the suite (default 120 s)
+ * @param {(line: string) => void} [o.onLine]  each output line of the suite, as it arrives
+ * @param {(line: string) => void} [o.onNote]  harness notes (default: stderr)
+ * @returns {Promise<{runner: string, exitCode?: number, counts?: {passed:number, failed:number, skipped:number},
+ *   lines: string[], problem?: string, timings: Record<string, number>, screenshots: string[]}>}
+ */
+export async function runVsCodeTests(o) {
+  const note = o.onNote ?? ((l) => process.stderr.write(`[vscode-test] ${l}\n`));
+  const onLine = o.onLine ?? (() => {});
+  const sandbox = makeSandbox();
+  const abort = () => { killAllGroupsNow(); sandbox.remove(); process.exit(130); };
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  let result;
+  try {
+    const { runner, reason } = await chooseRunner(o.runner ?? process.env.IPXE_FARM_VSCODE_RUNNER ?? 'auto');
+    note(`runner: ${runner} (${reason})`);
+    const env = { IPXE_FARM_REPO: repo, ...(o.env ?? {}) };
+    if (o.screenshotDir && runner === 'code-server') env.IPXE_FARM_SCREENSHOT_DIR = o.screenshotDir;
+    const router = new LineRouter({ onLine, workbenchLog: path.join(sandbox.dirs.logs, 'workbench.log'), onScreenshot: async (name) => router.emit(`# screenshot "${name}" not taken: only the code-server runner takes screenshots`) });
+    const common = {
+      extensionPath: repo,
+      testsEntry: o.testsEntry,
+      env,
+      workspace: o.workspace ?? sandbox.dirs.workspace,
+      sandbox,
+      timeoutMs: o.timeoutMs ?? 300_000,
+      quietMs: o.quietMs ?? 120_000,
+      screenshotDir: o.screenshotDir,
+    };
+    const run = runner === 'electron' ? await runInElectron({ ...common, router }) : await runInCodeServer({ ...common, router });
+    result = { runner, lines: router.lines, workbench: router.workbench, counts: router.result, ...run };
+    return result;
+  } catch (err) {
+    result = { runner: 'none', lines: [], workbench: [], problem: err.message, timings: {}, screenshots: [] };
+    return result;
+  } finally {
+    process.off('SIGINT', abort);
+    process.off('SIGTERM', abort);
+    if (result?.problem) {
+      note(`logs of this run (code-server, chromium): ${sandbox.dirs.logs}`);
+    } else {
+      sandbox.remove();
+    }
+  }
+}

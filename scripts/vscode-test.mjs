@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// The extension's suite inside a REAL VS Code (part of `npm test`; alone: `node scripts/vscode-test.mjs`).
+//
+// What it does: builds the extension (npm run -s build), bundles test/vscode into out/vscode-test/run-<pid>/ (a
+// folder of this run's own, removed afterwards: scripts/test.mjs wipes out/test/ whenever anyone runs the node suites,
+// which raced with VS Code loading ours), then runs its index.js (mocha over suite/**/*.test.js) in
+//   - desktop VS Code through @vscode/test-electron, when VS Code can be downloaded (probed in ≤3 s) and there is a
+//     display ($DISPLAY or xvfb-run); otherwise
+//   - code-server 4.139.1 (VS Code 1.139.1) on 127.0.0.1 driven by headless Debian chromium through Playwright,
+//     installed on first use into ${XDG_CACHE_HOME:-~/.cache}/ipxe-farm/vscode-test/ (~2.5 min, ~800 MB, log in
+//     setup.log there) and reused afterwards.
+// Each run gets a temp HOME/XDG_*/TMPDIR and a fresh empty workspace folder; every process it starts is killed (its
+// whole process group) at the end, also on failure, timeout or Ctrl-C.
+//
+// Output contract: stdout is the suite's own output (mocha's spec reporter, from the extension host), then exactly
+// one last line `N passed, N failed` (`, N skipped` appended when some were skipped). Exit 0 only when all passed.
+// Setup and harness notes go to stderr.
+//
+// Options (flag, or environment variable):
+//   --entry FILE        IPXE_FARM_VSCODE_TESTS        another tests entry instead of test/vscode/index.ts: a .ts
+//                                                     (bundled into out/vscode-entries/) or .js exporting run()
+//   --env K=V           (repeatable)                  added to the extension host's environment
+//   --workspace DIR     IPXE_FARM_VSCODE_WORKSPACE    open DIR instead of a fresh empty folder
+//   --screenshots DIR   IPXE_FARM_VSCODE_SCREENSHOTS  where screenshots go (code-server runner only)
+//   --runner R          IPXE_FARM_VSCODE_RUNNER       auto (default) | code-server | electron
+//   --timeout SECONDS   IPXE_FARM_VSCODE_TIMEOUT      whole run (default 300)
+//   --grep TEXT         IPXE_FARM_VSCODE_GREP         only tests whose title matches (mocha grep)
+//   --no-build                                        use the bundles already in out/
+//   IPXE_FARM_KEEP_SANDBOX=1 keeps the temp HOME/logs; IPXE_FARM_VERBOSE=1 shows the npm install output.
+//
+// Protocol between a suite and the harness, one console.log line each (scripts/lib/vscode-lines.mjs):
+//   @@| TEXT               a line of the suite's output: test/vscode/host-console.ts markConsole() marks every
+//                          console line of the extension host so; unmarked lines are the workbench's own logging
+//                          (chat, auth, gallery…), kept in the sandbox's logs/workbench.log, shown on stderr on failure
+//   @@screenshot NAME      the harness saves the workbench as DIR/NAME.png (test/vscode/screenshot.ts sends it and
+//                          waits for the file; the extension host sees DIR as $IPXE_FARM_SCREENSHOT_DIR)
+//   @@vscode-result {"passed":N,"failed":N,"skipped":N}   the count, printed by test/vscode/index.ts after mocha
+// A tests entry of your own calls markConsole() first and reportResult() last (both in test/vscode/host-console.ts),
+// or its output is not shown and the run counts as 1 failed.
+// From a script (benchmarks): bench/vscode/harness.mjs exposes the same run as a function.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildExtension, bundleEntry, bundleSuite, removeBundles } from './lib/vscode-build.mjs';
+import { summaryLine } from './lib/vscode-lines.mjs';
+import { runVsCodeTests } from './lib/vscode-run.mjs';
+
+const { values } = parseArgs({
+  options: {
+    entry: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    workspace: { type: 'string' },
+    screenshots: { type: 'string' },
+    runner: { type: 'string' },
+    timeout: { type: 'string' },
+    grep: { type: 'string' },
+    'no-build': { type: 'boolean' },
+  },
+});
+
+function usage(message) {
+  process.stderr.write(`vscode-test: ${message}\n`);
+  process.stdout.write(`${summaryLine({ passed: 0, failed: 1, skipped: 0 })}\n`);
+  process.exit(2);
+}
+
+const env = {};
+for (const kv of values.env ?? []) {
+  const i = kv.indexOf('=');
+  if (i <= 0) usage(`--env takes K=V, not "${kv}"`);
+  env[kv.slice(0, i)] = kv.slice(i + 1);
+}
+const grep = values.grep ?? process.env.IPXE_FARM_VSCODE_GREP;
+if (grep) env.IPXE_FARM_VSCODE_GREP = grep;
+const runner = values.runner ?? process.env.IPXE_FARM_VSCODE_RUNNER ?? 'auto';
+if (!['auto', 'code-server', 'electron'].includes(runner)) usage(`--runner is auto, code-server or electron, not "${runner}"`);
+const timeoutS = Number(values.timeout ?? process.env.IPXE_FARM_VSCODE_TIMEOUT ?? 300);
+if (!(timeoutS > 0)) usage(`--timeout takes seconds, not "${values.timeout ?? process.env.IPXE_FARM_VSCODE_TIMEOUT}"`);
+const screenshots = values.screenshots ?? process.env.IPXE_FARM_VSCODE_SCREENSHOTS;
+const workspace = values.workspace ?? process.env.IPXE_FARM_VSCODE_WORKSPACE;
+const entry = values.entry ?? process.env.IPXE_FARM_VSCODE_TESTS;
+
+const started = Date.now();
+let testsEntry;
+try {
+  if (!values['no-build']) buildExtension();
+  testsEntry = entry ? await bundleEntry(entry) : await bundleSuite();
+} catch (err) {
+  removeBundles();
+  process.stderr.write(`vscode-test: ${err.message}\n`);
+  process.stdout.write(`${summaryLine({ passed: 0, failed: 1, skipped: 0 })}\n`);
+  process.exit(1);
+}
+
+const result = await runVsCodeTests({
+  testsEntry,
+  env,
+  workspace: workspace && path.resolve(workspace),
+  screenshotDir: screenshots && path.resolve(screenshots),
+  runner,
+  timeoutMs: timeoutS * 1000,
+  onLine: (l) => process.stdout.write(`${l}\n`),
+});
+removeBundles();
+
+const t = result.timings ?? {};
+const secs = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+process.stderr.write(`[vscode-test] ${result.runner}: setup ${secs(t.setupMs)}, start ${secs(t.startMs)}, suite ${secs(t.runMs)}, total ${secs(Date.now() - started)}\n`);
+
+let counts = result.counts ?? { passed: 0, failed: 0, skipped: 0 };
+if (result.problem) {
+  process.stdout.write(`# the VS Code run failed: ${result.problem}\n`);
+  counts = { ...counts, failed: counts.failed + 1 };
+} else if (!result.counts) {
+  process.stdout.write(`# the suite printed no @@vscode-result line (exit code ${result.exitCode}): counted as 1 failed\n`);
+  counts = { ...counts, failed: counts.failed + 1 };
+} else if (result.exitCode !== 0 && counts.failed === 0) {
+  process.stdout.write(`# VS Code exited ${result.exitCode} although no test failed: counted as 1 failed\n`);
+  counts = { ...counts, failed: 1 };
+}
+if (counts.failed > 0 && result.workbench?.length) {
+  // The extension host's own errors (a test file that does not load, a crash in activate()) arrive unmarked.
+  const errors = result.workbench.filter((l) => l.startsWith('[error]')).slice(-20);
+  if (errors.length) process.stderr.write(`[vscode-test] last errors the workbench logged:\n${errors.join('\n')}\n`);
+}
+process.stdout.write(`${summaryLine(counts)}\n`);
+process.exit(counts.failed > 0 ? 1 : 0);

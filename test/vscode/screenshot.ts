@@ -1,0 +1,21 @@
+// Asks the harness for a screenshot of the workbench as it is now, and waits until the file exists, so the suite does
+// not change the screen before the picture is taken. Outside a harness that takes screenshots (no
+// IPXE_FARM_SCREENSHOT_DIR, or the test-electron runner) it returns undefined at once.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export async function screenshot(name: string, timeoutMs = 15_000): Promise<string | undefined> {
+  if (!/^[A-Za-z0-9._-]{1,80}$/.test(name)) throw new Error(`screenshot name "${name}": use letters, digits, dot, dash or underscore`);
+  const dir = process.env.IPXE_FARM_SCREENSHOT_DIR;
+  if (!dir) return undefined;
+  const file = path.join(dir, `${name}.png`);
+  // A picture left over from an earlier run must not be mistaken for this one.
+  fs.rmSync(file, { force: true });
+  console.log(`@@screenshot ${name}`);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (fs.existsSync(file)) return file;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the harness took no screenshot "${name}" within ${timeoutMs / 1000} s (is it a harness that takes screenshots?)`);
+}
