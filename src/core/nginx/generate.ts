@@ -1,0 +1,187 @@
+import * as path from 'node:path';
+import { FarmError } from '../errors';
+import { ensureDir, exists, writeFileAtomic } from '../fs/atomic';
+import type { FarmLayout } from '../farm/layout';
+import type { Farm } from '../farm/model';
+import { loadFarm } from '../farm/load';
+import { pkiPaths } from '../pki/paths';
+import { nginxPaths } from './paths';
+import { effectiveRuntimeKind } from './runtimeKind';
+
+/** Both iPXE builds we support can use these (DESIGN §2); Mozilla "intermediate" breaks the 2019 build. */
+export const IPXE_SSL_PROTOCOLS = 'TLSv1.2';
+export const IPXE_SSL_CIPHERS = 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:AES256-SHA256:AES128-SHA256:AES256-SHA:AES128-SHA';
+
+/** The boot service's routes; everything else on the HTTPS port is refused. */
+export const BOOT_ROUTES = ['= /boot.ipxe', '= /ipxe', '/ipxe/'] as const;
+
+export interface GeneratedFile {
+  file: string;
+  text: string;
+}
+
+/**
+ * A server address that only this machine reaches: QEMU's user networking maps 10.0.2.2 to the host's loopback,
+ * so a farm addressed that way (the starter farm, the tests) needs nginx on 127.0.0.1 only.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  return address === 'localhost' || address === '::1' || address === '10.0.2.2' || /^127\.\d+\.\d+\.\d+$/.test(address);
+}
+
+/** A path as an nginx string: quoted, and refused when it could end the directive or be read as a variable. */
+export function nginxPath(p: string): string {
+  if (/[\u0000-\u001f\u007f$"\\{};]/.test(p)) {
+    throw new FarmError(`The path ${JSON.stringify(p)} cannot be written into nginx.conf: it holds a quote, $, ;, brace or control character.`, 'Move the farm to a folder whose path has none of these.', 'EBADPATH');
+  }
+  return `"${p}"`;
+}
+
+function listen(farm: Farm, port: number, ssl: boolean): string {
+  const where = effectiveRuntimeKind(farm) === 'local' && isLoopbackAddress(farm.server.address) ? `127.0.0.1:${port}` : `${port}`;
+  return `listen ${where}${ssl ? ' ssl' : ''};`;
+}
+
+function mainConf(farm: Farm): string {
+  return `# nginx configuration of the iPXE farm "${farm.name}", generated once by iPXE Farm; from now on it is yours.
+# On save the farm runs \`nginx -t\` and reloads only when the test passes: a broken edit never replaces the running
+# config, and its errors appear on the right file and line.
+#
+# There is no \`user\`, \`pid\` or \`daemon\` line on purpose: each runtime passes them with -g (the podman image runs
+# its workers as nginx, a local nginx started as root as www-data) and its own private prefix with -p, so relative
+# paths below (logs/, temp/) land in .ipxe-farm/nginx-<runtime>/.
+
+worker_processes 1;
+
+events {
+    worker_connections 256;
+}
+
+http {
+    # A few types inline rather than \`include mime.types\`: the container and Debian keep that file in different places.
+    types {
+        text/plain              txt ipxe cfg sig;
+        text/html               html;
+        application/x-iso9660-image iso;
+    }
+    default_type application/octet-stream;
+
+    sendfile on;
+    server_tokens off;
+
+    # The TLS fields say which machine asked for what; no query strings or bodies are logged (secrets never are).
+    log_format farm '$remote_addr [$time_local] "$request_method $uri" $status $body_bytes_sent '
+                    'verify=$ssl_client_verify serial=$ssl_client_serial';
+    access_log logs/access.log farm;
+
+    client_body_temp_path temp/body;
+    proxy_temp_path       temp/proxy;
+    fastcgi_temp_path     temp/fastcgi;
+    uwsgi_temp_path       temp/uwsgi;
+    scgi_temp_path        temp/scgi;
+
+    include conf.d/*.conf;
+}
+`;
+}
+
+function httpsConf(farm: Farm, layout: FarmLayout): string {
+  const pki = pkiPaths(layout);
+  const upstream = `http://unix:${layout.bootSocket}:`;
+  const locations = BOOT_ROUTES.map((r) => `    location ${r} {\n        proxy_pass ${upstream};\n    }\n`).join('\n');
+  nginxPath(layout.bootSocket);
+  return `# Mutual TLS for iPXE: only machines holding a certificate from this farm's CA get a boot script.
+
+server {
+    ${listen(farm, farm.server.httpsPort, true)}
+    server_name _;
+
+    # The server certificate followed by the CA: iPXE's TRUST= embeds only the CA's fingerprint, so the CA itself
+    # must arrive in the handshake or iPXE finds "no usable certificates" (0216eb3c).
+    ssl_certificate     ${nginxPath(pki.serverChain)};
+    ssl_certificate_key ${nginxPath(pki.serverKey)};
+
+    # iPXE v2.0.0 speaks TLS 1.1-1.2 (no 1.3); the 2019 build only the four AES-CBC RSA suites at the end of the list.
+    ssl_protocols ${IPXE_SSL_PROTOCOLS};
+    ssl_ciphers ${IPXE_SSL_CIPHERS};
+    ssl_prefer_server_ciphers on;
+
+    # Every client must present a certificate signed by the farm CA, directly (depth 1), and not revoked.
+    ssl_client_certificate ${nginxPath(pki.caCert)};
+    ssl_verify_client on;
+    ssl_verify_depth 1;
+    # Revocation is checked against the farm's CRL: after \`ipxe-farm revoke\` nginx reloads and refuses that client.
+    ssl_crl ${nginxPath(pki.crlPem)};
+
+    # Sessions are not resumed, so every connection shows its certificate and a revoked one cannot ride an old session.
+    ssl_session_cache off;
+    ssl_session_tickets off;
+
+    # nginx sets these from the verified handshake; proxy_set_header replaces anything a client sent under these names.
+    proxy_set_header Host $host;
+    proxy_set_header X-Real-IP $remote_addr;
+    proxy_set_header X-SSL-Client-Verify $ssl_client_verify;
+    proxy_set_header X-SSL-Client-Serial $ssl_client_serial;
+    proxy_set_header X-SSL-Client-Fingerprint $ssl_client_fingerprint;
+    proxy_set_header X-SSL-Client-S-DN $ssl_client_s_dn;
+    proxy_redirect off;
+
+    # The boot service listens on a unix socket only nginx's workers may open (see .ipxe-farm/run/).
+${locations}
+    location / {
+        return 404;
+    }
+}
+`;
+}
+
+function httpConf(farm: Farm, layout: FarmLayout): string {
+  const files = nginxPath(`${layout.files}/`);
+  return `# Kernels, initrds and their signatures over plain HTTP: secrecy is not needed here, integrity comes from
+# imgverify or a hash pinned in the mutual-TLS boot script.
+
+server {
+    ${listen(farm, farm.server.httpPort, false)}
+    server_name _;
+
+    root ${files};
+    autoindex off;
+
+    location /files/ {
+        alias ${files};
+    }
+}
+`;
+}
+
+/** The files `generateNginxConfig` writes, without writing them (tests and previews). */
+export function renderNginxConfig(farm: Farm, layout: FarmLayout): GeneratedFile[] {
+  const p = nginxPaths(layout, effectiveRuntimeKind(farm));
+  return [
+    { file: p.mainConf, text: mainConf(farm) },
+    { file: path.join(p.confD, 'ipxe-https.conf'), text: httpsConf(farm, layout) },
+    { file: path.join(p.confD, 'files-http.conf'), text: httpConf(farm, layout) },
+  ];
+}
+
+export interface GenerateOptions {
+  /** Overwrite files that already exist (they are the user's once written). */
+  force?: boolean;
+}
+
+/** Write the farm's nginx configuration once; refuses to replace an existing file unless forced. */
+export async function generateNginxConfig(root: string, opts: GenerateOptions = {}): Promise<string[]> {
+  const { farm, layout } = await loadFarm(root);
+  const files = renderNginxConfig(farm, layout);
+  if (!opts.force) {
+    const present: string[] = [];
+    for (const f of files) if (await exists(f.file)) present.push(path.relative(layout.root, f.file));
+    if (present.length) {
+      throw new FarmError(`${present.join(' and ')} already exist${present.length === 1 ? 's' : ''}: the nginx configuration is yours once written.`, 'Edit it, or pass --force to write the generated one over it.', 'EEXIST');
+    }
+  }
+  const p = nginxPaths(layout, effectiveRuntimeKind(farm));
+  await ensureDir(p.confDir);
+  await ensureDir(p.confD);
+  for (const f of files) await writeFileAtomic(f.file, f.text);
+  return files.map((f) => f.file);
+}

@@ -1,0 +1,78 @@
+import * as fsp from 'node:fs/promises';
+import * as net from 'node:net';
+import { FarmError } from '../errors';
+
+/** Can we bind host:port right now? */
+export function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+async function listeningInodes(port: number): Promise<Set<string>> {
+  const inodes = new Set<string>();
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = await fsp.readFile(table, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT in hex; state 0A is LISTEN.
+      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+    }
+  }
+  return inodes;
+}
+
+/** "nginx (pid 1234)" for whoever listens on the port, when /proc lets us see it. */
+export async function portOwner(port: number): Promise<string | undefined> {
+  const inodes = await listeningInodes(port);
+  if (inodes.size === 0) return undefined;
+  let pids: string[] = [];
+  try { pids = (await fsp.readdir('/proc')).filter((p) => /^\d+$/.test(p)); } catch { return undefined; }
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try { fds = await fsp.readdir(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      let target = '';
+      try { target = await fsp.readlink(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (m && inodes.has(m[1]!)) {
+        const comm = (await fsp.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
+        return `${comm} (pid ${pid})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Refuse to start when a port is taken, naming the port and, when known, the process holding it. */
+export async function assertPortsFree(ports: Array<{ port: number; what: string }>, host: string): Promise<void> {
+  for (const { port, what } of ports) {
+    if (await portFree(port, host)) continue;
+    const owner = await portOwner(port);
+    throw new FarmError(
+      `Port ${port} (${what}) on ${host} is already taken${owner ? ` by ${owner}` : ''}, so nginx cannot listen there.`,
+      `Stop ${owner ?? 'that program'}, or choose another port in ipxe-farm.json (server.${what === 'HTTPS' ? 'httpsPort' : 'httpPort'}).`,
+      'EADDRINUSE',
+    );
+  }
+}
+
+/** Wait until something accepts TCP connections on host:port, or the check says to give up. */
+export async function waitForPort(port: number, host: string, timeoutMs: number, giveUp?: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ port, host });
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return true;
+    if (giveUp && (await giveUp())) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
