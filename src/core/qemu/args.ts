@@ -1,0 +1,111 @@
+import { FarmError } from '../errors';
+
+/**
+ * The qemu-system-x86_64 command line for one test boot, as pure data: launch.ts runs it, tests read it, and the
+ * benchmark compares it with the one a person would type (DESIGN.md §5).
+ */
+
+/** QEMU user networking's own subnet: the guest is 10.0.2.15, the host 10.0.2.2, guestfwd addresses live here too. */
+export const SLIRP_HOST = '10.0.2.2';
+const SLIRP_NET = /^10\.0\.2\.(\d{1,3})$/;
+
+export interface GuestForward {
+  /** Port the guest connects to at `address`. */
+  guestPort: number;
+  /** Port on 127.0.0.1 the connection is relayed to. */
+  hostPort: number;
+}
+
+export type QemuNetwork =
+  /** Plain user networking: the host (and so a farm listening on it) is 10.0.2.2, and the guest may reach beyond. */
+  | { kind: 'user' }
+  /**
+   * `restrict=on`: the guest reaches nothing but the forwards, each relayed to 127.0.0.1 by socat (a `tcp:` target
+   * would serve one connection only). Tests always use this, so no packet leaves loopback.
+   */
+  | { kind: 'restricted'; address: string; forwards: GuestForward[] }
+  | { kind: 'none' };
+
+export type BootMedium =
+  | { kind: 'cdrom'; path: string }
+  /** A raw disk image: a USB-style iPXE image, or a FAT image holding EFI/BOOT/BOOTX64.EFI. */
+  | { kind: 'disk'; path: string }
+  /** Direct kernel boot: a stock ipxe.lkrn with its script as initrd, or the test kernel itself. */
+  | { kind: 'kernel'; kernel: string; initrd?: string; append?: string };
+
+export interface QemuSpec {
+  firmware: 'bios' | 'efi';
+  accel: 'kvm' | 'tcg';
+  memoryMiB: number;
+  medium: BootMedium;
+  network: QemuNetwork;
+  /** OVMF firmware: code (read-only) and this run's own copy of the variable store. */
+  ovmf?: { code: string; vars: string };
+  /** Same MAC on every run, so a farm's client→MAC mapping matches the VM. */
+  mac?: string;
+}
+
+export const QEMU_PROGRAM = 'qemu-system-x86_64';
+
+function checkPort(p: number, what: string): void {
+  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new FarmError(`${what} ${p} is not a TCP port.`, 'Use a port between 1 and 65535.', 'EUSAGE');
+}
+
+/** `-netdev` value; commas inside a value are doubled, as QEMU's option parser wants. */
+export function netdevArg(net: QemuNetwork): string | undefined {
+  if (net.kind === 'none') return undefined;
+  if (net.kind === 'user') return 'user,id=n0';
+  const m = SLIRP_NET.exec(net.address);
+  if (!m || Number(m[1]) < 3 || Number(m[1]) > 254 || net.address === '10.0.2.15') {
+    throw new FarmError(
+      `The guest-side farm address ${net.address} is outside QEMU's user network (10.0.2.3–10.0.2.254, not 10.0.2.15).`,
+      'Use an address such as 10.0.2.100 for restricted networking and put it in the server certificate.',
+      'EUSAGE',
+    );
+  }
+  if (net.forwards.length === 0) throw new FarmError('Restricted QEMU networking needs at least one port to forward.', 'Forward the farm\'s HTTPS (and HTTP) port.', 'EUSAGE');
+  const parts = ['user', 'id=n0', 'restrict=on'];
+  for (const f of net.forwards) {
+    checkPort(f.guestPort, 'Guest port');
+    checkPort(f.hostPort, 'Host port');
+    parts.push(`guestfwd=tcp:${net.address}:${f.guestPort}-cmd:socat STDIO TCP:127.0.0.1:${f.hostPort}`);
+  }
+  return parts.join(',');
+}
+
+export function qemuArgs(spec: QemuSpec): string[] {
+  if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 64) {
+    throw new FarmError(`QEMU memory ${spec.memoryMiB} MiB is too small for iPXE and Linux.`, 'Give the VM at least 256 MiB (512 is the default).', 'EUSAGE');
+  }
+  const args = ['-accel', spec.accel, '-m', String(spec.memoryMiB), '-nographic', '-no-reboot'];
+  if (spec.firmware === 'efi') {
+    if (!spec.ovmf) throw new FarmError('An EFI boot needs OVMF firmware.', 'Install it with: sudo apt-get install ovmf', 'ENOPROGRAM');
+    args.push(
+      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${spec.ovmf.code}`,
+      '-drive', `if=pflash,format=raw,unit=1,file=${spec.ovmf.vars}`,
+    );
+  }
+  const med = spec.medium;
+  if (med.kind === 'cdrom') args.push('-cdrom', med.path, '-boot', 'd');
+  else if (med.kind === 'disk') args.push('-drive', `if=ide,format=raw,media=disk,file=${med.path}`);
+  else {
+    args.push('-kernel', med.kernel);
+    if (med.initrd) args.push('-initrd', med.initrd);
+    if (med.append) args.push('-append', med.append);
+  }
+  const netdev = netdevArg(spec.network);
+  if (netdev) {
+    // romfile= keeps QEMU's own iPXE option ROM out: the image under test is the only iPXE in the VM.
+    const mac = spec.mac ? `,mac=${spec.mac}` : '';
+    args.push('-netdev', netdev, '-device', `virtio-net-pci,netdev=n0,romfile=${mac}`);
+  } else {
+    args.push('-nic', 'none');
+  }
+  return args;
+}
+
+/** The command as one shell line, for logs and for "run it yourself" hints (paths quoted only where needed). */
+export function shellLine(program: string, args: string[]): string {
+  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return [program, ...args].map(q).join(' ');
+}

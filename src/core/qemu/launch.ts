@@ -1,0 +1,215 @@
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { FarmError } from '../errors';
+import { farmLayout } from '../farm/layout';
+import { ensureDir } from '../fs/atomic';
+import type { Accel } from '../farm/model';
+import { start } from '../process/run';
+import { resolveAccel } from './accel';
+import { QEMU_PROGRAM, qemuArgs, QemuSpec, shellLine } from './args';
+import { requireOvmf } from './ovmf';
+import { BootStages, BootStageTracker, Download, IpxeErrorSeen } from './stages';
+
+/**
+ * One QEMU boot whose serial console streams to whoever listens (the editor's Pseudoterminal, the CLI, a test), is
+ * kept in a log under the farm's runtime folder, and, when headless, ends by itself: on a marker, on an iPXE error,
+ * when the guest powers off, or at a timeout.
+ */
+
+export interface LaunchOptions {
+  /** The farm whose runtime folder keeps the serial log; or `logDir` directly (benchmarks, tests without a farm). */
+  root?: string;
+  logDir?: string;
+  /** Names the log file: usually the client. */
+  name: string;
+  spec: Omit<QemuSpec, 'accel' | 'ovmf'> & { accel: Accel; ovmf?: QemuSpec['ovmf'] };
+  /** For EFI: the variable store to start from (a pristine OVMF_VARS, or one with the farm CA enrolled). */
+  efiVars?: string;
+  headless?: {
+    timeoutMs: number;
+    /** Stop as soon as the console shows this (e.g. the test kernel's marker line). */
+    marker?: RegExp;
+    /** Stop this long after the first iPXE error code (the console has said why; iPXE may retry forever). */
+    stopOnIpxeErrorAfterMs?: number;
+  };
+  /** Values (client secrets) replaced in the log file; the live stream still shows them to whoever watches. */
+  redact?: string[];
+  signal?: AbortSignal;
+  /** Linux marker for the boot-stage timing (default: the marker, if given). */
+  linuxMarker?: RegExp;
+}
+
+export type EndReason = 'marker' | 'ipxe-error' | 'exited' | 'timeout' | 'killed';
+
+export interface QemuResult {
+  reason: EndReason;
+  exitCode: number | undefined;
+  /** The marker's match (index 0 the whole match, then its groups). */
+  marker?: string[];
+  stages: BootStages;
+  downloads: Download[];
+  errors: IpxeErrorSeen[];
+  /** Console text without escape sequences. */
+  output: string;
+  logFile: string;
+  elapsedMs: number;
+  command: string;
+  accelNote?: string;
+}
+
+export interface QemuHandle {
+  readonly pid: number | undefined;
+  readonly command: string;
+  readonly logFile: string;
+  readonly accel: 'kvm' | 'tcg';
+  /** Subscribe to console output; returns the unsubscribe function. */
+  onData(listener: (data: string) => void): () => void;
+  /** Type into the console (keys for iPXE's Ctrl-B shell, Ctrl-A x to quit QEMU). */
+  write(input: string): void;
+  kill(): void;
+  /** Console text so far, without escape sequences. */
+  output(): string;
+  readonly done: Promise<QemuResult>;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
+function redactor(values: string[] | undefined): (s: string) => string {
+  const vs = (values ?? []).filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+  if (!vs.length) return (s) => s;
+  return (s) => vs.reduce((acc, v) => acc.split(v).join('«redacted»'), s);
+}
+
+export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
+  const dir = opts.logDir ?? (opts.root ? path.join(farmLayout(opts.root).runtime, 'qemu') : undefined);
+  if (!dir) throw new FarmError('launchQemu needs a farm root or a log folder.', undefined, 'EUSAGE');
+  await ensureDir(dir, 0o700);
+  const base = path.join(dir, `${opts.name}-${stamp()}`);
+  const logFile = `${base}.serial.log`;
+
+  const { accel, note } = await resolveAccel(opts.spec.accel);
+  let ovmf = opts.spec.ovmf;
+  let varsCopy: string | undefined;
+  if (opts.spec.firmware === 'efi') {
+    const fw = requireOvmf();
+    // Each run writes to its own copy: OVMF stores boot entries in it, and the pristine file must stay pristine.
+    varsCopy = `${base}.vars.fd`;
+    await fsp.copyFile(opts.efiVars ?? fw.vars, varsCopy);
+    await fsp.chmod(varsCopy, 0o600);
+    ovmf = { code: ovmf?.code ?? fw.code, vars: varsCopy };
+  }
+  const args = qemuArgs({ ...opts.spec, accel, ovmf });
+  const command = shellLine(QEMU_PROGRAM, args);
+
+  // The log may hold a client's command line: readable by this user only, like the keys.
+  const log = fs.createWriteStream(logFile, { mode: 0o600, flags: 'w' });
+  const redact = redactor(opts.redact);
+  const tracker = new BootStageTracker(opts.linuxMarker ?? opts.headless?.marker);
+  const listeners = new Set<(d: string) => void>();
+  const t0 = Date.now();
+  let reason: EndReason | undefined;
+  let markerMatch: string[] | undefined;
+
+  const child = start(QEMU_PROGRAM, args, { group: true, signal: opts.signal });
+  const killGroup = () => {
+    if (child.pid) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  };
+  const end = (why: EndReason) => {
+    reason ??= why;
+    killGroup();
+  };
+  let errorTimer: NodeJS.Timeout | undefined;
+  let timeout: NodeJS.Timeout | undefined;
+  if (opts.headless) timeout = setTimeout(() => end('timeout'), opts.headless.timeoutMs);
+
+  // Whole lines only reach the log, so a secret split across two chunks is still found and redacted.
+  let pendingLog = '';
+  let markerFrom = 0;
+  const onChunk = (d: string) => {
+    pendingLog += d;
+    const cut = pendingLog.lastIndexOf('\n') + 1;
+    if (cut > 0) {
+      log.write(redact(pendingLog.slice(0, cut)));
+      pendingLog = pendingLog.slice(cut);
+    }
+    tracker.feed(d, Date.now() - t0);
+    for (const l of listeners) l(d);
+    const h = opts.headless;
+    if (!h || reason) return;
+    if (h.marker && !markerMatch) {
+      const text = tracker.plain.slice(markerFrom);
+      const m = h.marker.exec(text);
+      // Wait for the end of the marker's line so a test sees all of it.
+      if (m && text.indexOf('\n', m.index) >= 0) {
+        markerMatch = [...m];
+        end('marker');
+        return;
+      }
+      if (!m) markerFrom = Math.max(0, tracker.plain.length - 1024);
+    }
+    if (h.stopOnIpxeErrorAfterMs !== undefined && tracker.errors.length && !errorTimer) {
+      errorTimer = setTimeout(() => end('ipxe-error'), h.stopOnIpxeErrorAfterMs);
+    }
+  };
+  child.stdout?.setEncoding('utf8').on('data', onChunk);
+  child.stderr?.setEncoding('utf8').on('data', onChunk);
+  opts.signal?.addEventListener('abort', () => end('killed'), { once: true });
+
+  const done = (async (): Promise<QemuResult> => {
+    const r = await child;
+    clearTimeout(timeout);
+    clearTimeout(errorTimer);
+    await new Promise<void>((resolve) => log.end(redact(pendingLog), resolve));
+    if (varsCopy) await fsp.rm(varsCopy, { force: true });
+    if (!reason && opts.headless?.marker) {
+      // The guest may power off right after printing the marker, before its line ended.
+      const m = opts.headless.marker.exec(tracker.plain);
+      if (m) { markerMatch = [...m]; reason = 'marker'; }
+    }
+    return {
+      reason: reason ?? 'exited',
+      exitCode: r.exitCode,
+      marker: markerMatch,
+      stages: { ...tracker.stages },
+      downloads: [...tracker.downloads],
+      errors: [...tracker.errors],
+      output: tracker.plain,
+      logFile,
+      elapsedMs: Date.now() - t0,
+      command,
+      accelNote: note,
+    };
+  })();
+
+  return {
+    pid: child.pid,
+    command,
+    logFile,
+    accel,
+    onData(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    write(input) {
+      child.stdin?.write(input);
+    },
+    kill() {
+      end('killed');
+    },
+    output: () => tracker.plain,
+    done,
+  };
+}
+
+/** Launch, wait, and return the result: the headless form the CLI's --headless, the tests and the benchmark use. */
+export async function bootHeadless(opts: LaunchOptions & { headless: NonNullable<LaunchOptions['headless']> }): Promise<QemuResult> {
+  const h = await launchQemu(opts);
+  try {
+    return await h.done;
+  } finally {
+    h.kill();
+  }
+}
