@@ -45,3 +45,13 @@ export function snapshot(dir: string): Record<string, string> {
   walk(dir);
   return out;
 }
+
+/** For assert.rejects: the error is a FarmError whose one sentence (cause + fix) matches. */
+export function says(re: RegExp) {
+  return (e: unknown): boolean => {
+    const sentence = (e as { sentence?: string }).sentence;
+    if (typeof sentence !== 'string') throw new Error(`expected a FarmError, got ${String(e)}`);
+    if (!re.test(sentence)) throw new Error(`"${sentence}" does not match ${re}`);
+    return true;
+  };
+}
