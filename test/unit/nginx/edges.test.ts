@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseContainerState } from '../../../src/core/nginx/podmanInspect';
+import { effectiveRuntimeKind } from '../../../src/core/nginx/runtimeKind';
+import { assertPortsFree } from '../../../src/core/nginx/ports';
+import { starterFarm } from '../../../src/core/farm/model';
+import { FarmError } from '../../../src/core/errors';
+
+test('podman inspect: state parsed at the edge, a changed shape is one clear error', () => {
+  assert.deepEqual(parseContainerState('[{"State":{"Status":"running","Running":true,"Pid":42,"ExitCode":0}}]'), { status: 'running', running: true, pid: 42, exitCode: 0 });
+  assert.deepEqual(parseContainerState('[{"State":{"Status":"exited","Running":false,"Pid":0,"ExitCode":1}}]'), { status: 'exited', running: false, pid: undefined, exitCode: 1 });
+  assert.throws(() => parseContainerState('[{"Status":"running"}]'), (e: FarmError) => /State\.Status/.test(e.message));
+  assert.throws(() => parseContainerState('not json'), FarmError);
+});
+
+test('a farm set to podman runs the local nginx when podman is absent but nginx is there', () => {
+  const farm = starterFarm('lab');
+  assert.equal(effectiveRuntimeKind(farm, ''), 'podman', 'neither installed: keep the choice, the error will name podman');
+  const onlyNginx = mkdtempSync(path.join(os.tmpdir(), 'ngx-path-'));
+  writeFileSync(path.join(onlyNginx, 'nginx'), '#!/bin/sh\n', { mode: 0o755 });
+  assert.equal(effectiveRuntimeKind(farm, onlyNginx), 'local');
+  writeFileSync(path.join(onlyNginx, 'podman'), '#!/bin/sh\n', { mode: 0o755 });
+  assert.equal(effectiveRuntimeKind(farm, onlyNginx), 'podman');
+  farm.nginx.runtime = 'local';
+  assert.equal(effectiveRuntimeKind(farm, ''), 'local');
+});
+
+test('a taken port is named with the process holding it', async () => {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  try {
+    await assert.rejects(assertPortsFree([{ port, what: 'HTTPS' }], '127.0.0.1'), (e: FarmError) => {
+      assert.equal(e.code, 'EADDRINUSE');
+      assert.match(e.sentence, new RegExp(`Port ${port} \\(HTTPS\\) on 127\\.0\\.0\\.1 is already taken by node \\(pid ${process.pid}\\)`));
+      assert.match(e.sentence, /server\.httpsPort/);
+      return true;
+    });
+  } finally {
+    srv.close();
+  }
+});

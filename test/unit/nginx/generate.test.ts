@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { initFarm } from '../../../src/core/farm/init';
+import { farmLayout } from '../../../src/core/farm/layout';
+import { starterFarm } from '../../../src/core/farm/model';
+import { generateNginxConfig, isLoopbackAddress, nginxPath, renderNginxConfig, IPXE_SSL_CIPHERS } from '../../../src/core/nginx/generate';
+import { pkiPaths } from '../../../src/core/pki/paths';
+import { FarmError } from '../../../src/core/errors';
+
+const layout = farmLayout('/srv/farm');
+const pki = pkiPaths(layout);
+
+function render(mutate: (f: ReturnType<typeof starterFarm>) => void = () => undefined) {
+  const farm = starterFarm('lab');
+  mutate(farm);
+  const files = renderNginxConfig(farm, layout);
+  return { files, all: files.map((f) => f.text).join('\n'), https: files.find((f) => f.file.endsWith('ipxe-https.conf'))!.text };
+}
+
+test('the HTTPS server demands a farm client certificate, checks the CRL and sends the full chain', () => {
+  const { https } = render();
+  assert.match(https, new RegExp(`ssl_certificate\\s+"${pki.serverChain}";`));
+  assert.match(https, new RegExp(`ssl_certificate_key\\s+"${pki.serverKey}";`));
+  assert.match(https, new RegExp(`ssl_client_certificate\\s+"${pki.caCert}";`));
+  assert.match(https, /^\s*ssl_verify_client on;/m);
+  assert.match(https, new RegExp(`ssl_crl\\s+"${pki.crlPem}";`));
+  assert.match(https, /^\s*ssl_protocols TLSv1\.2;/m);
+  assert.ok(https.includes(`ssl_ciphers ${IPXE_SSL_CIPHERS};`));
+  assert.match(https, /^\s*listen (127\.0\.0\.1:)?8443 ssl;/m);
+});
+
+test('every TLS line has a comment above it saying why', () => {
+  const lines = render().https.split('\n');
+  for (const directive of ['ssl_certificate ', 'ssl_protocols', 'ssl_client_certificate', 'ssl_crl']) {
+    const i = lines.findIndex((l) => l.trim().startsWith(directive));
+    assert.ok(i > 0 && lines[i - 1]!.trim().startsWith('#'), `${directive} has a comment`);
+  }
+});
+
+test('the boot routes go to the boot socket with the X-SSL-Client-* headers set by nginx', () => {
+  const { https } = render();
+  for (const route of ['= /boot.ipxe', '= /ipxe', '/ipxe/']) {
+    assert.ok(https.includes(`location ${route} {\n        proxy_pass http://unix:${layout.bootSocket}:;`), route);
+  }
+  for (const [h, v] of [['Verify', 'ssl_client_verify'], ['Serial', 'ssl_client_serial'], ['Fingerprint', 'ssl_client_fingerprint'], ['S-DN', 'ssl_client_s_dn']]) {
+    assert.match(https, new RegExp(`proxy_set_header X-SSL-Client-${h} \\$${v};`));
+  }
+  assert.match(https, /location \/ {\s+return 404;/);
+});
+
+test('no user/pid/daemon line (runtimes pass them), files/ over plain HTTP', () => {
+  const { all, files } = render();
+  assert.doesNotMatch(all, /^\s*(user|pid|daemon)\s/m);
+  const http = files.find((f) => f.file.endsWith('files-http.conf'))!.text;
+  assert.match(http, /^\s*listen 8080;/m);
+  assert.ok(http.includes(`root "${layout.files}/";`));
+});
+
+test('a local nginx for a loopback farm listens on 127.0.0.1 only; podman publishes instead', () => {
+  const local = render((f) => { f.nginx.runtime = 'local'; f.server.address = '127.0.0.1'; });
+  assert.match(local.https, /listen 127\.0\.0\.1:8443 ssl;/);
+  const lan = render((f) => { f.nginx.runtime = 'local'; f.server.address = '192.168.1.5'; });
+  assert.match(lan.https, /listen 8443 ssl;/);
+  assert.equal(isLoopbackAddress('10.0.2.2'), true);
+  assert.equal(isLoopbackAddress('127.1.2.3'), true);
+  assert.equal(isLoopbackAddress('10.0.2.15'), false);
+});
+
+test('paths that could break out of an nginx string are refused', () => {
+  assert.equal(nginxPath('/a b/c'), '"/a b/c"');
+  for (const bad of ['/x"y', '/x$y', '/x;y', '/x\ny', '/x{y']) assert.throws(() => nginxPath(bad), FarmError, bad);
+});
+
+test('generate writes once, refuses to overwrite the user\'s files, and --force replaces them', async () => {
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'ngx-gen-')), 'lab');
+  await initFarm(dir);
+  const written = await generateNginxConfig(dir);
+  assert.equal(written.length, 3);
+  const main = written.find((f) => f.endsWith('nginx.conf'))!;
+  writeFileSync(main, '# mine\n');
+  await assert.rejects(generateNginxConfig(dir), (e: FarmError) => e.code === 'EEXIST' && /--force/.test(e.sentence));
+  assert.equal(readFileSync(main, 'utf8'), '# mine\n');
+  await generateNginxConfig(dir, { force: true });
+  assert.match(readFileSync(main, 'utf8'), /include conf\.d\/\*\.conf;/);
+});
