@@ -1,51 +1,97 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { describeError } from '../core/errors';
+import { describeError, FarmError } from '../core/errors';
 import { initFarm } from '../core/farm/init';
-import { findFarmRoot } from '../core/farm/load';
+import { positionOf } from '../core/farm/jsonLocate';
 import { FARM_FILE } from '../core/farm/model';
+import { command, CommandContext } from './commands/context';
+import { pkiCommands } from './commands/pki';
+import { qemuCommands } from './commands/qemu';
+import { serverCommands } from './commands/server';
+import { NginxSaveHook } from './nginx/saveHook';
+import { Outputs } from './output';
+import { ServerStatus, statusBarItem } from './serverStatus';
+import { FarmState } from './state';
+import { createViews, FarmViews } from './tree/views';
 
-/** The folder whose ipxe-farm.json this window works with, or the first workspace folder when there is none yet. */
-async function farmRoot(): Promise<{ root?: string; folder?: string }> {
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  if (!folder) return {};
-  return { root: await findFarmRoot(folder).then((r) => (r && r.startsWith(folder) ? r : undefined)), folder };
+/** What activate() hands to tests and the benchmark (executeCommand results cover the rest). */
+export interface FarmExtensionApi {
+  state: FarmState;
+  views: FarmViews;
+  server: ServerStatus;
+  saveHook: NginxSaveHook;
+  activationMs: number;
+  farmRoot(): Promise<{ root?: string; folder?: string }>;
 }
 
-async function refreshContext(): Promise<void> {
-  const { root } = await farmRoot();
-  await vscode.commands.executeCommand('setContext', 'ipxeFarm.hasFarm', root !== undefined);
-}
+/**
+ * Cheap on purpose: no child process, no CA or nginx work at activation; one read of the farm file, the PKI index and
+ * the boot-event tail for the trees. Everything else happens when a command runs.
+ */
+export async function activate(context: vscode.ExtensionContext): Promise<FarmExtensionApi> {
+  const t0 = performance.now();
+  const out = new Outputs();
+  const state = new FarmState();
+  const server = new ServerStatus();
+  const { views, disposables } = createViews(state, server);
+  const saveHook = new NginxSaveHook(() => state.root, out, server);
+  const c: CommandContext = { ext: context, state, views, out, server };
+  context.subscriptions.push(out, state, server, saveHook, ...disposables);
+  context.subscriptions.push(statusBarItem(server, () => state.snapshot?.loaded?.farm.nginx.runtime));
 
-export async function activate(context: vscode.ExtensionContext): Promise<{ farmRoot: typeof farmRoot }> {
   context.subscriptions.push(
-    vscode.commands.registerCommand('ipxeFarm.createFarm', async (dir?: string) => {
-      const { root, folder } = await farmRoot();
-      if (root && !dir) {
-        void vscode.window.showInformationMessage(`This workspace already has a farm: ${path.join(root, FARM_FILE)}.`);
-        return root;
+    command(c, 'ipxeFarm.createFarm', async (dir?: unknown) => {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+      if (state.root && typeof dir !== 'string') {
+        void vscode.window.showInformationMessage(`This workspace already has a farm: ${path.join(state.root, FARM_FILE)}.`);
+        return state.root;
       }
-      const target = dir ?? folder;
-      if (!target) {
-        void vscode.window.showErrorMessage('Open a folder first: a farm lives in a workspace folder.');
-        return undefined;
-      }
-      try {
-        const layout = await initFarm(target);
-        await refreshContext();
-        const doc = await vscode.workspace.openTextDocument(layout.farmFile);
-        await vscode.window.showTextDocument(doc, { preview: false });
-        return layout.root;
-      } catch (err) {
-        void vscode.window.showErrorMessage(describeError(err));
-        return undefined;
-      }
+      const target = typeof dir === 'string' ? dir : folder;
+      if (!target) throw new FarmError('Open a folder first: a farm lives in a workspace folder.', undefined, 'ENOFOLDER');
+      const layout = await initFarm(target);
+      await state.locate();
+      const doc = await vscode.workspace.openTextDocument(layout.farmFile);
+      await vscode.window.showTextDocument(doc, { preview: false });
+      out.farm.info(`Farm created at ${layout.root}`);
+      return layout.root;
     }),
+    command(c, 'ipxeFarm.refresh', async () => { await state.locate(); return state.snapshot?.readAt; }),
+    command(c, 'ipxeFarm.openEntry', async (file?: unknown, pointer?: unknown) => {
+      if (typeof file !== 'string') return undefined;
+      const doc = await vscode.workspace.openTextDocument(file);
+      const editor = await vscode.window.showTextDocument(doc, { preview: true });
+      if (typeof pointer === 'string') {
+        const at = positionOf(doc.getText(), pointer);
+        const range = new vscode.Range(at.line, at.column, at.line, at.column + at.length);
+        editor.selection = new vscode.Selection(range.start, range.end);
+        editor.revealRange(range, vscode.TextEditorRevealType.InCenter);
+      }
+      return file;
+    }),
+    command(c, 'ipxeFarm.openFarmFile', async () => vscode.commands.executeCommand('ipxeFarm.openEntry', state.root && path.join(state.root, FARM_FILE))),
+    command(c, 'ipxeFarm.buildImage', async () => {
+      throw new FarmError('Image builds are not wired into the editor in this version.', 'Run `ipxe-farm build CLIENT` in a terminal.', 'ENOTSUP');
+    }),
+    ...pkiCommands(c),
+    ...serverCommands(c, saveHook),
+    ...qemuCommands(c),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void state.locate()),
   );
-  const watcher = vscode.workspace.createFileSystemWatcher(`**/${FARM_FILE}`);
-  context.subscriptions.push(watcher, watcher.onDidCreate(refreshContext), watcher.onDidDelete(refreshContext));
-  await refreshContext();
-  return { farmRoot };
+  // The farm file may appear later (Create Farm, git checkout): watch for it anywhere in the workspace.
+  const farmWatcher = vscode.workspace.createFileSystemWatcher(`**/${FARM_FILE}`, false, true, false);
+  context.subscriptions.push(farmWatcher, farmWatcher.onDidCreate(() => void state.locate()), farmWatcher.onDidDelete(() => void state.locate()));
+
+  try {
+    await state.locate();
+  } catch (err) {
+    out.farm.error(`Reading the farm failed: ${describeError(err)}`);
+  }
+  const activationMs = performance.now() - t0;
+  out.farm.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return {
+    state, views, server, saveHook, activationMs,
+    farmRoot: async () => ({ root: state.root, folder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath }),
+  };
 }
 
 export function deactivate(): void {

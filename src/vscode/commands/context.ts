@@ -1,0 +1,78 @@
+import * as vscode from 'vscode';
+import { describeError, FarmError } from '../../core/errors';
+import { loadFarm, LoadedFarm } from '../../core/farm/load';
+import type { Shape } from '../model/shape';
+import type { Outputs } from '../output';
+import type { ServerStatus } from '../serverStatus';
+import type { FarmState } from '../state';
+import type { FarmViews } from '../tree/views';
+
+/** What every command needs: the farm, the trees' state, the logs, the secret store. */
+export interface CommandContext {
+  ext: vscode.ExtensionContext;
+  state: FarmState;
+  views: FarmViews;
+  out: Outputs;
+  server: ServerStatus;
+}
+
+/** The farm root, or a FarmError that says how to get one. */
+export function requireRoot(c: CommandContext): string {
+  const root = c.state.root;
+  if (!root) throw new FarmError('This workspace has no iPXE farm (ipxe-farm.json).', 'Run "iPXE Farm: Create Farm" first.', 'ENOFARM');
+  return root;
+}
+
+export async function requireFarm(c: CommandContext): Promise<LoadedFarm> {
+  return loadFarm(requireRoot(c));
+}
+
+/**
+ * A command argument from a tree row (a Node), an explicit name (tests, other commands) or nothing (the palette:
+ * ask). Returns the name the row stands for.
+ */
+export function refName(arg: unknown, kind?: string): string | undefined {
+  if (typeof arg === 'string') return arg;
+  const shape = (arg as { shape?: Shape } | undefined)?.shape;
+  if (shape?.ref && (!kind || shape.ref.kind === kind)) return shape.ref.name;
+  if (arg && typeof arg === 'object' && 'name' in arg && typeof (arg as { name: unknown }).name === 'string') return (arg as { name: string }).name;
+  return undefined;
+}
+
+export function refSerial(arg: unknown): string | undefined {
+  const shape = (arg as { shape?: Shape } | undefined)?.shape;
+  if (shape?.ref?.serial) return shape.ref.serial;
+  if (arg && typeof arg === 'object' && 'serial' in arg) return String((arg as { serial: unknown }).serial);
+  return typeof arg === 'string' ? arg : undefined;
+}
+
+/**
+ * Register a command whose failure is one sentence in a notification (and a log line), never a stack trace. The
+ * command's result is returned to executeCommand callers (tests assert on it).
+ */
+export function command(c: CommandContext, id: string, fn: (...args: unknown[]) => Promise<unknown>): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      const msg = describeError(err);
+      c.out.farm.error(`${id}: ${msg}`);
+      if ((err as FarmError).code === 'ECANCELED') { void vscode.window.showInformationMessage('Cancelled.'); return undefined; }
+      void vscode.window.showErrorMessage(msg);
+      if (process.env.IPXE_FARM_VSCODE_THROW === '1') throw err;
+      return undefined;
+    }
+  });
+}
+
+/** Ask for a value with validation as you type; undefined when the user backs out. */
+export async function ask(prompt: string, validate: (v: string) => string | undefined, opts: Partial<vscode.InputBoxOptions> = {}): Promise<string | undefined> {
+  return vscode.window.showInputBox({ prompt, validateInput: validate, ignoreFocusOut: true, ...opts });
+}
+
+/** Pick one of the farm's clients (when a command is run from the palette). */
+export async function pickClient(farm: LoadedFarm, placeHolder = 'Which client?'): Promise<string | undefined> {
+  const names = Object.keys(farm.farm.clients).sort();
+  if (names.length === 0) throw new FarmError('The farm has no clients yet.', 'Add one with "iPXE Farm: Add Client".', 'ENOCLIENT');
+  return vscode.window.showQuickPick(names, { placeHolder });
+}

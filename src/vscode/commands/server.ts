@@ -1,0 +1,99 @@
+import * as vscode from 'vscode';
+import { startBootService, BootService } from '../../core/boot/service';
+import { renderScript } from '../../core/boot/render';
+import { readSecrets } from '../../core/secrets/store';
+import { maskSecrets } from '../../core/secrets/mask';
+import { FarmError } from '../../core/errors';
+import { NginxConfigError } from '../../core/nginx/runtime';
+import { runtimeFor, showNginxDiagnostics } from '../nginx/saveHook';
+import type { NginxSaveHook } from '../nginx/saveHook';
+import { signalOf } from '../cancel';
+import { command, CommandContext, pickClient, refName, requireFarm, requireRoot } from './context';
+
+/** nginx up/down/reload/logs and the boot service, each a call into src/core with its result in the Server tree. */
+export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.Disposable[] {
+  let boot: BootService | undefined;
+  const nginxAction = (title: string, fn: (signal: AbortSignal) => Promise<unknown>) =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) => fn(signalOf(token)));
+
+  return [
+    command(c, 'ipxeFarm.startNginx', async () => {
+      const rt = await runtimeFor(requireRoot(c));
+      try {
+        const st = await nginxAction(`Starting nginx (${rt.kind})`, (s) => rt.up(s)) as Awaited<ReturnType<typeof rt.up>>;
+        hook.diagnostics.clear();
+        c.server.setNginx(st.state, `${st.where} · https ${st.ports.https}`);
+        c.out.nginx.info(`nginx ${st.state}: ${st.where}, https ${st.ports.https}, http ${st.ports.http}`);
+        return st;
+      } catch (err) {
+        if (err instanceof NginxConfigError) { showNginxDiagnostics(hook.diagnostics, err.diagnostics); c.server.setNginx('config-error', 'not started'); }
+        throw err;
+      }
+    }),
+    command(c, 'ipxeFarm.stopNginx', async () => {
+      const rt = await runtimeFor(requireRoot(c));
+      const st = await nginxAction('Stopping nginx', (s) => rt.down(s)) as Awaited<ReturnType<typeof rt.down>>;
+      c.server.setNginx(st.state);
+      c.out.nginx.info(`nginx ${st.state}`);
+      return st;
+    }),
+    command(c, 'ipxeFarm.reloadNginx', async () => {
+      const rt = await runtimeFor(requireRoot(c));
+      const r = await rt.reload();
+      showNginxDiagnostics(hook.diagnostics, r.diagnostics);
+      if (!r.ok) {
+        c.server.setNginx('config-error', 'running config kept');
+        throw new FarmError('nginx -t failed, so nginx was not reloaded: the running config stays.', 'See the Problems panel, fix the file and save.', 'ENGINXCONF');
+      }
+      c.server.setNginx('running', 'reloaded');
+      c.out.nginx.info(`nginx reloaded (${Math.round(r.durationMs)} ms)`);
+      return r;
+    }),
+    command(c, 'ipxeFarm.nginxStatus', async () => {
+      const rt = await runtimeFor(requireRoot(c));
+      const st = await rt.status();
+      c.server.setNginx(st.state, st.detail ?? st.where);
+      return st;
+    }),
+    command(c, 'ipxeFarm.showNginxLogs', async () => {
+      c.out.nginx.show(true);
+      const root = c.state.root;
+      if (!root) return undefined;
+      const text = await (await runtimeFor(root)).logs(200).catch((e: Error) => `(no logs: ${e.message})`);
+      c.out.nginx.info(`--- last nginx log lines ---\n${text}`);
+      return text;
+    }),
+    command(c, 'ipxeFarm.startBootService', async () => {
+      const root = requireRoot(c);
+      if (boot) { void vscode.window.showInformationMessage(`The boot service already runs on ${boot.socket}.`); return boot.socket; }
+      boot = await startBootService({ root, log: (l) => c.out.boot.info(l) });
+      c.server.setBoot('running', boot.socket);
+      c.out.boot.info(`boot service listening on ${boot.socket}`);
+      return boot.socket;
+    }),
+    command(c, 'ipxeFarm.stopBootService', async () => {
+      if (!boot) { c.server.setBoot('stopped'); return false; }
+      await boot.close();
+      boot = undefined;
+      c.server.setBoot('stopped');
+      c.out.boot.info('boot service stopped');
+      return true;
+    }),
+    { dispose: () => { void boot?.close(); } },
+    command(c, 'ipxeFarm.showScript', async (arg?: unknown) => {
+      const loaded = await requireFarm(c);
+      const name = refName(arg) ?? await pickClient(loaded, 'Show the boot script of…');
+      if (!name) return undefined;
+      const client = loaded.farm.clients[name];
+      const profileName = client?.profile ?? loaded.farm.defaultProfile;
+      if (!profileName) throw new FarmError(`Client "${name}" has no profile and the farm has no defaultProfile.`, 'Set "profile" on the client or "defaultProfile" in ipxe-farm.json.', 'ENOPROFILE');
+      const secrets = await readSecrets(loaded.layout.root);
+      const { script } = renderScript({ farm: loaded.farm, layout: loaded.layout, secrets, clientName: name, client, profileName, mac: client?.macs[0] });
+      // Shown on screen and maybe screen-shared: the secret values are masked; the machine gets them over mTLS only.
+      const masked = `#!ipxe\n# What ${name} receives from the boot service (profile ${profileName}); secret values masked here.\n${maskSecrets(script, secrets).replace(/^#!ipxe\r?\n/, '')}`;
+      const doc = await vscode.workspace.openTextDocument({ language: 'ipxe', content: masked });
+      await vscode.window.showTextDocument(doc, { preview: true });
+      return masked;
+    }),
+  ];
+}

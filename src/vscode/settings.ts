@@ -1,0 +1,23 @@
+import * as vscode from 'vscode';
+
+/** The user's program paths and choices (contributes.configuration, section ipxeFarm). */
+export interface FarmSettings {
+  podmanPath: string;
+  nginxPath: string;
+  qemuPath: string;
+  ipxeSource: string;
+  accel: 'auto' | 'kvm' | 'tcg';
+  reloadOnSave: boolean;
+}
+
+export function settings(): FarmSettings {
+  const c = vscode.workspace.getConfiguration('ipxeFarm');
+  return {
+    podmanPath: c.get<string>('podmanPath') || 'podman',
+    nginxPath: c.get<string>('nginxPath') || 'nginx',
+    qemuPath: c.get<string>('qemuPath') || 'qemu-system-x86_64',
+    ipxeSource: c.get<string>('ipxeSource') || '',
+    accel: c.get<'auto' | 'kvm' | 'tcg'>('accel') || 'auto',
+    reloadOnSave: c.get<boolean>('nginx.reloadOnSave') ?? true,
+  };
+}

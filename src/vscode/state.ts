@@ -1,0 +1,73 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { findFarmRoot } from '../core/farm/load';
+import { clientCertMap } from './model/clientItems';
+import { FarmSnapshot, readSnapshot } from './model/farmSnapshot';
+
+/**
+ * The farm this window works with and the one snapshot the trees read. File watchers (not polling) on the farm file,
+ * the PKI index, the boot events and the build outputs trigger a re-read, debounced so a burst of writes (a bulk
+ * issue) costs one refresh.
+ */
+export class FarmState implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<FarmSnapshot | undefined>();
+  readonly onDidChange = this.changed.event;
+  snapshot: FarmSnapshot | undefined;
+  private watchers: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private reading: Promise<FarmSnapshot | undefined> | undefined;
+
+  get root(): string | undefined {
+    return this.snapshot?.root;
+  }
+
+  /** Look for the farm (first workspace folder or above), watch it, read it. */
+  async locate(): Promise<string | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const root = folder ? await findFarmRoot(folder) : undefined;
+    const usable = root && folder && (root === folder || root.startsWith(folder + path.sep) || folder.startsWith(root + path.sep)) ? root : undefined;
+    if (usable !== this.snapshot?.root) this.watch(usable);
+    await vscode.commands.executeCommand('setContext', 'ipxeFarm.hasFarm', usable !== undefined);
+    if (!usable) {
+      this.snapshot = undefined;
+      this.changed.fire(undefined);
+      return undefined;
+    }
+    await this.refresh(usable);
+    return usable;
+  }
+
+  private watch(root: string | undefined): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    if (!root) return;
+    const base = vscode.Uri.file(root);
+    for (const glob of ['ipxe-farm.json', 'pki/index.json', '.ipxe-farm/boot-events.jsonl', 'ipxe/*/out/*']) {
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(base, glob));
+      this.watchers.push(w, w.onDidChange(() => this.soon()), w.onDidCreate(() => this.soon()), w.onDidDelete(() => this.soon()));
+    }
+  }
+
+  private soon(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => { this.timer = undefined; void this.refresh(); }, 150);
+  }
+
+  /** Re-read now; resolves with the new snapshot once the trees have been told. */
+  refresh(root = this.snapshot?.root): Promise<FarmSnapshot | undefined> {
+    if (!root) return Promise.resolve(undefined);
+    const next = (this.reading ?? Promise.resolve(undefined)).then(async () => {
+      this.snapshot = await readSnapshot(root, clientCertMap);
+      this.changed.fire(this.snapshot);
+      return this.snapshot;
+    });
+    this.reading = next.catch(() => undefined);
+    return next;
+  }
+
+  dispose(): void {
+    for (const w of this.watchers) w.dispose();
+    if (this.timer) clearTimeout(this.timer);
+    this.changed.dispose();
+  }
+}

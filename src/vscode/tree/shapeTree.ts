@@ -1,0 +1,53 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { Shape } from '../model/shape';
+
+/** A node handed to VS Code: the shape plus whatever its view needs to find the children later. */
+export interface Node {
+  shape: Shape;
+}
+
+/**
+ * A TreeDataProvider that is an EventEmitter and a pair of functions (vscode-extension-samples' tree-view shape).
+ * Rows are shaped when VS Code asks for them, so a collapsed client costs nothing until it is expanded.
+ */
+export class ShapeTree implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  /** Milliseconds spent in the last getChildren(root): the benchmark reads it. */
+  lastRootMs = 0;
+
+  constructor(
+    private readonly roots: () => Shape[],
+    private readonly children: (parent: Shape) => Shape[],
+    private readonly farmRoot: () => string | undefined,
+  ) {}
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  getChildren(element?: Node): Node[] {
+    const t0 = performance.now();
+    const shapes = element ? this.children(element.shape) : this.roots();
+    const nodes = shapes.map((shape) => ({ shape }));
+    if (!element) this.lastRootMs = performance.now() - t0;
+    return nodes;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    const s = node.shape;
+    const item = new vscode.TreeItem(s.label, s.collapsible === 'none' ? vscode.TreeItemCollapsibleState.None
+      : s.collapsible === 'expanded' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = s.id;
+    item.description = s.description;
+    item.tooltip = s.tooltip;
+    item.contextValue = s.contextValue;
+    if (s.icon) item.iconPath = new vscode.ThemeIcon(s.icon, s.iconColor ? new vscode.ThemeColor(s.iconColor) : undefined);
+    const root = this.farmRoot();
+    if (s.open && root) {
+      item.command = { command: 'ipxeFarm.openEntry', title: 'Open', arguments: [path.join(root, s.open.file), s.open.pointer] };
+    }
+    return item;
+  }
+}
