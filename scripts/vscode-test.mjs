@@ -38,6 +38,7 @@
 // A tests entry of your own calls markConsole() first and reportResult() last (both in test/vscode/host-console.ts),
 // or its output is not shown and the run counts as 1 failed.
 // From a script (benchmarks): bench/vscode/harness.mjs exposes the same run as a function.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildExtension, bundleEntry, bundleSuite, removeBundles } from './lib/vscode-build.mjs';
@@ -84,6 +85,7 @@ let testsEntry;
 try {
   if (!values['no-build']) buildExtension();
   testsEntry = entry ? await bundleEntry(entry) : await bundleSuite();
+  if (!existsSync(testsEntry)) throw new Error(`the tests entry ${testsEntry} does not exist`);
 } catch (err) {
   removeBundles();
   process.stderr.write(`vscode-test: ${err.message}\n`);
@@ -117,10 +119,10 @@ if (result.problem) {
   process.stdout.write(`# VS Code exited ${result.exitCode} although no test failed: counted as 1 failed\n`);
   counts = { ...counts, failed: 1 };
 }
-if (counts.failed > 0 && result.workbench?.length) {
+if (counts.failed > 0 && result.workbenchErrors?.length) {
   // The extension host's own errors (a test file that does not load, a crash in activate()) arrive unmarked.
-  const errors = result.workbench.filter((l) => l.startsWith('[error]')).slice(-20);
-  if (errors.length) process.stderr.write(`[vscode-test] last errors the workbench logged:\n${errors.join('\n')}\n`);
+  const shown = result.workbenchErrors.map((e) => e.text.split('\n').slice(0, 12).join('\n'));
+  process.stderr.write(`[vscode-test] last errors VS Code logged:\n${shown.join('\n')}\n`);
 }
 process.stdout.write(`${summaryLine(counts)}\n`);
 process.exit(counts.failed > 0 ? 1 : 0);

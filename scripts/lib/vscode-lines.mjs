@@ -31,6 +31,7 @@ export class LineRouter {
   }
 
   push(text, level = 'info') {
+    const workbench = [];
     for (const raw of String(text).split(/\r?\n/)) {
       const marked = raw.startsWith(SUITE_MARK);
       const line = (marked ? raw.slice(SUITE_MARK.length) : raw).replace(/\s+$/, '');
@@ -51,11 +52,22 @@ export class LineRouter {
         this.sawSuite = true;
         this.emit(line);
       } else {
-        this.workbench.push(`[${level}] ${line}`);
-        if (this.workbench.length > 400) this.workbench.shift();
-        if (this.workbenchLog) { try { appendFileSync(this.workbenchLog, `[${level}] ${line}\n`); } catch { /* a log */ } }
+        workbench.push(line);
       }
     }
+    if (workbench.length) {
+      // One entry per message (an error and its stack stay together).
+      const entry = { level, text: workbench.join('\n') };
+      this.workbench.push(entry);
+      if (this.workbench.length > 400) this.workbench.shift();
+      if (this.workbenchLog) { try { appendFileSync(this.workbenchLog, `[${level}] ${entry.text}\n`); } catch { /* a log */ } }
+    }
+  }
+
+  /** The last errors the workbench and extension host logged, minus what an offline machine always logs. */
+  workbenchErrors(max = 5) {
+    const offlineNoise = /ENOTFOUND|EAI_AGAIN|authentication provider|open-vsx|marketplace|gallery/i;
+    return this.workbench.filter((e) => e.level === 'error' && !offlineNoise.test(e.text)).slice(-max);
   }
 
   emit(line) {

@@ -58,10 +58,10 @@ export async function runVsCodeTests(o) {
       screenshotDir: o.screenshotDir,
     };
     const run = runner === 'electron' ? await runInElectron({ ...common, router }) : await runInCodeServer({ ...common, router });
-    result = { runner, lines: router.lines, workbench: router.workbench, counts: router.result, ...run };
+    result = { runner, lines: router.lines, workbenchErrors: router.workbenchErrors(), counts: router.result, ...run };
     return result;
   } catch (err) {
-    result = { runner: 'none', lines: [], workbench: [], problem: err.message, timings: {}, screenshots: [] };
+    result = { runner: 'none', lines: [], workbenchErrors: [], problem: err.message, timings: {}, screenshots: [] };
     return result;
   } finally {
     process.off('SIGINT', abort);

@@ -1,6 +1,6 @@
 // A throw-away home for one VS Code run: HOME, XDG_* and TMPDIR point into one temp dir, so neither code-server nor
 // chromium reads or writes the developer's own settings, extensions or caches, and parallel runs cannot meet.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -26,6 +26,20 @@ export function makeSandbox(prefix = 'ipxe-farm-vscode-') {
     logs: dir('logs'),
     workspace: dir('workspace'),
   };
+  // A quiet workbench: no chat panel, tips or update checks crowding the screenshots or the logs.
+  mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
+  writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify({
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'update.mode': 'none',
+    'telemetry.telemetryLevel': 'off',
+    'security.workspace.trust.enabled': false,
+  }, null, 2));
   const env = {
     ...process.env,
     HOME: dirs.home,
