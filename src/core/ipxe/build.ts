@@ -1,0 +1,293 @@
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { FarmError } from '../errors';
+import { ensureDir, writeFileAtomic } from '../fs/atomic';
+import { loadFarm } from '../farm/load';
+import type { ImageTarget } from '../farm/model';
+import { run, runOk } from '../process/run';
+import { localConfigHeaders } from './config';
+import { clientEmbeddedScript, type EmbeddedScriptOptions } from './script';
+import { locateIpxeSource, type IpxeSource, type LocateOptions } from './source';
+import { withTreeLock } from './treeLock';
+import { readBuildInputs, type BuildInputs } from './inputs';
+import { imageFiles, readManifest, writeManifest, type ImageRecord, clientOutDir } from './manifest';
+
+export type BuildStage = 'source' | 'lock' | 'prepare' | 'make' | 'package' | 'done';
+
+export interface BuildProgress {
+  stage: BuildStage;
+  message: string;
+  /** One line of make's output, during the make stage. */
+  line?: string;
+}
+
+export interface BuildOptions {
+  target?: ImageTarget;
+  /** iPXE DEBUG= value, e.g. "tls,x509:3"; default: the farm's ipxe.debug. */
+  debug?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: BuildProgress) => void;
+  /** Script choices (failure action, attempts); the farm decides server, port and NTP. */
+  script?: Partial<Pick<EmbeddedScriptOptions, 'onFailure' | 'dhcpAttempts' | 'chainAttempts' | 'retryDelay'>>;
+  /** Where the iPXE tree comes from; default: locateIpxeSource with cloning allowed. */
+  source?: IpxeSource;
+  locate?: LocateOptions;
+  /** make -jN (default 2: a build shares the machine with everything else). */
+  jobs?: number;
+}
+
+export interface BuildResult {
+  client: string;
+  target: ImageTarget;
+  /** Absolute paths of the images written (0600: they hold the client's private key). */
+  files: string[];
+  manifestFile: string;
+  record: ImageRecord;
+  durationMs: number;
+  warnings: string[];
+}
+
+/** What make builds for each target, relative to the tree's src/. */
+export const MAKE_TARGETS: Record<ImageTarget, string> = {
+  iso: 'bin/ipxe.iso',
+  usb: 'bin/ipxe.usb',
+  efi: 'bin-x86_64-efi/ipxe.efi',
+};
+
+const DEBUG_PATTERN = /^[A-Za-z0-9_]+(?::\d+)?(?:,[A-Za-z0-9_]+(?::\d+)?)*$/;
+
+export function checkDebug(debug: string | undefined): string | undefined {
+  const d = debug?.trim();
+  if (!d) return undefined;
+  if (!DEBUG_PATTERN.test(d)) {
+    throw new FarmError(`The iPXE DEBUG value "${debug}" is not a list of object names.`, 'Use names with optional levels, comma-separated, e.g. tls,x509:3,certstore.', 'EUSAGE');
+  }
+  return d;
+}
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * Put the farm's config/local headers in the tree, touching them only when their content differs: iPXE rebuilds
+ * nearly every object when a config header's mtime changes.
+ */
+async function syncConfigHeaders(src: string): Promise<boolean> {
+  const dir = path.join(src, 'config', 'local');
+  await ensureDir(dir);
+  let changed = false;
+  for (const [name, content] of Object.entries(localConfigHeaders())) {
+    const file = path.join(dir, name);
+    const current = await fsp.readFile(file, 'utf8').catch(() => undefined);
+    if (current !== content) {
+      await writeFileAtomic(file, content);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/**
+ * Files in a bin folder that hold (or were made from) the client's private key: the DER copy make writes, the
+ * privkey object, the library archive that contains it, and every linked image. Deleted after each build so the key
+ * lives on only in the 0600 image in the client's folder; the next build recreates them (it would anyway: the key
+ * differs per client).
+ */
+async function scrubKeyMaterial(binDir: string): Promise<void> {
+  let names: string[];
+  try { names = await fsp.readdir(binDir); } catch { return; }
+  const doomed = names.filter((n) => n === '.private_key.der' || /^privkey(\.dbg[^.]*)?\.o$/.test(n) || n === 'blib.a' || n.startsWith('ipxe.'));
+  await Promise.all(doomed.map((n) => fsp.rm(path.join(binDir, n), { force: true })));
+}
+
+/** `openssl` that writes `rsa` output in the traditional PKCS#1 form the 2019 iPXE build reads. */
+const TRADITIONAL_OPENSSL = '#!/bin/sh\nif [ "$1" = rsa ]; then shift; exec openssl rsa -traditional "$@"; fi\nexec openssl "$@"\n';
+
+async function makeFatImage(efiFile: string, imageFile: string, signal?: AbortSignal): Promise<void> {
+  const efiSize = (await fsp.stat(efiFile)).size;
+  // FAT16 needs a few MiB to be valid; leave room for an autoexec.ipxe or a second binary beside BOOTX64.EFI.
+  const mib = Math.max(8, Math.ceil((efiSize * 2) / (1 << 20)) + 2);
+  const handle = await fsp.open(imageFile, 'wx', 0o600);
+  await handle.truncate(mib << 20);
+  await handle.close();
+  await runOk('mformat', ['-i', imageFile, '-v', 'IPXEFARM', '-T', String((mib << 20) / 512), '-h', '64', '-s', '32', '::'], { signal });
+  await runOk('mmd', ['-i', imageFile, '::/EFI', '::/EFI/BOOT'], { signal });
+  await runOk('mcopy', ['-i', imageFile, efiFile, '::/EFI/BOOT/BOOTX64.EFI'], { signal });
+}
+
+/** Explain the usual make failures in one sentence instead of a page of compiler output. */
+function makeFailure(output: string, exitCode: number, command: string): FarmError {
+  const tail = output.trim().split('\n').slice(-15).join('\n');
+  let fix = 'Read the make output above; a missing build tool is the usual cause (Debian: sudo apt-get install make gcc binutils perl liblzma-dev mtools isolinux syslinux-common xorriso).';
+  if (/lzma\.h/.test(output)) fix = 'Install the LZMA headers: sudo apt-get install liblzma-dev';
+  else if (/isolinux\.bin|ldlinux\.c32/.test(output)) fix = 'Install ISOLINUX: sudo apt-get install isolinux syslinux-common';
+  else if (/xorrisofs|mkisofs|genisoimage/.test(output)) fix = 'Install an ISO writer: sudo apt-get install xorriso';
+  else if (/multiple definition of|-Werror/.test(output)) fix = 'This looks like an old iPXE tree built with a new compiler: use iPXE v2.0.0, or set ipxe.source to a tree iPXE Farm recognises as the 2019 snapshot (it adds NO_WERROR=1 EXTRA_CFLAGS=-fcommon).';
+  else if (/unable to load (Private )?Key|bad decrypt/i.test(output)) fix = 'The client key could not be read by openssl: re-issue the client certificate.';
+  return new FarmError(`Building the iPXE image failed (exit ${exitCode}) in \`${command}\`:\n${tail}`, fix, 'EBUILD');
+}
+
+function ipxeVersionLine(source: IpxeSource): string {
+  return `iPXE ${source.version}${source.commit ? ` (${source.commit.slice(0, 12)})` : ''} at ${source.dir}`;
+}
+
+/**
+ * Build one client's image. The farm CA becomes TRUST=, the client's certificate and key CERT=/PRIVKEY=, and the
+ * farm's script EMBED=. The PEM copies handed to make live in a 0700 temp folder that is deleted afterwards, and
+ * the key material make leaves in bin/ is scrubbed, so the only lasting copy of the key is the 0600 image.
+ */
+export async function buildClientImage(root: string, client: string, opts: BuildOptions = {}): Promise<BuildResult> {
+  const started = Date.now();
+  const progress = (stage: BuildStage, message: string, line?: string) => opts.onProgress?.({ stage, message, line });
+  const { farm, layout } = await loadFarm(root);
+  const target: ImageTarget = opts.target ?? farm.ipxe.targets[0] ?? 'iso';
+  if (!(target in MAKE_TARGETS)) throw new FarmError(`Unknown image target "${String(target)}".`, 'Use iso, usb or efi.', 'EUSAGE');
+  const debug = checkDebug(opts.debug ?? farm.ipxe.debug);
+  const script = clientEmbeddedScript(farm, client, opts.script);
+  const inputs = await readBuildInputs(layout, client);
+
+  progress('source', 'Locating the iPXE source tree');
+  const source = opts.source ?? (await locateIpxeSource(farm, layout.root, { ...opts.locate, signal: opts.signal, onProgress: (l) => progress('source', l.trim()) }));
+  const warnings = [...source.warnings, ...inputs.warnings];
+  for (const w of warnings) progress('source', `Warning: ${w}`);
+
+  const outDir = clientOutDir(layout, client);
+  await ensureDir(path.join(layout.ipxe, client), 0o755);
+  await ensureDir(outDir, 0o700, true);
+
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'ipxe-farm-build-'));
+  try {
+    await fsp.chmod(tmp, 0o700);
+    const files = {
+      ca: path.join(tmp, 'ca.crt'),
+      cert: path.join(tmp, 'client.crt'),
+      key: path.join(tmp, 'client.key'),
+      script: path.join(tmp, 'farm.ipxe'),
+      openssl: path.join(tmp, 'openssl-traditional'),
+    };
+    await fsp.writeFile(files.ca, inputs.caPem, { mode: 0o600 });
+    await fsp.writeFile(files.cert, inputs.certPem, { mode: 0o600 });
+    await fsp.writeFile(files.key, inputs.keyPem, { mode: 0o600 });
+    await fsp.writeFile(files.script, script, { mode: 0o600 });
+    const makeVars = [`EMBED=${files.script}`, `TRUST=${files.ca}`, `CERT=${files.cert}`, `PRIVKEY=${files.key}`, ...source.makeVars];
+    if (debug) makeVars.push(`DEBUG=${debug}`);
+    if (source.needsTraditionalKey) {
+      await fsp.writeFile(files.openssl, TRADITIONAL_OPENSSL, { mode: 0o700 });
+      makeVars.push(`OPENSSL=${files.openssl}`);
+    }
+    const makeTarget = MAKE_TARGETS[target];
+    const jobs = Math.max(1, Math.min(opts.jobs ?? 2, os.availableParallelism()));
+
+    progress('lock', `Waiting for exclusive use of ${source.dir}`);
+    const built = await withTreeLock(source.dir, async () => {
+      const headersChanged = await syncConfigHeaders(source.srcDir);
+      progress('prepare', `${ipxeVersionLine(source)}: building ${makeTarget} for ${client}${headersChanged ? ' (config headers changed: full rebuild)' : ''}`);
+      const binDir = path.join(source.srcDir, path.dirname(makeTarget));
+      const args = ['-c', 'umask 077 && exec "$@"', 'sh', 'make', '-C', source.srcDir, `-j${jobs}`, ...makeVars, makeTarget];
+      let output = '';
+      let pending = '';
+      try {
+        progress('make', `make ${makeTarget}`);
+        const r = await run('sh', args, {
+          signal: opts.signal,
+          group: true,
+          timeout: 60 * 60_000,
+          onOutput: (chunk) => {
+            output = (output + chunk).slice(-64_000);
+            pending += chunk;
+            const lines = pending.split('\n');
+            pending = lines.pop() ?? '';
+            for (const l of lines) if (l.trim()) progress('make', l.trim(), l);
+          },
+        });
+        if (r.exitCode !== 0) throw makeFailure(output, r.exitCode, `make -C ${source.srcDir} ${makeTarget}`);
+        progress('package', `Copying the image to ${outDir}`);
+        const produced = path.join(source.srcDir, makeTarget);
+        const written: string[] = [];
+        const names = imageFiles(target);
+        const main = path.join(outDir, names[0]!);
+        await writeFileAtomic(main, await fsp.readFile(produced), { mode: 0o600 });
+        written.push(main);
+        if (target === 'efi') {
+          const fat = path.join(tmp, 'efi.img');
+          await makeFatImage(produced, fat, opts.signal);
+          const out = path.join(outDir, names[1]!);
+          await writeFileAtomic(out, await fsp.readFile(fat), { mode: 0o600 });
+          written.push(out);
+        }
+        return written;
+      } finally {
+        await scrubKeyMaterial(binDir);
+      }
+    }, { signal: opts.signal, onWait: (m) => progress('lock', m) });
+
+    const record: ImageRecord = {
+      target,
+      files: await Promise.all(built.map(async (f) => ({ name: path.basename(f), sha256: sha256(await fsp.readFile(f)), bytes: (await fsp.stat(f)).size }))),
+      source: { dir: source.dir, origin: source.origin, ref: source.ref, version: source.version, flavour: source.flavour, commit: source.commit, sourceId: source.sourceId },
+      scriptSha256: sha256(script),
+      cert: { serial: inputs.certSerial, sha256: inputs.certSha256, notAfter: inputs.certNotAfter },
+      caSha256: inputs.caSha256,
+      configSha256: sha256(JSON.stringify(localConfigHeaders())),
+      builtAt: new Date().toISOString(),
+      durationMs: Date.now() - started,
+      options: { target, debug: debug ?? null, makeVars: source.makeVars, script: opts.script ?? {} },
+    };
+    const manifestFile = await writeManifest(layout, client, record, script);
+    progress('done', `${client}: ${built.map((f) => path.relative(layout.root, f)).join(', ')} (0600: the image holds ${client}'s private key)`);
+    return { client, target, files: built, manifestFile, record, durationMs: record.durationMs, warnings };
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+export type ImageState = 'built' | 'stale' | 'missing';
+
+export interface ImageStatus {
+  client: string;
+  target: ImageTarget;
+  state: ImageState;
+  /** Why it is stale or missing, one short sentence each. */
+  reasons: string[];
+  record?: ImageRecord;
+}
+
+/**
+ * Is the client's image current? Stale when the script the farm would embed now, the client certificate, the CA or
+ * the iPXE source differ from what the image was built with; missing when there is no image (or it was deleted).
+ * The source is only compared when it can be found without cloning.
+ */
+export async function imageState(root: string, client: string, target?: ImageTarget, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ImageStatus> {
+  const { farm, layout } = await loadFarm(root);
+  const t: ImageTarget = target ?? farm.ipxe.targets[0] ?? 'iso';
+  const manifest = await readManifest(layout, client);
+  const record = manifest?.images[t];
+  if (!record) return { client, target: t, state: 'missing', reasons: [`No ${t} image has been built for ${client}.`] };
+  for (const f of record.files) {
+    try {
+      await fsp.access(path.join(clientOutDir(layout, client), f.name));
+    } catch {
+      return { client, target: t, state: 'missing', reasons: [`${f.name} was deleted from ${clientOutDir(layout, client)}.`], record };
+    }
+  }
+  const reasons: string[] = [];
+  let script: string | undefined;
+  try { script = clientEmbeddedScript(farm, client, record.options.script); } catch (err) { reasons.push(`The embedded script cannot be made any more: ${(err as Error).message}`); }
+  if (script !== undefined && sha256(script) !== record.scriptSha256) reasons.push('The embedded script changed (server address, port or NTP in ipxe-farm.json).');
+  let inputs: BuildInputs | undefined;
+  try { inputs = await readBuildInputs(layout, client); } catch (err) { reasons.push((err as FarmError).message); }
+  if (inputs) {
+    if (inputs.certSha256 !== record.cert.sha256) reasons.push(`The client certificate changed (serial ${record.cert.serial} → ${inputs.certSerial}).`);
+    if (inputs.caSha256 !== record.caSha256) reasons.push('The farm CA changed.');
+  }
+  if (sha256(JSON.stringify(localConfigHeaders())) !== record.configSha256) reasons.push('The iPXE build options of this iPXE Farm version changed.');
+  try {
+    const source = await locateIpxeSource(farm, layout.root, { clone: false, env: opts.env });
+    if (source.dir !== record.source.dir || source.sourceId !== record.source.sourceId) {
+      reasons.push(`The iPXE source changed (${record.source.version} at ${record.source.dir} → ${source.version} at ${source.dir}).`);
+    }
+  } catch { /* no tree to compare with: the image still works, so it is not stale for that */ }
+  return { client, target: t, state: reasons.length ? 'stale' : 'built', reasons, record };
+}
+

@@ -1,0 +1,157 @@
+import { isIP } from 'node:net';
+import { FarmError } from '../errors';
+import { NAME_PATTERN, NAME_RULE, type Farm } from '../farm/model';
+
+/**
+ * The script built into each client's image. iPXE splits a script line on whitespace with no quoting at all and
+ * expands `${…}` anywhere, so a value is safe only if it has neither: every value below is checked against a strict
+ * pattern and refused otherwise, never "escaped" into something iPXE would read differently.
+ */
+
+export type FailureAction = 'retry' | 'shell' | 'poweroff';
+
+export interface EmbeddedScriptOptions {
+  client: string;
+  farmName?: string;
+  /** Host the client connects to; must be a name or address in the server certificate. */
+  address: string;
+  httpsPort: number;
+  /** Path of the per-client script on the boot service. */
+  path?: string;
+  /** Set the clock before HTTPS (certificate validity depends on it). */
+  ntp?: string;
+  dhcpAttempts?: number;
+  chainAttempts?: number;
+  /** Seconds between attempts. */
+  retryDelay?: number;
+  /**
+   * After the last attempt: `retry` offers the shell for 10 s and starts over (a board in a rack keeps trying),
+   * `shell` drops to the iPXE shell, `poweroff` ends the machine (headless test boots stop at once).
+   */
+  onFailure?: FailureAction;
+}
+
+/** Lines the script prints, so serial-log readers (QEMU runs, the editor) can follow the stages. */
+export const SCRIPT_MARKERS = {
+  start: 'iPXE Farm: client',
+  fetching: 'iPXE Farm: fetching',
+  fetchFailed: 'iPXE Farm: FAILED to fetch',
+  noDhcp: 'iPXE Farm: FAILED: no DHCP lease',
+  returned: 'iPXE Farm: the boot script returned',
+  givingUp: 'iPXE Farm: giving up',
+} as const;
+
+const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/** A host name or IP literal that can stand in a URL in an iPXE script; throws with the fix otherwise. */
+export function checkScriptHost(value: string, what: string): string {
+  const v = value.trim();
+  if (isIP(v) === 4) return v;
+  if (isIP(v.replace(/^\[|\]$/g, '')) === 6) return v;
+  if (v.length > 0 && v.length <= 253 && v.split('.').every((l) => HOST_LABEL.test(l)) && !/^[0-9.]+$/.test(v)) return v;
+  throw new FarmError(
+    `${what} "${value}" cannot go into an iPXE script: it is not a host name or an IP address.`,
+    'Use a plain DNS name or IP address (no spaces, quotes, slashes or ${…}).',
+    'EUSAGE',
+  );
+}
+
+/** "host:port" with IPv6 in brackets, as a URL needs. */
+export function urlHost(address: string, port: number): string {
+  const bare = address.replace(/^\[|\]$/g, '');
+  return isIP(bare) === 6 ? `[${bare}]:${port}` : `${address}:${port}`;
+}
+
+function checkInt(value: number, what: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new FarmError(`${what} must be a whole number from ${min} to ${max}, not ${String(value)}.`, undefined, 'EUSAGE');
+  }
+  return value;
+}
+
+const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
+
+export function embeddedScript(o: EmbeddedScriptOptions): string {
+  if (!NAME_PATTERN.test(o.client)) throw new FarmError(`The client name "${o.client}" cannot go into an iPXE script.`, `Rename it: ${NAME_RULE}.`, 'EUSAGE');
+  // The farm name only decorates a comment: left out rather than refused when it has anything unusual in it.
+  const farmName = o.farmName && /^[A-Za-z0-9._-]{1,63}$/.test(o.farmName) ? o.farmName : undefined;
+  const address = checkScriptHost(o.address, 'The server address');
+  const port = checkInt(o.httpsPort, 'The HTTPS port', 1, 65535);
+  const urlPath = o.path ?? '/boot.ipxe';
+  if (!URL_PATH.test(urlPath)) throw new FarmError(`The boot script path "${urlPath}" cannot go into an iPXE script.`, 'Use a path of letters, digits, dots, dashes and slashes, starting with /.', 'EUSAGE');
+  const ntp = o.ntp ? checkScriptHost(o.ntp, 'The NTP server') : undefined;
+  const dhcpAttempts = checkInt(o.dhcpAttempts ?? 5, 'The number of DHCP attempts', 1, 100);
+  const chainAttempts = checkInt(o.chainAttempts ?? 3, 'The number of boot script attempts', 1, 100);
+  const delay = checkInt(o.retryDelay ?? 5, 'The retry delay', 0, 3600);
+  const onFailure = o.onFailure ?? 'retry';
+  if (!['retry', 'shell', 'poweroff'].includes(onFailure)) throw new FarmError(`Unknown failure action "${onFailure}": use retry, shell or poweroff.`, undefined, 'EUSAGE');
+  const url = `https://${urlHost(address, port)}${urlPath}`;
+
+  const lines = [
+    '#!ipxe',
+    `# iPXE Farm: the script built into the image of client ${o.client}${farmName ? ` (farm ${farmName})` : ''}.`,
+    '# Generated from ipxe-farm.json: change the farm and rebuild the image instead of editing this.',
+    `echo ${SCRIPT_MARKERS.start} ${o.client}, boot server ${url}`,
+    '',
+    ':farm_start',
+    'set farm_try:int32 0',
+    ':farm_dhcp',
+    'inc farm_try',
+    'dhcp && goto farm_net ||',
+    `iseq \${farm_try} ${dhcpAttempts} && goto farm_no_dhcp ||`,
+    `echo iPXE Farm: no DHCP lease yet (attempt \${farm_try} of ${dhcpAttempts}), retrying in ${delay} s`,
+    ...(delay > 0 ? [`sleep ${delay}`] : []),
+    'goto farm_dhcp',
+    ':farm_no_dhcp',
+    `echo ${SCRIPT_MARKERS.noDhcp} after ${dhcpAttempts} attempts. Check the network cable and that a DHCP server answers on this network.`,
+    'goto farm_failed',
+    '',
+    ':farm_net',
+  ];
+  if (ntp) {
+    lines.push(`ntp ${ntp} || echo iPXE Farm: NTP server ${ntp} did not answer, so certificate dates are checked against the board clock`);
+  }
+  lines.push(
+    'set farm_try:int32 0',
+    ':farm_chain',
+    'inc farm_try',
+    `echo ${SCRIPT_MARKERS.fetching} ${url} (attempt \${farm_try} of ${chainAttempts})`,
+    `chain ${url} && goto farm_returned ||`,
+    `echo ${SCRIPT_MARKERS.fetchFailed} ${url}: the line above ends with the iPXE error code. Decode it with: ipxe-farm decode CODE`,
+    `iseq \${farm_try} ${chainAttempts} && goto farm_failed ||`,
+    ...(delay > 0 ? [`sleep ${delay}`] : []),
+    'goto farm_chain',
+    '',
+    ':farm_returned',
+    `echo ${SCRIPT_MARKERS.returned} without booting anything.`,
+    '',
+    ':farm_failed',
+  );
+  if (onFailure === 'poweroff') {
+    lines.push(`echo ${SCRIPT_MARKERS.givingUp}: powering off.`, 'poweroff', 'exit 1');
+  } else if (onFailure === 'shell') {
+    lines.push(`echo ${SCRIPT_MARKERS.givingUp}: starting the iPXE shell (type exit to start over).`, 'shell', 'goto farm_start');
+  } else {
+    lines.push(
+      `echo ${SCRIPT_MARKERS.givingUp} for now: press s within 10 s for the iPXE shell, or wait to start over.`,
+      'prompt --key s --timeout 10000 && shell ||',
+      'goto farm_start',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The embedded script of a farm client, from the farm file's server and ipxe settings. The client needs a certificate
+ * to be built, not an entry in "clients": the boot service decides what it boots, the image only knows where to ask.
+ */
+export function clientEmbeddedScript(farm: Farm, client: string, overrides: Partial<EmbeddedScriptOptions> = {}): string {
+  return embeddedScript({
+    client,
+    farmName: farm.name,
+    address: farm.server.address,
+    httpsPort: farm.server.httpsPort,
+    ntp: farm.ipxe.ntp || undefined,
+    ...overrides,
+  });
+}
