@@ -16,10 +16,9 @@ export interface FarmViews {
   ca: ShapeTree;
   clients: ShapeTree;
   mappings: ShapeTree;
-  server: ShapeTree;
 }
 
-/** The four trees of the "iPXE Farm" container, all views of the one FarmState snapshot. */
+/** The three trees of the "iPXE Farm" container, all views of the one FarmState snapshot. */
 export function createViews(state: FarmState, server: ServerStatus): { views: FarmViews; disposables: vscode.Disposable[] } {
   const root = () => state.root;
   let clientsView: ClientsView | undefined;
@@ -52,27 +51,31 @@ export function createViews(state: FarmState, server: ServerStatus): { views: Fa
     return v && parent.ref?.kind === 'client' ? clientDetails(parent.ref.name, v) : [];
   }, root);
 
+  // The server's state heads the Boot Mappings view: what nginx and the boot service serve is these mappings.
+  const serverGroup = (): Shape => ({
+    id: 'server', label: 'Server', description: `${state.snapshot?.loaded?.farm.nginx.runtime ?? ''} · nginx ${server.nginx === 'unknown' ? '?' : server.nginx} · boot service ${server.boot}`,
+    contextValue: `server.${server.nginx}`, icon: 'server-environment', collapsible: 'expanded', ref: { kind: 'server', name: 'server' },
+  });
   const mappings = new ShapeTree(() => {
     const s = state.snapshot;
     if (!s) return [];
     if (!s.loaded) return [problemRow('mappings:error', 'Farm file has problems', s.farmError ?? '')];
-    return mappingRoots(s.loaded.farm);
+    return [serverGroup(), ...mappingRoots(s.loaded.farm)];
   }, (parent) => {
     const farm = state.snapshot?.loaded?.farm;
-    if (!farm || parent.ref?.kind !== 'profile' || !farm.profiles[parent.ref.name]) return [];
+    if (!farm) return [];
+    if (parent.id === 'server') return server.rows(farm);
+    if (parent.ref?.kind !== 'profile' || !farm.profiles[parent.ref.name]) return [];
     return profileDetails(parent.ref.name, farm.profiles[parent.ref.name]!, profileUsers(farm).get(parent.ref.name) ?? []);
   }, root);
 
-  const serverTree = new ShapeTree(() => (state.snapshot?.loaded ? server.rows(state.snapshot.loaded.farm) : []), () => [], root);
-
-  const views: FarmViews = { ca, clients, mappings, server: serverTree };
+  const views: FarmViews = { ca, clients, mappings };
   const disposables: vscode.Disposable[] = [
     vscode.window.createTreeView('ipxeFarm.ca', { treeDataProvider: ca, showCollapseAll: true }),
     vscode.window.createTreeView('ipxeFarm.clients', { treeDataProvider: clients, showCollapseAll: true, canSelectMany: true }),
     vscode.window.createTreeView('ipxeFarm.mappings', { treeDataProvider: mappings, showCollapseAll: true }),
-    vscode.window.createTreeView('ipxeFarm.server', { treeDataProvider: serverTree }),
-    state.onDidChange(() => { clientsView = undefined; ca.refresh(); clients.refresh(); mappings.refresh(); serverTree.refresh(); }),
-    server.onDidChange(() => serverTree.refresh()),
+    state.onDidChange(() => { clientsView = undefined; ca.refresh(); clients.refresh(); mappings.refresh(); }),
+    server.onDidChange(() => mappings.refresh()),
   ];
   return { views, disposables };
 }
