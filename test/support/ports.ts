@@ -1,14 +1,1 @@
-import * as net from 'node:net';
-
-/** A TCP port free on 127.0.0.1 right now (tests never assume 8080 or any fixed port is free). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freeLoopbackPort as freePort } from '../../src/core/net/freePort';

@@ -6,6 +6,7 @@ import { bootCommands } from './boot';
 import { ipxeCommands } from './ipxe';
 import { qemuCommands } from './qemu';
 import { doctorCommands } from './doctor';
+import { demoCommands } from './demo';
 
 /** Every CLI command, in the order `ipxe-farm --help` lists them (the seed's chapters: CA, nginx, app, iPXE, QEMU). */
 export const allCommands: CliCommand[] = [
@@ -16,4 +17,5 @@ export const allCommands: CliCommand[] = [
   ...ipxeCommands,
   ...qemuCommands,
   ...doctorCommands,
+  ...demoCommands,
 ];
