@@ -28,13 +28,15 @@ function isStale(info: LockInfo | undefined, mtimeMs: number): boolean {
 // Same-process callers queue here first, so a burst of API calls does not poll the file.
 let chain: Promise<unknown> = Promise.resolve();
 
-export async function withPkiLock<T>(dir: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+/** `fn` gets `tookOver`: true when a dead owner's lock was broken (then the caller cleans up after it). */
+export async function withPkiLock<T>(dir: string, fn: (tookOver: boolean) => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const run = chain.then(() => lockedFile(dir, fn, timeoutMs));
   chain = run.catch(() => undefined);
   return run;
 }
 
-async function lockedFile<T>(dir: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+async function lockedFile<T>(dir: string, fn: (tookOver: boolean) => Promise<T>, timeoutMs: number): Promise<T> {
+  let tookOver = false;
   const file = path.join(dir, LOCK_NAME);
   const mine: LockInfo = { pid: process.pid, host: os.hostname(), at: Date.now(), token: randomBytes(8).toString('hex') };
   const deadline = Date.now() + timeoutMs;
@@ -59,6 +61,7 @@ async function lockedFile<T>(dir: string, fn: () => Promise<T>, timeoutMs: numbe
     try { info = JSON.parse(text) as LockInfo; } catch { info = undefined; }
     if (isStale(info, mtimeMs)) {
       await breakStale(file, text);
+      tookOver = true;
       continue;
     }
     if (Date.now() > deadline) {
@@ -72,7 +75,7 @@ async function lockedFile<T>(dir: string, fn: () => Promise<T>, timeoutMs: numbe
     delay = Math.min(delay * 2, 100);
   }
   try {
-    return await fn();
+    return await fn(tookOver);
   } finally {
     // Only remove our own lock: a stale-breaker may have (wrongly) replaced it if we ran longer than STALE_AFTER_MS.
     const text = await fsp.readFile(file, 'utf8').catch(() => '');

@@ -108,8 +108,26 @@ export async function applyJournal(paths: PkiPaths, j: Journal): Promise<void> {
   await fsp.rm(paths.journal, { force: true });
 }
 
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** writeFileAtomic's temp files (`.NAME.PID.RAND.tmp`) and set-aside locks left by a killed run. */
+async function removeLeftovers(paths: PkiPaths): Promise<void> {
+  const dirs = [paths.dir, paths.issuedDir, paths.serialsDir, paths.clientsDir, paths.privateDir, paths.privateSerialsDir, paths.clientKeysDir,
+    path.dirname(paths.csrCert('x')), path.dirname(paths.crossCert('x'))];
+  for (const d of dirs) {
+    const names = await fsp.readdir(d).catch(() => [] as string[]);
+    for (const n of names) {
+      const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n) ?? /^\.lock\.stale\.(\d+)\.[0-9a-f]{8}$/.exec(n);
+      if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await fsp.rm(path.join(d, n), { force: true });
+    }
+  }
+}
+
 /** Finish (or drop) what a crashed run left half done; called under the lock before anything else. */
-export async function recover(paths: PkiPaths, index: PkiIndex): Promise<void> {
+export async function recover(paths: PkiPaths, index: PkiIndex, cleanLeftovers = false): Promise<void> {
+  if (cleanLeftovers) await removeLeftovers(paths);
   let text: string;
   try { text = await fsp.readFile(paths.journal, 'utf8'); } catch { return; }
   let j: Journal | undefined;

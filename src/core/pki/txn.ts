@@ -27,9 +27,9 @@ export async function pkiTransaction<T>(root: string, fn: (t: PkiTxn) => Promise
   const { farm, layout } = await loadFarm(root);
   const paths = pkiPaths(layout);
   await ensureDir(paths.dir, 0o700);
-  return withPkiLock(paths.dir, async () => {
+  return withPkiLock(paths.dir, async (tookOver) => {
     const index = await readIndexFile(paths.index);
-    await recover(paths, index);
+    await recover(paths, index, tookOver);
     return fn({ root: layout.root, farm, paths, index });
   });
 }

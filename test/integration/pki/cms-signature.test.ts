@@ -28,7 +28,7 @@ test('sign FILE writes FILE.sig that openssl cms -verify accepts, and a tampered
   assert.match(printed, /eContent: <ABSENT>/);
   assert.equal((printed.match(/cert_info:/g) ?? []).length, 2);
   const data = readFileSync(kernel);
-  data[12345] ^= 0x01;
+  data[12345] = data[12345]! ^ 0x01;
   writeFileSync(kernel, data);
   const bad = verify(p.caCert, kernel, sig);
   assert.notEqual(bad.status, 0);

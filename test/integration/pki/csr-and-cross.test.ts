@@ -48,7 +48,7 @@ test('sign-csr refuses a bad CSR in one sentence and changes nothing on disk', a
   const good = readFileSync(mkCsr(dir, 'good', ['-subj', '/CN=good']), 'utf8');
   // Flip one bit of the signature (the last bytes of the DER) and re-wrap: the self-signature no longer verifies.
   const der = Buffer.from(good.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  der[der.length - 5] ^= 0x01;
+  der[der.length - 5] = der[der.length - 5]! ^ 0x01;
   const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
   const noCn = readFileSync(mkCsr(dir, 'nocn', ['-subj', '/O=only-org']), 'utf8');
   const before = snapshot(p.dir);
