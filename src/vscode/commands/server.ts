@@ -5,6 +5,7 @@ import { readSecrets } from '../../core/secrets/store';
 import { maskSecrets } from '../../core/secrets/mask';
 import { FarmError } from '../../core/errors';
 import { NginxConfigError } from '../../core/nginx/runtime';
+import { generateNginxConfig } from '../../core/nginx/generate';
 import { runtimeFor, showNginxDiagnostics } from '../nginx/saveHook';
 import type { NginxSaveHook } from '../nginx/saveHook';
 import { signalOf } from '../cancel';
@@ -17,8 +18,20 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) => fn(signalOf(token)));
 
   return [
+    command(c, 'ipxeFarm.generateNginxConfig', async (opts?: unknown) => {
+      const root = requireRoot(c);
+      const force = (opts as { force?: boolean } | undefined)?.force ?? false;
+      const files = await generateNginxConfig(root, { force });
+      c.out.nginx.info(`nginx configuration written: ${files.join(', ')}`);
+      const doc = await vscode.workspace.openTextDocument(files[files.length - 1]!);
+      await vscode.window.showTextDocument(doc, { preview: true });
+      return files;
+    }),
     command(c, 'ipxeFarm.startNginx', async () => {
-      const rt = await runtimeFor(requireRoot(c));
+      const root = requireRoot(c);
+      // A farm without its nginx configuration gets the generated one (after that the files are the user's).
+      await generateNginxConfig(root).then((files) => c.out.nginx.info(`nginx configuration written: ${files.join(', ')}`), () => undefined);
+      const rt = await runtimeFor(root);
       try {
         const st = await nginxAction(`Starting nginx (${rt.kind})`, (s) => rt.up(s)) as Awaited<ReturnType<typeof rt.up>>;
         hook.diagnostics.clear();
