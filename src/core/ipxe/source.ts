@@ -163,7 +163,8 @@ export async function cloneIpxe(ref: string, dest: string, opts: LocateOptions =
   const tmp = `${dest}.partial-${process.pid}-${randomBytes(3).toString('hex')}`;
   const env = { ...(opts.env ?? process.env), GIT_TERMINAL_PROMPT: '0' };
   const git = async (args: string[], what: string) => {
-    const r = await run('git', args, { env, signal: opts.signal, timeout: 15 * 60_000, onOutput: (c) => opts.onProgress?.(c) });
+    // git's own "fatal:" lines are left out of the progress: the FarmError below says the same in one sentence.
+    const r = await run('git', args, { env, signal: opts.signal, timeout: 15 * 60_000, onOutput: (c) => { if (!/^(fatal|error):/m.test(c)) opts.onProgress?.(c); } });
     if (r.exitCode !== 0) {
       const reason = (r.stderr || r.stdout).trim().split('\n').filter(Boolean).pop() ?? `exit ${r.exitCode}`;
       throw new FarmError(

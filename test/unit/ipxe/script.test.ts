@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { embeddedScript, clientEmbeddedScript, checkScriptHost, SCRIPT_MARKERS } from '../../../src/core/ipxe/script';
+import { generalHeader, cryptoHeader, localConfigHeaders } from '../../../src/core/ipxe/config';
+import { starterFarm } from '../../../src/core/farm/model';
+import { FarmError } from '../../../src/core/errors';
+
+const base = { client: 'dut1', address: '10.0.2.2', httpsPort: 8443 };
+
+/** Lines iPXE would execute: no blanks, no comments, no labels. */
+const commands = (s: string) => s.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith(':'));
+
+test('the script starts with #!ipxe, retries DHCP, then chains the farm URL with a failure message and a fallback', () => {
+  const s = embeddedScript({ ...base, dhcpAttempts: 4, chainAttempts: 2, retryDelay: 3 });
+  const lines = s.split('\n');
+  assert.equal(lines[0], '#!ipxe');
+  assert.ok(s.endsWith('\n'));
+  assert.ok(lines.includes('dhcp && goto farm_net ||'));
+  assert.ok(lines.includes('iseq ${farm_try} 4 && goto farm_no_dhcp ||'), 'gives up DHCP after 4 tries');
+  assert.ok(lines.includes('chain https://10.0.2.2:8443/boot.ipxe && goto farm_returned ||'));
+  assert.ok(lines.includes('iseq ${farm_try} 2 && goto farm_failed ||'));
+  assert.ok(lines.includes('sleep 3'));
+  assert.ok(lines.some((l) => l.startsWith(`echo ${SCRIPT_MARKERS.fetchFailed}`) && l.includes('ipxe-farm decode')));
+  assert.ok(lines.includes('prompt --key s --timeout 10000 && shell ||'), 'retry offers the shell');
+  assert.equal(lines.filter((l) => l === 'goto farm_start').length, 1, 'and then starts over');
+  assert.ok(!s.includes('ntp '), 'no NTP unless asked');
+  // Every goto has its label.
+  const labels = new Set(lines.filter((l) => l.startsWith(':')).map((l) => l.slice(1)));
+  for (const m of s.matchAll(/goto (\S+)/g)) assert.ok(labels.has(m[1]!), `label ${m[1]} exists`);
+});
+
+test('ntp, poweroff and shell variants', () => {
+  const withNtp = embeddedScript({ ...base, ntp: 'pool.ntp.org' });
+  assert.ok(withNtp.split('\n').some((l) => l.startsWith('ntp pool.ntp.org || echo')));
+  assert.ok(withNtp.indexOf('ntp pool.ntp.org') < withNtp.indexOf('chain '), 'clock set before HTTPS');
+  const off = commands(embeddedScript({ ...base, onFailure: 'poweroff' }));
+  assert.ok(off.includes('poweroff'));
+  assert.ok(!off.includes('goto farm_start'));
+  const shell = commands(embeddedScript({ ...base, onFailure: 'shell' }));
+  assert.ok(shell.includes('shell'));
+});
+
+test('IPv6 servers get brackets in the URL; names and IPv4 pass as they are', () => {
+  assert.match(embeddedScript({ ...base, address: 'fd00::1' }), /chain https:\/\/\[fd00::1\]:8443\/boot\.ipxe /);
+  assert.match(embeddedScript({ ...base, address: 'boot.lab.example' }), /chain https:\/\/boot\.lab\.example:8443\//);
+  assert.equal(checkScriptHost('127.0.0.1', 'x'), '127.0.0.1');
+});
+
+test('values that could start another iPXE command or expand a setting are refused, not escaped', () => {
+  const bad: Array<Partial<typeof base> & Record<string, unknown>> = [
+    { address: '10.0.2.2\nshell' },
+    { address: '10.0.2.2 || shell' },
+    { address: '${net0/ip}' },
+    { address: 'evil.example/x' },
+    { address: '' },
+    { address: '999.1.1.1' },
+    { client: 'DUT 1' },
+    { client: 'dut1\necho' },
+    { httpsPort: 0 },
+    { httpsPort: 70000 },
+    { ntp: 'pool.ntp.org;reboot' },
+    { path: '/boot.ipxe?x=${secret}' },
+  ];
+  for (const b of bad) {
+    assert.throws(() => embeddedScript({ ...base, ...b } as Parameters<typeof embeddedScript>[0]), (e: unknown) => e instanceof FarmError && e.message.length > 0, JSON.stringify(b));
+  }
+});
+
+test('an odd farm name is left out of the comment instead of breaking the script', () => {
+  const s = embeddedScript({ ...base, farmName: 'lab\nshell' });
+  assert.ok(!s.includes('shell\n#'));
+  assert.equal(s.split('\n').filter((l) => l === 'shell').length, 0);
+});
+
+test('clientEmbeddedScript takes the server and NTP from the farm file', () => {
+  const farm = starterFarm('lab');
+  farm.server.address = '192.168.7.1';
+  farm.server.httpsPort = 9443;
+  farm.ipxe.ntp = '192.168.7.1';
+  const s = clientEmbeddedScript(farm, 'dut9');
+  assert.ok(s.includes('chain https://192.168.7.1:9443/boot.ipxe'));
+  assert.ok(s.includes('ntp 192.168.7.1 ||'));
+  assert.ok(s.includes('client dut9'));
+});
+
+test('config headers: HTTPS and imgverify on, no cross-signing or OCSP, no serial console', () => {
+  const g = generalHeader();
+  for (const d of ['DOWNLOAD_PROTO_HTTPS', 'IMAGE_TRUST_CMD', 'CERT_CMD', 'POWEROFF_CMD', 'PARAM_CMD', 'NTP_CMD']) {
+    assert.match(g, new RegExp(`^#define ${d}$`, 'm'), d);
+  }
+  assert.ok(!/^#define CONSOLE_SERIAL/m.test(g));
+  const c = cryptoHeader();
+  assert.match(c, /^#undef CROSSCERT\n#define CROSSCERT ""$/m);
+  assert.match(c, /^#undef OCSP_CHECK$/m);
+  assert.deepEqual(Object.keys(localConfigHeaders()).sort(), ['crypto.h', 'general.h']);
+  // Stable content: a header that changed between two calls would force iPXE to rebuild every object.
+  assert.equal(generalHeader(), generalHeader());
+});
