@@ -11,6 +11,9 @@
 //     setup.log there) and reused afterwards.
 // Each run gets a temp HOME/XDG_*/TMPDIR and a fresh empty workspace folder; every process it starts is killed (its
 // whole process group) at the end, also on failure, timeout or Ctrl-C.
+// Then (default suite only) the packaged extension: `vsce package` into the run's folder, installed with
+// --install-extension into a fresh VS Code whose --list-extensions must show it, and test/vscode/vsix/ run against
+// the installed copy (loads from the extensions folder, carries no sources, activates, Create Farm works).
 //
 // Output contract: stdout is the suite's own output (mocha's spec reporter, from the extension host), then exactly
 // one last line `N passed, N failed` (`, N skipped` appended when some were skipped). Exit 0 only when all passed.
@@ -26,6 +29,7 @@
 //   --timeout SECONDS   IPXE_FARM_VSCODE_TIMEOUT      whole run (default 300)
 //   --grep TEXT         IPXE_FARM_VSCODE_GREP         only tests whose title matches (mocha grep)
 //   --no-build                                        use the bundles already in out/
+//   --no-vsix           IPXE_FARM_VSCODE_VSIX=0       skip the packaged-extension check
 //   IPXE_FARM_KEEP_SANDBOX=1 keeps the temp HOME/logs; IPXE_FARM_VERBOSE=1 shows the npm install output.
 //
 // Protocol between a suite and the harness, one console.log line each (scripts/lib/vscode-lines.mjs):
@@ -44,6 +48,8 @@ import { parseArgs } from 'node:util';
 import { buildExtension, bundleEntry, bundleSuite, removeBundles } from './lib/vscode-build.mjs';
 import { summaryLine } from './lib/vscode-lines.mjs';
 import { runVsCodeTests } from './lib/vscode-run.mjs';
+import { describeSize, manifest, packageVsix, verifyVsix } from './lib/vscode-package.mjs';
+import { runBundleDir } from './lib/vscode-build.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +61,7 @@ const { values } = parseArgs({
     timeout: { type: 'string' },
     grep: { type: 'string' },
     'no-build': { type: 'boolean' },
+    'no-vsix': { type: 'boolean' },
   },
 });
 
@@ -93,36 +100,61 @@ try {
   process.exit(1);
 }
 
-const result = await runVsCodeTests({
+const say = (l) => process.stdout.write(`${l}\n`);
+const secs = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+
+/** Turns one run into counts, charging a run that broke or did not report as one failure, and explains it. */
+function tally(result, what) {
+  const t = result.timings ?? {};
+  process.stderr.write(`[vscode-test] ${what} (${result.runner}): setup ${secs(t.setupMs)}${t.installMs !== undefined ? `, install ${secs(t.installMs)}` : ''}, start ${secs(t.startMs)}, suite ${secs(t.runMs)}\n`);
+  let counts = result.counts ?? { passed: 0, failed: 0, skipped: 0 };
+  if (result.problem) {
+    say(`# ${what}: the VS Code run failed: ${result.problem}`);
+    counts = { ...counts, failed: counts.failed + 1 };
+  } else if (!result.counts) {
+    say(`# ${what}: the suite printed no @@vscode-result line (exit code ${result.exitCode}): counted as 1 failed`);
+    counts = { ...counts, failed: counts.failed + 1 };
+  } else if (result.exitCode !== 0 && counts.failed === 0) {
+    say(`# ${what}: VS Code exited ${result.exitCode} although no test failed: counted as 1 failed`);
+    counts = { ...counts, failed: 1 };
+  }
+  if (counts.failed > 0 && result.workbenchErrors?.length) {
+    // The extension host's own errors (a test file that does not load, a crash in activate()) arrive unmarked.
+    const shown = result.workbenchErrors.map((e) => e.text.split('\n').slice(0, 12).join('\n'));
+    process.stderr.write(`[vscode-test] last errors VS Code logged:\n${shown.join('\n')}\n`);
+  }
+  return counts;
+}
+
+const total = { passed: 0, failed: 0, skipped: 0 };
+const add = (c) => { total.passed += c.passed; total.failed += c.failed; total.skipped += c.skipped; };
+
+add(tally(await runVsCodeTests({
   testsEntry,
   env,
   workspace: workspace && path.resolve(workspace),
   screenshotDir: screenshots && path.resolve(screenshots),
   runner,
   timeoutMs: timeoutS * 1000,
-  onLine: (l) => process.stdout.write(`${l}\n`),
-});
+  onLine: say,
+}), entry ? path.basename(entry) : 'extension suite'));
+
+const vsixOff = values['no-vsix'] || process.env.IPXE_FARM_VSCODE_VSIX === '0';
+if (!entry && !grep && !vsixOff) {
+  say('\n# the packaged extension: vsce package, --install-extension, then the installed copy in VS Code');
+  try {
+    const { name, version } = manifest();
+    const t0 = Date.now();
+    const packaged = packageVsix(path.join(runBundleDir(), `${name}-${version}.vsix`));
+    say(`# ${name}-${version}.vsix: ${describeSize(packaged.bytes)}, ${packaged.files} files (vsce ${secs(Date.now() - t0)})`);
+    add(tally(await verifyVsix(packaged.file, { onLine: say, timeoutMs: timeoutS * 1000 }), 'packaged .vsix'));
+  } catch (err) {
+    say(`# the packaged extension: ${err.message}`);
+    add({ passed: 0, failed: 1, skipped: 0 });
+  }
+}
+
 removeBundles();
-
-const t = result.timings ?? {};
-const secs = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
-process.stderr.write(`[vscode-test] ${result.runner}: setup ${secs(t.setupMs)}, start ${secs(t.startMs)}, suite ${secs(t.runMs)}, total ${secs(Date.now() - started)}\n`);
-
-let counts = result.counts ?? { passed: 0, failed: 0, skipped: 0 };
-if (result.problem) {
-  process.stdout.write(`# the VS Code run failed: ${result.problem}\n`);
-  counts = { ...counts, failed: counts.failed + 1 };
-} else if (!result.counts) {
-  process.stdout.write(`# the suite printed no @@vscode-result line (exit code ${result.exitCode}): counted as 1 failed\n`);
-  counts = { ...counts, failed: counts.failed + 1 };
-} else if (result.exitCode !== 0 && counts.failed === 0) {
-  process.stdout.write(`# VS Code exited ${result.exitCode} although no test failed: counted as 1 failed\n`);
-  counts = { ...counts, failed: 1 };
-}
-if (counts.failed > 0 && result.workbenchErrors?.length) {
-  // The extension host's own errors (a test file that does not load, a crash in activate()) arrive unmarked.
-  const shown = result.workbenchErrors.map((e) => e.text.split('\n').slice(0, 12).join('\n'));
-  process.stderr.write(`[vscode-test] last errors VS Code logged:\n${shown.join('\n')}\n`);
-}
-process.stdout.write(`${summaryLine(counts)}\n`);
-process.exit(counts.failed > 0 ? 1 : 0);
+process.stderr.write(`[vscode-test] total ${secs(Date.now() - started)}\n`);
+say(summaryLine(total));
+process.exit(total.failed > 0 ? 1 : 0);

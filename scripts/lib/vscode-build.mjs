@@ -68,6 +68,15 @@ export async function bundleSuite() {
   return path.join(outdir, 'index.js');
 }
 
+/** Bundles test/vscode/vsix (the checks of the installed .vsix) into this run's folder; returns its run() entry. */
+export async function bundleVsixSuite() {
+  const src = path.join(repo, 'test', 'vscode', 'vsix');
+  const outdir = path.join(runBundleDir(), 'vsix');
+  rmSync(outdir, { recursive: true, force: true });
+  await bundle([path.join(src, 'index.ts'), ...tsFiles(src, '.test.ts')], outdir, src);
+  return path.join(outdir, 'index.js');
+}
+
 /**
  * Bundles another tests entry (a .ts file in the repository exporting run(), e.g. a benchmark under bench/vscode/)
  * into this run's folder, mirroring its path in the repository; returns the compiled file. A .js path is used as is.

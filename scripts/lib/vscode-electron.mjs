@@ -34,12 +34,24 @@ export async function probeElectron(timeoutMs = 3000) {
 export async function runInElectron(o) {
   const timings = {};
   let t = Date.now();
-  const { downloadAndUnzipVSCode, SilentReporter } = await import('@vscode/test-electron');
+  const { downloadAndUnzipVSCode, resolveCliPathFromVSCodeExecutablePath, SilentReporter } = await import('@vscode/test-electron');
   const version = process.env.IPXE_FARM_VSCODE_VERSION || 'stable';
   process.stderr.write(`[vscode-test] desktop VS Code ${version} (download cached in ${electronCache()})\n`);
   const exe = await downloadAndUnzipVSCode({ version, cachePath: electronCache(), reporter: new SilentReporter(), timeout: 30_000 });
   if (!existsSync(exe)) throw new Error(`@vscode/test-electron returned ${exe}, which does not exist`);
   timings.setupMs = Date.now() - t;
+  if (o.installVsix) {
+    const cli = resolveCliPathFromVSCodeExecutablePath(exe);
+    const profile = [`--extensions-dir=${o.sandbox.dirs.extensions}`, `--user-data-dir=${o.sandbox.dirs.userData}`];
+    const r = spawnSync(cli, [...profile, '--install-extension', o.installVsix], { env: o.sandbox.env, encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`code --install-extension ${o.installVsix} failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim()}`);
+    const list = spawnSync(cli, [...profile, '--list-extensions', '--show-versions'], { env: o.sandbox.env, encoding: 'utf8', timeout: 60_000 });
+    const listed = (list.stdout ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+    o.router.emit(`# code --install-extension ${path.basename(o.installVsix)}: --list-extensions shows ${listed.join(', ') || 'nothing'}`);
+    if (o.expectExtension && !listed.some((l) => l.toLowerCase().startsWith(`${o.expectExtension.toLowerCase()}@`))) {
+      throw new Error(`after --install-extension, --list-extensions does not show ${o.expectExtension}`);
+    }
+  }
 
   const args = [
     o.workspace,
@@ -49,7 +61,8 @@ export async function runInElectron(o) {
     '--skip-welcome',
     '--skip-release-notes',
     '--disable-workspace-trust',
-    '--disable-extensions',
+    // Other installed extensions off, except when the installed .vsix is what is under test.
+    ...(o.installVsix ? [] : ['--disable-extensions']),
     `--extensionDevelopmentPath=${o.extensionPath}`,
     `--extensionTestsPath=${o.testsEntry}`,
     `--user-data-dir=${o.sandbox.dirs.userData}`,

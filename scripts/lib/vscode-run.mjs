@@ -6,8 +6,9 @@ import { probeElectron, runInElectron } from './vscode-electron.mjs';
 import { LineRouter } from './vscode-lines.mjs';
 import { makeSandbox } from './vscode-sandbox.mjs';
 import { runInCodeServer } from './vscode-web-run.mjs';
-import { repo } from './system.mjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { repo } from './system.mjs';
 
 async function chooseRunner(wanted) {
   if (wanted === 'code-server') return { runner: 'code-server', reason: 'asked for' };
@@ -17,6 +18,19 @@ async function chooseRunner(wanted) {
     return { runner: 'electron', reason: probe.reason };
   }
   return probe.ok ? { runner: 'electron', reason: probe.reason } : { runner: 'code-server', reason: probe.reason };
+}
+
+/**
+ * VS Code runs extension tests only with a development extension; when the extension under test is the installed
+ * .vsix, an empty one stands in (were it this repository, it would shadow the installed copy).
+ */
+function stubExtension(sandbox) {
+  const dir = path.join(sandbox.dirs.root, 'stub-extension');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({
+    name: 'vsix-test-stub', publisher: 'ipxe-farm-test', version: '0.0.0', engines: { vscode: '^1.95.0' },
+  }));
+  return dir;
 }
 
 /**
@@ -30,6 +44,11 @@ async function chooseRunner(wanted) {
  * @param {number} [o.quietMs]             longest wait for the first line of the suite (default 120 s)
  * @param {(line: string) => void} [o.onLine]  each output line of the suite, as it arrives
  * @param {(line: string) => void} [o.onNote]  harness notes (default: stderr)
+ * @param {string} [o.extensionPath]       the development extension (default: this repository)
+ * @param {string} [o.installVsix]         install this .vsix first (code-server --install-extension) and load it as an
+ *                                         installed extension; the development extension is then a stub, and the
+ *                                         extension host gets IPXE_FARM_EXTENSIONS_DIR
+ * @param {string} [o.expectExtension]     with installVsix: the id --list-extensions must show afterwards
  * @returns {Promise<{runner: string, exitCode?: number, counts?: {passed:number, failed:number, skipped:number},
  *   lines: string[], problem?: string, timings: Record<string, number>, screenshots: string[]}>}
  */
@@ -45,10 +64,17 @@ export async function runVsCodeTests(o) {
     const { runner, reason } = await chooseRunner(o.runner ?? process.env.IPXE_FARM_VSCODE_RUNNER ?? 'auto');
     note(`runner: ${runner} (${reason})`);
     const env = { IPXE_FARM_REPO: repo, ...(o.env ?? {}) };
+    let extensionPath = o.extensionPath ?? repo;
+    if (o.installVsix) {
+      extensionPath = o.extensionPath ?? stubExtension(sandbox);
+      env.IPXE_FARM_EXTENSIONS_DIR = sandbox.dirs.extensions;
+    }
     if (o.screenshotDir && runner === 'code-server') env.IPXE_FARM_SCREENSHOT_DIR = o.screenshotDir;
     const router = new LineRouter({ onLine, workbenchLog: path.join(sandbox.dirs.logs, 'workbench.log'), onScreenshot: async (name) => router.emit(`# screenshot "${name}" not taken: only the code-server runner takes screenshots`) });
     const common = {
-      extensionPath: repo,
+      extensionPath,
+      installVsix: o.installVsix,
+      expectExtension: o.expectExtension,
       testsEntry: o.testsEntry,
       env,
       workspace: o.workspace ?? sandbox.dirs.workspace,

@@ -5,7 +5,7 @@ import { mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import { startBrowser, stopBrowser } from './vscode-browser.mjs';
-import { startCodeServer, stopCodeServer } from './vscode-codeserver.mjs';
+import { codeServerCli, startCodeServer, stopCodeServer } from './vscode-codeserver.mjs';
 import { ensureCodeServer } from './vscode-install.mjs';
 
 function remoteUri(port, absPath) {
@@ -15,6 +15,18 @@ function remoteUri(port, absPath) {
 /** A codeAutomationLog call carries console-style arguments (`"  ✔ %s (%dms)", title, 12`): render them as Node would. */
 function renderArgs(args) {
   return format(...(Array.isArray(args) ? args : [args]));
+}
+
+/** `code-server --install-extension` into the sandbox's extensions folder, then `--list-extensions` must show it. */
+function installVsix(cs, o) {
+  const r = codeServerCli(cs, o.sandbox, ['--install-extension', o.installVsix]);
+  if (r.status !== 0) throw new Error(`code-server --install-extension ${o.installVsix} failed (exit ${r.status ?? r.error?.message}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  const list = codeServerCli(cs, o.sandbox, ['--list-extensions', '--show-versions']);
+  const listed = list.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[\w.-]+\.[\w.-]+@/.test(l));
+  o.router.emit(`# code-server --install-extension ${path.basename(o.installVsix)}: --list-extensions shows ${listed.join(', ') || 'nothing'}`);
+  if (o.expectExtension && !listed.some((l) => l.toLowerCase().startsWith(`${o.expectExtension.toLowerCase()}@`))) {
+    throw new Error(`after --install-extension, code-server --list-extensions does not show ${o.expectExtension} (it shows: ${listed.join(', ') || 'nothing'})`);
+  }
 }
 
 /**
@@ -34,6 +46,11 @@ export async function runInCodeServer(o) {
   let t = Date.now();
   const cs = await ensureCodeServer();
   timings.setupMs = Date.now() - t;
+  if (o.installVsix) {
+    t = Date.now();
+    installVsix(cs, o);
+    timings.installMs = Date.now() - t;
+  }
 
   let server;
   let browser;

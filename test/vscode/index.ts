@@ -20,6 +20,11 @@ function testFiles(dir: string): string[] {
 }
 
 export function run(): Promise<void> {
+  return runSuites(path.join(__dirname, 'suite'));
+}
+
+/** Mocha (tdd UI) over every *.test.js under `dir`; other tests entries (test/vscode/vsix/) reuse it. */
+export function runSuites(dir: string): Promise<void> {
   markConsole();
   // Loaded only now, after markConsole(): mocha's reporters keep the console.log they find at load time.
   const Mocha = require('mocha') as typeof MochaType;
@@ -31,12 +36,12 @@ export function run(): Promise<void> {
     timeout: Number(process.env.IPXE_FARM_VSCODE_TEST_TIMEOUT_MS ?? 120_000),
     grep: process.env.IPXE_FARM_VSCODE_GREP || undefined,
   });
-  const files = testFiles(path.join(__dirname, 'suite'));
+  const files = testFiles(dir);
   for (const f of files) mocha.addFile(f);
   return new Promise((resolve, reject) => {
     if (files.length === 0) {
       reportResult({ passed: 0, failed: 1, skipped: 0 });
-      reject(new Error(`no *.test.js files under ${path.join(__dirname, 'suite')}: was the suite bundled?`));
+      reject(new Error(`no *.test.js files under ${dir}: was the suite bundled?`));
       return;
     }
     try {
