@@ -89,7 +89,7 @@ test('cloning works from a reachable repository and leaves no partial folder whe
   const up = await fakeTree(path.join(base, 'upstream'), 2, 0);
   const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
   for (const a of [['init', '-q'], ['add', '.'], ['commit', '-q', '-m', 'v2'], ['tag', 'v2.0.0']]) execFileSync('git', ['-C', up, ...a], { env });
-  const cacheEnv = { ...process.env, XDG_CACHE_HOME: path.join(base, 'cache') };
+  const cacheEnv: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(base, 'cache') };
   delete cacheEnv.IPXE_SRC;
   const farm = starterFarm('t');
   const s = await locateIpxeSource(farm, base, { env: cacheEnv, upstream: up });
