@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { updateFarm, loadFarm } from '../../../src/core/farm/load';
+import { PodmanNginxRuntime } from '../../../src/core/nginx/podmanRuntime';
+import { FarmError } from '../../../src/core/errors';
+import { clientIdentity, httpsGet, nginxTestFarm } from '../../support/nginx';
+import { setupPodman } from '../../support/podman';
+import { runtimeScenario } from './scenario';
+
+const reason = () => { const r = setupPodman(); return r.ok ? undefined : r.reason; };
+
+runtimeScenario('podman', reason);
+
+test('podman: not installed -> one sentence naming the package', async () => {
+  const f = await nginxTestFarm('podman');
+  const rt = new PodmanNginxRuntime(f.farm, f.layout, { podman: '/nonexistent/bin/podman' });
+  await assert.rejects(rt.up(), (e: FarmError) => e.code === 'ENOPROGRAM' && /apt-get install podman/.test(e.sentence));
+});
+
+test('podman: a missing image says how to get it, and no container is created', async (t) => {
+  const skip = reason();
+  if (skip) return t.skip(skip);
+  const f = await nginxTestFarm('podman');
+  await updateFarm(f.root, (raw) => { (raw.nginx as Record<string, unknown>).image = 'localhost/ipxe-farm-no-such-image:1'; });
+  const { farm, layout } = await loadFarm(f.root);
+  const rt = new PodmanNginxRuntime(farm, layout);
+  await assert.rejects(rt.up(), (e: FarmError) => e.code === 'ENOIMAGE' && /podman pull localhost\/ipxe-farm-no-such-image:1/.test(e.sentence));
+  assert.notEqual(spawnSync('podman', ['container', 'exists', farm.nginx.container]).status, 0);
+});
+
+test('podman: the CA private key never enters the container; only what nginx reads is mounted', async (t) => {
+  const skip = reason();
+  if (skip) return t.skip(skip);
+  const f = await nginxTestFarm('podman');
+  const rt = new PodmanNginxRuntime(f.farm, f.layout);
+  assert.equal((await rt.test()).ok, true);
+  const mounts = rt.mounts().filter((m) => m !== '-v');
+  assert.ok(!mounts.some((m) => m.startsWith(`${f.layout.pki}:`)), 'pki/ itself is not mounted');
+  const r = spawnSync('podman', ['run', '--rm', '--network', 'none', ...rt.mounts(), f.farm.nginx.image, '/bin/ls', '-R', f.layout.pki], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /server-chain\.crt/);
+  assert.match(r.stdout, /server\.key/);
+  assert.match(r.stdout, /crl\.pem/);
+  assert.doesNotMatch(r.stdout, /ca\.key|dut1\.key/);
+});
+
+test('podman: a container that exited shows its last log lines in status, and up replaces it', async (t) => {
+  const skip = reason();
+  if (skip) return t.skip(skip);
+  const f = await nginxTestFarm('podman');
+  const rt = new PodmanNginxRuntime(f.farm, f.layout);
+  try {
+    await rt.up();
+    assert.equal((await httpsGet(f.layout, f.farm.server.httpsPort, '/before-the-crash', clientIdentity(f.layout, 'dut1'))).status, 404);
+    spawnSync('podman', ['kill', f.farm.nginx.container]);
+    const st = await rt.status();
+    assert.equal(st.state, 'exited');
+    assert.match(st.lastLog ?? '', /before-the-crash/);
+    assert.equal((await rt.up()).state, 'running');
+  } finally {
+    await rt.down();
+  }
+  assert.notEqual(spawnSync('podman', ['container', 'exists', f.farm.nginx.container]).status, 0, 'down removes the container');
+});
