@@ -8,8 +8,9 @@
 import { appendFileSync } from 'node:fs';
 
 export const SUITE_MARK = '@@| ';
-const SCREENSHOT = /^@@screenshot ([A-Za-z0-9._-]{1,80})\s*$/;
-const RESULT = /^@@vscode-result (\{.*\})\s*$/;
+// Not anchored at the start: desktop VS Code may put its own prefix before what the extension host printed.
+const SCREENSHOT = /@@screenshot ([A-Za-z0-9._-]{1,80})\s*$/;
+const RESULT = /@@vscode-result (\{.*\})\s*$/;
 
 export class LineRouter {
   /**
@@ -33,8 +34,9 @@ export class LineRouter {
   push(text, level = 'info') {
     const workbench = [];
     for (const raw of String(text).split(/\r?\n/)) {
-      const marked = raw.startsWith(SUITE_MARK);
-      const line = (marked ? raw.slice(SUITE_MARK.length) : raw).replace(/\s+$/, '');
+      const at = raw.indexOf(SUITE_MARK);
+      const marked = at >= 0;
+      const line = (marked ? raw.slice(at + SUITE_MARK.length) : raw).replace(/\s+$/, '');
       const shot = SCREENSHOT.exec(line);
       if (shot) {
         this.sawSuite = true;

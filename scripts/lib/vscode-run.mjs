@@ -1,6 +1,7 @@
 // One run of a compiled extension-tests entry inside a real VS Code, whichever kind this machine can run: desktop
 // VS Code via @vscode/test-electron where it can be downloaded, else code-server + headless chromium. Everything it
 // starts lives in a sandbox (temp HOME/XDG/TMPDIR) and is ended before it returns, on every path.
+import { removeBundles } from './vscode-build.mjs';
 import { killAllGroupsNow } from './vscode-processes.mjs';
 import { probeElectron, runInElectron } from './vscode-electron.mjs';
 import { LineRouter } from './vscode-lines.mjs';
@@ -56,7 +57,7 @@ export async function runVsCodeTests(o) {
   const note = o.onNote ?? ((l) => process.stderr.write(`[vscode-test] ${l}\n`));
   const onLine = o.onLine ?? (() => {});
   const sandbox = makeSandbox();
-  const abort = () => { killAllGroupsNow(); sandbox.remove(); process.exit(130); };
+  const abort = () => { killAllGroupsNow(); sandbox.remove(); removeBundles(); process.exit(130); };
   process.once('SIGINT', abort);
   process.once('SIGTERM', abort);
   let result;
