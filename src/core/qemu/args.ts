@@ -10,6 +10,8 @@ export const SLIRP_HOST = '10.0.2.2';
 const SLIRP_NET = /^10\.0\.2\.(\d{1,3})$/;
 
 export interface GuestForward {
+  /** Guest-side address of this forward when not the network's `address` (a second name for the same farm). */
+  address?: string;
   /** Port the guest connects to at `address`. */
   guestPort: number;
   /** Port on 127.0.0.1 the connection is relayed to. */
@@ -55,20 +57,24 @@ function checkPort(p: number, what: string): void {
 export function netdevArg(net: QemuNetwork): string | undefined {
   if (net.kind === 'none') return undefined;
   if (net.kind === 'user') return 'user,id=n0';
-  const m = SLIRP_NET.exec(net.address);
-  if (!m || Number(m[1]) < 3 || Number(m[1]) > 254 || net.address === '10.0.2.15') {
-    throw new FarmError(
-      `The guest-side farm address ${net.address} is outside QEMU's user network (10.0.2.3–10.0.2.254, not 10.0.2.15).`,
-      'Use an address such as 10.0.2.100 for restricted networking and put it in the server certificate.',
-      'EUSAGE',
-    );
-  }
+  const checkAddress = (address: string) => {
+    const m = SLIRP_NET.exec(address);
+    if (!m || Number(m[1]) < 3 || Number(m[1]) > 254 || address === '10.0.2.15') {
+      throw new FarmError(
+        `The guest-side farm address ${address} is outside QEMU's user network (10.0.2.3–10.0.2.254, not 10.0.2.15).`,
+        'Use an address such as 10.0.2.100 for restricted networking and put it in the server certificate.',
+        'EUSAGE',
+      );
+    }
+  };
+  checkAddress(net.address);
   if (net.forwards.length === 0) throw new FarmError('Restricted QEMU networking needs at least one port to forward.', 'Forward the farm\'s HTTPS (and HTTP) port.', 'EUSAGE');
   const parts = ['user', 'id=n0', 'restrict=on'];
   for (const f of net.forwards) {
     checkPort(f.guestPort, 'Guest port');
     checkPort(f.hostPort, 'Host port');
-    parts.push(`guestfwd=tcp:${net.address}:${f.guestPort}-cmd:socat STDIO TCP:127.0.0.1:${f.hostPort}`);
+    if (f.address) checkAddress(f.address);
+    parts.push(`guestfwd=tcp:${f.address ?? net.address}:${f.guestPort}-cmd:socat STDIO TCP:127.0.0.1:${f.hostPort}`);
   }
   return parts.join(',');
 }

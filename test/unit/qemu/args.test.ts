@@ -43,3 +43,9 @@ test('direct kernel boot passes kernel, initrd and command line; too little memo
 test('shellLine quotes only what a shell would split', () => {
   assert.equal(shellLine('qemu', ['-m', '512', '-netdev', 'user,cmd:socat STDIO TCP:1', "it's"]), `qemu -m 512 -netdev 'user,cmd:socat STDIO TCP:1' 'it'\\''s'`);
 });
+
+test('a forward may name its own guest address (a second name for the same farm), checked like the first', () => {
+  const v = netdevArg({ kind: 'restricted', address: '10.0.2.100', forwards: [{ guestPort: 443, hostPort: 4 }, { address: '10.0.2.101', guestPort: 443, hostPort: 4 }] });
+  assert.match(v!, /guestfwd=tcp:10\.0\.2\.101:443-cmd:socat STDIO TCP:127\.0\.0\.1:4$/);
+  assert.throws(() => netdevArg({ kind: 'restricted', address: '10.0.2.100', forwards: [{ address: '8.8.8.8', guestPort: 1, hostPort: 1 }] }), /outside/);
+});

@@ -1,0 +1,113 @@
+import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ensureDir, writeFileAtomic } from '../fs/atomic';
+import { loadFarm } from '../farm/load';
+import { readBuildInputs } from '../ipxe/inputs';
+import { clientOutDir } from '../ipxe/manifest';
+import { clientEmbeddedScript, type EmbeddedScriptOptions } from '../ipxe/script';
+import { runOk } from '../process/run';
+import { requireOvmf } from '../qemu/ovmf';
+import { ensureStockIpxe } from './debianPackage';
+import { enrollTlsCaCertificates } from './efiVars';
+
+/**
+ * A client's EFI stick made from Debian's prebuilt iPXE, with no compiler (DESIGN.md §6): the stock binary as
+ * EFI/BOOT/BOOTX64.EFI, and beside it autoexec.ipxe giving the client its certificate and key (`set cert`,
+ * `set privkey`) before the farm's usual script. A stock iPXE cannot be told to trust a CA from a script, so the
+ * farm CA goes into the firmware's TlsCaCertificate variable: for QEMU, a copy of OVMF's variable store with it
+ * enrolled. Limits: no imgverify (pin kernel and initrd hashes with sha256sum + iseq in the served script).
+ */
+
+export const STOCK_IMAGE = 'stock-efi.img';
+export const STOCK_VARS = 'stock-vars.fd';
+export const STOCK_RECORD = 'stock.json';
+
+export interface StockImageOptions {
+  signal?: AbortSignal;
+  onProgress?: (line: string) => void;
+  script?: Partial<Pick<EmbeddedScriptOptions, 'onFailure' | 'dhcpAttempts' | 'chainAttempts' | 'retryDelay'>>;
+}
+
+export interface StockImageResult {
+  client: string;
+  image: string;
+  vars: string;
+  ipxeVersion: string;
+  certSerial: string;
+  caSha256: string;
+}
+
+export function pemToDer(pem: string): Buffer {
+  const body = /-----BEGIN [^-]+-----([\s\S]*?)-----END [^-]+-----/.exec(pem)?.[1];
+  if (!body) throw new Error('not a PEM block');
+  return Buffer.from(body.replace(/\s+/g, ''), 'base64');
+}
+
+/** iPXE's `hex` setting type: bytes as two hex digits separated by colons. */
+export function ipxeHex(der: Buffer): string {
+  return [...der].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The autoexec script: identity first, then the farm script every built image carries. */
+export function stockAutoexec(embedded: string, certDer: Buffer, keyDer: Buffer): string {
+  const [first, ...rest] = embedded.split('\n');
+  return [
+    first,
+    '# Stock iPXE has no built-in client identity: it is set here (this file holds the private key, keep the stick private).',
+    `set cert ${ipxeHex(certDer)}`,
+    `set privkey ${ipxeHex(keyDer)}`,
+    ...rest,
+  ].join('\n');
+}
+
+async function fatImage(file: string, efi: string, autoexec: string, signal?: AbortSignal): Promise<void> {
+  const efiSize = (await fsp.stat(efi)).size;
+  const mib = Math.max(8, Math.ceil((efiSize * 2) / (1 << 20)) + 2);
+  const handle = await fsp.open(file, 'wx', 0o600);
+  await handle.truncate(mib << 20);
+  await handle.close();
+  await runOk('mformat', ['-i', file, '-v', 'IPXEFARM', '-T', String((mib << 20) / 512), '-h', '64', '-s', '32', '::'], { signal });
+  await runOk('mmd', ['-i', file, '::/EFI', '::/EFI/BOOT'], { signal });
+  await runOk('mcopy', ['-i', file, efi, '::/EFI/BOOT/BOOTX64.EFI'], { signal });
+  await runOk('mcopy', ['-i', file, autoexec, '::/EFI/BOOT/autoexec.ipxe'], { signal });
+}
+
+export async function buildStockImage(root: string, client: string, opts: StockImageOptions = {}): Promise<StockImageResult> {
+  const { farm, layout } = await loadFarm(root);
+  const inputs = await readBuildInputs(layout, client);
+  for (const w of inputs.warnings) opts.onProgress?.(`Warning: ${w}`);
+  const embedded = clientEmbeddedScript(farm, client, opts.script);
+  const stock = await ensureStockIpxe({ signal: opts.signal, onProgress: opts.onProgress });
+  const ovmf = requireOvmf();
+
+  const outDir = clientOutDir(layout, client);
+  await ensureDir(path.join(layout.ipxe, client));
+  await ensureDir(outDir, 0o700, true);
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'ipxe-farm-stock-'));
+  try {
+    await fsp.chmod(tmp, 0o700);
+    const autoexec = path.join(tmp, 'autoexec.ipxe');
+    await fsp.writeFile(autoexec, stockAutoexec(embedded, pemToDer(inputs.certPem), pemToDer(inputs.keyPem)), { mode: 0o600 });
+    // Built beside its final place, then renamed over it: a half-written stick never replaces a good one.
+    const image = path.join(outDir, STOCK_IMAGE);
+    const partial = path.join(outDir, `.${STOCK_IMAGE}.${process.pid}.tmp`);
+    await fsp.rm(partial, { force: true });
+    opts.onProgress?.(`Writing ${image}`);
+    try {
+      await fatImage(partial, stock.efi, autoexec, opts.signal);
+      await fsp.rename(partial, image);
+    } finally {
+      await fsp.rm(partial, { force: true });
+    }
+
+    const vars = path.join(outDir, STOCK_VARS);
+    const pristine = await fsp.readFile(ovmf.vars);
+    await writeFileAtomic(vars, enrollTlsCaCertificates(pristine, [pemToDer(inputs.caPem)]), { mode: 0o600 });
+    const result: StockImageResult = { client, image, vars, ipxeVersion: stock.version, certSerial: inputs.certSerial, caSha256: inputs.caSha256 };
+    await writeFileAtomic(path.join(outDir, STOCK_RECORD), `${JSON.stringify({ ...result, ovmfVars: ovmf.vars, ovmfCode: ovmf.code, builtAt: new Date().toISOString() }, null, 2)}\n`);
+    return result;
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}
