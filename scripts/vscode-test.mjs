@@ -26,7 +26,7 @@
 //   --workspace DIR     IPXE_FARM_VSCODE_WORKSPACE    open DIR instead of a fresh empty folder
 //   --screenshots DIR   IPXE_FARM_VSCODE_SCREENSHOTS  where screenshots go (code-server runner only)
 //   --runner R          IPXE_FARM_VSCODE_RUNNER       auto (default) | code-server | electron
-//   --timeout SECONDS   IPXE_FARM_VSCODE_TIMEOUT      whole run (default 300)
+//   --timeout SECONDS   IPXE_FARM_VSCODE_TIMEOUT      whole run (default 900: the suite grows; each test has its own 120 s limit)
 //   --grep TEXT         IPXE_FARM_VSCODE_GREP         only tests whose title matches (mocha grep)
 //   --no-build                                        use the bundles already in out/
 //   --no-vsix           IPXE_FARM_VSCODE_VSIX=0       skip the packaged-extension check
@@ -81,7 +81,7 @@ const grep = values.grep ?? process.env.IPXE_FARM_VSCODE_GREP;
 if (grep) env.IPXE_FARM_VSCODE_GREP = grep;
 const runner = values.runner ?? process.env.IPXE_FARM_VSCODE_RUNNER ?? 'auto';
 if (!['auto', 'code-server', 'electron'].includes(runner)) usage(`--runner is auto, code-server or electron, not "${runner}"`);
-const timeoutS = Number(values.timeout ?? process.env.IPXE_FARM_VSCODE_TIMEOUT ?? 300);
+const timeoutS = Number(values.timeout ?? process.env.IPXE_FARM_VSCODE_TIMEOUT ?? 900);
 if (!(timeoutS > 0)) usage(`--timeout takes seconds, not "${values.timeout ?? process.env.IPXE_FARM_VSCODE_TIMEOUT}"`);
 const screenshots = values.screenshots ?? process.env.IPXE_FARM_VSCODE_SCREENSHOTS;
 const workspace = values.workspace ?? process.env.IPXE_FARM_VSCODE_WORKSPACE;
@@ -106,7 +106,7 @@ const secs = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
 /** Turns one run into counts, charging a run that broke or did not report as one failure, and explains it. */
 function tally(result, what) {
   const t = result.timings ?? {};
-  process.stderr.write(`[vscode-test] ${what} (${result.runner}): setup ${secs(t.setupMs)}${t.installMs !== undefined ? `, install ${secs(t.installMs)}` : ''}, start ${secs(t.startMs)}, suite ${secs(t.runMs)}\n`);
+  process.stderr.write(`[vscode-test] ${what} (${result.runner}): setup ${secs(t.setupMs)}${t.installMs !== undefined ? `, install ${secs(t.installMs)}` : ''}, start ${secs(t.startMs)}, suite ${secs(t.runMs)}${t.toFirstLineMs !== undefined ? ` (workbench to first line ${secs(t.toFirstLineMs)}, tests ${secs(t.testsMs)}, exit ${secs(t.exitMs)})` : ''}\n`);
   let counts = result.counts ?? { passed: 0, failed: 0, skipped: 0 };
   if (result.problem) {
     say(`# ${what}: the VS Code run failed: ${result.problem}`);

@@ -35,7 +35,7 @@ import { runVsCodeTests } from '../../scripts/lib/vscode-run.mjs';
  * @param {Record<string,string>} [o.env]   added to the extension host's environment
  * @param {string} [o.workspace]            folder to open (default: a fresh empty temp folder)
  * @param {string} [o.screenshotDir]        where screenshot(NAME) puts NAME.png
- * @param {number} [o.timeoutMs]            whole run (default 300 s)
+ * @param {number} [o.timeoutMs]            whole run (default 900 s)
  * @param {boolean} [o.build]               rebuild out/extension.js first (default true)
  * @param {(line: string) => void} [o.onLine]  each output line as it arrives
  */

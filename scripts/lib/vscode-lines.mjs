@@ -27,6 +27,8 @@ export class LineRouter {
     this.lines = [];
     this.workbench = [];
     this.sawSuite = false;
+    this.firstAt = undefined; // when the suite's first line arrived (Date.now())
+    this.resultAt = undefined; // when its @@vscode-result arrived
     // Screenshots are taken one at a time, in the order the suite asked for them.
     this.pending = Promise.resolve();
   }
@@ -47,11 +49,13 @@ export class LineRouter {
       const result = RESULT.exec(line);
       if (result) {
         this.sawSuite = true;
+        this.resultAt = Date.now();
         try { this.result = JSON.parse(result[1]); } catch { this.emit(`# unreadable result line: ${line}`); }
         continue;
       }
       if (marked) {
         this.sawSuite = true;
+        this.firstAt ??= Date.now();
         this.emit(line);
       } else {
         workbench.push(line);

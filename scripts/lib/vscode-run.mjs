@@ -41,7 +41,7 @@ function stubExtension(sandbox) {
  * @param {string} [o.workspace]           folder to open (default: a fresh empty temp folder)
  * @param {string} [o.screenshotDir]       where `@@screenshot NAME` lines put NAME.png (code-server only)
  * @param {'auto'|'code-server'|'electron'} [o.runner]
- * @param {number} [o.timeoutMs]           whole run (default 300 s)
+ * @param {number} [o.timeoutMs]           whole run (default 900 s)
  * @param {number} [o.quietMs]             longest wait for the first line of the suite (default 120 s)
  * @param {(line: string) => void} [o.onLine]  each output line of the suite, as it arrives
  * @param {(line: string) => void} [o.onNote]  harness notes (default: stderr)
@@ -80,7 +80,7 @@ export async function runVsCodeTests(o) {
       env,
       workspace: o.workspace ?? sandbox.dirs.workspace,
       sandbox,
-      timeoutMs: o.timeoutMs ?? 300_000,
+      timeoutMs: o.timeoutMs ?? 900_000,
       quietMs: o.quietMs ?? 120_000,
       screenshotDir: o.screenshotDir,
     };

@@ -101,6 +101,10 @@ export async function runInCodeServer(o) {
     clearInterval(quiet);
     await router.drain();
     timings.runMs = Date.now() - t;
+    // Where the run's time goes: workbench + extension host start-up, the tests, and shutting the host down.
+    if (router.firstAt) timings.toFirstLineMs = router.firstAt - t;
+    if (router.firstAt && router.resultAt) timings.testsMs = router.resultAt - router.firstAt;
+    if (router.resultAt) timings.exitMs = Date.now() - router.resultAt;
 
     if (outcome === 'quiet') {
       return { exitCode: undefined, timings, screenshots, problem: `the extension host printed nothing within ${o.quietMs / 1000} s: the workbench never ran the tests (wrong extensionTestsPath URI, or the smoke-test driver is off); logs: ${o.sandbox.dirs.logs}` };
