@@ -1,3 +1,164 @@
-import type { CliCommand } from '../framework';
+import * as path from 'node:path';
+import { UsageError } from '../../core/errors';
+import { loadFarm } from '../../core/farm/load';
+import type { NginxRuntimeKind } from '../../core/farm/model';
+import { generateNginxConfig } from '../../core/nginx/generate';
+import { createNginxRuntime } from '../../core/nginx/createRuntime';
+import { formatDiagnostic, type NginxDiagnostic } from '../../core/nginx/diagnostics';
+import { NginxConfigError, type NginxRuntime, type NginxStatus } from '../../core/nginx/runtime';
+import { ReloadOnSave, type ReloadOutcome } from '../../core/nginx/reloadOnSave';
+import { watchNginxFiles } from '../../core/nginx/watch';
+import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
-export const nginxCommands: CliCommand[] = [];
+const RUNTIME: Record<string, OptionSpec> = {
+  runtime: { type: 'string', description: 'podman or local (default: nginx.runtime in ipxe-farm.json; local when podman is absent)' },
+};
+
+async function open(ctx: CliContext, o: Record<string, unknown>): Promise<{ root: string; rt: NginxRuntime; rel: (f: string) => string }> {
+  const root = await ctx.farmRoot();
+  const { farm, layout } = await loadFarm(root);
+  const kind = o.runtime as string | undefined;
+  if (kind !== undefined && kind !== 'podman' && kind !== 'local') throw new UsageError(`--runtime must be podman or local, not "${kind}".`);
+  return { root, rt: createNginxRuntime(farm, layout, kind as NginxRuntimeKind | undefined), rel: (f) => path.relative(ctx.cwd, f) || f };
+}
+
+function printDiagnostics(ctx: CliContext, diagnostics: NginxDiagnostic[], rel: (f: string) => string): void {
+  for (const d of diagnostics) ctx.info(formatDiagnostic(d, rel));
+}
+
+function describeStatus(s: NginxStatus): string {
+  const ports = `HTTPS ${s.ports.https}, HTTP ${s.ports.http}`;
+  const head = `nginx (${s.runtime}, ${s.where}): ${s.state}${s.pid ? ` (pid ${s.pid})` : ''}${s.detail ? `, ${s.detail}` : ''}; ${ports}`;
+  return s.lastLog ? `${head}\nlast log lines:\n${s.lastLog}` : head;
+}
+
+/** Runtime calls that fail on the config print every diagnostic before the one-sentence error. */
+async function withDiagnostics<T>(ctx: CliContext, rel: (f: string) => string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof NginxConfigError && !ctx.json) printDiagnostics(ctx, err.diagnostics, rel);
+    throw err;
+  }
+}
+
+export const nginxCommands: CliCommand[] = [
+  {
+    name: 'nginx init',
+    summary: 'write the farm\'s mutual-TLS nginx config (nginx/nginx.conf, nginx/conf.d/*.conf) once',
+    options: { force: { type: 'boolean', description: 'overwrite the existing config files' } },
+    details: 'After this the config is yours to edit; `ipxe-farm nginx watch` (or saving in the editor) tests and reloads it.',
+    async run(ctx, _p, o) {
+      const root = await ctx.farmRoot();
+      const files = await generateNginxConfig(root, { force: o.force === true });
+      if (ctx.json) ctx.outJson({ files });
+      else ctx.out(`wrote ${files.map((f) => path.relative(ctx.cwd, f) || f).join(', ')}`);
+    },
+  },
+  {
+    name: 'nginx up',
+    summary: 'test the config, then start nginx (podman container or local nginx)',
+    options: RUNTIME,
+    async run(ctx, _p, o) {
+      const { rt, rel } = await open(ctx, o);
+      const s = await withDiagnostics(ctx, rel, () => rt.up(ctx.signal));
+      if (ctx.json) ctx.outJson(s); else ctx.out(describeStatus(s));
+    },
+  },
+  {
+    name: 'nginx down',
+    summary: 'stop nginx (and remove its container)',
+    options: RUNTIME,
+    async run(ctx, _p, o) {
+      const { rt } = await open(ctx, o);
+      const s = await rt.down(ctx.signal);
+      if (ctx.json) ctx.outJson(s); else ctx.out(describeStatus(s));
+    },
+  },
+  {
+    name: 'nginx status',
+    summary: 'is nginx running, stopped, or exited (with its last log lines)?',
+    options: RUNTIME,
+    async run(ctx, _p, o) {
+      const { rt } = await open(ctx, o);
+      const s = await rt.status(ctx.signal);
+      if (ctx.json) ctx.outJson(s); else ctx.out(describeStatus(s));
+    },
+  },
+  {
+    name: 'nginx test',
+    summary: 'run `nginx -t` on the config and list every problem as FILE:LINE: severity: message',
+    options: RUNTIME,
+    async run(ctx, _p, o) {
+      const { rt, rel } = await open(ctx, o);
+      const t = await rt.test(ctx.signal);
+      if (ctx.json) { ctx.outJson({ ok: t.ok, diagnostics: t.diagnostics }); return t.ok ? 0 : 1; }
+      for (const d of t.diagnostics) ctx.out(formatDiagnostic(d, rel));
+      ctx.info(t.ok ? 'nginx config test passed' : 'nginx config test FAILED');
+      return t.ok ? 0 : 1;
+    },
+  },
+  {
+    name: 'nginx reload',
+    summary: 'test the config and reload nginx only if the test passes (a broken config never replaces the running one)',
+    options: RUNTIME,
+    async run(ctx, _p, o) {
+      const { rt, rel } = await open(ctx, o);
+      const r = await rt.reload(ctx.signal);
+      if (ctx.json) { ctx.outJson({ ok: r.ok, reloaded: r.reloaded, running: r.running, diagnostics: r.diagnostics }); return r.ok ? 0 : 1; }
+      printDiagnostics(ctx, r.diagnostics, rel);
+      if (!r.ok) ctx.info('nginx config test FAILED: not reloaded, the running config keeps serving');
+      else if (!r.running) ctx.info('nginx config test passed; nginx is not running (start it with `ipxe-farm nginx up`)');
+      else ctx.out('nginx config test passed; reloaded');
+      return r.ok ? 0 : 1;
+    },
+  },
+  {
+    name: 'nginx logs',
+    summary: 'show nginx\'s last log lines, or follow them',
+    options: {
+      ...RUNTIME,
+      follow: { type: 'boolean', short: 'f', description: 'keep printing new lines until Ctrl-C' },
+      lines: { type: 'string', short: 'n', description: 'how many last lines (default 50)' },
+    },
+    async run(ctx, _p, o) {
+      const { rt } = await open(ctx, o);
+      const n = o.lines === undefined ? 50 : Number(o.lines);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--lines must be a whole number, not "${String(o.lines)}".`);
+      ctx.out(await rt.logs(n, ctx.signal));
+      if (!o.follow) return;
+      const f = rt.follow((text, stream) => (stream === 'error' ? process.stderr : process.stdout).write(text), ctx.signal);
+      await Promise.race([f.done, new Promise((r) => ctx.signal.addEventListener('abort', r, { once: true }))]);
+      f.stop();
+    },
+  },
+  {
+    name: 'nginx watch',
+    summary: 'on every save under nginx/ (or of the CA, CRL or server certificate): nginx -t, then reload only if it passes',
+    options: { ...RUNTIME, up: { type: 'boolean', description: 'start nginx first if it is not running' } },
+    details: 'Prints each problem as FILE:LINE: severity: message (terminals make them clickable). Ctrl-C stops watching; nginx keeps running.',
+    async run(ctx, _p, o) {
+      const { root, rt, rel } = await open(ctx, o);
+      const { layout } = await loadFarm(root);
+      if (o.up) {
+        const s = await withDiagnostics(ctx, rel, () => rt.up(ctx.signal));
+        ctx.info(describeStatus(s));
+      }
+      const report = (r: ReloadOutcome) => {
+        if (ctx.json) { ctx.outJson(r); return; }
+        const what = r.files.map(rel).join(', ');
+        printDiagnostics(ctx, r.diagnostics, rel);
+        if (r.error) ctx.info(`${what}: ${r.error}`);
+        else if (!r.ok) ctx.info(`${what}: nginx -t FAILED, not reloaded (the running config keeps serving)`);
+        else ctx.out(`${what}: ${r.reloaded ? `reloaded in ${Math.round(r.latencyMs)} ms` : 'config ok; nginx is not running'}`);
+      };
+      const reloader = new ReloadOnSave(rt, layout, { onOutcome: report });
+      const watcher = watchNginxFiles(layout, reloader);
+      ctx.info(`watching ${rel(layout.nginx)} and the CA/CRL/server certificate in ${rel(layout.pki)}; Ctrl-C to stop`);
+      await new Promise((r) => ctx.signal.addEventListener('abort', r, { once: true }));
+      watcher.close();
+      await reloader.idle();
+      reloader.dispose();
+    },
+  },
+];
