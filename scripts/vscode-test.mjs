@@ -30,7 +30,8 @@
 //   --grep TEXT         IPXE_FARM_VSCODE_GREP         only tests whose title matches (mocha grep)
 //   --no-build                                        use the bundles already in out/
 //   --no-vsix           IPXE_FARM_VSCODE_VSIX=0       skip the packaged-extension check
-//   IPXE_FARM_KEEP_SANDBOX=1 keeps the temp HOME/logs; IPXE_FARM_VERBOSE=1 shows the npm install output.
+//   IPXE_FARM_KEEP_SANDBOX=1 keeps the temp HOME/logs; IPXE_FARM_VERBOSE=1 shows the npm install output;
+//   IPXE_FARM_CODE_SERVER_ARGS="…" adds code-server flags; IPXE_FARM_CHROMIUM names another Chromium/Chrome binary.
 //
 // Protocol between a suite and the harness, one console.log line each (scripts/lib/vscode-lines.mjs):
 //   @@| TEXT               a line of the suite's output: test/vscode/host-console.ts markConsole() marks every
