@@ -4,7 +4,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { cacheDir } from './vscode-install.mjs';
+import { adopt, stopGroup } from './vscode-processes.mjs';
 
 export function electronCache() {
   return path.join(cacheDir(), 'electron');
@@ -70,7 +72,11 @@ export async function runInElectron(o) {
   ];
   const [cmd, argv] = process.env.DISPLAY ? [exe, args] : [xvfbRun(), ['-a', exe, ...args]];
   t = Date.now();
-  const child = spawn(cmd, argv, { env: { ...o.sandbox.env, ...o.env }, cwd: o.sandbox.dirs.workspace, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The sandbox moves HOME; the X server's cookie stays where the real HOME put it.
+  const xauth = process.env.XAUTHORITY ?? path.join(os.homedir(), '.Xauthority');
+  const env = { ...o.sandbox.env, ...(process.env.DISPLAY ? { XAUTHORITY: xauth } : {}), ...o.env };
+  const child = spawn(cmd, argv, { env, cwd: o.sandbox.dirs.workspace, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const group = adopt(child, 'VS Code');
   let buf = '';
   const onData = (d) => {
     buf += d.toString();
@@ -81,15 +87,20 @@ export async function runInElectron(o) {
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   let timer;
+  let quiet;
   const outcome = await Promise.race([
     new Promise((r) => child.on('close', (code) => r({ code }))),
     new Promise((r) => child.on('error', (err) => r({ error: err }))),
     new Promise((r) => { timer = setTimeout(() => r({ timeout: true }), o.timeoutMs); }),
+    new Promise((r) => { quiet = setInterval(() => { if (!o.router.sawSuite && Date.now() - t > o.quietMs) r({ quiet: true }); }, 1000); }),
   ]);
   clearTimeout(timer);
+  clearInterval(quiet);
   if (buf) o.router.push(buf);
-  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  await stopGroup(group, 1000);
+  await o.router.drain();
   timings.runMs = Date.now() - t;
+  if (outcome.quiet) return { exitCode: undefined, timings, screenshots: [], problem: `VS Code printed nothing of the suite within ${o.quietMs / 1000} s` };
   if (outcome.timeout) return { exitCode: undefined, timings, screenshots: [], problem: `the suite did not finish within ${o.timeoutMs / 1000} s` };
   if (outcome.error) return { exitCode: undefined, timings, screenshots: [], problem: `VS Code could not start: ${outcome.error.message}` };
   return { exitCode: outcome.code, timings, screenshots: [] };

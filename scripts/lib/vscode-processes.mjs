@@ -49,6 +49,14 @@ export async function stopGroup(group, graceMs = 3000) {
   group.log.end();
 }
 
+/** Tracks a child started elsewhere (detached) so that killAllGroupsNow() ends its group too; returns its group. */
+export function adopt(child, what) {
+  const group = { child, what, log: { end() {} }, exited: false };
+  child.on('exit', () => { group.exited = true; });
+  live.add(group);
+  return group;
+}
+
 /** Last resort when the harness itself is interrupted: no orphaned code-server or chromium left behind. */
 export function killAllGroupsNow() {
   for (const g of live) { try { process.kill(-g.child.pid, 'SIGKILL'); } catch { /* gone */ } }

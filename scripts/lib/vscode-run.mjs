@@ -7,7 +7,7 @@ import { probeElectron, runInElectron } from './vscode-electron.mjs';
 import { LineRouter } from './vscode-lines.mjs';
 import { makeSandbox } from './vscode-sandbox.mjs';
 import { runInCodeServer } from './vscode-web-run.mjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repo } from './system.mjs';
 
@@ -93,8 +93,8 @@ export async function runVsCodeTests(o) {
   } finally {
     process.off('SIGINT', abort);
     process.off('SIGTERM', abort);
-    if (result?.problem) {
-      note(`logs of this run (code-server, chromium): ${sandbox.dirs.logs}`);
+    if (result?.problem && readdirSync(sandbox.dirs.logs).length > 0) {
+      note(`logs of this run (code-server, chromium, workbench): ${sandbox.dirs.logs}`);
     } else {
       sandbox.remove();
     }
