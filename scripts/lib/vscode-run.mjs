@@ -61,9 +61,11 @@ export async function runVsCodeTests(o) {
   process.once('SIGINT', abort);
   process.once('SIGTERM', abort);
   let result;
+  let chosen = 'none';
   try {
     const { runner, reason } = await chooseRunner(o.runner ?? process.env.IPXE_FARM_VSCODE_RUNNER ?? 'auto');
     note(`runner: ${runner} (${reason})`);
+    chosen = runner;
     const env = { IPXE_FARM_REPO: repo, ...(o.env ?? {}) };
     let extensionPath = o.extensionPath ?? repo;
     if (o.installVsix) {
@@ -88,7 +90,7 @@ export async function runVsCodeTests(o) {
     result = { runner, lines: router.lines, workbenchErrors: router.workbenchErrors(), counts: router.result, ...run };
     return result;
   } catch (err) {
-    result = { runner: 'none', lines: [], workbenchErrors: [], problem: err.message, timings: {}, screenshots: [] };
+    result = { runner: chosen, lines: [], workbenchErrors: [], problem: err.message, timings: {}, screenshots: [] };
     return result;
   } finally {
     process.off('SIGINT', abort);

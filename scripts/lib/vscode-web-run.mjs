@@ -57,7 +57,12 @@ export async function runInCodeServer(o) {
   const screenshots = [];
   try {
     t = Date.now();
-    [server, browser] = await Promise.all([startCodeServer(cs, o.sandbox), startBrowser(o.sandbox)]);
+    // Started side by side; if one fails, the other must still be stopped (finally sees whatever was assigned).
+    const [s, b] = await Promise.allSettled([startCodeServer(cs, o.sandbox), startBrowser(o.sandbox)]);
+    if (s.status === 'fulfilled') server = s.value;
+    if (b.status === 'fulfilled') browser = b.value;
+    if (s.status === 'rejected') throw s.reason;
+    if (b.status === 'rejected') throw b.reason;
     timings.startMs = Date.now() - t;
     t = Date.now();
 
@@ -70,15 +75,15 @@ export async function runInCodeServer(o) {
     const ended = new Promise((r) => { resolveEnd = r; });
     const router = o.router;
     router.onScreenshot = async (name) => {
-        if (!o.screenshotDir) { router.emit(`# screenshot "${name}" not taken: no screenshot directory (set IPXE_FARM_VSCODE_SCREENSHOTS or --screenshots)`); return; }
-        const file = path.join(o.screenshotDir, `${name}.png`);
-        mkdirSync(o.screenshotDir, { recursive: true });
-        // Written under a temporary name, then renamed: the suite waits for the final name to appear.
-        const tmp = `${file}.tmp-${process.pid}.png`;
-        await page.screenshot({ path: tmp });
-        renameSync(tmp, file);
-        screenshots.push(file);
-        router.emit(`# screenshot ${file}`);
+      if (!o.screenshotDir) { router.emit(`# screenshot "${name}" not taken: no screenshot directory (set IPXE_FARM_VSCODE_SCREENSHOTS or --screenshots)`); return; }
+      const file = path.join(o.screenshotDir, `${name}.png`);
+      mkdirSync(o.screenshotDir, { recursive: true });
+      // Written under a temporary name, then renamed: the suite waits for the final name to appear.
+      const tmp = `${file}.tmp-${process.pid}.png`;
+      await page.screenshot({ path: tmp });
+      renameSync(tmp, file);
+      screenshots.push(file);
+      router.emit(`# screenshot ${file}`);
     };
     await page.exposeFunction('codeAutomationLog', (type, args) => { router.push(renderArgs(args), type); });
     await page.exposeFunction('codeAutomationExit', (code) => { exitCode = Number(code); resolveEnd('exit'); });
@@ -107,7 +112,7 @@ export async function runInCodeServer(o) {
     if (router.resultAt) timings.exitMs = Date.now() - router.resultAt;
 
     if (outcome === 'quiet') {
-      return { exitCode: undefined, timings, screenshots, problem: `the extension host printed nothing within ${o.quietMs / 1000} s: the workbench never ran the tests (wrong extensionTestsPath URI, or the smoke-test driver is off); logs: ${o.sandbox.dirs.logs}` };
+      return { exitCode: undefined, timings, screenshots, problem: `the extension host printed nothing within ${o.quietMs / 1000} s: the workbench never ran the tests (wrong extensionTestsPath URI, or the smoke-test driver is off), or the entry did not call markConsole(); logs: ${o.sandbox.dirs.logs}` };
     }
     if (outcome === 'timeout') return { exitCode: undefined, timings, screenshots, problem: `the suite did not finish within ${o.timeoutMs / 1000} s (IPXE_FARM_VSCODE_TIMEOUT raises the limit)` };
     if (outcome === 'crash') return { exitCode: undefined, timings, screenshots, problem: 'the workbench page crashed' };
