@@ -74,7 +74,7 @@ export class LocalNginxRuntime implements NginxRuntime {
     await this.prepare();
     const r = await run(this.nginx, this.args(['-t', '-q']), { signal, timeout: 30_000 });
     const ok = r.exitCode === 0;
-    const sources = await readConfigSources(this.paths.confDir);
+    const sources = r.stderr.trim() ? await readConfigSources(this.paths.confDir) : {};
     return { ok, diagnostics: parseNginxTestOutput(r.stderr, this.pathMap(sources)), output: r.stderr, durationMs: performance.now() - t0 };
   }
 

@@ -12,6 +12,7 @@ import { nginxPaths, NginxPaths } from './paths';
 import { parseNginxTestOutput, PathMap } from './diagnostics';
 import { assertPortsFree, portOwner, waitForPort } from './ports';
 import { readConfigSources } from './sources';
+import { ContainerShell } from './containerShell';
 import { parseContainerState, ContainerState } from './podmanInspect';
 import { LogFollower, LogSink, NginxConfigError, NginxReloadResult, NginxRuntime, NginxStatus, NginxTestResult } from './runtime';
 
@@ -31,6 +32,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   readonly paths: NginxPaths;
   private readonly podman: string;
   private hostPid?: number;
+  private shell?: ContainerShell;
 
   constructor(readonly farm: Farm, readonly layout: FarmLayout, opts: PodmanRuntimeOptions = {}) {
     this.paths = nginxPaths(layout, 'podman');
@@ -111,11 +113,33 @@ export class PodmanNginxRuntime implements NginxRuntime {
     const running = this.liveHostPid() !== undefined || (await this.status(signal)).state === 'running';
     // In the running container when there is one (exactly the nginx that will reload), else in a throwaway one.
     const r = running
-      ? await run(this.podman, ['exec', this.name, ...this.nginxArgs(['-t', '-q'])], { signal, timeout: 60_000 })
+      ? await this.execInContainer(this.nginxArgs(['-t', '-q']), signal)
       : await run(this.podman, ['run', '--rm', '--network', 'none', ...this.mounts(), this.image, ...this.nginxArgs(['-t', '-q'])], { signal, timeout: 120_000 });
     if (r.exitCode !== 0 && !/\[(emerg|alert|crit|error)\]/.test(r.stderr)) await this.explainPodmanFailure(r.stderr, signal);
-    const sources = await readConfigSources(this.paths.confDir);
+    const sources = r.stderr.trim() ? await readConfigSources(this.paths.confDir) : {};
     return { ok: r.exitCode === 0, diagnostics: parseNginxTestOutput(r.stderr, this.pathMap(sources)), output: r.stderr, durationMs: performance.now() - t0 };
+  }
+
+  /** Through the warm shell when there is one (ReloadOnSave), else a plain `podman exec`. */
+  private async execInContainer(argv: string[], signal?: AbortSignal): Promise<{ exitCode: number; stderr: string }> {
+    if (this.shell) {
+      try {
+        const r = await this.shell.run(argv);
+        return { exitCode: r.exitCode, stderr: r.output };
+      } catch {
+        this.shell.close(); // an image without /bin/sh, or the container restarted: plain exec below
+      }
+    }
+    return run(this.podman, ['exec', this.name, ...argv], { signal, timeout: 60_000 });
+  }
+
+  async warm(): Promise<void> {
+    if (!this.shell) this.shell = new ContainerShell(this.podman, this.name);
+  }
+
+  cool(): void {
+    this.shell?.close();
+    this.shell = undefined;
   }
 
   /** podman itself failed (no image, no runtime): one sentence, not an nginx diagnostic. */
@@ -177,6 +201,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   }
 
   async down(signal?: AbortSignal): Promise<NginxStatus> {
+    this.shell?.close();
     await run(this.podman, ['rm', '-f', '-t', '3', this.name], { signal, timeout: 60_000 });
     this.hostPid = undefined;
     return this.status(signal);

@@ -20,13 +20,16 @@ export interface ReloadOutcome {
 }
 
 export interface ReloadOnSaveOptions {
-  /** Quiet time after a save before testing; more saves in that time join the same run. */
+  /**
+   * Gathering time after the first save of a burst before testing (not reset by later saves, so a steady stream of
+   * saves cannot postpone the test forever); saves in that time, or during the run, join the next run.
+   */
   delayMs?: number;
   onOutcome?: (o: ReloadOutcome) => void;
 }
 
 /**
- * What happens when a file under nginx/ (or the CA, CRL or server certificate it reads) is saved: after a short quiet
+ * What happens when a file under nginx/ (or the CA, CRL or server certificate it reads) is saved: after a short gathering
  * time, `nginx -t`; on success a reload, on failure no reload (the old config keeps serving) and diagnostics.
  * Saves that arrive while a run is in flight are gathered into one more run afterwards, never run concurrently.
  * The CLI's `nginx watch` feeds it from fs.watch, the editor from onDidSaveTextDocument.
@@ -39,10 +42,11 @@ export class ReloadOnSave {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private disposed = false;
+  private warmed = false;
   private readonly watched: string[];
 
   constructor(private readonly runtime: NginxRuntime, private readonly layout: FarmLayout, private readonly opts: ReloadOnSaveOptions = {}) {
-    this.delayMs = opts.delayMs ?? 30;
+    this.delayMs = opts.delayMs ?? 10;
     const pki = pkiPaths(layout);
     this.watched = [pki.caCert, pki.crlPem, pki.serverChain, pki.serverKey];
   }
@@ -64,8 +68,7 @@ export class ReloadOnSave {
     if (!this.pending.includes(abs)) this.pending.push(abs);
     if (!this.firstSaveAt) this.firstSaveAt = performance.now();
     const p = new Promise<ReloadOutcome>((resolve) => this.waiters.push(resolve));
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.timer = undefined; void this.kick(); }, this.delayMs);
+    if (!this.timer && !this.running) this.timer = setTimeout(() => { this.timer = undefined; void this.kick(); }, this.delayMs);
     return p;
   }
 
@@ -79,6 +82,7 @@ export class ReloadOnSave {
         this.pending = [];
         this.waiters = [];
         this.firstSaveAt = 0;
+        if (!this.warmed) { this.warmed = true; await this.runtime.warm?.().catch(() => undefined); }
         const outcome = await this.once(files, since);
         for (const w of waiters) w(outcome);
         this.opts.onOutcome?.(outcome);
@@ -109,6 +113,7 @@ export class ReloadOnSave {
 
   dispose(): void {
     this.disposed = true;
+    if (this.warmed) this.runtime.cool?.();
     if (this.timer) clearTimeout(this.timer);
     const outcome: ReloadOutcome = { files: this.pending, ok: false, reloaded: false, diagnostics: [], state: 'stopped', error: 'The save watcher was stopped.', latencyMs: 0 };
     for (const w of this.waiters) w(outcome);

@@ -60,6 +60,12 @@ export interface NginxRuntime {
   logs(lines?: number, signal?: AbortSignal): Promise<string>;
   /** Stream new log text until stopped (podman logs -f, or the local log files). */
   follow(sink: LogSink, signal?: AbortSignal): LogFollower;
+  /**
+   * Optional: keep whatever makes repeated tests fast (podman: one `podman exec` shell instead of one per test) until
+   * `cool`. ReloadOnSave calls these; one-shot callers need not.
+   */
+  warm?(): Promise<void>;
+  cool?(): void;
 }
 
 /** The config failed `nginx -t`: the CLI prints each diagnostic, the editor puts them in the Problems panel. */
