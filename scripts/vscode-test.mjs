@@ -39,6 +39,9 @@
 //                          (chat, auth, gallery…), kept in the sandbox's logs/workbench.log, shown on stderr on failure
 //   @@screenshot NAME      the harness saves the workbench as DIR/NAME.png (test/vscode/screenshot.ts sends it and
 //                          waits for the file; the extension host sees DIR as $IPXE_FARM_SCREENSHOT_DIR)
+//   @@dom NAME SELECTOR    the harness writes the innerText of the workbench elements matching SELECTOR to
+//                          $IPXE_FARM_HARNESS_DIR/NAME.json (test/vscode/dom.ts: domTexts(), waitForDomText();
+//                          code-server runner only, harnessCanSeeScreen() tells)
 //   @@vscode-result {"passed":N,"failed":N,"skipped":N}   the count, printed by test/vscode/index.ts after mocha
 // A tests entry of your own calls markConsole() first and reportResult() last (both in test/vscode/host-console.ts),
 // or its output is not shown and the run counts as 1 failed.

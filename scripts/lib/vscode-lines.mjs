@@ -4,6 +4,8 @@
 //   @@| TEXT                                              a line of the suite's output
 //   @@vscode-result {"passed":N,"failed":N,"skipped":N}   the suite's own count, printed last by test/vscode/index.ts
 //   @@screenshot NAME                                      take a screenshot of the workbench as NAME.png
+//   @@dom NAME SELECTOR                                    write the innerText of the workbench elements matching
+//                                                          the CSS SELECTOR to $IPXE_FARM_HARNESS_DIR/NAME.json
 // Unmarked lines are the workbench's: kept (for the log and for diagnosing a failed run), not printed.
 import { appendFileSync } from 'node:fs';
 
@@ -11,6 +13,7 @@ export const SUITE_MARK = '@@| ';
 // Not anchored at the start: desktop VS Code may put its own prefix before what the extension host printed.
 const SCREENSHOT = /@@screenshot ([A-Za-z0-9._-]{1,80})\s*$/;
 const RESULT = /@@vscode-result (\{.*\})\s*$/;
+const DOM = /@@dom ([A-Za-z0-9._-]{1,80}) (.+)$/;
 
 export class LineRouter {
   /**
@@ -19,9 +22,10 @@ export class LineRouter {
    * @param {(name: string) => Promise<void>} o.onScreenshot
    * @param {string} [o.workbenchLog]                   file collecting the unmarked (workbench) lines
    */
-  constructor({ onLine, onScreenshot, workbenchLog }) {
+  constructor({ onLine, onScreenshot, onDom, workbenchLog }) {
     this.onLine = onLine;
     this.onScreenshot = onScreenshot;
+    this.onDom = onDom;
     this.workbenchLog = workbenchLog;
     this.result = undefined;
     this.lines = [];
@@ -44,6 +48,14 @@ export class LineRouter {
         this.sawSuite = true;
         const name = shot[1];
         this.pending = this.pending.then(() => this.onScreenshot(name)).catch((err) => this.emit(`# screenshot "${name}" failed: ${err.message}`));
+        continue;
+      }
+      const dom = DOM.exec(line);
+      if (dom) {
+        this.sawSuite = true;
+        const [, name, selector] = dom;
+        // Answered in order with the screenshots: a query after a screenshot sees the same screen.
+        this.pending = this.pending.then(() => this.onDom?.(name, selector)).catch((err) => this.emit(`# dom query "${name}" failed: ${err.message}`));
         continue;
       }
       const result = RESULT.exec(line);

@@ -73,6 +73,8 @@ export async function runVsCodeTests(o) {
       env.IPXE_FARM_EXTENSIONS_DIR = sandbox.dirs.extensions;
     }
     if (o.screenshotDir && runner === 'code-server') env.IPXE_FARM_SCREENSHOT_DIR = o.screenshotDir;
+    // Where the harness answers the suite's questions about the screen (@@dom): code-server only.
+    if (runner === 'code-server') env.IPXE_FARM_HARNESS_DIR = sandbox.dirs.exchange;
     const router = new LineRouter({ onLine, workbenchLog: path.join(sandbox.dirs.logs, 'workbench.log'), onScreenshot: async (name) => router.emit(`# screenshot "${name}" not taken: only the code-server runner takes screenshots`) });
     const common = {
       extensionPath,

@@ -24,6 +24,7 @@ export function makeSandbox(prefix = 'ipxe-farm-vscode-') {
     extensions: dir('code/extensions'),
     browserProfile: dir('browser-profile'),
     logs: dir('logs'),
+    exchange: dir('exchange'),
     workspace: dir('workspace'),
   };
   // A quiet workbench: no chat panel, tips or update checks crowding the screenshots or the logs.

@@ -1,7 +1,7 @@
 // One run of an extension-tests entry inside code-server's workbench, driven by headless chromium: the same
 // `run()` contract @vscode/test-electron uses, with the extension host's console arriving through the smoke-test
 // driver's `codeAutomationLog` and the end through `codeAutomationExit`.
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import { startBrowser, stopBrowser } from './vscode-browser.mjs';
@@ -84,6 +84,17 @@ export async function runInCodeServer(o) {
       renameSync(tmp, file);
       screenshots.push(file);
       router.emit(`# screenshot ${file}`);
+    };
+    router.onDom = async (name, selector) => {
+      let answer;
+      try {
+        answer = { texts: await page.$$eval(selector, (els) => els.map((e) => (e instanceof HTMLElement ? e.innerText : e.textContent ?? ''))) };
+      } catch (err) {
+        answer = { error: err.message.split('\n')[0] };
+      }
+      const file = path.join(o.sandbox.dirs.exchange, `${name}.json`);
+      writeFileSync(`${file}.tmp`, JSON.stringify(answer));
+      renameSync(`${file}.tmp`, file);
     };
     await page.exposeFunction('codeAutomationLog', (type, args) => { router.push(renderArgs(args), type); });
     await page.exposeFunction('codeAutomationExit', (code) => { exitCode = Number(code); resolveEnd('exit'); });

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { domTexts, harnessCanSeeScreen, waitForDomText } from '../dom';
 import { screenshot } from '../screenshot';
 
 const EXTENSION_ID = 'ipxe-farm.ipxe-farm';
@@ -61,6 +62,20 @@ suite('Foundation', () => {
     await screenshot('foundation-welcome');
   });
 
+  test('with no farm yet, the workbench shows the three views offering "Create Farm"', async function () {
+    if (!harnessCanSeeScreen()) {
+      console.log('    SKIPPED: this runner cannot read the screen (only the code-server harness answers DOM queries)');
+      this.skip();
+    }
+    await vscode.commands.executeCommand('workbench.view.extension.ipxeFarm');
+    const titles = await waitForDomText('.pane-header .title', (t) => t.includes('Boot Mappings'));
+    for (const v of VIEWS) assert.ok(titles.some((t) => t.trim().toLowerCase() === v.name.toLowerCase()), `no "${v.name}" pane in ${JSON.stringify(titles)}`);
+    const welcome = await waitForDomText('.welcome-view-content', (t) => t.includes('Create Farm'));
+    assert.ok(welcome.some((t) => t.includes('This workspace has no iPXE farm yet.')), `the CA view's welcome text is missing: ${JSON.stringify(welcome)}`);
+    assert.equal(welcome.filter((t) => t.includes('Create Farm')).length, VIEWS.length, 'each of the three views offers Create Farm');
+    assert.deepEqual(await domTexts('.no-such-element-here'), []);
+  });
+
   test('"iPXE Farm: Create Farm" is a registered command', async () => {
     const pkg = extension().packageJSON as { contributes: { commands: { command: string; title: string; category?: string }[] } };
     const entry = pkg.contributes.commands.find((c) => c.command === 'ipxeFarm.createFarm');
@@ -85,6 +100,16 @@ suite('Foundation', () => {
     // The CA's folder holds keys: private from the start.
     assert.equal(fs.statSync(path.join(folder, 'pki')).mode & 0o777, 0o700);
     assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, farmFile, 'the new farm file is shown in an editor');
+    if (harnessCanSeeScreen()) {
+      // The welcome content is tied to !ipxeFarm.hasFarm: with a farm it must give way to the trees.
+      const deadline = Date.now() + 15_000;
+      let offers = await domTexts('.welcome-view-content');
+      while (offers.some((t) => t.includes('Create Farm')) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        offers = await domTexts('.welcome-view-content');
+      }
+      assert.deepEqual(offers.filter((t) => t.includes('Create Farm')), [], 'the views still offer Create Farm after the farm was created');
+    }
     await screenshot('foundation-created');
   });
 
