@@ -6,12 +6,15 @@
 // extension under development loaded. In it:
 //   import { markConsole, reportResult } from '../../test/vscode/host-console';
 //   import { screenshot } from '../../test/vscode/screenshot';
+//   import { waitForDomText } from '../../test/vscode/dom';
 //   export async function run() {
 //     markConsole();                                   // first: only marked lines reach the harness
 //     const t0 = performance.now();
 //     await vscode.extensions.getExtension('ipxe-farm.ipxe-farm')!.activate();
 //     console.log(`metric activation_ms=${(performance.now() - t0).toFixed(1)} ms`);
 //     await screenshot('trees');                      // saved as <screenshotDir>/trees.png (waits until written)
+//     // what the user sees, e.g. tree rows rendered (test/vscode/dom.ts; code-server runner only):
+//     const rows = await waitForDomText('.monaco-list-row', (t) => t.includes('dut1'));
 //     reportResult({ passed: 1, failed: 0, skipped: 0 });   // last
 //   }
 //
