@@ -68,15 +68,12 @@ Examples:
   ipxe-farm stock-image dut1 && ipxe-farm qemu dut1 --efi --image ipxe/dut1/out/stock-efi.img --vars ipxe/dut1/out/stock-vars.fd`,
     async run(ctx, args, o) {
       if (args.length !== 1) throw new UsageError('qemu takes exactly one CLIENT.', 'Example: ipxe-farm qemu dut1');
-      const root = await ctx.farmRoot();
-      const opts = await clientLaunchOptions(root, args[0]!, { efi: o.efi === true ? true : undefined, image: o.image as string | undefined, efiVars: o.vars as string | undefined });
       const headless = o.headless === true;
       if (!headless && (o.timeout !== undefined || o.until !== undefined)) throw new UsageError('--timeout and --until need --headless.', 'Add --headless.');
-      const h = await launchQemu({
-        ...opts,
-        signal: ctx.signal,
-        headless: headless ? { timeoutMs: parseTimeout(o.timeout) * 1000, marker: parseUntil(o.until) } : undefined,
-      });
+      const stop = headless ? { timeoutMs: parseTimeout(o.timeout) * 1000, marker: parseUntil(o.until) } : undefined;
+      const root = await ctx.farmRoot();
+      const opts = await clientLaunchOptions(root, args[0]!, { efi: o.efi === true ? true : undefined, image: o.image as string | undefined, efiVars: o.vars as string | undefined });
+      const h = await launchQemu({ ...opts, signal: ctx.signal, headless: stop });
       ctx.info(`$ ${h.command}`);
       if (!ctx.json) h.onData((d) => process.stdout.write(d));
       const stdin = process.stdin;

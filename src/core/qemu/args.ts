@@ -53,7 +53,10 @@ function checkPort(p: number, what: string): void {
   if (!Number.isInteger(p) || p < 1 || p > 65535) throw new FarmError(`${what} ${p} is not a TCP port.`, 'Use a port between 1 and 65535.', 'EUSAGE');
 }
 
-/** `-netdev` value; commas inside a value are doubled, as QEMU's option parser wants. */
+/** QEMU option values are comma-separated: a comma inside a path is written twice. */
+const optValue = (v: string) => v.replace(/,/g, ',,');
+
+/** `-netdev` value. */
 export function netdevArg(net: QemuNetwork): string | undefined {
   if (net.kind === 'none') return undefined;
   if (net.kind === 'user') return 'user,id=n0';
@@ -87,13 +90,14 @@ export function qemuArgs(spec: QemuSpec): string[] {
   if (spec.firmware === 'efi') {
     if (!spec.ovmf) throw new FarmError('An EFI boot needs OVMF firmware.', 'Install it with: sudo apt-get install ovmf', 'ENOPROGRAM');
     args.push(
-      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${spec.ovmf.code}`,
-      '-drive', `if=pflash,format=raw,unit=1,file=${spec.ovmf.vars}`,
+      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(spec.ovmf.code)}`,
+      '-drive', `if=pflash,format=raw,unit=1,file=${optValue(spec.ovmf.vars)}`,
     );
   }
   const med = spec.medium;
   if (med.kind === 'cdrom') args.push('-cdrom', med.path, '-boot', 'd');
-  else if (med.kind === 'disk') args.push('-drive', `if=ide,format=raw,media=disk,file=${med.path}`);
+  // bootindex=0: OVMF would otherwise try PXE/HTTP boot on the NIC first and wait out its timeouts.
+  else if (med.kind === 'disk') args.push('-drive', `if=none,id=boot0,format=raw,file=${optValue(med.path)}`, '-device', 'ide-hd,drive=boot0,bootindex=0');
   else {
     args.push('-kernel', med.kernel);
     if (med.initrd) args.push('-initrd', med.initrd);

@@ -42,6 +42,7 @@ export function plainText(s: string): string {
   return s.replace(ANSI, '').replace(/\r\n?/g, '\n');
 }
 
+const CONSOLE_COLUMNS = 80;
 const IPXE_UP = /iPXE initialising devices|iPXE \S+.*Open Source Network Boot Firmware/;
 const DHCP_OK = /Configuring \([^)]*\)[.\s]*ok/;
 const DOWNLOAD_OK = /((?:https?|tftp|ftp|nfs):\/\/\S+?)\.\.\.\s*ok\b/g;
@@ -67,13 +68,14 @@ export class BootStageTracker {
   readonly downloads: Download[] = [];
   readonly errors: IpxeErrorSeen[] = [];
   private errorScan = 0;
+  private column = 0;
 
   constructor(private readonly linuxMarker?: RegExp) {}
 
   /** Feed raw console output that arrived `at` ms after start. */
   feed(chunk: string, at: number): void {
     let before = this.text.length;
-    this.text += plainText(chunk);
+    this.text += this.unwrap(chunk.replace(ANSI, '').replace(/\r/g, ''));
     if (chunk.includes('\b')) before = this.applyBackspaces(before);
     const t = this.text;
     // Only the new text and a line's worth before it can hold a new match: keeps long consoles linear.
@@ -94,6 +96,26 @@ export class BootStageTracker {
       this.errorScan = e.end;
     }
     if (this.linuxMarker && this.stages.linuxMarker === undefined && this.linuxMarker.test(recent)) this.stages.linuxMarker = at;
+  }
+
+  /**
+   * The BIOS console (SeaBIOS mirroring iPXE's text screen) breaks lines at 80 columns, even inside an error code:
+   * a newline right after the 80th column is a wrap, not the program's own, and is dropped so lines read whole.
+   * Linux writes to the serial port itself, so unwrapping stops once its marker was seen.
+   */
+  private unwrap(s: string): string {
+    if (this.stages.linuxMarker !== undefined) return s;
+    let out = '';
+    for (const ch of s) {
+      if (ch === '\n') {
+        if (this.column !== CONSOLE_COLUMNS) out += ch;
+        this.column = 0;
+      } else {
+        out += ch;
+        this.column = ch === '\b' ? Math.max(0, this.column - 1) : this.column + 1;
+      }
+    }
+    return out;
   }
 
   /**

@@ -29,7 +29,7 @@ test('EFI: OVMF code read-only, this run\'s variable store writable; a FAT disk;
   assert.match(s, /-accel kvm/);
   assert.match(s, /if=pflash,format=raw,unit=0,readonly=on,file=\/fw\/CODE\.fd/);
   assert.match(s, /if=pflash,format=raw,unit=1,file=\/run\/vars\.fd/);
-  assert.match(s, /-drive if=ide,format=raw,media=disk,file=\/x\/stick\.img/);
+  assert.match(s, /-drive if=none,id=boot0,format=raw,file=\/x\/stick\.img -device ide-hd,drive=boot0,bootindex=0/);
   assert.match(s, /-nic none/);
   assert.throws(() => qemuArgs({ firmware: 'efi', accel: 'tcg', memoryMiB: 512, medium: { kind: 'disk', path: 'x' }, network: { kind: 'none' } }), /OVMF/);
 });
@@ -48,4 +48,9 @@ test('a forward may name its own guest address (a second name for the same farm)
   const v = netdevArg({ kind: 'restricted', address: '10.0.2.100', forwards: [{ guestPort: 443, hostPort: 4 }, { address: '10.0.2.101', guestPort: 443, hostPort: 4 }] });
   assert.match(v!, /guestfwd=tcp:10\.0\.2\.101:443-cmd:socat STDIO TCP:127\.0\.0\.1:4$/);
   assert.throws(() => netdevArg({ kind: 'restricted', address: '10.0.2.100', forwards: [{ address: '8.8.8.8', guestPort: 1, hostPort: 1 }] }), /outside/);
+});
+
+test('a comma in a path is doubled so QEMU does not read it as the next option', () => {
+  const args = qemuArgs({ firmware: 'bios', accel: 'tcg', memoryMiB: 512, medium: { kind: 'disk', path: '/a,b/usb.img' }, network: { kind: 'none' } });
+  assert.ok(args.includes('if=none,id=boot0,format=raw,file=/a,,b/usb.img'));
 });

@@ -57,3 +57,14 @@ test('download progress drawn with backspaces still reads as a finished download
   assert.equal(t.stages.imagesLoaded, 4);
   assert.match(t.plain, /vmlinuz\.\.\.\s+ok\n/);
 });
+
+test('lines the BIOS console wrapped at 80 columns are read whole, so a split error code is still found', () => {
+  const t = new BootStageTracker();
+  const first = 'https://10.0.2.100:45313/boot.ipxe... HTTP 4xx Client Error (https://ipxe.org/1d';
+  assert.equal(first.length, 80);
+  t.feed(`${first}\r\n0c6439)\r\n`, 5);
+  t.feed(`${'x'.repeat(79)}\r\nshort line\r\n`, 6);
+  assert.deepEqual(t.errors.map((e) => e.code), ['1d0c6439']);
+  assert.match(t.plain, /Client Error \(https:\/\/ipxe\.org\/1d0c6439\)\n/);
+  assert.match(t.plain, /x{79}\nshort line\n/, 'a shorter line keeps its own newline');
+});
