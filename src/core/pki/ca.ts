@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { FarmError } from '../errors';
 import { parseCertificate } from './certs';
-import { keyMatchesCert, readPrivateKey, toForgePrivateKey } from './keys';
+import { keyMatchesCert, nativeSigner, readPrivateKey } from './keys';
 import type { PkiPaths } from './paths';
 import type { Issuer } from './build';
 
@@ -46,5 +46,5 @@ export async function loadCa(paths: PkiPaths, passphrase?: string, now = new Dat
   if (cert.validity.notBefore > now) {
     throw new FarmError(`The CA certificate is not valid before ${cert.validity.notBefore.toISOString()}: this machine's clock is behind.`, 'Fix the clock (NTP) and try again.', 'ECLOCK');
   }
-  return { cert, key: toForgePrivateKey(keyObject), keyObject };
+  return { cert, key: nativeSigner(keyObject), keyObject };
 }

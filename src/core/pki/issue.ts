@@ -6,7 +6,7 @@ import type { Farm } from '../farm/model';
 import { buildCert, Profile, subjectFields } from './build';
 import { loadCa, LoadedCa } from './ca';
 import { certToPem } from './certs';
-import { caKeyPem, KeyBits, newRsaKey, toForgePrivateKey, toForgePublicKey } from './keys';
+import { caKeyPem, KeyBits, nativeSigner, newRsaKey, toForgePublicKey } from './keys';
 import { parseSerial, serialToDerHex } from './serial';
 import { currentCert, findBySerial, reserveSerial } from './store';
 import { assertWritable, commitIssued, Issued, markRevoked, pkiTransaction, PkiTxn, publishCrl } from './txn';
@@ -51,15 +51,15 @@ export async function initCa(root: string, opts: InitCaOptions = {}): Promise<Ce
     await assertWritable([t.paths.dir, t.paths.privateDir, t.paths.issuedDir]);
     const key = await newRsaKey(bits);
     const serial = await reserveSerial(t.paths, t.index);
-    const forgeKey = toForgePrivateKey(key);
+    const signer = nativeSigner(key);
     const cert = buildCert(
       { profile: 'root', serialDerHex: serialToDerHex(serial), subject: subjectFields(t.farm.ca), publicKey: toForgePublicKey(key), days: t.farm.ca.caDays },
       undefined,
-      forgeKey,
+      signer,
     );
     const item: Issued = { cert, kind: 'root', name: 'root', key, keyPem: caKeyPem(key, opts.passphrase), certTo: t.paths.caCert, keyTo: t.paths.caKey };
     // The first CRL (empty) is published with the CA, so nginx's ssl_crl has a file from the start.
-    const [rec] = await commitIssued(t, [item], certToPem(cert), (_index) => publishCrl(t, { cert, key: forgeKey }));
+    const [rec] = await commitIssued(t, [item], certToPem(cert), (_index) => publishCrl(t, { cert, key: signer }));
     return rec!;
   });
 }

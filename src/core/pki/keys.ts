@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, generateKeyPair, KeyObject, privateEncrypt } from 'node:crypto';
 import forge from 'node-forge';
 import { FarmError } from '../errors';
 
@@ -66,4 +66,33 @@ export function keyMatchesCert(key: KeyObject, cert: forge.pki.Certificate): boo
   const n = BigInt(`0x${Buffer.from(jwk.n, 'base64url').toString('hex')}`);
   const e = BigInt(`0x${Buffer.from(jwk.e ?? '', 'base64url').toString('hex') || '0'}`);
   return n === BigInt(`0x${certPub.n.toString(16)}`) && e === BigInt(`0x${certPub.e.toString(16)}`);
+}
+
+/** What forge's cert.sign(), and our CRL and CMS builders, need from a private key: sign(md) -> signature bytes. */
+export interface Signer {
+  sign(md: forge.md.MessageDigest): string;
+}
+
+/**
+ * forge's own RSA signing is pure JavaScript (tens of milliseconds per signature, far more on a busy machine). forge
+ * still builds every structure and the PKCS#1 v1.5 DigestInfo; only the private-key exponentiation runs natively
+ * (RSA_PKCS1_PADDING = EMSA-PKCS1-v1_5 type 1 padding). The signature is byte-for-byte the one forge computes (a unit
+ * test checks it): PKCS#1 v1.5 signatures are deterministic.
+ */
+export function nativeSigner(key: KeyObject): Signer {
+  return {
+    sign(md) {
+      const oid = forge.pki.oids[md.algorithm];
+      if (!oid) throw new Error(`unknown digest ${md.algorithm}`);
+      const digestInfo = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
+        forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
+          forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OID, false, forge.asn1.oidToDer(oid).getBytes()),
+          forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.NULL, false, ''),
+        ]),
+        forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, md.digest().getBytes()),
+      ]);
+      const der = Buffer.from(forge.asn1.toDer(digestInfo).getBytes(), 'binary');
+      return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, der).toString('binary');
+    },
+  };
 }

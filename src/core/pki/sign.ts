@@ -6,7 +6,7 @@ import { farmLayout } from '../farm/layout';
 import { readCaCert } from './ca';
 import { parseCertificate } from './certs';
 import { buildDetachedSignature, digestFile } from './cms';
-import { keyMatchesCert, readPrivateKey, toForgePrivateKey } from './keys';
+import { keyMatchesCert, nativeSigner, readPrivateKey } from './keys';
 import { pkiPaths } from './paths';
 import { currentCert, readIndexFile } from './store';
 
@@ -42,7 +42,7 @@ export async function signFile(root: string, file: string, opts: SignFileOptions
   }
   const ca = await readCaCert(paths);
   const digest = await digestFile(target);
-  const der = buildDetachedSignature({ cert, key: toForgePrivateKey(keyObject) }, digest, [ca]);
+  const der = buildDetachedSignature({ cert, key: nativeSigner(keyObject) }, digest, [ca]);
   await writeFileAtomic(out, Buffer.from(der, 'binary'), { mode: 0o644 });
   return out;
 }

@@ -101,10 +101,11 @@ export async function writeJournal(paths: PkiPaths, j: Journal): Promise<void> {
 }
 
 export async function applyJournal(paths: PkiPaths, j: Journal): Promise<void> {
-  for (const c of j.copies) {
-    await ensureDir(path.dirname(c.to), c.mode === 0o600 ? 0o700 : 0o755);
-    await writeFileAtomic(c.to, await fsp.readFile(c.from), { mode: c.mode });
-  }
+  const dirs = new Map(j.copies.map((c) => [path.dirname(c.to), c.mode === 0o600 ? 0o700 : 0o755]));
+  for (const [d, mode] of dirs) await ensureDir(d, mode);
+  const rs = await Promise.allSettled(j.copies.map(async (c) => writeFileAtomic(c.to, await fsp.readFile(c.from), { mode: c.mode })));
+  const bad = rs.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (bad) throw bad.reason;
   await fsp.rm(paths.journal, { force: true });
 }
 

@@ -80,21 +80,23 @@ export async function commitIssued(t: PkiTxn, items: Issued[], caPem: string, mu
   await ensureDir(paths.serialsDir, 0o755);
   const journal: Journal = { serials: [], copies: [] };
   const records: CertRecord[] = [];
+  // Writes of a batch run concurrently: the file system commits their fsyncs together.
+  const writes: Array<Promise<void>> = [];
   for (const it of items) {
     const rec0 = recordFor(it.cert, it.kind, it.name, { certFile: '' });
     const certFile = paths.certBySerial(rec0.serial);
     const pem = certToPem(it.cert);
-    await writeFileAtomic(certFile, pem, { mode: 0o644 });
+    writes.push(writeFileAtomic(certFile, pem, { mode: 0o644 }));
     let keyFile: string | undefined;
     if (it.key) {
       keyFile = paths.keyBySerial(rec0.serial);
-      await writeFileAtomic(keyFile, it.keyPem ?? leafKeyPem(it.key), { mode: 0o600 });
+      writes.push(writeFileAtomic(keyFile, it.keyPem ?? leafKeyPem(it.key), { mode: 0o600 }));
     }
     if (it.certTo) journal.copies.push({ from: certFile, to: it.certTo, mode: 0o644 });
     if (it.keyTo && keyFile) journal.copies.push({ from: keyFile, to: it.keyTo, mode: 0o600 });
     if (it.chainTo) {
       const chainFile = certFile.replace(/\.crt$/, '-chain.crt');
-      await writeFileAtomic(chainFile, `${pem}${caPem.endsWith('\n') ? caPem : `${caPem}\n`}`, { mode: 0o644 });
+      writes.push(writeFileAtomic(chainFile, `${pem}${caPem.endsWith('\n') ? caPem : `${caPem}\n`}`, { mode: 0o644 }));
       journal.copies.push({ from: chainFile, to: it.chainTo, mode: 0o644 });
     }
     journal.serials.push(rec0.serial);
@@ -106,12 +108,20 @@ export async function commitIssued(t: PkiTxn, items: Issued[], caPem: string, mu
       ...it.extra,
     });
   }
+  await settleAll(writes);
   await writeJournal(paths, journal);
   t.index.records.push(...records);
   await mutate?.(t.index, records);
   await writeIndex(paths, t.index);
   await applyJournal(paths, journal);
   return records;
+}
+
+/** Like Promise.all, but waits for every write before throwing the first error (no write left running). */
+export async function settleAll(ps: Array<Promise<unknown>>): Promise<void> {
+  const rs = await Promise.allSettled(ps);
+  const bad = rs.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (bad) throw bad.reason;
 }
 
 /** Mark records revoked in memory (the caller writes the index and the CRL). */

@@ -1,0 +1,129 @@
+/**
+ * PKI benchmark (not a test): prints figures.
+ *   npx esbuild bench/pki/issue-bench.ts --bundle --platform=node --outfile=out/bench/pki-issue.js && node out/bench/pki-issue.js [N]
+ * 1. N (default 200) client certificates: iPXE Farm one call per client, iPXE Farm one batch call, and the seeds'
+ *    openssl loop (`openssl req -newkey rsa:2048 -nodes …` + `openssl ca -batch …` per client), side by side.
+ * 2. With 10,000 certificates in the index: issuing one more, and the expiry report.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initFarm } from '../../src/core/farm/init';
+import { farmLayout } from '../../src/core/farm/layout';
+import { expiryReport, initCa, issueClient, issueClients, pkiPaths, readPkiIndex } from '../../src/core/pki';
+import { serialiseIndex } from '../../src/core/pki/store';
+import { serialToNginx } from '../../src/core/pki/serial';
+import type { CertRecord } from '../../src/core/pki/types';
+
+const N = Number(process.argv[2] ?? 200);
+const base = mkdtempSync(path.join(os.tmpdir(), 'pki-bench-'));
+
+async function newFarm(name: string): Promise<string> {
+  const root = path.join(base, name);
+  await initFarm(root, { name });
+  await initCa(root);
+  return root;
+}
+
+function sh(args: string[], cwd: string): void {
+  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** The seed's minimal openssl CA (iPXE's crypto page): ca.cnf, ca.idx, serial, signed/. */
+function opensslCa(): string {
+  const dir = path.join(base, 'openssl-ca');
+  mkdirSync(path.join(dir, 'signed'), { recursive: true });
+  writeFileSync(path.join(dir, 'serial'), '01\n');
+  writeFileSync(path.join(dir, 'ca.idx'), '');
+  writeFileSync(path.join(dir, 'ca.cnf'), `[ ca ]
+default_ca = ca_default
+[ ca_default ]
+certificate = ca.crt
+private_key = ca.key
+serial = serial
+database = ca.idx
+new_certs_dir = signed
+default_md = default
+policy = policy_anything
+preserve = yes
+default_days = 365
+unique_subject = no
+[ policy_anything ]
+countryName = optional
+stateOrProvinceName = optional
+localityName = optional
+organizationName = optional
+organizationalUnitName = optional
+commonName = optional
+emailAddress = optional
+`);
+  sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=bench CA'], dir);
+  return dir;
+}
+
+function rate(n: number, ms: number): string {
+  return `${(n / (ms / 1000)).toFixed(2)} certs/s (${(ms / n).toFixed(1)} ms each, ${(ms / 1000).toFixed(1)} s total)`;
+}
+
+async function main(): Promise<void> {
+  console.log(`# PKI benchmark: ${N} client certificates, RSA 2048; ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}`);
+  const oneByOne = await newFarm('one');
+  let t0 = performance.now();
+  for (let i = 0; i < N; i++) await issueClient(oneByOne, `c${i}`);
+  const msOne = performance.now() - t0;
+
+  const batch = await newFarm('batch');
+  t0 = performance.now();
+  await issueClients(batch, Array.from({ length: N }, (_, i) => `c${i}`));
+  const msBatch = performance.now() - t0;
+
+  const dir = opensslCa();
+  t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    sh(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `c${i}.key`, '-out', `c${i}.csr`, '-subj', `/CN=c${i}`], dir);
+    sh(['ca', '-batch', '-config', 'ca.cnf', '-in', `c${i}.csr`, '-out', `c${i}.crt`], dir);
+  }
+  const msOpenssl = performance.now() - t0;
+
+  console.log(`openssl loop (req + ca per client):   ${rate(N, msOpenssl)}`);
+  console.log(`iPXE Farm, issueClient per client:    ${rate(N, msOne)}  -> ${(msOpenssl / msOne).toFixed(2)}x openssl`);
+  console.log(`iPXE Farm, issueClients (one batch):  ${rate(N, msBatch)}  -> ${(msOpenssl / msBatch).toFixed(2)}x openssl`);
+
+  // 10,000 certificates in the index: copy real records with fresh serials (the index is what the cost depends on).
+  const big = await newFarm('big');
+  await issueClient(big, 'seed');
+  const p = pkiPaths(farmLayout(big));
+  const idx = await readPkiIndex(big);
+  const template = idx.records.find((r) => r.name === 'seed')!;
+  const records: CertRecord[] = [idx.records[0]!];
+  const now = Date.now();
+  for (let i = 2; records.length < 10_000; i++) {
+    const notAfter = new Date(now + ((i % 400) - 20) * 86_400_000).toISOString();
+    records.push({ ...template, serial: serialToNginx(BigInt(i)), name: `dut${i}`, subject: `CN=dut${i},O=big`, sha1: (i.toString(16) + template.sha1).slice(0, 40), notAfter, status: i % 50 ? 'valid' : 'revoked' });
+  }
+  writeFileSync(p.index, serialiseIndex({ ...idx, nextSerial: serialToNginx(20_000n), records }));
+  const indexBytes = readFileSync(p.index).length;
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    t0 = performance.now();
+    await issueClient(big, `extra${i}`);
+    times.push(performance.now() - t0);
+  }
+  const rep: number[] = [];
+  let counts = '';
+  for (let i = 0; i < 5; i++) {
+    t0 = performance.now();
+    const r = expiryReport(await readPkiIndex(big), 30);
+    rep.push(performance.now() - t0);
+    counts = `${r.expired.length} expired, ${r.expiring.length} expiring within 30 days, ${r.ok} ok, ${r.revoked} revoked`;
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`10,000-record index (${(indexBytes / 1048576).toFixed(1)} MiB):`);
+  console.log(`  issue one more client: median ${med(times).toFixed(0)} ms (runs: ${times.map((x) => x.toFixed(0)).join(', ')}; target <= 150 ms)`);
+  console.log(`  expiry report (read index + report): median ${med(rep).toFixed(0)} ms (runs: ${rep.map((x) => x.toFixed(0)).join(', ')}; target <= 200 ms) [${counts}]`);
+  rmSync(base, { recursive: true, force: true });
+}
+
+void main().catch((e) => { console.error(e); process.exit(1); });
