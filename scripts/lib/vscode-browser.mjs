@@ -12,7 +12,7 @@ export function findChromium() {
 }
 
 /** Resolves with a Playwright `browser` connected to a fresh headless chromium, plus its process group. */
-export async function startBrowser(sandbox, { timeoutMs = 30_000, width = 1400, height = 900 } = {}) {
+export async function startBrowser(sandbox, { timeoutMs = 60_000, width = 1400, height = 900 } = {}) {
   const exe = findChromium();
   if (!exe) throw new Error('chromium is not installed: run `apt-get install -y chromium` (or set IPXE_FARM_CHROMIUM to a Chrome/Chromium binary).');
   const args = [

@@ -11,7 +11,7 @@ export function harnessCanSeeScreen(): boolean {
 }
 
 /** The texts of all elements matching `selector` right now. */
-export async function domTexts(selector: string, timeoutMs = 10_000): Promise<string[]> {
+export async function domTexts(selector: string, timeoutMs = 20_000): Promise<string[]> {
   const dir = process.env.IPXE_FARM_HARNESS_DIR;
   if (!dir) throw new Error('no harness that can see the screen (IPXE_FARM_HARNESS_DIR is not set): check harnessCanSeeScreen() first');
   if (/[\r\n]/.test(selector)) throw new Error('a selector is one line');

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export async function screenshot(name: string, timeoutMs = 15_000): Promise<string | undefined> {
+export async function screenshot(name: string, timeoutMs = 30_000): Promise<string | undefined> {
   if (!/^[A-Za-z0-9._-]{1,80}$/.test(name)) throw new Error(`screenshot name "${name}": use letters, digits, dot, dash or underscore`);
   const dir = process.env.IPXE_FARM_SCREENSHOT_DIR;
   if (!dir) return undefined;
