@@ -20,7 +20,9 @@ export function extensionId() {
 export function packageVsix(outFile) {
   mkdirSync(path.dirname(outFile), { recursive: true });
   const vsce = path.join(repo, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', outFile], {
+  // --no-rewrite-relative-links: the repository field is not a GitHub/GitLab URL, so vsce would refuse any relative
+  // link or image in README.md (screenshots!); left relative, they resolve inside the installed extension.
+  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', outFile], {
     cwd: repo,
     encoding: 'utf8',
     timeout: 120_000,
