@@ -4,7 +4,8 @@ import { describeError } from '../../core/errors';
 import { createNginxRuntime, effectiveRuntimeKind } from '../../core/nginx/createRuntime';
 import { LocalNginxRuntime } from '../../core/nginx/localRuntime';
 import type { NginxDiagnostic } from '../../core/nginx/diagnostics';
-import type { NginxRuntime, NginxTestResult } from '../../core/nginx/runtime';
+import type { NginxRuntime } from '../../core/nginx/runtime';
+import { ReloadOnSave, ReloadOutcome } from '../../core/nginx/reloadOnSave';
 import { loadFarm } from '../../core/farm/load';
 import type { Outputs } from '../output';
 import type { ServerStatus } from '../serverStatus';
@@ -33,63 +34,67 @@ export function showNginxDiagnostics(collection: vscode.DiagnosticCollection, di
 }
 
 /**
- * Save an nginx file → `nginx -t` → problems in the Problems panel, or (when clean and nginx is running) a reload.
- * A broken config is never reloaded: the running nginx keeps serving the last good one. Saves in a burst share one run.
+ * Save an nginx file (or the CA, CRL, server certificate nginx reads) → core's ReloadOnSave: `nginx -t`, problems in
+ * the Problems panel, and a reload only when the config is clean. A broken config is never reloaded: the running
+ * nginx keeps serving the last good one. A burst of saves is one run.
  */
 export class NginxSaveHook implements vscode.Disposable {
   readonly diagnostics = vscode.languages.createDiagnosticCollection('ipxe-farm-nginx');
   private readonly subs: vscode.Disposable[] = [];
-  private chain: Promise<unknown> = Promise.resolve();
-  private readonly done = new vscode.EventEmitter<{ test: NginxTestResult; reloaded: boolean }>();
-  /** Fires after each save-triggered check (tests wait on it). */
+  private reloader: { root: string; farmText: string; r: ReloadOnSave } | undefined;
+  private readonly done = new vscode.EventEmitter<ReloadOutcome>();
+  /** Fires after each save-triggered run (tests wait on it). */
   readonly onDidCheck = this.done.event;
 
   constructor(private readonly root: () => string | undefined, private readonly out: Outputs, private readonly status: ServerStatus) {
-    this.subs.push(vscode.workspace.onDidSaveTextDocument((doc) => {
-      const r = this.root();
-      // Untrusted workspace: nginx is a program run on the workspace's config, so the save hook stays off.
-      if (!r || !settings().reloadOnSave || !vscode.workspace.isTrusted) return;
-      const nginxDir = path.join(r, 'nginx') + path.sep;
-      if (!doc.uri.fsPath.startsWith(nginxDir)) return;
-      this.chain = this.chain.then(() => this.check(r, doc.uri.fsPath)).catch(() => undefined);
-    }));
+    this.subs.push(vscode.workspace.onDidSaveTextDocument((doc) => void this.saved(doc.uri.fsPath)));
   }
 
-  async check(root: string, saved?: string): Promise<{ test: NginxTestResult; reloaded: boolean } | undefined> {
+  /** The reloader for the farm as it is now (the runtime depends on the farm file: rebuilt when that changed). */
+  private async reloaderFor(root: string): Promise<ReloadOnSave> {
+    const loaded = await loadFarm(root);
+    if (this.reloader && this.reloader.root === root && this.reloader.farmText === loaded.text) return this.reloader.r;
+    this.reloader?.r.dispose();
+    const r = new ReloadOnSave(await runtimeFor(root), loaded.layout, { onOutcome: (o) => this.show(root, o) });
+    this.reloader = { root, farmText: loaded.text, r };
+    return r;
+  }
+
+  async saved(file: string): Promise<ReloadOutcome | undefined> {
+    const r = this.root();
+    // Untrusted workspace: nginx is a program run on the workspace's config, so the save hook stays off.
+    if (!r || !settings().reloadOnSave || !vscode.workspace.isTrusted) return undefined;
+    if (!file.startsWith(r + path.sep)) return undefined;
     try {
-      const runtime = await runtimeFor(root);
-      const test = await runtime.test();
-      showNginxDiagnostics(this.diagnostics, test.diagnostics);
-      this.out.nginx.info(`nginx -t after saving ${saved ? path.relative(root, saved) : 'the config'}: ${test.ok ? 'ok' : 'FAILED'} (${Math.round(test.durationMs)} ms)`);
-      if (!test.ok) {
-        this.out.nginx.warn(test.output.trim());
-        this.status.setNginx('config-error', `${test.diagnostics.filter((d) => d.severity === 'error').length} problem(s); running config kept`);
-        const r = { test, reloaded: false };
-        this.done.fire(r);
-        return r;
-      }
-      const st = await runtime.status();
-      let reloaded = false;
-      if (st.state === 'running') {
-        this.status.setNginx('reloading');
-        const rr = await runtime.reload();
-        reloaded = rr.ok;
-        this.out.nginx.info(`nginx reloaded (${Math.round(rr.durationMs)} ms)`);
-        this.status.setNginx('running', 'reloaded on save');
-      } else {
-        this.status.setNginx(st.state, 'config ok');
-      }
-      const r = { test, reloaded };
-      this.done.fire(r);
-      return r;
+      const reloader = await this.reloaderFor(r);
+      if (!reloader.isRelevant(file)) return undefined;
+      this.status.setNginx('reloading');
+      return await reloader.saved(file);
     } catch (err) {
       this.out.nginx.error(`save hook: ${describeError(err)}`);
       return undefined;
     }
   }
 
+  private show(root: string, o: ReloadOutcome): void {
+    showNginxDiagnostics(this.diagnostics, o.diagnostics);
+    const files = o.files.map((f) => path.relative(root, f)).join(', ');
+    if (o.error) {
+      this.out.nginx.error(`after saving ${files}: ${o.error}`);
+      this.status.setNginx('unknown', o.error);
+    } else if (!o.ok) {
+      this.out.nginx.warn(`after saving ${files}: nginx -t failed (${o.diagnostics.length} problem(s)); nginx was not reloaded`);
+      this.status.setNginx('config-error', `${o.diagnostics.filter((d) => d.severity === 'error').length} problem(s); running config kept`);
+    } else {
+      this.out.nginx.info(`after saving ${files}: nginx -t ok${o.reloaded ? `, reloaded in ${Math.round(o.latencyMs)} ms` : ' (nginx not running: nothing to reload)'}`);
+      this.status.setNginx(o.state, o.reloaded ? 'reloaded on save' : 'config ok');
+    }
+    this.done.fire(o);
+  }
+
   dispose(): void {
     for (const s of this.subs) s.dispose();
+    this.reloader?.r.dispose();
     this.diagnostics.dispose();
     this.done.dispose();
   }
