@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/errors';
-import { decodeIpxeError, describeIpxeError } from '../../core/ipxe/errors';
+import { describeIpxeError } from '../../core/ipxe/errors';
 import { clientLaunchOptions } from '../../core/qemu/client';
 import { launchQemu, QemuResult } from '../../core/qemu/launch';
 import { formatStages } from '../../core/qemu/stages';
@@ -27,7 +27,7 @@ function report(ctx: CliContext, r: QemuResult): number {
   if (ctx.json) {
     ctx.outJson({
       ok, reason: r.reason, elapsedMs: r.elapsedMs, stages: r.stages, downloads: r.downloads, logFile: r.logFile,
-      errors: r.errors.map((e) => ({ ...e, decoded: decodeIpxeError(e.code) })), marker: r.marker?.[0],
+      errors: r.errors, marker: r.marker?.[0],
     });
     return ok ? 0 : 1;
   }
@@ -37,7 +37,7 @@ function report(ctx: CliContext, r: QemuResult): number {
   if (stages) ctx.info(`Boot stages: ${stages}`);
   for (const e of r.errors) {
     ctx.info(`\n${e.line}`);
-    ctx.info(describeIpxeError(decodeIpxeError(e.code)));
+    ctx.info(describeIpxeError(e.decoded));
   }
   ctx.info(`Serial log: ${r.logFile}`);
   return ok ? 0 : 1;

@@ -9,6 +9,7 @@ import { start } from '../process/run';
 import { resolveAccel } from './accel';
 import { QEMU_PROGRAM, qemuArgs, QemuSpec, shellLine } from './args';
 import { requireOvmf } from './ovmf';
+import { decodeIpxeError, type IpxeErrorInfo } from '../ipxe/errors';
 import { BootStages, BootStageTracker, Download, IpxeErrorSeen } from './stages';
 
 /**
@@ -49,7 +50,8 @@ export interface QemuResult {
   marker?: string[];
   stages: BootStages;
   downloads: Download[];
-  errors: IpxeErrorSeen[];
+  /** Every iPXE error code the console showed, with its meaning, likely cause and fix. */
+  errors: Array<IpxeErrorSeen & { decoded: IpxeErrorInfo }>;
   /** Console text without escape sequences. */
   output: string;
   logFile: string;
@@ -175,7 +177,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
       marker: markerMatch,
       stages: { ...tracker.stages },
       downloads: [...tracker.downloads],
-      errors: [...tracker.errors],
+      errors: tracker.errors.map((e) => ({ ...e, decoded: decodeIpxeError(e.code) })),
       output: tracker.plain,
       logFile,
       elapsedMs: Date.now() - t0,
