@@ -24,7 +24,7 @@ export async function startCodeServer(cs, sandbox, { timeoutMs = 60_000 } = {}) 
     ...serverArgs(sandbox),
     '--reconnection-grace-time', '5',
     '--vscode-option', 'enable-smoke-test-driver',
-    // Extra flags for experiments (space-separated), e.g. --vscode-option disable-extension=vscode.git
+    // Extra flags for experiments (space-separated), e.g. --log trace
     ...(process.env.IPXE_FARM_CODE_SERVER_ARGS ?? '').split(' ').filter(Boolean),
   ];
   const { group, matched } = startGroup(cs.node.bin, args, {
