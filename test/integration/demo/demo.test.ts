@@ -37,7 +37,10 @@ test('`ipxe-farm demo` boots dut1 over mutual TLS to Linux with its secret, and 
   chmodSync(parent, 0o711); // nginx's workers (www-data) must pass through to files/ and the socket
   const dir = path.join(parent, 'farm');
   const r = spawnSync(process.execPath, [path.join(repo, 'out', 'cli.js'), 'demo', dir, '--runtime', 'local', '--json'], { encoding: 'utf8', timeout: 590_000 });
-  const out = JSON.parse(r.stdout);
+  let out;
+  try { out = JSON.parse(r.stdout); } catch {
+    assert.fail(`ipxe-farm demo printed no JSON answer (exit ${r.status}, signal ${r.signal}); its progress:\n${r.stderr.split('\n').slice(-30).join('\n')}`);
+  }
   assert.equal(out.ok, true, `demo failed at ${out.failedStage}: ${out.error}\n${r.stderr}`);
   assert.equal(r.status, 0);
   const secret = JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8')).secrets.s3key as string;
