@@ -28,6 +28,12 @@ export function isLoopbackAddress(address: string): boolean {
   return address === 'localhost' || address === '::1' || address === '10.0.2.2' || /^127\.\d+\.\d+\.\d+$/.test(address);
 }
 
+/** The loopback address nginx should bind for a loopback farm, or undefined for every address. */
+export function loopbackHost(address: string): '127.0.0.1' | '::1' | undefined {
+  if (!isLoopbackAddress(address)) return undefined;
+  return address === '::1' ? '::1' : '127.0.0.1';
+}
+
 /** A path as an nginx string: quoted, and refused when it could end the directive or be read as a variable. */
 export function nginxPath(p: string): string {
   if (/[\u0000-\u001f\u007f$"\\{};]/.test(p)) {
@@ -37,7 +43,8 @@ export function nginxPath(p: string): string {
 }
 
 function listen(farm: Farm, port: number, ssl: boolean): string {
-  const where = effectiveRuntimeKind(farm) === 'local' && isLoopbackAddress(farm.server.address) ? `127.0.0.1:${port}` : `${port}`;
+  const host = effectiveRuntimeKind(farm) === 'local' ? loopbackHost(farm.server.address) : undefined;
+  const where = host ? `${host === '::1' ? '[::1]' : host}:${port}` : `${port}`;
   return `listen ${where}${ssl ? ' ssl' : ''};`;
 }
 

@@ -5,7 +5,8 @@ import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { run } from '../process/run';
 import { nginxWorkerGroupName } from './workerGroup';
-import { isLoopbackAddress } from './generate';
+import { loopbackHost } from './generate';
+import { assertListensOnFarmPorts } from './listenCheck';
 import { nginxPaths, NginxPaths } from './paths';
 import { parseNginxTestOutput, PathMap } from './diagnostics';
 import { assertPortsFree, portOwner, waitForPort } from './ports';
@@ -39,7 +40,7 @@ export class LocalNginxRuntime implements NginxRuntime {
   }
 
   private get host(): string {
-    return isLoopbackAddress(this.farm.server.address) ? '127.0.0.1' : '0.0.0.0';
+    return loopbackHost(this.farm.server.address) ?? '0.0.0.0';
   }
 
   private get worker(): string | undefined {
@@ -105,6 +106,7 @@ export class LocalNginxRuntime implements NginxRuntime {
     if (now.state === 'running') return now;
     const t = await this.test(signal);
     if (!t.ok) throw new NginxConfigError(t.diagnostics, t.output, 'started');
+    assertListensOnFarmPorts(this.farm, await readConfigSources(this.paths.confDir), this.layout.root);
     await assertPortsFree([{ port: this.farm.server.httpsPort, what: 'HTTPS' }, { port: this.farm.server.httpPort, what: 'HTTP' }], this.host);
     const r = await run(this.nginx, this.args(), { signal, timeout: 30_000 });
     if (r.exitCode !== 0) {

@@ -7,7 +7,8 @@ import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { pkiPaths } from '../pki/paths';
 import { run, start } from '../process/run';
-import { isLoopbackAddress } from './generate';
+import { loopbackHost } from './generate';
+import { assertListensOnFarmPorts } from './listenCheck';
 import { nginxPaths, NginxPaths } from './paths';
 import { parseNginxTestOutput, PathMap } from './diagnostics';
 import { assertPortsFree, portOwner, waitForPort } from './ports';
@@ -45,7 +46,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   get pkiView(): string { return path.join(this.paths.prefix, 'pki'); }
 
   private get publishHost(): string | undefined {
-    return isLoopbackAddress(this.farm.server.address) ? '127.0.0.1' : undefined;
+    return loopbackHost(this.farm.server.address);
   }
 
   /** The same nginx arguments for the throwaway test, the exec test and the server itself. */
@@ -173,9 +174,10 @@ export class PodmanNginxRuntime implements NginxRuntime {
     if (now) await run(this.podman, ['rm', '-f', this.name], { signal, timeout: 30_000 });
     const t = await this.test(signal);
     if (!t.ok) throw new NginxConfigError(t.diagnostics, t.output, 'started');
+    assertListensOnFarmPorts(this.farm, await readConfigSources(this.paths.confDir), this.layout.root);
     const host = this.publishHost;
     await assertPortsFree([{ port: this.farm.server.httpsPort, what: 'HTTPS' }, { port: this.farm.server.httpPort, what: 'HTTP' }], host ?? '0.0.0.0');
-    const publish = (port: number) => ['-p', `${host ? `${host}:` : ''}${port}:${port}`];
+    const publish = (port: number) => ['-p', `${host ? `${host === '::1' ? '[::1]' : host}:` : ''}${port}:${port}`];
     const r = await run(this.podman, [
       'run', '-d', '--name', this.name, '--label', `ipxe-farm.root=${this.layout.root}`,
       ...this.mounts(), ...publish(this.farm.server.httpsPort), ...publish(this.farm.server.httpPort),

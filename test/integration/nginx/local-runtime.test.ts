@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { freePort } from '../../support/ports';
+import { loadFarm, updateFarm } from '../../../src/core/farm/load';
 import assert from 'node:assert/strict';
 import { which } from '../../../src/core/process/run';
 import { LocalNginxRuntime } from '../../../src/core/nginx/localRuntime';
@@ -39,6 +40,22 @@ test('local: a port nginx -t cannot check (taken by another program) fails the s
     assert.equal((await rt.status()).state, 'stopped');
   } finally {
     blocker.close();
+    await rt.down();
+  }
+});
+
+test('local: a config that does not listen on the farm\'s ports is refused before starting', async (t) => {
+  const skip = missing();
+  if (skip) return t.skip(skip);
+  const f = await nginxTestFarm('local');
+  const newPort = await freePort();
+  await updateFarm(f.root, (raw) => { (raw.server as Record<string, unknown>).httpsPort = newPort; });
+  const { farm, layout } = await loadFarm(f.root);
+  const rt = new LocalNginxRuntime(farm, layout);
+  try {
+    await assert.rejects(rt.up(), (e: FarmError) => e.code === 'EPORTMISMATCH' && new RegExp(`does not listen on port ${newPort}`).test(e.message));
+    assert.equal((await rt.status()).state, 'stopped');
+  } finally {
     await rt.down();
   }
 });

@@ -9,6 +9,8 @@ import { effectiveRuntimeKind } from '../../../src/core/nginx/runtimeKind';
 import { assertPortsFree } from '../../../src/core/nginx/ports';
 import { starterFarm } from '../../../src/core/farm/model';
 import { FarmError } from '../../../src/core/errors';
+import { assertListensOnFarmPorts, listenPorts } from '../../../src/core/nginx/listenCheck';
+import { shQuote } from '../../../src/core/nginx/containerShell';
 
 test('podman inspect: state parsed at the edge, a changed shape is one clear error', () => {
   assert.deepEqual(parseContainerState('[{"State":{"Status":"running","Running":true,"Pid":42,"ExitCode":0}}]'), { status: 'running', running: true, pid: 42, exitCode: 0 });
@@ -43,4 +45,26 @@ test('a taken port is named with the process holding it', async () => {
   } finally {
     srv.close();
   }
+});
+
+test('listen lines are read from the config; a config not on the farm\'s ports is refused with file:line', () => {
+  const farm = starterFarm('lab');
+  const sources = {
+    '/f/nginx/conf.d/a.conf': 'server {\n    listen 127.0.0.1:8443 ssl;\n    # listen 9999;\n}\n',
+    '/f/nginx/conf.d/b.conf': 'server {\n    listen 8081;\n}\n',
+  };
+  assert.deepEqual(listenPorts(sources).map((l) => [l.port, l.line]), [[8443, 2], [8081, 2]]);
+  assert.throws(() => assertListensOnFarmPorts(farm, sources, '/f'), (e: FarmError) => {
+    assert.equal(e.code, 'EPORTMISMATCH');
+    assert.match(e.sentence, /does not listen on port 8080 \(server\.httpPort in ipxe-farm\.json\); it listens on 8443 \(nginx\/conf\.d\/a\.conf:2\), 8081 \(nginx\/conf\.d\/b\.conf:2\)/);
+    return true;
+  });
+  sources['/f/nginx/conf.d/b.conf'] = 'server { listen [::]:8080; }\n';
+  assert.doesNotThrow(() => assertListensOnFarmPorts(farm, { ...sources, x: '  listen 8080;' }, '/f'));
+});
+
+test('arguments for the container shell are quoted so that -g values stay one argument', () => {
+  assert.equal(shQuote('/usr/sbin/nginx'), '/usr/sbin/nginx');
+  assert.equal(shQuote('daemon off; pid /p/nginx.pid; user nginx;'), `'daemon off; pid /p/nginx.pid; user nginx;'`);
+  assert.equal(shQuote(`it's`), `'it'\\''s'`);
 });

@@ -1,0 +1,19 @@
+/**
+ * The nginx part of the core, as the CLI and the editor use it:
+ *   generateNginxConfig(root)                    write nginx/ once (refuses to overwrite unless { force })
+ *   loadNginxRuntime(root) / createNginxRuntime  the NginxRuntime (podman or local): up, down, status, test, reload, logs, follow
+ *   new ReloadOnSave(runtime, layout, { onOutcome })  .saved(file) on every save -> test, reload only if it passes,
+ *                                                the complete diagnostics set; dispose() when done
+ *   watchNginxFiles(layout, reloader)            the CLI's fs.watch feed for the same ReloadOnSave
+ *   parseNginxTestOutput(stderr, pathMap)        nginx -t output -> diagnostics on workspace files
+ */
+export { generateNginxConfig, renderNginxConfig, isLoopbackAddress, IPXE_SSL_CIPHERS, IPXE_SSL_PROTOCOLS, type GeneratedFile } from './generate';
+export { createNginxRuntime, loadNginxRuntime, effectiveRuntimeKind } from './createRuntime';
+export { LocalNginxRuntime } from './localRuntime';
+export { PodmanNginxRuntime } from './podmanRuntime';
+export { NginxConfigError, type NginxRuntime, type NginxStatus, type NginxState, type NginxTestResult, type NginxReloadResult, type LogFollower, type LogSink } from './runtime';
+export { parseNginxTestOutput, formatDiagnostic, type NginxDiagnostic, type PathMap } from './diagnostics';
+export { ReloadOnSave, type ReloadOutcome, type ReloadOnSaveOptions } from './reloadOnSave';
+export { watchNginxFiles } from './watch';
+export { nginxPaths, type NginxPaths } from './paths';
+export { nginxWorkerGid, nginxWorkerGroupName } from './workerGroup';
