@@ -21,14 +21,15 @@
 //
 // Options (flag, or environment variable):
 //   --entry FILE        IPXE_FARM_VSCODE_TESTS        another tests entry instead of test/vscode/index.ts: a .ts
-//                                                     (bundled into out/vscode-entries/) or .js exporting run()
+//                                                     in the repository (bundled into the run's folder) or a .js,
+//                                                     exporting run()
 //   --env K=V           (repeatable)                  added to the extension host's environment
 //   --workspace DIR     IPXE_FARM_VSCODE_WORKSPACE    open DIR instead of a fresh empty folder
 //   --screenshots DIR   IPXE_FARM_VSCODE_SCREENSHOTS  where screenshots go (code-server runner only)
 //   --runner R          IPXE_FARM_VSCODE_RUNNER       auto (default) | code-server | electron
 //   --timeout SECONDS   IPXE_FARM_VSCODE_TIMEOUT      whole run (default 900: the suite grows; each test has its own 120 s limit)
 //   --grep TEXT         IPXE_FARM_VSCODE_GREP         only tests whose title matches (mocha grep)
-//   --no-build                                        use the bundles already in out/
+//   --no-build                                        keep out/extension.js as it is (the suite is bundled anyway)
 //   --no-vsix           IPXE_FARM_VSCODE_VSIX=0       skip the packaged-extension check
 //   IPXE_FARM_KEEP_SANDBOX=1 keeps the temp HOME/logs; IPXE_FARM_VERBOSE=1 shows the npm install output;
 //   IPXE_FARM_CODE_SERVER_ARGS="…" adds code-server flags; IPXE_FARM_CHROMIUM names another Chromium/Chrome binary.
