@@ -69,9 +69,13 @@ export function checkDebug(debug: string | undefined): string | undefined {
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
+/** First line of every header iPXE Farm writes; a header without it is the user's and is never overwritten. */
+const HEADER_MARK = localConfigHeaders()['general.h']!.split('\n')[0]!;
+
 /**
  * Put the farm's config/local headers in the tree, touching them only when their content differs: iPXE rebuilds
- * nearly every object when a config header's mtime changes.
+ * nearly every object when a config header's mtime changes. An empty header (make creates them empty) or one
+ * iPXE Farm wrote is replaced; one with the user's own settings is left alone and the build refused.
  */
 async function syncConfigHeaders(src: string): Promise<boolean> {
   const dir = path.join(src, 'config', 'local');
@@ -80,10 +84,16 @@ async function syncConfigHeaders(src: string): Promise<boolean> {
   for (const [name, content] of Object.entries(localConfigHeaders())) {
     const file = path.join(dir, name);
     const current = await fsp.readFile(file, 'utf8').catch(() => undefined);
-    if (current !== content) {
-      await writeFileAtomic(file, content);
-      changed = true;
+    if (current === content) continue;
+    if (current !== undefined && current.trim() !== '' && !current.startsWith(HEADER_MARK)) {
+      throw new FarmError(
+        `${file} holds settings iPXE Farm did not write, and a farm build would replace them.`,
+        'Move them elsewhere (or empty the file) so iPXE Farm can write its own, or give the farm a tree of its own with `ipxe.source` in ipxe-farm.json.',
+        'ECONFIGHEADER',
+      );
     }
+    await writeFileAtomic(file, content);
+    changed = true;
   }
   return changed;
 }
@@ -179,7 +189,7 @@ export async function buildClientImage(root: string, client: string, opts: Build
     const makeTarget = MAKE_TARGETS[target];
     const jobs = Math.max(1, Math.min(opts.jobs ?? 2, os.availableParallelism()));
 
-    progress('lock', `Waiting for exclusive use of ${source.dir}`);
+    progress('lock', `Taking the build lock of ${source.dir}`);
     const built = await withTreeLock(source.dir, async () => {
       const headersChanged = await syncConfigHeaders(source.srcDir);
       progress('prepare', `${ipxeVersionLine(source)}: building ${makeTarget} for ${client}${headersChanged ? ' (config headers changed: full rebuild)' : ''}`);
