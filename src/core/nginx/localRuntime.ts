@@ -144,7 +144,11 @@ export class LocalNginxRuntime implements NginxRuntime {
     const pid = await this.readPid();
     if (!t.ok || !pid) return { ...t, reloaded: false, running: pid !== undefined };
     // SIGHUP is what `nginx -s reload` sends, without starting a second nginx to read the pid file.
-    process.kill(pid, 'SIGHUP');
+    try {
+      process.kill(pid, 'SIGHUP');
+    } catch (err) {
+      throw new FarmError(`nginx (pid ${pid}) was started by another user, so this one cannot reload it (${(err as NodeJS.ErrnoException).code}).`, 'Reload it as the user who started it, or stop it and run `ipxe-farm nginx up` as yourself.', 'EPERM');
+    }
     return { ...t, reloaded: true, running: true };
   }
 
