@@ -18,9 +18,14 @@ export interface BootEvent {
   reason?: string;
 }
 
-/** Appends events through one open file descriptor (O_APPEND: each line lands whole, even with several writers). */
+/**
+ * Appends events through one open file descriptor (O_APPEND: each write lands whole, even with several writers).
+ * Lines of one event-loop turn are written together, so a burst of boots costs one write, not one per request.
+ */
 export class BootEventLog {
   private fd: number | undefined;
+  private pending: string[] = [];
+  private scheduled = false;
   constructor(readonly file: string) {}
 
   open(): void {
@@ -28,11 +33,23 @@ export class BootEventLog {
   }
 
   append(e: BootEvent): void {
+    this.pending.push(`${JSON.stringify(e)}\n`);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
     if (this.fd === undefined) this.open();
-    fs.write(this.fd!, `${JSON.stringify(e)}\n`, () => undefined);
+    const text = this.pending.join('');
+    this.pending = [];
+    try { fs.writeSync(this.fd!, text); } catch { /* a full disk must not stop boots; the service log says so elsewhere */ }
   }
 
   close(): void {
+    this.flush();
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
   }

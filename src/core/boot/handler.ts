@@ -64,15 +64,20 @@ export function answer(state: BootState, req: IncomingMessage, now = new Date())
     };
   }
   try {
-    const { script } = renderScript({
-      farm: state.farm,
-      layout: state.layout,
-      secrets: state.secrets,
-      clientName: decision.client,
-      client: decision.clientEntry,
-      profileName: decision.profile,
-      mac: decision.mac,
-    });
+    const key = `${decision.client}\0${decision.profile}\0${decision.mac ?? ''}`;
+    let script = state.scripts.get(key);
+    if (script === undefined) {
+      script = renderScript({
+        farm: state.farm,
+        layout: state.layout,
+        secrets: state.secrets,
+        clientName: decision.client,
+        client: decision.clientEntry,
+        profileName: decision.profile,
+        mac: decision.mac,
+      }).script;
+      if (state.scripts.size < 100_000) state.scripts.set(key, script);
+    }
     return { status: 200, body: script, event: { ...base, status: 200, client: decision.client, profile: decision.profile } };
   } catch (err) {
     // Load-time checks make this rare (a certificate whose owner is not under /clients, for instance).

@@ -82,7 +82,8 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
     const a = answer(reloader.state, req);
     send(res, a, req.method === 'HEAD');
     events.append(a.event);
-    log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.profile ? ` profile=${a.event.profile}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
+    // Every answer is in the boot-events log; the service log carries only what someone should look at.
+    if (a.status !== 200) log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
   });
   server.on('clientError', (_err, sock) => { if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); });
 

@@ -15,6 +15,8 @@ export interface BootState {
   secrets: Secrets;
   certs: CertLookup;
   loadedAt: Date;
+  /** Scripts rendered from this state, by client/profile/MAC: a state never changes, so neither do they. */
+  scripts: Map<string, string>;
 }
 
 /** Load and check farm file, PKI index and secrets; throws a FarmError listing every problem when any is an error. */
@@ -36,7 +38,7 @@ export async function loadBootState(root: string): Promise<BootState> {
     throw new FarmError(all.length === 1 ? all[0]! : `The farm has ${all.length} problems:\n  ${all.join('\n  ')}`, 'Fix the farm file (or secrets.json).', 'EFARMFILE');
   }
   const certs = new CertLookup(await readIndexForBoot(layout));
-  return { farm, layout, secrets, certs, loadedAt: new Date() };
+  return { farm, layout, secrets, certs, loadedAt: new Date(), scripts: new Map() };
 }
 
 /** Files whose change means "load again". */
