@@ -81,6 +81,8 @@ suite('Foundation', () => {
     const entry = pkg.contributes.commands.find((c) => c.command === 'ipxeFarm.createFarm');
     assert.ok(entry, 'package.json contributes no ipxeFarm.createFarm');
     assert.equal(`${entry.category}: ${entry.title}`, 'iPXE Farm: Create Farm');
+    // getCommands() lists handlers, which exist once the extension is active (a run with --grep may start here).
+    await extension().activate();
     const commands = await vscode.commands.getCommands(true);
     assert.ok(commands.includes('ipxeFarm.createFarm'), 'the command is contributed but no handler is registered');
   });
@@ -115,6 +117,7 @@ suite('Foundation', () => {
 
   test('running Create Farm again leaves the existing farm untouched', async () => {
     const farmFile = path.join(workspaceFolder(), 'ipxe-farm.json');
+    if (!fs.existsSync(farmFile)) await vscode.commands.executeCommand('ipxeFarm.createFarm');
     const before = fs.readFileSync(farmFile);
     const mtime = fs.statSync(farmFile).mtimeMs;
     const root = await vscode.commands.executeCommand<string | undefined>('ipxeFarm.createFarm');
