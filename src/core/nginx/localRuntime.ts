@@ -54,7 +54,11 @@ export class LocalNginxRuntime implements NginxRuntime {
     return ['-p', `${p.prefix}/`, '-c', p.mainConf, '-e', p.errorLog, '-g', globals, ...extra];
   }
 
-  private async prepare(): Promise<void> {
+  private prepared = false;
+
+  /** Folders and permissions: once per instance (and on every `up`), not on every save-triggered test. */
+  private async prepare(force = false): Promise<void> {
+    if (this.prepared && !force) return;
     const p = this.paths;
     // 0711: nginx's workers must pass through to temp/, but nobody needs to list the prefix.
     await ensureDir(p.prefix, 0o711);
@@ -64,6 +68,7 @@ export class LocalNginxRuntime implements NginxRuntime {
       const who = lookupUser(this.worker);
       if (who) await ensureWorkerCanReach([this.layout.files, this.layout.socketDir, p.tempDir], who, [this.layout.runtime, p.prefix, p.tempDir, this.layout.socketDir]);
     }
+    this.prepared = true;
   }
 
   pathMap(sources?: Record<string, string>): PathMap {
@@ -104,6 +109,7 @@ export class LocalNginxRuntime implements NginxRuntime {
   async up(signal?: AbortSignal): Promise<NginxStatus> {
     const now = await this.status();
     if (now.state === 'running') return now;
+    await this.prepare(true);
     const t = await this.test(signal);
     if (!t.ok) throw new NginxConfigError(t.diagnostics, t.output, 'started');
     assertListensOnFarmPorts(this.farm, await readConfigSources(this.paths.confDir), this.layout.root);
