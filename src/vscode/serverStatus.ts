@@ -49,7 +49,7 @@ export class ServerStatus implements vscode.Disposable {
 }
 
 /** Status bar: runtime + state; a click opens the nginx log channel. */
-export function statusBarItem(status: ServerStatus, runtime: () => string | undefined): vscode.Disposable {
+export function statusBarItem(status: ServerStatus, runtime: () => string | undefined, farmChanged: vscode.Event<unknown>): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('ipxeFarm.status', vscode.StatusBarAlignment.Left, 10);
   item.name = 'iPXE Farm';
   item.command = 'ipxeFarm.showNginxLogs';
@@ -63,6 +63,6 @@ export function statusBarItem(status: ServerStatus, runtime: () => string | unde
     item.show();
   };
   update();
-  const sub = status.onDidChange(update);
-  return { dispose: () => { sub.dispose(); item.dispose(); }, update } as vscode.Disposable & { update(): void };
+  const subs = [status.onDidChange(update), farmChanged(update)];
+  return { dispose: () => { for (const s of subs) s.dispose(); item.dispose(); } };
 }
