@@ -40,6 +40,8 @@
 //                          (chat, auth, gallery…), kept in the sandbox's logs/workbench.log, shown on stderr on failure
 //   @@screenshot NAME      the harness saves the workbench as DIR/NAME.png (test/vscode/screenshot.ts sends it and
 //                          waits for the file; the extension host sees DIR as $IPXE_FARM_SCREENSHOT_DIR)
+//                          A failed test is photographed too (test/vscode/index.ts), as failed-<title>.png in the
+//                          screenshots folder, or out/vscode-test/failures/ when none was given
 //   @@dom NAME SELECTOR    the harness writes the innerText of the workbench elements matching SELECTOR to
 //                          $IPXE_FARM_HARNESS_DIR/NAME.json (test/vscode/dom.ts: domTexts(), waitForDomText();
 //                          code-server runner only, harnessCanSeeScreen() tells)

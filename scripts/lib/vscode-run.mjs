@@ -73,6 +73,8 @@ export async function runVsCodeTests(o) {
       env.IPXE_FARM_EXTENSIONS_DIR = sandbox.dirs.extensions;
     }
     if (o.screenshotDir && runner === 'code-server') env.IPXE_FARM_SCREENSHOT_DIR = o.screenshotDir;
+    const failureDir = o.screenshotDir ?? path.join(repo, 'out', 'vscode-test', 'failures');
+    if (runner === 'code-server') env.IPXE_FARM_FAILURE_SCREENSHOT_DIR = failureDir;
     // Where the harness answers the suite's questions about the screen (@@dom): code-server only.
     if (runner === 'code-server') env.IPXE_FARM_HARNESS_DIR = sandbox.dirs.exchange;
     const router = new LineRouter({ onLine, workbenchLog: path.join(sandbox.dirs.logs, 'workbench.log'), onScreenshot: async (name) => router.emit(`# screenshot "${name}" not taken: only the code-server runner takes screenshots`) });
@@ -87,6 +89,7 @@ export async function runVsCodeTests(o) {
       timeoutMs: o.timeoutMs ?? 900_000,
       quietMs: o.quietMs ?? 120_000,
       screenshotDir: o.screenshotDir,
+      failureDir,
     };
     const run = runner === 'electron' ? await runInElectron({ ...common, router }) : await runInCodeServer({ ...common, router });
     result = { runner, lines: router.lines, workbenchErrors: router.workbenchErrors(), counts: router.result, ...run };

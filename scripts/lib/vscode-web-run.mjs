@@ -75,15 +75,16 @@ export async function runInCodeServer(o) {
     const ended = new Promise((r) => { resolveEnd = r; });
     const router = o.router;
     router.onScreenshot = async (name) => {
-      if (!o.screenshotDir) { router.emit(`# screenshot "${name}" not taken: no screenshot directory (set IPXE_FARM_VSCODE_SCREENSHOTS or --screenshots)`); return; }
-      const file = path.join(o.screenshotDir, `${name}.png`);
-      mkdirSync(o.screenshotDir, { recursive: true });
+      const dir = name.startsWith('failed-') ? o.failureDir : o.screenshotDir;
+      if (!dir) { router.emit(`# screenshot "${name}" not taken: no screenshot directory (set IPXE_FARM_VSCODE_SCREENSHOTS or --screenshots)`); return; }
+      const file = path.join(dir, `${name}.png`);
+      mkdirSync(dir, { recursive: true });
       // Written under a temporary name, then renamed: the suite waits for the final name to appear.
       const tmp = `${file}.tmp-${process.pid}.png`;
       await page.screenshot({ path: tmp });
       renameSync(tmp, file);
       screenshots.push(file);
-      router.emit(`# screenshot ${file}`);
+      if (dir === o.screenshotDir) router.emit(`# screenshot ${file}`);
     };
     router.onDom = async (name, selector) => {
       let answer;

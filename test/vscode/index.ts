@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type MochaType from 'mocha';
 import { markConsole, reportResult } from './host-console';
+import { failureScreenshot } from './screenshot';
 
 function testFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -38,6 +39,17 @@ export function runSuites(dir: string): Promise<void> {
   });
   const files = testFiles(dir);
   for (const f of files) mocha.addFile(f);
+  // A failed test leaves a picture of the workbench behind: what the user would have seen.
+  mocha.suite.afterEach(async function () {
+    const t = this.currentTest;
+    if (t?.state !== 'failed') return;
+    try {
+      const file = await failureScreenshot(t.fullTitle());
+      if (file) console.log(`      (the workbench at this failure: ${file})`);
+    } catch (err) {
+      console.log(`      (no failure screenshot: ${(err as Error).message})`);
+    }
+  });
   return new Promise((resolve, reject) => {
     if (files.length === 0) {
       reportResult({ passed: 0, failed: 1, skipped: 0 });
