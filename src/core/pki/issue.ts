@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { KeyObject } from 'node:crypto';
 import { FarmError } from '../errors';
 import { exists } from '../fs/atomic';
 import { NAME_PATTERN, NAME_RULE } from '../farm/model';
@@ -78,10 +79,21 @@ interface LeafRequest {
   supersedes?: CertRecord;
 }
 
+/**
+ * Start generating keys at once, on the thread pool, so they are made while the farm, the index and the CA key are
+ * read and checked (key generation is most of an issuance). Keys of a refused request are simply dropped.
+ */
+function keysAhead(n: number): Promise<KeyObject[]> {
+  const p = Promise.all(Array.from({ length: n }, () => newRsaKey(2048)));
+  p.catch(() => undefined); // a refusal before anyone awaits must not become an unhandled rejection
+  return p;
+}
+
 /** Generate keys (in parallel on the thread pool), sign, commit once: one lock, one index write for the whole batch. */
-async function issueLeaves(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[]): Promise<CertRecord[]> {
+async function issueLeaves(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], pendingKeys: Promise<KeyObject[]>): Promise<CertRecord[]> {
   await assertWritable([t.paths.dir, t.paths.privateDir, t.paths.issuedDir, ...reqs.flatMap((r) => [path.dirname(r.certTo), path.dirname(r.keyTo)])]);
-  const keys = await Promise.all(reqs.map(() => newRsaKey(2048)));
+  const keys = await pendingKeys;
+  if (keys.length !== reqs.length) throw new Error('issueLeaves: one key per request');
   const first = await reserveSerial(t.paths, t.index, reqs.length);
   const items: Issued[] = reqs.map((r, i) => {
     const cert = buildCert(
@@ -130,17 +142,19 @@ function clientRequest(t: PkiTxn, name: string, supersedes?: CertRecord): LeafRe
  * (after the names changed) replaces the current one, which is revoked as superseded.
  */
 export async function issueServer(root: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
+  const keys = keysAhead(1);
   return pkiTransaction(root, async (t) => {
     const ca = await loadCa(t.paths, opts.passphrase);
-    return (await issueLeaves(t, ca, [serverRequest(t)]))[0]!;
+    return (await issueLeaves(t, ca, [serverRequest(t)], keys))[0]!;
   });
 }
 
 /** The code-signing certificate (digitalSignature + codeSigning) that `sign` uses; re-issuing replaces it. */
 export async function issueCodesign(root: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
+  const keys = keysAhead(1);
   return pkiTransaction(root, async (t) => {
     const ca = await loadCa(t.paths, opts.passphrase);
-    return (await issueLeaves(t, ca, [codesignRequest(t)]))[0]!;
+    return (await issueLeaves(t, ca, [codesignRequest(t)], keys))[0]!;
   });
 }
 
@@ -158,6 +172,7 @@ export async function issueClients(root: string, names: string[], opts: Passphra
     if (seen.has(n)) throw new FarmError(`The client name "${n}" is given twice.`, 'Give each name once.', 'EUSAGE');
     seen.add(n);
   }
+  const keys = keysAhead(names.length);
   return pkiTransaction(root, async (t) => {
     for (const n of names) {
       const have = currentCert(t.index, 'client', n);
@@ -170,7 +185,7 @@ export async function issueClients(root: string, names: string[], opts: Passphra
       }
     }
     const ca = await loadCa(t.paths, opts.passphrase);
-    return issueLeaves(t, ca, names.map((n) => clientRequest(t, n)));
+    return issueLeaves(t, ca, names.map((n) => clientRequest(t, n)), keys);
   });
 }
 
@@ -204,6 +219,7 @@ export function resolveTarget(records: CertRecord[], nameOrSerial: string, wantV
  * revoked as superseded in the same index write and the CRL is republished.
  */
 export async function renew(root: string, nameOrSerial: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
+  const keys = keysAhead(1);
   return pkiTransaction(root, async (t) => {
     const old = resolveTarget(t.index.records, nameOrSerial);
     let req: LeafRequest;
@@ -219,6 +235,6 @@ export async function renew(root: string, nameOrSerial: string, opts: Passphrase
     }
     req.supersedes = old;
     const ca = await loadCa(t.paths, opts.passphrase);
-    return (await issueLeaves(t, ca, [req]))[0]!;
+    return (await issueLeaves(t, ca, [req], keys))[0]!;
   });
 }

@@ -83,10 +83,12 @@ export async function reserveSerial(paths: PkiPaths, index: PkiIndex, count = 1)
   const mark = await fsp.readFile(paths.serialFile, 'utf8').catch(() => '');
   const reserved = parseSerial(mark);
   if (reserved !== undefined && reserved + 1n > next) next = reserved + 1n;
-  for (const r of index.records) {
-    const n = parseSerial(r.serial);
-    if (n !== undefined && n + 1n > next) next = n + 1n;
-  }
+  // Belt and braces against a hand-edited nextSerial; canonical serials compare by length, then as strings (no BigInt
+  // per record: this runs on every issuance over the whole index).
+  let top = '';
+  for (const r of index.records) if (r.serial.length > top.length || (r.serial.length === top.length && r.serial > top)) top = r.serial;
+  const topN = top ? parseSerial(top) : undefined;
+  if (topN !== undefined && topN + 1n > next) next = topN + 1n;
   const last = next + BigInt(count) - 1n;
   await writeFileAtomic(paths.serialFile, `${serialToNginx(last)}\n`, { mode: 0o644 });
   index.nextSerial = serialToNginx(last + 1n);
