@@ -7,6 +7,7 @@ import { run } from '../process/run';
 import { nginxWorkerGroupName } from './workerGroup';
 import { loopbackHost } from './generate';
 import { assertListensOnFarmPorts } from './listenCheck';
+import { assertPkiReady } from './pkiCheck';
 import { nginxPaths, NginxPaths } from './paths';
 import { parseNginxTestOutput, PathMap } from './diagnostics';
 import { assertPortsFree, portOwner, waitForPort } from './ports';
@@ -110,9 +111,11 @@ export class LocalNginxRuntime implements NginxRuntime {
     const now = await this.status();
     if (now.state === 'running') return now;
     await this.prepare(true);
+    const sources = await readConfigSources(this.paths.confDir);
+    await assertPkiReady(this.layout, sources);
     const t = await this.test(signal);
     if (!t.ok) throw new NginxConfigError(t.diagnostics, t.output, 'started');
-    assertListensOnFarmPorts(this.farm, await readConfigSources(this.paths.confDir), this.layout.root);
+    assertListensOnFarmPorts(this.farm, sources, this.layout.root);
     await assertPortsFree([{ port: this.farm.server.httpsPort, what: 'HTTPS' }, { port: this.farm.server.httpPort, what: 'HTTP' }], this.host);
     const r = await run(this.nginx, this.args(), { signal, timeout: 30_000 });
     if (r.exitCode !== 0) {

@@ -9,6 +9,7 @@ import { pkiPaths } from '../pki/paths';
 import { run, start } from '../process/run';
 import { loopbackHost } from './generate';
 import { assertListensOnFarmPorts } from './listenCheck';
+import { assertPkiReady } from './pkiCheck';
 import { nginxPaths, NginxPaths } from './paths';
 import { parseNginxTestOutput, PathMap } from './diagnostics';
 import { assertPortsFree, portOwner, waitForPort } from './ports';
@@ -172,9 +173,11 @@ export class PodmanNginxRuntime implements NginxRuntime {
     if (now?.running) return this.status(signal);
     // A container left `created` by a taken port, or exited, still holds the name: it is ours, replace it.
     if (now) await run(this.podman, ['rm', '-f', this.name], { signal, timeout: 30_000 });
+    const sources = await readConfigSources(this.paths.confDir);
+    await assertPkiReady(this.layout, sources);
     const t = await this.test(signal);
     if (!t.ok) throw new NginxConfigError(t.diagnostics, t.output, 'started');
-    assertListensOnFarmPorts(this.farm, await readConfigSources(this.paths.confDir), this.layout.root);
+    assertListensOnFarmPorts(this.farm, sources, this.layout.root);
     const host = this.publishHost;
     await assertPortsFree([{ port: this.farm.server.httpsPort, what: 'HTTPS' }, { port: this.farm.server.httpPort, what: 'HTTP' }], host ?? '0.0.0.0');
     const publish = (port: number) => ['-p', `${host ? `${host === '::1' ? '[::1]' : host}:` : ''}${port}:${port}`];

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { updateFarm, loadFarm } from '../../../src/core/farm/load';
 import { PodmanNginxRuntime } from '../../../src/core/nginx/podmanRuntime';
+import { ContainerShell } from '../../../src/core/nginx/containerShell';
 import { FarmError } from '../../../src/core/errors';
 import { clientIdentity, httpsGet, nginxTestFarm } from '../../support/nginx';
 import { setupPodman } from '../../support/podman';
@@ -62,4 +63,31 @@ test('podman: a container that exited shows its last log lines in status, and up
     await rt.down();
   }
   assert.notEqual(spawnSync('podman', ['container', 'exists', f.farm.nginx.container]).status, 0, 'down removes the container');
+});
+
+test('podman: the warm exec shell answers like exec, and a dead container is an error (the runtime then falls back to exec)', async (t) => {
+  const skip = reason();
+  if (skip) return t.skip(skip);
+  const gone = new ContainerShell('podman', 'ipxe-farm-no-such-container');
+  await assert.rejects(gone.run(['true'], 20_000), /ended|did not answer/);
+  gone.close();
+  const f = await nginxTestFarm('podman');
+  const rt = new PodmanNginxRuntime(f.farm, f.layout);
+  try {
+    await rt.up();
+    const shell = new ContainerShell('podman', f.farm.nginx.container);
+    try {
+      const ok = await shell.run(rt.nginxArgs(['-t', '-q']));
+      assert.equal(ok.exitCode, 0, ok.output);
+      const bad = await shell.run(['nginx', '-t', '-c', '/nonexistent.conf']);
+      assert.equal(bad.exitCode, 1);
+      assert.match(bad.output, /open\(\) "\/nonexistent\.conf" failed/);
+      const quoted = await shell.run(['sh', '-c', 'echo "$0"', `it's; $HOME`]);
+      assert.equal(quoted.output.trim(), `it's; $HOME`);
+    } finally {
+      shell.close();
+    }
+  } finally {
+    await rt.down();
+  }
 });

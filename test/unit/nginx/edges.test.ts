@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseContainerState } from '../../../src/core/nginx/podmanInspect';
@@ -11,6 +11,9 @@ import { starterFarm } from '../../../src/core/farm/model';
 import { FarmError } from '../../../src/core/errors';
 import { assertListensOnFarmPorts, listenPorts } from '../../../src/core/nginx/listenCheck';
 import { shQuote } from '../../../src/core/nginx/containerShell';
+import { assertPkiReady } from '../../../src/core/nginx/pkiCheck';
+import { farmLayout } from '../../../src/core/farm/layout';
+import { pkiPaths } from '../../../src/core/pki/paths';
 
 test('podman inspect: state parsed at the edge, a changed shape is one clear error', () => {
   assert.deepEqual(parseContainerState('[{"State":{"Status":"running","Running":true,"Pid":42,"ExitCode":0}}]'), { status: 'running', running: true, pid: 42, exitCode: 0 });
@@ -67,4 +70,17 @@ test('arguments for the container shell are quoted so that -g values stay one ar
   assert.equal(shQuote('/usr/sbin/nginx'), '/usr/sbin/nginx');
   assert.equal(shQuote('daemon off; pid /p/nginx.pid; user nginx;'), `'daemon off; pid /p/nginx.pid; user nginx;'`);
   assert.equal(shQuote(`it's`), `'it'\\''s'`);
+});
+
+test('a missing CA or server certificate the config needs names the step to run, not BIO_new_file()', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'ngx-pki-'));
+  const layout = farmLayout(root);
+  const pki = pkiPaths(layout);
+  const sources = { [path.join(root, 'nginx/conf.d/a.conf')]: `ssl_certificate "${pki.serverChain}";\nssl_client_certificate "${pki.caCert}";\n# ssl_crl "${pki.crlPem}";\n` };
+  await assert.rejects(assertPkiReady(layout, sources), (e: FarmError) => e.code === 'ENOPKI' && /^pki\/ca\.crt does not exist yet.*Run `ipxe-farm ca init` first\.$/.test(e.sentence));
+  mkdirSync(path.dirname(pki.serverChain), { recursive: true });
+  writeFileSync(pki.caCert, 'x');
+  await assert.rejects(assertPkiReady(layout, sources), (e: FarmError) => /pki\/issued\/server-chain\.crt does not exist yet.*`ipxe-farm issue server`/.test(e.sentence));
+  writeFileSync(pki.serverChain, 'x');
+  await assertPkiReady(layout, sources); // the CRL is only in a comment: not needed
 });
