@@ -1,0 +1,98 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { farmWithPki } from '../../support/pki';
+import { ensureTestKernel, LINUX_MARKER_RE } from '../../support/kernel';
+import { farmLayout } from '../../../src/core/farm/layout';
+import { loadFarm, updateFarm } from '../../../src/core/farm/load';
+import { setSecret } from '../../../src/core/secrets/store';
+import { readLastBoots } from '../../../src/core/boot/events';
+import { ensureStockIpxe, stockUnavailable } from '../../../src/core/stock/debianPackage';
+import { buildStockImage, StockImageResult } from '../../../src/core/stock/image';
+import { findOvmf } from '../../../src/core/qemu/ovmf';
+import { clientLaunchOptions } from '../../../src/core/qemu/client';
+import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
+import { formatStages } from '../../../src/core/qemu/stages';
+import { FarmServers, missingTools, startFarmServers } from './rig';
+
+// The path that needs no compiler and no iPXE source: Debian's prebuilt EFI iPXE on a FAT stick whose autoexec.ipxe
+// carries the client's certificate and key, OVMF with the farm CA enrolled as TlsCaCertificate, the product's nginx
+// and boot service, and a served script that pins the kernel and initrd by SHA-256 (a stock binary has no imgverify).
+
+const TOKEN = 'tokS-Lp3Qa9Vx27';
+const BOOT_TIMEOUT = 300_000;
+let skipReason = '';
+let root = '';
+let servers: FarmServers | undefined;
+let stick: StockImageResult | undefined;
+const serviceLog: string[] = [];
+const sha256 = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+before(async () => {
+  skipReason = missingTools(['qemu-system-x86_64', 'socat', 'nginx', 'mformat', 'mcopy']) ?? stockUnavailable() ?? (findOvmf() ? '' : 'SKIPPED LOUDLY: ovmf is not installed (apt-get install ovmf)');
+  if (skipReason) return;
+  try {
+    await ensureStockIpxe();
+  } catch (err) {
+    skipReason = `SKIPPED LOUDLY: Debian's stock iPXE could not be downloaded: ${(err as Error).message}`;
+    return;
+  }
+  root = await farmWithPki('stock');
+  const layout = farmLayout(root);
+  const kernel = await ensureTestKernel();
+  fs.copyFileSync(kernel.kernel, path.join(layout.files, 'vmlinuz'));
+  fs.copyFileSync(kernel.initrd, path.join(layout.files, 'initrd.gz'));
+  const [kh, ih] = [sha256(kernel.kernel), sha256(kernel.initrd)];
+  await setSecret(root, 'token', TOKEN);
+  const pin = (name: string, hash: string, what: string) => [
+    `sha256sum --set farm_sum ${name}`,
+    `iseq \${farm_sum} ${hash} || echo iPXE Farm: ${what} does not have the pinned SHA-256, not booting`,
+    `iseq \${farm_sum} ${hash} || exit 1`,
+  ];
+  await updateFarm(root, (raw) => {
+    (raw.server as Record<string, unknown>).address = '10.0.2.100';
+    (raw.nginx as Record<string, unknown>).runtime = 'local';
+    raw.profiles = {
+      pinned: {
+        kernel: 'vmlinuz', initrds: ['initrd.gz'], verify: false,
+        cmdline: 'console=ttyS0 quiet farm.token={{secret.token}} host={{client.name}}',
+        // Stray images (the autoexec and boot scripts) would be handed to Linux as extra initrds on EFI.
+        extra: [...pin('kernel', kh, 'the kernel'), ...pin('initrd0', ih, 'the initrd'), 'imgfree autoexec.ipxe ||', 'imgfree boot.ipxe ||'],
+      },
+    };
+    raw.clients = { dut1: { profile: 'pinned', macs: ['52:54:00:00:00:11'], vars: {} } };
+  });
+  stick = await buildStockImage(root, 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
+  servers = await startFarmServers(root, (l) => serviceLog.push(l));
+}, { timeout: 10 * 60_000 });
+
+after(async () => {
+  await servers?.stop();
+});
+
+function explain(r: QemuResult): string {
+  return `${r.reason} after ${(r.elapsedMs / 1000).toFixed(1)} s; console tail:\n${r.output.slice(-3000)}\nservice:\n${serviceLog.slice(-10).join('\n')}`;
+}
+
+test('stock-image writes a 0600 stick and a 0600 variable store, in the client\'s 0700 folder', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  for (const f of [stick!.image, stick!.vars]) assert.equal(fs.statSync(f).mode & 0o777, 0o600, f);
+  assert.equal(fs.statSync(path.dirname(stick!.image)).mode & 0o777, 0o700);
+  assert.match(stick!.ipxeVersion, /^2\./);
+});
+
+test('stock EFI iPXE boots over mutual TLS with the CA from firmware, the served script pins kernel + initrd, Linux prints the secret', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const opts = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick!.image, efiVars: stick!.vars });
+  assert.equal(opts.spec.network.kind, 'restricted');
+  const r = await bootHeadless({ ...opts, redact: [TOKEN], headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
+  t.diagnostic(`stock EFI stages: ${formatStages(r.stages)}`);
+  assert.equal(r.reason, 'marker', explain(r));
+  assert.match(r.marker![1]!, new RegExp(`farm\\.token=${TOKEN}\\b`));
+  assert.match(r.marker![1]!, /host=dut1\b/);
+  assert.equal(r.downloads[0]?.url, `https://10.0.2.100:${(await loadFarm(root)).farm.server.httpsPort}/boot.ipxe`);
+  assert.equal((await readLastBoots(root)).dut1?.status, 200);
+  assert.doesNotMatch(fs.readFileSync(r.logFile, 'utf8'), new RegExp(TOKEN));
+});
