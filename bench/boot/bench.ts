@@ -25,6 +25,7 @@ import { loadBootState } from '../../src/core/boot/state';
 import { renderScript } from '../../src/core/boot/render';
 import { which } from '../../src/core/process/run';
 import { httpsTarget, LoadResult, runLoad, socketTarget } from './loadgen';
+import { cpuMs, processTree } from './cpu';
 
 const { values: o } = parseArgs({
   options: {
@@ -49,6 +50,21 @@ function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> 
     const tick = () => (cond() ? resolve() : Date.now() > until ? reject(new Error(`${what} did not happen within ${ms} ms`)) : setTimeout(tick, 50));
     tick();
   });
+}
+
+interface Measured extends LoadResult { cpu: Record<string, number> }
+
+/** Run a load and the CPU milliseconds per request each named group of processes spent on it. */
+async function measured(groups: Record<string, number[]>, load: () => Promise<LoadResult>): Promise<Measured> {
+  const trees = Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, processTree(pids)]));
+  const before = Object.fromEntries(Object.entries(trees).map(([k, pids]) => [k, cpuMs(pids)]));
+  const r = await load();
+  const cpu = Object.fromEntries(Object.entries(trees).map(([k, pids]) => [k, (cpuMs(pids) - before[k]!) / Math.max(1, r.requests)]));
+  return { ...r, cpu };
+}
+
+function cpuText(m: Measured): string {
+  return Object.entries(m.cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
 }
 
 function row(r: LoadResult): string {
@@ -151,15 +167,17 @@ async function main(): Promise<void> {
     if (w.errors) throw new Error(`${t.label} fails before the benchmark: ${w.firstError}`);
   }
 
-  const header = `${'target'.padEnd(34)} ${'conc'.padStart(5)} ${'reqs'.padStart(7)} ${'errors'.padStart(6)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`;
+  const header = `${'target'.padEnd(34)} ${'conc'.padStart(5)} ${'reqs'.padStart(7)} ${'errors'.padStart(6)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}   CPU ms per request`;
+  const nginxPid = Number(fs.readFileSync(path.join(scratch, 'nginx', 'nginx.pid'), 'utf8').trim());
+  const groups = { nginx: [nginxPid], boot: [serve.pid!], flask: [gunicorn.pid!], loadgen: [process.pid] };
   console.log(`\n# end to end through nginx (worker_processes 2), a new TLS 1.2 connection per request, ${nClients} client certificates`);
   console.log(header);
-  const e2e: LoadResult[] = [];
+  const e2e: Measured[] = [];
   for (const c of String(o.concurrency).split(',').map(Number)) {
     for (const { t, ok } of targets) {
-      const r = await runLoad(t, c, Number(o.requests), Number(o.seconds), ok);
+      const r = await measured(groups, () => runLoad(t, c, Number(o.requests), Number(o.seconds), ok));
       e2e.push(r);
-      console.log(row(r));
+      console.log(`${row(r)}   ${cpuText(r)}`);
     }
   }
 
@@ -167,10 +185,10 @@ async function main(): Promise<void> {
   console.log(header);
   const headers = (i: number) => ({ 'X-SSL-Client-Verify': 'SUCCESS', 'X-SSL-Client-Fingerprint': fingerprints[i % fingerprints.length]! });
   const ac = Number(o['alone-concurrency']);
-  const bootAlone = await runLoad(socketTarget('boot service alone', layout.bootSocket, '/boot.ipxe', headers), ac, Number(o['alone-requests']), Number(o['alone-seconds']), ownScript);
-  console.log(row(bootAlone));
-  const flaskAlone = await runLoad(socketTarget('Flask/gunicorn x2 alone', flaskSock, '/boot.ipxe', headers), ac, Number(o['alone-requests']), Number(o['alone-seconds']), ownScript);
-  console.log(row(flaskAlone));
+  const bootAlone = await measured({ boot: [serve.pid!], loadgen: [process.pid] }, () => runLoad(socketTarget('boot service alone', layout.bootSocket, '/boot.ipxe', headers), ac, Number(o['alone-requests']), Number(o['alone-seconds']), ownScript));
+  console.log(`${row(bootAlone)}   ${cpuText(bootAlone)}`);
+  const flaskAlone = await measured({ flask: [gunicorn.pid!], loadgen: [process.pid] }, () => runLoad(socketTarget('Flask/gunicorn x2 alone', flaskSock, '/boot.ipxe', headers), ac, Number(o['alone-requests']), Number(o['alone-seconds']), ownScript));
+  console.log(`${row(flaskAlone)}   ${cpuText(flaskAlone)}`);
 
   console.log('\n# summary');
   for (const c of String(o.concurrency).split(',').map(Number)) {
@@ -179,7 +197,12 @@ async function main(): Promise<void> {
     const f = e2e.find((r) => r.concurrency === c && r.label.includes('Flask'))!;
     console.log(`concurrency ${c}: boot service end to end = ${((b.rps / s.rps) * 100).toFixed(1)} % of the static file's req/s (Flask: ${((f.rps / s.rps) * 100).toFixed(1)} %); errors boot ${b.errors}, static ${s.errors}, flask ${f.errors}`);
   }
-  console.log(`alone: boot service ${bootAlone.rps.toFixed(0)} req/s vs Flask/gunicorn ${flaskAlone.rps.toFixed(0)} req/s = ${(bootAlone.rps / flaskAlone.rps).toFixed(1)}x`);
+  console.log(`alone: boot service ${bootAlone.rps.toFixed(0)} req/s vs Flask/gunicorn ${flaskAlone.rps.toFixed(0)} req/s = ${(bootAlone.rps / flaskAlone.rps).toFixed(1)}x (wall clock, shared machine)`);
+  console.log(`alone, CPU per request: boot service ${bootAlone.cpu.boot!.toFixed(3)} ms vs Flask/gunicorn ${flaskAlone.cpu.flask!.toFixed(3)} ms = ${(flaskAlone.cpu.flask! / bootAlone.cpu.boot!).toFixed(1)}x less CPU`);
+  for (const r of e2e.filter((x) => x.label.includes('boot service'))) {
+    const s = e2e.find((x) => x.concurrency === r.concurrency && x.label.startsWith('nginx static'))!;
+    console.log(`end to end, concurrency ${r.concurrency}: nginx ${r.cpu.nginx!.toFixed(2)} ms/req (static: ${s.cpu.nginx!.toFixed(2)}) + boot service ${r.cpu.boot!.toFixed(2)} ms/req: the service is ${((r.cpu.boot! / (r.cpu.nginx! + r.cpu.boot!)) * 100).toFixed(1)} % of the server-side CPU`);
+  }
   const leaked = [nginx.accessLog, nginx.errorLog, layout.bootEvents].filter((f) => fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes('K002rfqoZWg6fN9Dckrz')).concat(serveLog.includes('K002rfqoZWg6fN9Dckrz') ? ['service log'] : []);
   console.log(`secret in logs: ${leaked.length ? leaked.join(', ') : 'none'}`);
 }

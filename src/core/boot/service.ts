@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { FarmError } from '../errors';
 import { ensureDir } from '../fs/atomic';
 import { nginxWorkerGid } from '../nginx/workerGroup';
+import { secretsExposure } from '../secrets/store';
 import { BootEventLog } from './events';
 import { answer, send } from './handler';
 import { BootStateReloader, loadBootState } from './state';
@@ -95,6 +96,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   tryChgrp(socket, gid, log);
   await reloader.start();
   log(`boot service for farm "${state.farm.name}" listening on ${socket}`);
+  if (secretsExposure(opts.root)) log(`warning: ${layout.secrets} can be read by other users; run: chmod 600 ${layout.secrets}`);
 
   return {
     socket,
