@@ -93,9 +93,9 @@ http {
 
 function httpsConf(farm: Farm, layout: FarmLayout): string {
   const pki = pkiPaths(layout);
-  const upstream = `http://unix:${layout.bootSocket}:`;
+  // Quoted like every path here, so a farm folder with a space still gives one argument.
+  const upstream = nginxPath(`http://unix:${layout.bootSocket}:`);
   const locations = BOOT_ROUTES.map((r) => `    location ${r} {\n        proxy_pass ${upstream};\n    }\n`).join('\n');
-  nginxPath(layout.bootSocket);
   return `# Mutual TLS for iPXE: only machines holding a certificate from this farm's CA get a boot script.
 
 server {

@@ -5,7 +5,7 @@ import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { run } from '../process/run';
 import { nginxWorkerGroupName } from './workerGroup';
-import { loopbackHost } from './generate';
+import { loopbackHost, nginxPath } from './generate';
 import { assertListensOnFarmPorts } from './listenCheck';
 import { assertPkiReady } from './pkiCheck';
 import { nginxPaths, NginxPaths } from './paths';
@@ -51,7 +51,7 @@ export class LocalNginxRuntime implements NginxRuntime {
   /** The same -p/-c/-e/-g for test, start and reload, so `nginx -t` checks exactly what will run. */
   args(extra: string[] = []): string[] {
     const p = this.paths;
-    const globals = `pid ${p.pidFile};${this.worker ? ` user ${this.worker};` : ''}`;
+    const globals = `pid ${nginxPath(p.pidFile)};${this.worker ? ` user ${this.worker};` : ''}`;
     return ['-p', `${p.prefix}/`, '-c', p.mainConf, '-e', p.errorLog, '-g', globals, ...extra];
   }
 
@@ -124,7 +124,7 @@ export class LocalNginxRuntime implements NginxRuntime {
         const owner = await portOwner(Number(bind[1]));
         throw new FarmError(`nginx could not listen on port ${bind[1]}: it is already taken${owner ? ` by ${owner}` : ''}.`, 'Stop that program, or choose another port in ipxe-farm.json.', 'EADDRINUSE');
       }
-      throw new FarmError(`nginx did not start (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`, `See ${this.paths.errorLog}.`, 'ENGINXSTART');
+      throw new FarmError(`nginx did not start (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-5).join(' | ').replace(/\.?$/, '.')}`, `See ${this.paths.errorLog}.`, 'ENGINXSTART');
     }
     const listening = await waitForPort(this.farm.server.httpsPort, this.host === '0.0.0.0' ? '127.0.0.1' : this.host, 5000, async () => !(await this.readPid()));
     const st = await this.status();

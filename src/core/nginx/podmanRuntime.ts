@@ -7,7 +7,7 @@ import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { pkiPaths } from '../pki/paths';
 import { run, start } from '../process/run';
-import { loopbackHost } from './generate';
+import { loopbackHost, nginxPath } from './generate';
 import { assertListensOnFarmPorts } from './listenCheck';
 import { assertPkiReady } from './pkiCheck';
 import { nginxPaths, NginxPaths } from './paths';
@@ -53,7 +53,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   /** The same nginx arguments for the throwaway test, the exec test and the server itself. */
   nginxArgs(extra: string[] = []): string[] {
     const p = this.paths;
-    return ['nginx', '-p', `${p.prefix}/`, '-c', p.mainConf, '-e', '/dev/stderr', '-g', `daemon off; pid ${p.pidFile}; user nginx;`, ...extra];
+    return ['nginx', '-p', `${p.prefix}/`, '-c', p.mainConf, '-e', '/dev/stderr', '-g', `daemon off; pid ${nginxPath(p.pidFile)}; user nginx;`, ...extra];
   }
 
   mounts(): string[] {
@@ -147,7 +147,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   /** podman itself failed (no image, no runtime): one sentence, not an nginx diagnostic. */
   private async explainPodmanFailure(stderr: string, signal?: AbortSignal): Promise<never> {
     if (!(await this.imageExists(signal))) throw this.missingImage();
-    throw new FarmError(`podman could not run nginx: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, 'Check `podman info`; on a sandboxed machine podman may need runc and a containers.conf.', 'EPODMAN');
+    throw new FarmError(`podman could not run nginx: ${stderr.trim().split('\n').slice(-3).join(' | ').replace(/\.?$/, '.')}`, 'Check `podman info`; on a sandboxed machine podman may need runc and a containers.conf.', 'EPODMAN');
   }
 
   private async imageExists(signal?: AbortSignal): Promise<boolean> {
@@ -193,7 +193,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
         const owner = await portOwner(Number(port));
         throw new FarmError(`podman could not publish port ${port}: it is already taken${owner ? ` by ${owner}` : ''}.`, 'Stop that program, or choose another port in ipxe-farm.json.', 'EADDRINUSE');
       }
-      throw new FarmError(`podman could not start ${this.name}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`, 'Check `podman info` and the image name in ipxe-farm.json.', 'EPODMAN');
+      throw new FarmError(`podman could not start ${this.name}: ${r.stderr.trim().split('\n').slice(-3).join(' | ').replace(/\.?$/, '.')}`, 'Check `podman info` and the image name in ipxe-farm.json.', 'EPODMAN');
     }
     const probeHost = host ?? '127.0.0.1';
     const ok = await waitForPort(this.farm.server.httpsPort, probeHost, 10_000, async () => !(await this.inspect(signal))?.running);
@@ -244,7 +244,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
     } catch {
       this.hostPid = undefined;
       const r = await run(this.podman, ['kill', '--signal', sig, this.name], { signal, timeout: 30_000 });
-      if (r.exitCode !== 0) throw new FarmError(`Could not signal the nginx container ${this.name}: ${r.stderr.trim()}`, 'Check `ipxe-farm nginx status`.', 'EPODMAN');
+      if (r.exitCode !== 0) throw new FarmError(`Could not signal the nginx container ${this.name}: ${r.stderr.trim().replace(/\.?$/, '.')}`, 'Check `ipxe-farm nginx status`.', 'EPODMAN');
     }
   }
 
