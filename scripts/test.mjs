@@ -33,10 +33,10 @@ function listTests(dir) {
   return out.sort();
 }
 
-async function bundleTests(files) {
+async function bundleTests(name, files) {
   const esbuild = await import('esbuild');
   const outdir = path.join(repo, 'out', 'test');
-  rmSync(outdir, { recursive: true, force: true });
+  rmSync(path.join(outdir, name), { recursive: true, force: true });
   await esbuild.build({
     entryPoints: files,
     outdir,
@@ -56,7 +56,7 @@ async function nodeSuite(name, concurrency) {
   const files = listTests(path.join(repo, 'test', name));
   if (files.length === 0) { console.log(`# ${name}: no test files`); return; }
   console.log(`\n# ${name}: ${files.length} file(s)`);
-  const built = await bundleTests(files);
+  const built = await bundleTests(name, files);
   const stream = run({ files: built, concurrency, timeout: 30 * 60_000 });
   stream.on('test:pass', (d) => {
     if (d.details?.type === 'suite' || d.nesting === undefined) return;
@@ -87,7 +87,7 @@ async function vscodeSuite() {
   const harness = path.join(repo, 'scripts', 'vscode-test.mjs');
   try { statSync(harness); } catch { console.log('# vscode: harness not present'); return; }
   console.log('\n# vscode: the extension suite inside a real VS Code');
-  const child = spawn(process.execPath, [harness], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [harness, '--no-build'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let last = '';
   child.stdout.setEncoding('utf8').on('data', (d) => { process.stdout.write(d); last = (last + d).split('\n').slice(-20).join('\n'); });
   const code = await new Promise((resolve) => child.on('close', resolve));
