@@ -8,7 +8,11 @@ import assert from 'node:assert/strict';
 import { which } from '../../../src/core/process/run';
 import { LocalNginxRuntime } from '../../../src/core/nginx/localRuntime';
 import { FarmError } from '../../../src/core/errors';
-import { nginxTestFarm } from '../../support/nginx';
+import { clientIdentity, httpsGet, nginxTestFarm } from '../../support/nginx';
+import * as os from 'node:os';
+import { initFarm } from '../../../src/core/farm/init';
+import { initCa, issueClients, issueServer } from '../../../src/core/pki';
+import { generateNginxConfig } from '../../../src/core/nginx/generate';
 import { runtimeScenario } from './scenario';
 
 const missing = () => (which('nginx') ? undefined : 'SKIPPED: nginx is not installed (apt-get install nginx): the local runtime was NOT tested');
@@ -55,6 +59,34 @@ test('local: a config that does not listen on the farm\'s ports is refused befor
   try {
     await assert.rejects(rt.up(), (e: FarmError) => e.code === 'EPORTMISMATCH' && new RegExp(`does not listen on port ${newPort}`).test(e.message));
     assert.equal((await rt.status()).state, 'stopped');
+  } finally {
+    await rt.down();
+  }
+});
+
+test('local: a farm in a folder whose path has a space generates, tests, starts and serves mutual TLS', async (t) => {
+  const skip = missing();
+  if (skip) return t.skip(skip);
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe farm '));
+  fs.chmodSync(parent, 0o711);
+  const root = path.join(parent, 'my lab');
+  await initFarm(root, { name: 'spaced' });
+  const [httpsPort, httpPort] = [await freePort(), await freePort()];
+  await updateFarm(root, (raw) => {
+    raw.server = { address: '127.0.0.1', names: ['localhost', '127.0.0.1'], httpsPort, httpPort };
+    (raw.nginx as Record<string, unknown>).runtime = 'local';
+  });
+  await initCa(root);
+  await issueServer(root);
+  await issueClients(root, ['dut1']);
+  await generateNginxConfig(root);
+  const { farm, layout } = await loadFarm(root);
+  const rt = new LocalNginxRuntime(farm, layout);
+  try {
+    await rt.up();
+    const a = await httpsGet(layout, httpsPort, '/nothing-here', clientIdentity(layout, 'dut1'));
+    assert.equal(a.status, 404, a.error ?? a.body);
+    assert.equal((await httpsGet(layout, httpsPort, '/nothing-here', {})).status, 400);
   } finally {
     await rt.down();
   }
