@@ -13,6 +13,10 @@ export class FarmState implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<FarmSnapshot | undefined>();
   readonly onDidChange = this.changed.event;
   snapshot: FarmSnapshot | undefined;
+  /** Resolves when the first look for the farm is done; activation does not wait for it, commands do. */
+  ready: Promise<unknown> = Promise.resolve();
+  /** How long the last read of farm file, PKI index and boot events took (the benchmark reports it). */
+  lastReadMs = 0;
   private watchers: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<FarmSnapshot | undefined> | undefined;
@@ -27,13 +31,15 @@ export class FarmState implements vscode.Disposable {
     const root = folder ? await findFarmRoot(folder) : undefined;
     const usable = root && folder && (root === folder || root.startsWith(folder + path.sep) || folder.startsWith(root + path.sep)) ? root : undefined;
     if (usable !== this.snapshot?.root) this.watch(usable);
-    await vscode.commands.executeCommand('setContext', 'ipxeFarm.hasFarm', usable !== undefined);
+    // The context key goes to the workbench (busy at start-up) while the farm is read: neither waits for the other.
+    const context = vscode.commands.executeCommand('setContext', 'ipxeFarm.hasFarm', usable !== undefined);
     if (!usable) {
       this.snapshot = undefined;
       this.changed.fire(undefined);
+      await context;
       return undefined;
     }
-    await this.refresh(usable);
+    await Promise.all([this.refresh(usable), context]);
     return usable;
   }
 
@@ -57,7 +63,9 @@ export class FarmState implements vscode.Disposable {
   refresh(root = this.snapshot?.root): Promise<FarmSnapshot | undefined> {
     if (!root) return Promise.resolve(undefined);
     const next = (this.reading ?? Promise.resolve(undefined)).then(async () => {
+      const t0 = performance.now();
       this.snapshot = await readSnapshot(root, clientCertMap);
+      this.lastReadMs = performance.now() - t0;
       this.changed.fire(this.snapshot);
       return this.snapshot;
     });

@@ -53,6 +53,7 @@ export function refSerial(arg: unknown): string | undefined {
 export function command(c: CommandContext, id: string, fn: (...args: unknown[]) => Promise<unknown>): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
+      await c.state.ready;
       return await fn(...args);
     } catch (err) {
       const msg = describeError(err);

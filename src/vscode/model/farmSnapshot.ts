@@ -71,17 +71,25 @@ export async function readLastBootsTail(file: string): Promise<Record<string, La
  */
 export function imageStateReader(root: string, certs: Map<string, CertRecord>, farmMtimeMs: number): (client: string) => ImageState {
   const cache = new Map<string, ImageState>();
+  // One readdir of ipxe/ up front: a client without a folder there has no image, without a failed stat per row
+  // (1,000 ENOENT exceptions cost more than the whole rest of the tree).
+  let withFolder: Set<string> | undefined;
   return (client) => {
     let s = cache.get(client);
     if (s) return s;
-    const dir = path.join(root, 'ipxe', client, 'out');
+    if (!withFolder) {
+      try { withFolder = new Set(fs.readdirSync(path.join(root, 'ipxe'))); } catch { withFolder = new Set(); }
+    }
     let newest = 0;
-    try {
-      for (const f of fs.readdirSync(dir)) {
-        if (!/\.(iso|usb|efi|img)$/.test(f)) continue;
-        newest = Math.max(newest, fs.statSync(path.join(dir, f)).mtimeMs);
-      }
-    } catch { /* no builds */ }
+    if (withFolder.has(client)) {
+      const dir = path.join(root, 'ipxe', client, 'out');
+      try {
+        for (const f of fs.readdirSync(dir)) {
+          if (!/\.(iso|usb|efi|img)$/.test(f)) continue;
+          newest = Math.max(newest, fs.statSync(path.join(dir, f)).mtimeMs);
+        }
+      } catch { /* no builds */ }
+    }
     const cert = certs.get(client);
     s = newest === 0 ? 'missing' : newest < Math.max(farmMtimeMs, cert ? Date.parse(cert.issuedAt) : 0) ? 'stale' : 'built';
     cache.set(client, s);

@@ -8,7 +8,9 @@ import type { ShapeTree } from '../../../src/vscode/tree/shapeTree';
 export async function api(): Promise<FarmExtensionApi> {
   const ext = vscode.extensions.getExtension<FarmExtensionApi>('ipxe-farm.ipxe-farm');
   assert.ok(ext, 'the extension is loaded');
-  return ext.isActive ? ext.exports : ext.activate();
+  const a = ext.isActive ? ext.exports : await ext.activate();
+  await a.state.ready;
+  return a;
 }
 
 /** The farm in the workspace folder (the foundation suite creates it; alone, this creates it). */
