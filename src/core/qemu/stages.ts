@@ -35,7 +35,7 @@ export const STAGE_LABELS: Record<keyof BootStages, string> = {
 };
 
 // ANSI colour and cursor sequences iPXE and SeaBIOS print (ESC c, ESC [ ... letter).
-const ANSI = /\x1b(?:\[[0-9;?]*[A-Za-z]|c)/g;
+const ANSI = /\x1b(?:\[[0-9;?=>]*[A-Za-z]|c)/g;
 
 /** Console text without escape sequences and with \r\n as \n, so line regexps match what a person reads. */
 export function plainText(s: string): string {

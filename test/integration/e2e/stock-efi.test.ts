@@ -44,6 +44,10 @@ before(async () => {
   const kernel = await ensureTestKernel();
   fs.copyFileSync(kernel.kernel, path.join(layout.files, 'vmlinuz'));
   fs.copyFileSync(kernel.initrd, path.join(layout.files, 'initrd.gz'));
+  // Served in place of the pinned kernel by the "swapped" profile: what an attacker on the plain-HTTP path would do.
+  const swapped = fs.readFileSync(kernel.kernel);
+  swapped[swapped.length - 100] = swapped[swapped.length - 100]! ^ 0xff;
+  fs.writeFileSync(path.join(layout.files, 'vmlinuz-swapped'), swapped);
   const [kh, ih] = [sha256(kernel.kernel), sha256(kernel.initrd)];
   await setSecret(root, 'token', TOKEN);
   const pin = (name: string, hash: string, what: string) => [
@@ -61,6 +65,11 @@ before(async () => {
         // Stray images (the autoexec and boot scripts) would be handed to Linux as extra initrds on EFI.
         extra: [...pin('kernel', kh, 'the kernel'), ...pin('initrd0', ih, 'the initrd'), 'imgfree autoexec.ipxe ||', 'imgfree boot.ipxe ||'],
       },
+      swapped: {
+        kernel: 'vmlinuz-swapped', initrds: ['initrd.gz'], verify: false,
+        cmdline: 'console=ttyS0 quiet farm.token={{secret.token}} host={{client.name}}',
+        extra: [...pin('kernel', kh, 'the kernel'), ...pin('initrd0', ih, 'the initrd'), 'imgfree autoexec.ipxe ||', 'imgfree boot.ipxe ||'],
+      },
     };
     raw.clients = { dut1: { profile: 'pinned', macs: ['52:54:00:00:00:11'], vars: {} } };
   });
@@ -71,6 +80,12 @@ before(async () => {
 after(async () => {
   await servers?.stop();
 });
+
+async function bootStick(vars: string, headless: Partial<Parameters<typeof bootHeadless>[0]['headless']> = {}): Promise<QemuResult> {
+  const opts = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick!.image, efiVars: vars });
+  assert.equal(opts.spec.network.kind, 'restricted');
+  return bootHeadless({ ...opts, redact: [TOKEN], linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000, ...headless } });
+}
 
 function explain(r: QemuResult): string {
   return `${r.reason} after ${(r.elapsedMs / 1000).toFixed(1)} s; console tail:\n${r.output.slice(-3000)}\nservice:\n${serviceLog.slice(-10).join('\n')}`;
@@ -85,9 +100,7 @@ test('stock-image writes a 0600 stick and a 0600 variable store, in the client\'
 
 test('stock EFI iPXE boots over mutual TLS with the CA from firmware, the served script pins kernel + initrd, Linux prints the secret', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
   if (skipReason) return t.skip(skipReason);
-  const opts = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick!.image, efiVars: stick!.vars });
-  assert.equal(opts.spec.network.kind, 'restricted');
-  const r = await bootHeadless({ ...opts, redact: [TOKEN], headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
+  const r = await bootStick(stick!.vars);
   t.diagnostic(`stock EFI stages: ${formatStages(r.stages)}`);
   assert.equal(r.reason, 'marker', explain(r));
   assert.match(r.marker![1]!, new RegExp(`farm\\.token=${TOKEN}\\b`));
@@ -95,4 +108,31 @@ test('stock EFI iPXE boots over mutual TLS with the CA from firmware, the served
   assert.equal(r.downloads[0]?.url, `https://10.0.2.100:${(await loadFarm(root)).farm.server.httpsPort}/boot.ipxe`);
   assert.equal((await readLastBoots(root)).dut1?.status, 200);
   assert.doesNotMatch(fs.readFileSync(r.logFile, 'utf8'), new RegExp(TOKEN));
+});
+
+test('without the farm CA in the firmware, the same stick refuses the server: no usable certificates', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const r = await bootStick(findOvmf()!.vars);
+  t.diagnostic(`pristine OVMF variables: ${r.errors.map((e) => `${e.code} "${e.line}"`).join('; ')}`);
+  assert.notEqual(r.reason, 'marker', explain(r));
+  const e = r.errors.find((x) => x.code.startsWith('0216eb'));
+  assert.ok(e, `expected iPXE 0216eb3c/0216eb8f (no usable certificates), saw [${r.errors.map((x) => x.code).join(', ')}]\n${explain(r)}`);
+  assert.match(`${e.decoded.message} ${e.decoded.cause ?? ''}`, /certificate/i);
+  assert.equal(r.stages.scriptFetched, undefined);
+});
+
+test('a kernel that does not match the pinned SHA-256 is not booted', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  await updateFarm(root, (raw) => { ((raw.clients as Record<string, Record<string, unknown>>).dut1!).profile = 'swapped'; });
+  await new Promise((r) => setTimeout(r, 1500));
+  let r: QemuResult;
+  try {
+    r = await bootStick(stick!.vars, { marker: /does not have the pinned SHA-256|IPXE-FARM-LINUX-UP/ });
+  } finally {
+    await updateFarm(root, (raw) => { ((raw.clients as Record<string, Record<string, unknown>>).dut1!).profile = 'pinned'; });
+  }
+  assert.equal(r.reason, 'marker', explain(r));
+  assert.match(r.output, /iPXE Farm: the kernel does not have the pinned SHA-256, not booting/, explain(r));
+  assert.equal(r.stages.linuxMarker, undefined);
+  assert.ok(r.stages.scriptFetched !== undefined);
 });

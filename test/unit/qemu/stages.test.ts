@@ -45,6 +45,7 @@ test('error codes: both iPXE forms are found, each once, with the line that says
 
 test('plainText drops colour codes and carriage returns', () => {
   assert.equal(plainText('\x1b[0;1miPXE\x1b[0m ok\r\n'), 'iPXE ok\n');
+  assert.equal(plainText('\x1b[2J\x1b[=3hBdsDxe: loading'), 'BdsDxe: loading', 'OVMF\'s private mode sequences too');
 });
 
 test('download progress drawn with backspaces still reads as a finished download', () => {
