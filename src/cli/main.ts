@@ -6,8 +6,10 @@ import { commandHelp, generalHelp, makeContext, parseCommandLine } from './frame
 export async function main(argv: string[]): Promise<number> {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: execa's signal-exit re-raises a signal when it sees no other listener left, which would kill the
+  // CLI before a cancelled command could stop what it started (nginx, the boot service, QEMU).
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const { cmd, positionals, values } = parseCommandLine(allCommands, argv);
     if (!cmd) {

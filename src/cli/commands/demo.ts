@@ -42,6 +42,8 @@ export const demoCommands: CliCommand[] = [
           ctx.out(`      stages (since demo start): ${times.join(' · ')}`);
           if (bootLine) ctx.out(`      QEMU boot (since power-on): ${bootLine}`);
           ctx.out(`      farm: ${r.root}   serial log: ${r.boot?.logFile}`);
+        } else if (ctx.signal.aborted) {
+          ctx.out(`CANCELLED during stage "${r.failedStage}"; nginx and the boot service were stopped. Farm: ${r.root}`);
         } else {
           ctx.out(`FAIL  at stage "${r.failedStage}": ${r.error}`);
           if (times.length) ctx.out(`      stages done: ${times.join(' · ')}`);
@@ -53,7 +55,7 @@ export const demoCommands: CliCommand[] = [
         await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
         await stop();
       }
-      return r.ok ? 0 : 1;
+      return r.ok ? 0 : ctx.signal.aborted ? 130 : 1;
     },
   },
 ];
