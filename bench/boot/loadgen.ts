@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 
 /** One kind of request the generator sends: where, and with which TLS identity (rotated per request). */
 export interface Target {
@@ -55,13 +56,19 @@ function collect(res: http.IncomingMessage, resolve: (r: { status: number; body:
   res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
 }
 
-/** A new TLS connection per request, like iPXE (no keep-alive, no session reuse), with the i-th client identity. */
+/**
+ * A new TLS connection per request, like iPXE (no keep-alive, no session reuse: the server has no session cache or
+ * tickets), with the i-th client identity. Each identity's TLS context is built once: parsing PEM keys per request would
+ * make the load generator, not the server, the thing being measured.
+ */
 export function httpsTarget(label: string, port: number, urlPath: string, ca: Buffer, identities: { cert: Buffer; key: Buffer }[]): Target {
+  const contexts = identities.map((id) => tls.createSecureContext({ ca, cert: id.cert, key: id.key }));
   return {
     label,
     send: (i) => new Promise((resolve, reject) => {
-      const id = identities[i % identities.length]!;
-      const req = https.request({ host: '127.0.0.1', servername: 'localhost', port, path: urlPath, agent: false, ca, cert: id.cert, key: id.key, timeout: 30_000, headers: { connection: 'close' } }, (res) => collect(res, resolve));
+      const secureContext = contexts[i % contexts.length]!;
+      const options: https.RequestOptions & tls.ConnectionOptions = { host: '127.0.0.1', servername: 'localhost', port, path: urlPath, agent: false, secureContext, timeout: 30_000, headers: { connection: 'close' } };
+      const req = https.request(options, (res) => collect(res, resolve));
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', reject);
       req.end();
