@@ -6,6 +6,7 @@ import { positionOf } from '../core/farm/jsonLocate';
 import { FARM_FILE } from '../core/farm/model';
 import { command, CommandContext } from './commands/context';
 import { pkiCommands } from './commands/pki';
+import { ipxeCommands } from './commands/ipxe';
 import { qemuCommands } from './commands/qemu';
 import { serverCommands } from './commands/server';
 import { NginxSaveHook } from './nginx/saveHook';
@@ -72,12 +73,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<FarmEx
       return file;
     }),
     command(c, 'ipxeFarm.openFarmFile', async () => vscode.commands.executeCommand('ipxeFarm.openEntry', state.root && path.join(state.root, FARM_FILE))),
-    command(c, 'ipxeFarm.buildImage', async () => {
-      throw new FarmError('Image builds are not wired into the editor in this version.', 'Run `ipxe-farm build CLIENT` in a terminal.', 'ENOTSUP');
-    }),
     ...pkiCommands(c),
     ...serverCommands(c, saveHook),
     ...qemuCommands(c),
+    ...ipxeCommands(c),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void state.locate()),
   );
   // The farm file may appear later (Create Farm, git checkout): watch for it anywhere in the workspace.

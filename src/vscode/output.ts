@@ -20,6 +20,7 @@ export class Outputs implements vscode.Disposable {
   get farm(): vscode.LogOutputChannel { return this.channel('iPXE Farm'); }
   get nginx(): vscode.LogOutputChannel { return this.channel('iPXE Farm: nginx'); }
   get boot(): vscode.LogOutputChannel { return this.channel('iPXE Farm: boot service'); }
+  get build(): vscode.LogOutputChannel { return this.channel('iPXE Farm: build'); }
 
   dispose(): void {
     for (const c of this.made.values()) c.dispose();

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { describeError } from '../../core/errors';
-import { createNginxRuntime, effectiveRuntimeKind } from '../../core/nginx/createRuntime';
+import { effectiveRuntimeKind } from '../../core/nginx/createRuntime';
+import { PodmanNginxRuntime } from '../../core/nginx/podmanRuntime';
 import { LocalNginxRuntime } from '../../core/nginx/localRuntime';
 import type { NginxDiagnostic } from '../../core/nginx/diagnostics';
 import type { NginxRuntime } from '../../core/nginx/runtime';
@@ -14,9 +15,11 @@ import { settings } from '../settings';
 export async function runtimeFor(root: string): Promise<NginxRuntime> {
   const { farm, layout } = await loadFarm(root);
   const kind = effectiveRuntimeKind(farm);
-  // The local runtime takes the nginx binary from the ipxeFarm.nginxPath setting; podman is found on PATH.
-  if (kind === 'local') return new LocalNginxRuntime({ ...farm, nginx: { ...farm.nginx, runtime: 'local' } }, layout, { nginx: settings().nginxPath });
-  return createNginxRuntime(farm, layout, kind);
+  // Program paths come from the user's settings (ipxeFarm.nginxPath / podmanPath; machine-scoped, so a workspace
+  // cannot point them elsewhere).
+  const s = settings();
+  if (kind === 'local') return new LocalNginxRuntime({ ...farm, nginx: { ...farm.nginx, runtime: 'local' } }, layout, { nginx: s.nginxPath });
+  return new PodmanNginxRuntime(farm, layout, { podman: s.podmanPath });
 }
 
 /** nginx -t problems in the Problems panel, on the workspace files they belong to. */

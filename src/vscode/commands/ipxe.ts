@@ -1,0 +1,49 @@
+import * as vscode from 'vscode';
+import { FarmError } from '../../core/errors';
+import { buildClientImage, BuildResult } from '../../core/ipxe/build';
+import { withFarmProgress } from '../cancel';
+import { settings } from '../settings';
+import { command, CommandContext, pickClient, refName, requireFarm } from './context';
+
+/**
+ * Build Image for one client or a multi-selection, under a cancellable progress notification: the make output goes
+ * to the "iPXE Farm: build" log, Cancel kills make's whole process group (core's AbortSignal).
+ */
+export function ipxeCommands(c: CommandContext): vscode.Disposable[] {
+  return [
+    command(c, 'ipxeFarm.buildImage', async (arg?: unknown, all?: unknown) => {
+      const loaded = await requireFarm(c);
+      let names = (Array.isArray(all) && all.length ? all : [arg]).map((a) => refName(a)).filter((n): n is string => !!n);
+      if (names.length === 0) {
+        const picked = await pickClient(loaded, 'Build the iPXE image of…');
+        if (!picked) return undefined;
+        names = [picked];
+      }
+      const ipxeSource = settings().ipxeSource;
+      const env = ipxeSource ? { ...process.env, IPXE_SRC: ipxeSource } : process.env;
+      const log = c.out.build;
+      const results = await withFarmProgress(names.length > 1 ? `Building ${names.length} iPXE images` : `Building the iPXE image of ${names[0]}`, async (signal, report) => {
+        const done: BuildResult[] = [];
+        for (const [i, name] of names.entries()) {
+          if (signal.aborted) throw new FarmError(`Cancelled after ${done.length} of ${names.length} images.`, undefined, 'ECANCELED');
+          const r = await buildClientImage(loaded.layout.root, name, {
+            signal,
+            locate: { env },
+            onProgress: (p) => {
+              if (p.line !== undefined) log.trace(p.line);
+              else { log.info(`${name}: ${p.message}`); report(`${names.length > 1 ? `${i + 1}/${names.length} ${name}: ` : ''}${p.message}`); }
+            },
+          });
+          for (const w of r.warnings) log.warn(`${name}: ${w}`);
+          log.info(`${name}: ${r.files.join(', ')} in ${(r.durationMs / 1000).toFixed(1)} s`);
+          done.push(r);
+          report(`${done.length}/${names.length} built`, 100 / names.length);
+        }
+        return done;
+      });
+      await c.state.refresh();
+      void vscode.window.showInformationMessage(results.length === 1 ? `Built ${results[0]!.files.join(', ')}.` : `Built ${results.length} images.`);
+      return results.length === 1 ? results[0] : results;
+    }),
+  ];
+}
