@@ -69,16 +69,22 @@ export function checkDebug(debug: string | undefined): string | undefined {
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/** First line of every header iPXE Farm writes; a header without it is the user's and is never overwritten. */
+/**
+ * iPXE's named local configuration: `make CONFIG=ipxefarm` reads config/local/ipxefarm/*.h after config/local/*.h.
+ * The farm's settings therefore win without touching the user's own config/local headers.
+ */
+export const NAMED_CONFIG = 'ipxefarm';
+
+/** First line of every header iPXE Farm writes; a header without it is someone else's and is never overwritten. */
 const HEADER_MARK = localConfigHeaders()['general.h']!.split('\n')[0]!;
 
 /**
- * Put the farm's config/local headers in the tree, touching them only when their content differs: iPXE rebuilds
+ * Put the farm's headers in config/local/ipxefarm/, touching them only when their content differs: iPXE rebuilds
  * nearly every object when a config header's mtime changes. An empty header (make creates them empty) or one
- * iPXE Farm wrote is replaced; one with the user's own settings is left alone and the build refused.
+ * iPXE Farm wrote is replaced; one with anyone else's settings is left alone and the build refused.
  */
 async function syncConfigHeaders(src: string): Promise<boolean> {
-  const dir = path.join(src, 'config', 'local');
+  const dir = path.join(src, 'config', 'local', NAMED_CONFIG);
   await ensureDir(dir);
   let changed = false;
   for (const [name, content] of Object.entries(localConfigHeaders())) {
@@ -88,7 +94,7 @@ async function syncConfigHeaders(src: string): Promise<boolean> {
     if (current !== undefined && current.trim() !== '' && !current.startsWith(HEADER_MARK)) {
       throw new FarmError(
         `${file} holds settings iPXE Farm did not write, and a farm build would replace them.`,
-        'Move them elsewhere (or empty the file) so iPXE Farm can write its own, or give the farm a tree of its own with `ipxe.source` in ipxe-farm.json.',
+        `Move them elsewhere (or empty the file) so iPXE Farm can write its own; iPXE Farm only ever writes config/local/${NAMED_CONFIG}/.`,
         'ECONFIGHEADER',
       );
     }
@@ -180,7 +186,7 @@ export async function buildClientImage(root: string, client: string, opts: Build
     await fsp.writeFile(files.cert, inputs.certPem, { mode: 0o600 });
     await fsp.writeFile(files.key, inputs.keyPem, { mode: 0o600 });
     await fsp.writeFile(files.script, script, { mode: 0o600 });
-    const makeVars = [`EMBED=${files.script}`, `TRUST=${files.ca}`, `CERT=${files.cert}`, `PRIVKEY=${files.key}`, ...source.makeVars];
+    const makeVars = [`CONFIG=${NAMED_CONFIG}`, `EMBED=${files.script}`, `TRUST=${files.ca}`, `CERT=${files.cert}`, `PRIVKEY=${files.key}`, ...source.makeVars];
     if (debug) makeVars.push(`DEBUG=${debug}`);
     if (source.needsTraditionalKey) {
       await fsp.writeFile(files.openssl, TRADITIONAL_OPENSSL, { mode: 0o700 });

@@ -1,5 +1,6 @@
 /**
- * The `src/config/local/*.h` files a farm image needs. They are the same for every client and every farm, on purpose:
+ * The config headers a farm image needs, written to `src/config/local/ipxefarm/` and selected with `CONFIG=ipxefarm`
+ * (so a user's own config/local headers stay untouched). They are the same for every client and every farm, on purpose:
  * iPXE recompiles most of its tree when a config header changes, so anything per-client belongs in the embedded
  * script (or CERT/PRIVKEY), never here.
  */
@@ -45,7 +46,7 @@ export function cryptoHeader(): string {
   ].join('\n');
 }
 
-/** File name (relative to the tree's src/config/local/) → content. */
+/** File name (relative to the tree's src/config/local/ipxefarm/) → content. */
 export function localConfigHeaders(): Record<string, string> {
   return { 'general.h': generalHeader(), 'crypto.h': cryptoHeader() };
 }

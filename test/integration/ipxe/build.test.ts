@@ -36,6 +36,8 @@ before(async () => {
 test('ISO for dut1: real make, 0600 image in the client folder, manifest, no key left in the tree', { timeout: 20 * 60_000 }, async (t) => {
   if (!source) return t.skip(skipReason);
   const stages = new Set<string>();
+  const userHeader = path.join(source.srcDir, 'config', 'local', 'general.h');
+  const userBefore = await fsp.readFile(userHeader, 'utf8').catch(() => '');
   const r = await buildClientImage(root, 'dut1', { target: 'iso', source, onProgress: (p) => stages.add(p.stage) });
   t.diagnostic(`dut1 ISO built in ${(r.durationMs / 1000).toFixed(1)} s from iPXE ${source.version} at ${source.dir}`);
   const layout = farmLayout(root);
@@ -46,6 +48,9 @@ test('ISO for dut1: real make, 0600 image in the client folder, manifest, no key
   assert.ok(st.size > 200_000, `an ISO of ${st.size} bytes is too small to be iPXE`);
   assert.equal((await fsp.stat(clientOutDir(layout, 'dut1'))).mode & 0o777, 0o700);
   for (const s of ['lock', 'make', 'package', 'done']) assert.ok(stages.has(s), `progress reported stage ${s}`);
+  // The farm's settings live in the named config (CONFIG=ipxefarm); the tree's own config/local headers stay as they were.
+  assert.match(await fsp.readFile(path.join(source.srcDir, 'config', 'local', 'ipxefarm', 'general.h'), 'utf8'), /#define DOWNLOAD_PROTO_HTTPS/);
+  assert.equal(await fsp.readFile(userHeader, 'utf8').catch(() => ''), userBefore);
 
   // The ISO really is an ISO 9660 image, and iPXE in it carries the farm script.
   const header = Buffer.alloc(6);

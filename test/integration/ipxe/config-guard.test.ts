@@ -18,16 +18,20 @@ async function fakeTree(): Promise<string> {
   return dir;
 }
 
-test('a config/local header with the user\'s own settings is never overwritten; the build is refused in one sentence', async (t) => {
+test('the user\'s config/local headers are left alone; a foreign header in the farm\'s named config is never overwritten', async (t) => {
   if (!which('flock')) return t.skip('SKIPPED LOUDLY: flock (util-linux) is not installed');
   const root = await farmWithPki('guard');
   const tree = await fakeTree();
   const mine = '#define CONSOLE_SERIAL\n/* my lab settings */\n';
-  const header = path.join(tree, 'src', 'config', 'local', 'general.h');
+  const userHeader = path.join(tree, 'src', 'config', 'local', 'general.h');
+  await fsp.writeFile(userHeader, mine);
+  const header = path.join(tree, 'src', 'config', 'local', 'ipxefarm', 'general.h');
+  await fsp.mkdir(path.dirname(header), { recursive: true });
   await fsp.writeFile(header, mine);
   const source = await describeTree(tree, 'farm', 'v2.0.0');
   await assert.rejects(buildClientImage(root, 'dut1', { source }), (e: unknown) => e instanceof FarmError && e.code === 'ECONFIGHEADER' && e.message.includes(header));
   assert.equal(await fsp.readFile(header, 'utf8'), mine);
+  assert.equal(await fsp.readFile(userHeader, 'utf8'), mine);
   // No image and no manifest for a refused build.
   await assert.rejects(fsp.access(path.join(root, 'ipxe', 'dut1', 'out', 'manifest.json')));
 });
@@ -36,9 +40,12 @@ test('an empty header (as make leaves it) is taken over, and a failing make is r
   if (!which('flock') || !which('make')) return t.skip('SKIPPED LOUDLY: flock or make is not installed');
   const root = await farmWithPki('guard2');
   const tree = await fakeTree();
-  await fsp.writeFile(path.join(tree, 'src', 'config', 'local', 'general.h'), '');
+  await fsp.writeFile(path.join(tree, 'src', 'config', 'local', 'general.h'), '/* the user\'s */\n');
+  await fsp.mkdir(path.join(tree, 'src', 'config', 'local', 'ipxefarm'));
+  await fsp.writeFile(path.join(tree, 'src', 'config', 'local', 'ipxefarm', 'general.h'), '');
   const source = await describeTree(tree, 'farm', 'v2.0.0');
   await assert.rejects(buildClientImage(root, 'dut1', { source }), (e: unknown) => e instanceof FarmError && e.code === 'EBUILD' && /Building the iPXE image failed/.test(e.message));
-  assert.match(await fsp.readFile(path.join(tree, 'src', 'config', 'local', 'general.h'), 'utf8'), /#define DOWNLOAD_PROTO_HTTPS/);
-  assert.match(await fsp.readFile(path.join(tree, 'src', 'config', 'local', 'crypto.h'), 'utf8'), /#undef OCSP_CHECK/);
+  assert.match(await fsp.readFile(path.join(tree, 'src', 'config', 'local', 'ipxefarm', 'general.h'), 'utf8'), /#define DOWNLOAD_PROTO_HTTPS/);
+  assert.match(await fsp.readFile(path.join(tree, 'src', 'config', 'local', 'ipxefarm', 'crypto.h'), 'utf8'), /#undef OCSP_CHECK/);
+  assert.equal(await fsp.readFile(path.join(tree, 'src', 'config', 'local', 'general.h'), 'utf8'), '/* the user\'s */\n');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkDebug, MAKE_TARGETS } from '../../../src/core/ipxe/build';
+import { checkDebug, MAKE_TARGETS, NAMED_CONFIG } from '../../../src/core/ipxe/build';
 import { imageFiles, clientOutDir } from '../../../src/core/ipxe/manifest';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { FarmError } from '../../../src/core/errors';
@@ -19,6 +19,7 @@ test('targets map to the make goals and output names the QEMU side reads', () =>
   assert.deepEqual(imageFiles('iso'), ['ipxe.iso']);
   assert.deepEqual(imageFiles('usb'), ['ipxe.usb']);
   assert.deepEqual(imageFiles('efi'), ['ipxe.efi', 'ipxe-efi.img']);
+  assert.equal(NAMED_CONFIG, 'ipxefarm');
 });
 
 test('the output folder is ipxe/<client>/out and a client name cannot walk out of it', () => {
