@@ -3,7 +3,8 @@
  *   npx esbuild bench/pki/issue-bench.ts --bundle --platform=node --outfile=out/bench/pki-issue.js && node out/bench/pki-issue.js [N]
  * 1. N (default 200) client certificates: iPXE Farm one call per client, iPXE Farm one batch call, and the seeds'
  *    openssl loop (`openssl req -newkey rsa:2048 -nodes …` + `openssl ca -batch …` per client), side by side.
- * 2. With 10,000 certificates in the index: issuing one more, and the expiry report.
+ * 2. The CA's work alone (no key generation): signing pre-made CSRs, `openssl ca -batch` vs signCsr.
+ * 3. With 10,000 certificates in the index: issuing one more, and the expiry report.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initFarm } from '../../src/core/farm/init';
 import { farmLayout } from '../../src/core/farm/layout';
-import { expiryReport, initCa, issueClient, issueClients, pkiPaths, readPkiIndex } from '../../src/core/pki';
+import { expiryReport, initCa, issueClient, issueClients, pkiPaths, readPkiIndex, signCsr } from '../../src/core/pki';
 import { serialiseIndex } from '../../src/core/pki/store';
 import { newRsaKey } from '../../src/core/pki/keys';
 import { serialToNginx } from '../../src/core/pki/serial';
@@ -98,6 +99,25 @@ async function main(): Promise<void> {
   console.log(`openssl loop (req + ca per client):   ${rate(N, msOpenssl)}`);
   console.log(`iPXE Farm, issueClient per client:    ${rate(N, msOne)}  -> ${(msOpenssl / msOne).toFixed(2)}x openssl`);
   console.log(`iPXE Farm, issueClients (batches of ${ROUND}): ${rate(N, msBatch)}  -> ${(msOpenssl / msBatch).toFixed(2)}x openssl`);
+
+  // The CA's own work without key generation: sign the same pre-made CSRs with `openssl ca -batch` and with signCsr.
+  const M = Math.min(N, 50);
+  sh(['genrsa', '-out', 'csr.key', '2048'], dir);
+  for (let i = 0; i < M; i++) sh(['req', '-new', '-key', 'csr.key', '-out', `r${i}.csr`, '-subj', `/CN=r${i}`], dir);
+  const csrFarm = await newFarm('csr');
+  let msCaOpenssl = 0;
+  let msCaOurs = 0;
+  for (let i = 0; i < M; i++) {
+    t0 = performance.now();
+    sh(['ca', '-batch', '-config', 'ca.cnf', '-in', `r${i}.csr`, '-out', `r${i}.crt`], dir);
+    msCaOpenssl += performance.now() - t0;
+    const text = readFileSync(path.join(dir, `r${i}.csr`), 'utf8');
+    t0 = performance.now();
+    await signCsr(csrFarm, text);
+    msCaOurs += performance.now() - t0;
+  }
+  console.log(`CA work only (${M} pre-made CSRs): openssl ca -batch ${rate(M, msCaOpenssl)}`);
+  console.log(`                                 iPXE Farm signCsr  ${rate(M, msCaOurs)}  -> ${(msCaOpenssl / msCaOurs).toFixed(2)}x openssl`);
 
   // 10,000 certificates in the index: copy real records with fresh serials (the index is what the cost depends on).
   const big = await newFarm('big');

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { FarmError, UsageError } from '../../core/errors';
 import { farmLayout } from '../../core/farm/layout';
 import {
-  crossSign, expiryReport, initCa, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, pkiPaths, readPkiIndex,
+  crlStatus, crossSign, expiryReport, initCa, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, pkiPaths, readPkiIndex,
   renew, revoke, REVOCATION_REASONS, signCsrFile, signFile, writeCrl, type CertRecord,
 } from '../../core/pki';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
@@ -254,10 +254,14 @@ export const pkiCommands: CliCommand[] = [
         const rep = expiryReport(index, days, new Date(now));
         rows = [...rep.expired, ...rep.expiring].map((e) => e.record);
       } else rows = index.records.filter((r) => o.all || r.status === 'valid');
+      const crl = await crlStatus(root);
+      const crlSoon = crl && days !== undefined && crl.nextUpdate.getTime() <= now + days * 86_400_000;
       if (ctx.json) {
         ctx.outJson(rows.map((r) => ({ ...r, daysLeft: daysLeft(r, now), expired: Date.parse(r.notAfter) <= now })));
+        if (crlSoon) ctx.info(`The CRL's next update is ${crl.nextUpdate.toISOString().slice(0, 10)}: run \`ipxe-farm crl\` before then, or nginx refuses every client.`);
         return;
       }
+      if (crlSoon) ctx.out(`CRL: next update ${crl.nextUpdate.toISOString().slice(0, 10)}; run \`ipxe-farm crl\` before then, or nginx refuses every client.`);
       if (!rows.length) {
         ctx.out(days !== undefined ? `Nothing expires within ${days} days.` : 'No certificates yet: run `ipxe-farm ca init`.');
         return;

@@ -77,7 +77,8 @@ export function buildCert(spec: CertSpec, issuer: Issuer | undefined, selfKey?: 
   const cert = forge.pki.createCertificate();
   cert.serialNumber = spec.serialDerHex;
   cert.publicKey = spec.publicKey;
-  const now = spec.now ?? new Date();
+  // Whole seconds: that is all X.509 time encodes, and the index must record exactly what the certificate says.
+  const now = new Date(Math.floor((spec.now ?? new Date()).getTime() / 1000) * 1000);
   cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
   let notAfter = new Date(now.getTime() + spec.days * 86_400_000);
   // A leaf that outlives its CA fails in iPXE and nginx anyway; cap it so the expiry report tells the truth.

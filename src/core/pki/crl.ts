@@ -92,3 +92,19 @@ export function buildCrl(ca: Issuer, revoked: CertRecord[], opts: CrlOptions): s
 export function crlToPem(der: string): string {
   return forge.pem.encode({ type: 'X509 CRL', body: der }).replace(/\r\n/g, '\n');
 }
+
+export interface CrlInfo {
+  thisUpdate: Date;
+  nextUpdate: Date;
+  revoked: number;
+}
+
+/** Read back the dates of a published CRL (DER): after nextUpdate, nginx refuses every client, so reports warn early. */
+export function readCrlInfo(der: string): CrlInfo {
+  const crl = asn1.fromDer(der);
+  const tbs = (crl.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[];
+  // version, signature, issuer, thisUpdate, nextUpdate, [revokedCertificates], [extensions]
+  const toDate = (n: forge.asn1.Asn1) => (n.type === T.UTCTIME ? asn1.utcTimeToDate(n.value as string) : asn1.generalizedTimeToDate(n.value as string));
+  const list = tbs[5] && tbs[5].tagClass === U && tbs[5].type === T.SEQUENCE ? (tbs[5].value as forge.asn1.Asn1[]).length : 0;
+  return { thisUpdate: toDate(tbs[3]!), nextUpdate: toDate(tbs[4]!), revoked: list };
+}

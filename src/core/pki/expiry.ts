@@ -1,3 +1,7 @@
+import * as fsp from 'node:fs/promises';
+import { farmLayout } from '../farm/layout';
+import { readCrlInfo, type CrlInfo } from './crl';
+import { pkiPaths } from './paths';
 import type { CertRecord, PkiIndex } from './types';
 
 export interface ExpiryEntry {
@@ -38,4 +42,11 @@ export function entryFor(r: CertRecord, days: number, now = new Date()): ExpiryE
   const daysLeft = Math.floor((end - now.getTime()) / 86_400_000);
   const state = end <= now.getTime() ? 'expired' : end <= now.getTime() + days * 86_400_000 ? 'expiring' : 'ok';
   return { record: r, daysLeft, state };
+}
+
+/** The published CRL's dates, or undefined when there is none (no CA yet). */
+export async function crlStatus(root: string): Promise<CrlInfo | undefined> {
+  const der = await fsp.readFile(pkiPaths(farmLayout(root)).crlDer).catch(() => undefined);
+  if (!der) return undefined;
+  try { return readCrlInfo(der.toString('binary')); } catch { return undefined; }
 }

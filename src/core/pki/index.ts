@@ -11,6 +11,7 @@ export { revoke, writeCrl, type RevokeOptions } from './revoke';
 export { signFile, type SignFileOptions } from './sign';
 export { signCsr, signCsrFile, crossSign, type SignCsrOptions, type CrossSignOptions } from './csr';
 export { expiryReport, type ExpiryReport, type ExpiryEntry } from './expiry';
-export { REVOCATION_REASONS } from './crl';
+export { REVOCATION_REASONS, readCrlInfo, type CrlInfo } from './crl';
+export { crlStatus } from './expiry';
 export { serialToNginx, parseSerial, normaliseSerial } from './serial';
 export { isEncryptedKeyPem } from './keys';

@@ -45,7 +45,9 @@ test('CLI: the whole CA workflow with a passphrase from stdin, --json answers, e
   r = run(root, ['certs']);
   assert.match(r.stdout, /^SERIAL\s+KIND\s+NAME\s+NOT AFTER\s+STATE\s+SHA-1$/m);
   assert.match(run(root, ['certs', '--expiring', '30']).stdout, /Nothing expires within 30 days/);
-  const expiring = JSON.parse(run(root, ['certs', '--expiring', '400', '--json']).stdout) as Array<{ name: string }>;
+  const exp = run(root, ['certs', '--expiring', '400', '--json']);
+  assert.match(exp.stderr, /The CRL's next update is \d{4}-\d\d-\d\d: run `ipxe-farm crl` before then/);
+  const expiring = JSON.parse(exp.stdout) as Array<{ name: string }>;
   assert.deepEqual(expiring.map((c) => c.name).sort(), ['dut1', 'dut2'], 'clients last 365 days, server 825');
 
   r = run(root, ['revoke', 'dut2', '--reason', 'keyCompromise', '--passphrase-stdin', '--json'], pass);

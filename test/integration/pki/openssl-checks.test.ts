@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
-import { issueClient, issueServer, pkiPaths, readPkiIndex, revoke, currentCert } from '../../../src/core/pki';
+import { crlStatus, issueClient, issueServer, pkiPaths, readPkiIndex, revoke, currentCert } from '../../../src/core/pki';
 import { farmWithPki, openssl, opensslMissing } from '../../support/pki';
 
 /** Every extension openssl shows, with whether it is critical. */
@@ -113,6 +113,10 @@ test('revocation: the CRL (PEM and DER) makes openssl reject the revoked certifi
   assert.match(crl.out, /Key Compromise/);
   assert.match(crl.out, /CRL Number: \s*\n?\s*2/);
   assert.equal((await readPkiIndex(root)).crlNumber, 2);
+  const info = (await crlStatus(root))!;
+  assert.equal(info.revoked, 1);
+  const year = info.nextUpdate.getTime() - info.thisUpdate.getTime();
+  assert.ok(Math.abs(year - 365 * 86_400_000) < 60_000, 'a CRL is good for a year: nginx refuses everyone after nextUpdate');
   // Revoking by serial works too, and a revoked one cannot be revoked twice.
   const dut1 = currentCert(await readPkiIndex(root), 'client', 'dut1')!;
   await revoke(root, dut1.serial);
@@ -125,13 +129,33 @@ test('re-issuing the server after its names change supersedes the old one', asyn
   if (skip) return t.skip(skip);
   const root = await farmWithPki();
   const { updateFarm } = await import('../../../src/core/farm/load');
-  await updateFarm(root, (raw) => { (raw.server as { names: string[] }).names.push('boot.lab.example'); });
+  await updateFarm(root, (raw) => { (raw.server as { names: string[] }).names.push('boot.lab.example', '::1'); });
   const before = currentCert(await readPkiIndex(root), 'server', 'server')!;
   const after = await issueServer(root);
   const p = pkiPaths(farmLayout(root));
-  assert.match(openssl(['x509', '-in', p.serverCert, '-noout', '-ext', 'subjectAltName']).stdout, /DNS:boot\.lab\.example/);
+  assert.match(openssl(['x509', '-in', p.serverCert, '-noout', '-ext', 'subjectAltName']).stdout, /DNS:boot\.lab\.example, IP Address:0:0:0:0:0:0:0:1/);
   assert.equal(after.renews, before.serial);
   const idx = await readPkiIndex(root);
   assert.equal(idx.records.find((r) => r.serial === before.serial)!.revocationReason, 'superseded');
   assert.equal(currentCert(idx, 'server', 'server')!.serial, after.serial);
+});
+
+test('a 3072-bit root with country and organisation from the farm still signs 2048-bit leaves openssl accepts', async (t) => {
+  const skip = opensslMissing();
+  if (skip) return t.skip(skip);
+  const { tempFarm } = await import('../../support/farm');
+  const { updateFarm } = await import('../../../src/core/farm/load');
+  const { initCa } = await import('../../../src/core/pki');
+  const root = await tempFarm('bigroot');
+  await updateFarm(root, (raw) => { Object.assign(raw.ca as object, { keyBits: 3072, country: 'GB', organization: 'Lab, Ltd', caDays: 30, clientDays: 400 }); });
+  const ca = await initCa(root);
+  const p = pkiPaths(farmLayout(root));
+  const text = openssl(['x509', '-in', p.caCert, '-noout', '-text']).stdout;
+  assert.match(text, /Public-Key: \(3072 bit\)/);
+  assert.match(text, /Subject: C = GB, O = "Lab, Ltd", CN = bigroot farm root CA/);
+  assert.equal(ca.subject, 'CN=bigroot farm root CA,O=Lab\\, Ltd,C=GB');
+  const leaf = await issueClient(root, 'dut1');
+  assert.equal(openssl(['verify', '-x509_strict', '-CAfile', p.caCert, p.clientCert('dut1')]).status, 0);
+  assert.match(openssl(['x509', '-in', p.clientCert('dut1'), '-noout', '-text']).stdout, /Public-Key: \(2048 bit\)/);
+  assert.equal(leaf.notAfter, ca.notAfter, 'a leaf never outlives its CA');
 });
