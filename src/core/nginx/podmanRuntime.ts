@@ -163,7 +163,8 @@ export class PodmanNginxRuntime implements NginxRuntime {
     const base = { runtime: 'podman' as const, where: this.name, ports: { https: this.farm.server.httpsPort, http: this.farm.server.httpPort } };
     if (!s) return { ...base, state: 'stopped' };
     if (s.running) { this.hostPid = s.pid; return { ...base, state: 'running', pid: s.pid }; }
-    if (s.status === 'exited') return { ...base, state: 'exited', detail: `exit code ${s.exitCode}`, lastLog: await this.logs(15, signal) };
+    // podman reports `stopped` for a moment after the process ends, then `exited`: both mean nginx is gone.
+    if (s.status === 'exited' || s.status === 'stopped' || s.status === 'dead') return { ...base, state: 'exited', detail: `exit code ${s.exitCode}`, lastLog: await this.logs(15, signal) };
     return { ...base, state: 'stopped', detail: s.status };
   }
 
