@@ -28,7 +28,7 @@ async function farmOrDefaults(ctx: CliContext) {
 const build: CliCommand = {
   name: 'build',
   args: 'CLIENT…',
-  summary: 'build each client\'s iPXE image (farm CA trusted, client certificate and key, farm boot script built in)',
+  summary: 'Build each client\'s iPXE image: farm CA trusted, client certificate and key and the farm boot script built in.',
   options: {
     target: { type: 'string', description: 'iso (default: the farm\'s first target), usb, or efi (ipxe.efi plus a FAT stick image)' },
     debug: { type: 'string', description: 'iPXE DEBUG= value, e.g. tls,x509:3,certstore (default: the farm\'s ipxe.debug)' },
@@ -81,7 +81,7 @@ Example: ipxe-farm build dut1 dut2 --target usb`,
 const status: CliCommand = {
   name: 'ipxe status',
   args: '[CLIENT…]',
-  summary: 'say whether each client\'s image is built, stale (script, certificate, CA or iPXE source changed) or missing',
+  summary: 'Say whether each client\'s image is built, stale (script, certificate, CA or iPXE source changed) or missing.',
   options: { target: { type: 'string', description: 'iso, usb or efi (default: the farm\'s first target)' } },
   async run(ctx, args, o) {
     const root = await ctx.farmRoot();
@@ -99,7 +99,7 @@ const status: CliCommand = {
 const decode: CliCommand = {
   name: 'decode',
   args: 'CODE… | -',
-  summary: 'explain iPXE error codes (e.g. 0216eb3c): meaning, likely cause in a farm, and the fix; `-` reads a log from stdin',
+  summary: 'Explain iPXE error codes (e.g. 0216eb3c): meaning, likely cause in a farm and the fix; `-` reads a log from stdin.',
   details: `
 Accepts 0216eb3c, 0x0216eb3c or https://ipxe.org/0216eb3c. With "-", every code in the text on stdin (a QEMU serial
 log, a pasted console) is explained with the line it appeared on.`,
@@ -126,7 +126,7 @@ log, a pasted console) is explained with the line it appeared on.`,
 
 const source: CliCommand = {
   name: 'ipxe source',
-  summary: 'show which iPXE source tree builds use (version, origin, known limits); --fetch clones it when missing',
+  summary: 'Show which iPXE source tree builds use (version, origin, known limits); --fetch clones it when missing.',
   options: {
     ref: { type: 'string', description: 'iPXE tag, branch or full commit (default: the farm\'s ipxe.ref, v2.0.0)' },
     fetch: { type: 'boolean', description: 'clone the ref into the per-user cache if no tree is found' },
