@@ -1,0 +1,109 @@
+// The whole path from the editor, with real parts: Build Image (real make of iPXE v2.0.0 with the client's
+// certificate and key and the farm CA), Start nginx (local, on 127.0.0.1) and the boot service, then the play button
+// on the client: QEMU boots the image under restricted networking, iPXE fetches its script over mutual TLS, and the
+// Clients tree shows the boot (boot events, through the file watcher).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { BuildResult } from '../../../src/core/ipxe/build';
+import { which } from '../../../src/core/process/run';
+import { screenshot } from '../screenshot';
+import { api, eventually, farmRoot, rows } from './support';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)); });
+  });
+}
+
+/** An iPXE tree: $IPXE_SRC, or the per-user cache of v2.0.0 in the real home (the harness gives VS Code a temp HOME). */
+function ipxeTree(): string | undefined {
+  const candidates = [process.env.IPXE_SRC, path.join(os.userInfo().homedir, '.cache', 'ipxe-farm', 'src', 'ipxe-v2.0.0')];
+  return candidates.find((d): d is string => !!d && fs.existsSync(path.join(d, 'src', 'Makefile')));
+}
+
+interface Launched { pty: { errors: Array<{ code: string }>; output: string } }
+
+suite('Build, serve and boot from the editor', function () {
+  let root: string;
+  let skip: string | undefined;
+  let farmText = '';
+
+  suiteSetup(async function () {
+    this.timeout(120_000);
+    for (const tool of ['make', 'gcc', 'qemu-system-x86_64', 'nginx', 'socat', 'xorriso']) {
+      if (!which(tool) && !fs.existsSync(`/usr/sbin/${tool}`)) { skip = `SKIPPED LOUDLY: ${tool} is not installed: the editor's build-and-boot path was NOT tested`; return; }
+    }
+    const tree = ipxeTree();
+    if (!tree) { skip = 'SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC, or let `ipxe-farm build` clone v2.0.0 once): the editor\'s build-and-boot path was NOT tested'; return; }
+    root = await farmRoot();
+    if (!fs.existsSync(path.join(root, 'pki', 'issued', 'clients', 'dut1.crt'))) { skip = 'SKIPPED: the seed-workflow suite did not issue dut1'; return; }
+    const file = path.join(root, 'ipxe-farm.json');
+    farmText = fs.readFileSync(file, 'utf8');
+    const farm = JSON.parse(farmText);
+    // The guest reaches the farm at 10.0.2.100, which QEMU relays to 127.0.0.1; the server certificate must name it.
+    farm.server = { address: '10.0.2.100', names: ['127.0.0.1'], httpsPort: await freePort(), httpPort: await freePort() };
+    farm.nginx.runtime = 'local';
+    farm.ipxe = { ...farm.ipxe, source: tree, targets: ['iso'] };
+    farm.qemu = { ...farm.qemu, accel: 'tcg' };
+    fs.writeFileSync(file, `${JSON.stringify(farm, null, 2)}\n`);
+    await (await api()).state.refresh();
+    await vscode.commands.executeCommand('ipxeFarm.issueServer');
+    await vscode.commands.executeCommand('ipxeFarm.generateNginxConfig', { force: true });
+    // Generated nginx listens on every address for a non-loopback farm address: tests keep it on 127.0.0.1.
+    const confDir = path.join(root, 'nginx');
+    for (const rel of (fs.readdirSync(confDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.conf'))) {
+      const f = path.join(confDir, rel);
+      fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(/listen (\d+)( ssl)?;/g, 'listen 127.0.0.1:$1$2;'));
+    }
+    // The boot service refuses a profile whose files are missing (the linux profile: files/vmlinuz + initrd.img).
+    for (const f of ['vmlinuz', 'initrd.img']) if (!fs.existsSync(path.join(root, 'files', f))) fs.writeFileSync(path.join(root, 'files', f), 'not a kernel\n');
+    for (let d = root; d.startsWith('/tmp/'); d = path.dirname(d)) fs.chmodSync(d, fs.statSync(d).mode | 0o011);
+  });
+
+  suiteTeardown(async function () {
+    this.timeout(60_000);
+    if (skip) return;
+    await vscode.commands.executeCommand('ipxeFarm.stopQemu', 'dut1');
+    await vscode.commands.executeCommand('ipxeFarm.stopBootService');
+    await vscode.commands.executeCommand('ipxeFarm.stopNginx');
+    fs.writeFileSync(path.join(root, 'ipxe-farm.json'), farmText);
+  });
+
+  test('Build Image makes dut1\'s ISO (real make) and the Clients tree marks the image built', async function () {
+    if (skip) { console.log(`    ${skip}`); this.skip(); }
+    this.timeout(900_000);
+    const a = await api();
+    const dut1 = await eventually('the dut1 row', async () => (await rows(a.views.clients)).find((r) => r.label === 'dut1'));
+    const r = await vscode.commands.executeCommand<BuildResult>('ipxeFarm.buildImage', dut1.node);
+    assert.ok(r, 'Build Image answers with the build result');
+    const iso = path.join(root, 'ipxe', 'dut1', 'out', 'ipxe.iso');
+    assert.deepEqual(r.files, [iso]);
+    assert.equal(fs.statSync(iso).mode & 0o777, 0o600, 'the image holds the client key: 0600');
+    console.log(`    build took ${(r.durationMs / 1000).toFixed(1)} s`);
+    await eventually('dut1 image built in the tree', async () => (await rows(a.views.clients)).find((x) => x.label === 'dut1' && x.contextValue === 'client.cert.image-built'));
+  });
+
+  test('with nginx and the boot service started, the play button boots dut1 and the tree shows its boot', async function () {
+    if (skip) { console.log(`    ${skip}`); this.skip(); }
+    this.timeout(600_000);
+    const a = await api();
+    assert.equal((await vscode.commands.executeCommand<{ state: string }>('ipxeFarm.startNginx'))?.state, 'running');
+    assert.ok(await vscode.commands.executeCommand('ipxeFarm.startBootService'));
+    const dut1 = (await rows(a.views.clients)).find((r) => r.label === 'dut1')!;
+    const launched = await vscode.commands.executeCommand<Launched>('ipxeFarm.launchQemu', dut1.node);
+    assert.ok(launched, 'QEMU was launched with the built image');
+    const row = await eventually('dut1 booted, in the Clients tree', async () => (await rows(a.views.clients)).find((x) => x.label === 'dut1' && /booted/.test(String(x.description))), 300_000)
+      .catch((e: Error) => { throw new Error(`${e.message}; console tail: ${JSON.stringify(launched.pty.output.slice(-600))}`); });
+    const details = await rows(a.views.clients, row.node);
+    assert.match(String(details.find((d) => d.label === 'Last boot')!.description), /→ 200 \/boot\.ipxe/);
+    await new Promise((r) => setTimeout(r, 3000));
+    await vscode.commands.executeCommand('workbench.action.terminal.focus');
+    await screenshot('boot-from-editor');
+  });
+});
