@@ -6,6 +6,8 @@ export interface ContainerState {
   running: boolean;
   pid?: number;
   exitCode?: number;
+  /** Config.Labels: the farm marks its container with ipxe-farm.root. */
+  labels: Record<string, string>;
 }
 
 export function parseContainerState(json: string): ContainerState {
@@ -17,10 +19,14 @@ export function parseContainerState(json: string): ContainerState {
     throw new FarmError('podman inspect did not report the container state (State.Status).', 'Check `podman --version` (4.x expected).', 'EPODMAN');
   }
   const pid = typeof state.Pid === 'number' && state.Pid > 0 ? state.Pid : undefined;
+  const rawLabels = ((first as { Config?: { Labels?: unknown } }).Config?.Labels ?? {}) as Record<string, unknown>;
+  const labels: Record<string, string> = {};
+  if (rawLabels && typeof rawLabels === 'object') for (const [k, v] of Object.entries(rawLabels)) if (typeof v === 'string') labels[k] = v;
   return {
     status: state.Status,
     running: state.Running === true || state.Status === 'running',
     pid,
     exitCode: typeof state.ExitCode === 'number' ? state.ExitCode : undefined,
+    labels,
   };
 }

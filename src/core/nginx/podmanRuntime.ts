@@ -18,6 +18,9 @@ import { ContainerShell } from './containerShell';
 import { parseContainerState, ContainerState } from './podmanInspect';
 import { LogFollower, LogSink, NginxConfigError, NginxReloadResult, NginxRuntime, NginxStatus, NginxTestResult } from './runtime';
 
+/** The label that marks a container as this farm's (its value is the farm's root folder). */
+export const FARM_LABEL = 'ipxe-farm.root';
+
 export interface PodmanRuntimeOptions {
   podman?: string;
 }
@@ -171,6 +174,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   async up(signal?: AbortSignal): Promise<NginxStatus> {
     if (!(await this.imageExists(signal))) throw this.missingImage();
     const now = await this.inspect(signal);
+    if (now) this.assertOurs(now);
     if (now?.running) return this.status(signal);
     // A container left `created` by a taken port, or exited, still holds the name: it is ours, replace it.
     if (now) await run(this.podman, ['rm', '-f', this.name], { signal, timeout: 30_000 });
@@ -183,7 +187,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
     await assertPortsFree([{ port: this.farm.server.httpsPort, what: 'HTTPS' }, { port: this.farm.server.httpPort, what: 'HTTP' }], host ?? '0.0.0.0');
     const publish = (port: number) => ['-p', `${host ? `${host === '::1' ? '[::1]' : host}:` : ''}${port}:${port}`];
     const r = await run(this.podman, [
-      'run', '-d', '--name', this.name, '--label', `ipxe-farm.root=${this.layout.root}`,
+      'run', '-d', '--name', this.name, '--label', `${FARM_LABEL}=${this.layout.root}`,
       ...this.mounts(), ...publish(this.farm.server.httpsPort), ...publish(this.farm.server.httpPort),
       this.image, ...this.nginxArgs(),
     ], { signal, timeout: 120_000 });
@@ -206,8 +210,22 @@ export class PodmanNginxRuntime implements NginxRuntime {
     return st;
   }
 
+  /** Never start over, stop or remove a container of the same name that another farm or person made. */
+  private assertOurs(state: ContainerState): void {
+    const owner = state.labels[FARM_LABEL];
+    if (owner === this.layout.root) return;
+    throw new FarmError(
+      `A container named ${this.name} already exists and ${owner ? `belongs to the farm at ${owner}` : 'was not made by iPXE Farm'}, so it was left alone.`,
+      'Set nginx.container in ipxe-farm.json to another name, or remove that container yourself (`podman rm -f ' + this.name + '`).',
+      'ECONTAINERNAME',
+    );
+  }
+
   async down(signal?: AbortSignal): Promise<NginxStatus> {
     this.shell?.close();
+    const now = await this.inspect(signal);
+    if (!now) return this.status(signal);
+    this.assertOurs(now);
     await run(this.podman, ['rm', '-f', '-t', '3', this.name], { signal, timeout: 60_000 });
     this.hostPid = undefined;
     return this.status(signal);

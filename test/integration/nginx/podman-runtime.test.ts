@@ -6,7 +6,7 @@ import { PodmanNginxRuntime } from '../../../src/core/nginx/podmanRuntime';
 import { ContainerShell } from '../../../src/core/nginx/containerShell';
 import { FarmError } from '../../../src/core/errors';
 import { clientIdentity, httpsGet, nginxTestFarm } from '../../support/nginx';
-import { setupPodman } from '../../support/podman';
+import { removeContainer, setupPodman } from '../../support/podman';
 import { runtimeScenario } from './scenario';
 
 const reason = () => { const r = setupPodman(); return r.ok ? undefined : r.reason; };
@@ -89,5 +89,23 @@ test('podman: the warm exec shell answers like exec, and a dead container is an 
     }
   } finally {
     await rt.down();
+  }
+});
+
+test('podman: a container of the same name that is not this farm\'s is never replaced or removed', async (t) => {
+  const skip = reason();
+  if (skip) return t.skip(skip);
+  const f = await nginxTestFarm('podman');
+  const name = f.farm.nginx.container;
+  const made = spawnSync('podman', ['create', '--name', name, f.farm.nginx.image, '/bin/true'], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  try {
+    const rt = new PodmanNginxRuntime(f.farm, f.layout);
+    const foreign = (e: FarmError) => e.code === 'ECONTAINERNAME' && /was not made by iPXE Farm/.test(e.message) && /nginx\.container/.test(e.sentence);
+    await assert.rejects(rt.up(), foreign);
+    await assert.rejects(rt.down(), foreign);
+    assert.equal(spawnSync('podman', ['container', 'exists', name]).status, 0, 'the other container is still there');
+  } finally {
+    removeContainer(name);
   }
 });

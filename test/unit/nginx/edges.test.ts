@@ -16,8 +16,8 @@ import { farmLayout } from '../../../src/core/farm/layout';
 import { pkiPaths } from '../../../src/core/pki/paths';
 
 test('podman inspect: state parsed at the edge, a changed shape is one clear error', () => {
-  assert.deepEqual(parseContainerState('[{"State":{"Status":"running","Running":true,"Pid":42,"ExitCode":0}}]'), { status: 'running', running: true, pid: 42, exitCode: 0 });
-  assert.deepEqual(parseContainerState('[{"State":{"Status":"exited","Running":false,"Pid":0,"ExitCode":1}}]'), { status: 'exited', running: false, pid: undefined, exitCode: 1 });
+  assert.deepEqual(parseContainerState('[{"State":{"Status":"running","Running":true,"Pid":42,"ExitCode":0},"Config":{"Labels":{"ipxe-farm.root":"/f"}}}]'), { status: 'running', running: true, pid: 42, exitCode: 0, labels: { 'ipxe-farm.root': '/f' } });
+  assert.deepEqual(parseContainerState('[{"State":{"Status":"exited","Running":false,"Pid":0,"ExitCode":1}}]'), { status: 'exited', running: false, pid: undefined, exitCode: 1, labels: {} });
   assert.throws(() => parseContainerState('[{"Status":"running"}]'), (e: FarmError) => /State\.Status/.test(e.message));
   assert.throws(() => parseContainerState('not json'), FarmError);
 });
