@@ -101,9 +101,13 @@ test('stale after the client certificate is renewed or the farm address changes;
 
 test('a second client after the first build is quick, and rebuilding dut1 makes it current again', { timeout: 10 * 60_000 }, async (t) => {
   if (!source) return t.skip(skipReason);
-  const r2 = await buildClientImage(root, 'dut2', { target: 'iso', source });
-  t.diagnostic(`dut2 ISO (tree already built) in ${(r2.durationMs / 1000).toFixed(1)} s`);
-  assert.ok(r2.durationMs < 60_000, `second client took ${r2.durationMs} ms`);
+  let compiled = 0;
+  const r2 = await buildClientImage(root, 'dut2', { target: 'iso', source, onProgress: (p) => { if (p.line && /\[BUILD\]/.test(p.line)) compiled++; } });
+  t.diagnostic(`dut2 ISO (tree already built) in ${(r2.durationMs / 1000).toFixed(1)} s, ${compiled} objects compiled`);
+  // Load-independent: only the embedded script, certificate store and key objects are recompiled (a clean build
+  // compiles ~1000). Wall time on this shared machine says more about the neighbours than about the build.
+  assert.ok(compiled > 0 && compiled < 20, `second client recompiled ${compiled} objects`);
+  assert.ok(r2.durationMs < 5 * 60_000, `second client took ${r2.durationMs} ms`);
   const dut1 = await fsp.readFile(path.join(clientOutDir(farmLayout(root), 'dut1'), 'ipxe.iso'));
   const dut2 = await fsp.readFile(r2.files[0]!);
   assert.notDeepEqual(dut1, dut2, 'each client gets its own image');
