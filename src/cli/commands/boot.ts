@@ -72,9 +72,10 @@ export const bootCommands: CliCommand[] = [
     },
     async run(ctx, args, o) {
       const e = await explainBoot(await ctx.farmRoot(), one(args, 'client', 'script'), { reveal: o.reveal === true, mac: o.mac as string | undefined });
-      if (!e.decision.ok) throw new FarmError(`This client would be refused: ${e.decision.reason}.`, undefined, 'EREFUSED');
       if (e.error) throw new FarmError(e.error, undefined, 'ERENDER');
-      if (ctx.json) ctx.outJson({ client: e.decision.client, profile: e.decision.profile, script: e.script });
+      if (e.preview && e.script) ctx.info(`note: ${e.decision.steps[0]}; this is the script it will get.`);
+      else if (!e.decision.ok) throw new FarmError(`This client would be refused: ${e.decision.reason}.`, undefined, 'EREFUSED');
+      if (ctx.json) ctx.outJson({ client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, preview: e.preview === true, script: e.script });
       else ctx.out(e.script!);
     },
   },

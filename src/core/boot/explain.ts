@@ -10,6 +10,8 @@ export interface Explanation {
   /** The script this certificate gets now, secrets masked unless `reveal`. */
   script?: string;
   error?: string;
+  /** True when the client has no certificate yet: the script is what it will get once it has one. */
+  preview?: boolean;
 }
 
 /**
@@ -27,7 +29,21 @@ export async function explainBoot(root: string, query: string, opts: { reveal?: 
       if (!(query in state.farm.clients)) {
         throw new FarmError(`"${query}" is neither a client of this farm nor a SHA-1 fingerprint.`, 'Give a client name from /clients or a 40-hex-digit fingerprint.', 'EUSAGE');
       }
-      throw new FarmError(`Client "${query}" has no certificate yet, so no machine can boot as it.`, `Run \`ipxe-farm issue client ${query}\`.`, 'ENOCERT');
+      // No certificate yet: show what it will get (the editor previews scripts before anything is issued).
+      const client = state.farm.clients[query]!;
+      const profile = client.profile ?? state.farm.defaultProfile;
+      const steps = [`client ${query} has no certificate yet, so no machine can boot as it (run \`ipxe-farm issue client ${query}\`)`];
+      if (!profile) {
+        steps.push('refused: it has no profile and the farm has no default profile');
+        return { query, decision: { ok: false, reason: steps[1]!.slice(9), client: query, steps } };
+      }
+      steps.push(`once issued, it boots profile ${profile} (${client.profile ? 'set on the client' : 'the default profile'})`);
+      try {
+        const { script } = renderScript({ farm: state.farm, layout: state.layout, secrets: state.secrets, clientName: query, client, profileName: profile, mac: opts.mac });
+        return { query, decision: { ok: false, reason: 'no certificate yet', client: query, steps }, script: opts.reveal ? script : maskSecrets(script, state.secrets), preview: true };
+      } catch (err) {
+        return { query, decision: { ok: false, reason: 'no certificate yet', client: query, steps }, error: (err as Error).message, preview: true };
+      }
     }
     fingerprint = (certs.find((c) => c.status === 'valid') ?? certs[0]!).sha1;
   }

@@ -72,6 +72,15 @@ test('explain tells why, by client name or fingerprint; a client without mapping
   const j = JSON.parse(e2.stdout);
   assert.equal(j.ok, false);
   assert.match(j.steps.join('\n'), /no profile and the farm has no default profile/);
+  // A client without a certificate yet: script previews what it will get, explain says why it cannot boot now.
+  assert.equal(farmCli(['client', 'set', 'dut9', '--profile', 'ci']).status, 0);
+  const pv = farmCli(['script', 'dut9']);
+  assert.equal(pv.status, 0, pv.stderr);
+  assert.match(pv.stdout, /h=dut9/);
+  assert.match(pv.stderr, /no certificate yet/);
+  const e9 = farmCli(['explain', 'dut9']);
+  assert.equal(e9.status, 1);
+  assert.match(e9.stdout, /no certificate yet[\s\S]*once issued, it boots profile ci/);
   const e3 = farmCli(['explain', 'nobody']);
   assert.equal(e3.status, 1);
   assert.match(e3.stderr, /neither a client of this farm nor a SHA-1 fingerprint/);
