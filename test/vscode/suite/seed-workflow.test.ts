@@ -155,6 +155,30 @@ suite('Seed workflow from the editor', () => {
     assert.throws(() => openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sig, '-content', kernel, '-CAfile', path.join(root, 'pki', 'ca.crt'), '-purpose', 'any', '-out', '/dev/null']));
   });
 
+  test('Sign Certificate Request signs an openssl CSR; Cross-Sign adds another root under the farm CA', async () => {
+    const a = await api();
+    const tmp = fs.mkdtempSync(path.join(root, '.ipxe-farm', 'csr-'));
+    try {
+      const csr = path.join(tmp, 'board42.csr');
+      openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=board42', '-keyout', path.join(tmp, 'board42.key'), '-out', csr]);
+      const signed = await vscode.commands.executeCommand<CertRecord>('ipxeFarm.signCsr', csr);
+      assert.equal(signed.name, 'board42');
+      assert.match(openssl(['verify', '-CAfile', path.join(root, 'pki', 'ca.crt'), path.join(root, 'pki', signed.certFile)]), /OK/);
+      const other = path.join(tmp, 'other-root.crt');
+      openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=Other Lab Root', '-keyout', path.join(tmp, 'other.key'), '-out', other]);
+      const cross = await vscode.commands.executeCommand<CertRecord>('ipxeFarm.crossSign', other);
+      assert.equal(cross.kind, 'cross');
+      assert.match(openssl(['x509', '-in', path.join(root, 'pki', cross.certFile), '-noout', '-issuer', '-subject']), /issuer=.*farm root CA[\s\S]*subject=.*Other Lab Root/);
+      const groups = await eventually('the Cross-signed group', async () => {
+        const labels = (await rows(a.views.ca)).map((r) => r.label);
+        return labels.includes('Cross-signed') && labels.includes('Signed requests') ? labels : undefined;
+      });
+      assert.ok(groups);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   test('Show Expiring lists nothing for a fresh CA; Decode iPXE Error explains 0216eb3c', async () => {
     const list = await vscode.commands.executeCommand<CertRecord[]>('ipxeFarm.showExpiring');
     assert.deepEqual(list, []);

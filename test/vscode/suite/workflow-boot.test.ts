@@ -98,10 +98,15 @@ suite('Build, serve and boot from the editor', function () {
     const dut1 = (await rows(a.views.clients)).find((r) => r.label === 'dut1')!;
     const launched = await vscode.commands.executeCommand<Launched>('ipxeFarm.launchQemu', dut1.node);
     assert.ok(launched, 'QEMU was launched with the built image');
-    const row = await eventually('dut1 booted, in the Clients tree', async () => (await rows(a.views.clients)).find((x) => x.label === 'dut1' && /booted/.test(String(x.description))), 300_000)
-      .catch((e: Error) => { throw new Error(`${e.message}; console tail: ${JSON.stringify(launched.pty.output.slice(-600))}`); });
-    const details = await rows(a.views.clients, row.node);
-    assert.match(String(details.find((d) => d.label === 'Last boot')!.description), /→ 200 \/boot\.ipxe/);
+    // The boot events (written by the boot service) reach the tree through the file watcher: wait for this boot's
+    // /boot.ipxe, not an earlier request of another suite.
+    const lastBoot = await eventually('dut1\'s /boot.ipxe as its last boot, in the Clients tree', async () => {
+      const row = (await rows(a.views.clients)).find((x) => x.label === 'dut1' && /booted/.test(String(x.description)));
+      const d = row && (await rows(a.views.clients, row.node)).find((x) => x.label === 'Last boot');
+      return d && /→ 200 \/boot\.ipxe/.test(String(d.description)) ? d : undefined;
+    }, 300_000).catch((e: Error) => { throw new Error(`${e.message}; console tail: ${JSON.stringify(launched.pty.output.slice(-600))}`); });
+    assert.ok(lastBoot);
+    await eventually('iPXE to say the mutual-TLS fetch succeeded', () => /https:\/\/10\.0\.2\.100:\d+\/boot\.ipxe\.\.\. ok/.test(launched.pty.output), 60_000);
     await new Promise((r) => setTimeout(r, 3000));
     await vscode.commands.executeCommand('workbench.action.terminal.focus');
     await screenshot('boot-from-editor');
