@@ -127,17 +127,28 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
   let timeout: NodeJS.Timeout | undefined;
   if (opts.headless) timeout = setTimeout(() => end('timeout'), opts.headless.timeoutMs);
 
-  // Whole lines only reach the log, so a secret split across two chunks is still found and redacted.
-  let pendingLog = '';
+  // The kept log is the console as a person reads it: whole lines (a secret split across two chunks is still found and
+  // redacted), no escape sequences, lines the BIOS console wrapped joined again, and after a line with an iPXE
+  // error code, what that code means and how to fix it.
+  let logged = 0;
+  let explained = 0;
+  const writeLog = (final: boolean) => {
+    const plain = tracker.plain;
+    const cut = final ? plain.length : plain.lastIndexOf('\n') + 1;
+    if (cut <= logged) return;
+    let text = plain.slice(logged, cut);
+    logged = cut;
+    while (explained < tracker.errors.length && tracker.errorEnds[explained]! <= cut) {
+      const e = tracker.errors[explained++]!;
+      const d = decodeIpxeError(e.code);
+      text += `${text.endsWith('\n') ? '' : '\n'}[ipxe-farm] ${d.code}: ${d.message}.${d.cause ? ` Likely cause: ${d.cause}` : ''}${d.fix ? ` Fix: ${d.fix}` : ''}\n`;
+    }
+    log.write(redact(text));
+  };
   let markerFrom = 0;
   const onChunk = (d: string) => {
-    pendingLog += d;
-    const cut = pendingLog.lastIndexOf('\n') + 1;
-    if (cut > 0) {
-      log.write(redact(pendingLog.slice(0, cut)));
-      pendingLog = pendingLog.slice(cut);
-    }
     tracker.feed(d, Date.now() - t0);
+    writeLog(false);
     for (const l of listeners) l(d);
     const h = opts.headless;
     if (!h || reason) return;
@@ -164,7 +175,8 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
     const r = await child;
     clearTimeout(timeout);
     clearTimeout(errorTimer);
-    await new Promise<void>((resolve) => log.end(redact(pendingLog), resolve));
+    writeLog(true);
+    await new Promise<void>((resolve) => log.end(resolve));
     if (varsCopy) await fsp.rm(varsCopy, { force: true });
     if (!reason && opts.headless?.marker) {
       // The guest may power off right after printing the marker, before its line ended.

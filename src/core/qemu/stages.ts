@@ -67,6 +67,8 @@ export class BootStageTracker {
   readonly stages: BootStages = {};
   readonly downloads: Download[] = [];
   readonly errors: IpxeErrorSeen[] = [];
+  /** Where each error's code ends in `plain`, so a log writer can put its explanation after that line. */
+  readonly errorEnds: number[] = [];
   private errorScan = 0;
   private column = 0;
 
@@ -94,6 +96,7 @@ export class BootStageTracker {
     for (const e of findErrorCodes(t, this.errorScan)) {
       this.errors.push({ code: e.code, line: e.line, at });
       this.errorScan = e.end;
+      this.errorEnds.push(e.end);
     }
     if (this.linuxMarker && this.stages.linuxMarker === undefined && this.linuxMarker.test(recent)) this.stages.linuxMarker = at;
   }
