@@ -60,6 +60,7 @@ export function command(c: CommandContext, id: string, fn: (...args: unknown[]) 
       c.out.farm.error(`${id}: ${msg}`);
       if ((err as FarmError).code === 'ECANCELED') { void vscode.window.showInformationMessage('Cancelled.'); return undefined; }
       void vscode.window.showErrorMessage(msg);
+      // Debugging the suite: `--env IPXE_FARM_VSCODE_THROW=1` hands the error (with its stack) to executeCommand.
       if (process.env.IPXE_FARM_VSCODE_THROW === '1') throw err;
       return undefined;
     }
