@@ -75,8 +75,9 @@ export function currentCert(index: PkiIndex, kind: CertKind, name?: string): Cer
 }
 
 /**
- * Reserve the next `count` serials (returns the first): the high-water mark is written (atomically) before the certificate is signed, so a crash
- * after signing but before the index write can never hand the same serial out twice.
+ * Take the next `count` serials (returns the first): above the index's nextSerial, every recorded serial, and the
+ * high-water mark in pki/serial that recovery leaves when a run died after writing certificates but before the index
+ * (see recover), so no serial that reached the disk is used twice.
  */
 export async function reserveSerial(paths: PkiPaths, index: PkiIndex, count = 1): Promise<bigint> {
   let next = parseSerial(index.nextSerial) ?? 1n;
@@ -89,9 +90,7 @@ export async function reserveSerial(paths: PkiPaths, index: PkiIndex, count = 1)
   for (const r of index.records) if (r.serial.length > top.length || (r.serial.length === top.length && r.serial > top)) top = r.serial;
   const topN = top ? parseSerial(top) : undefined;
   if (topN !== undefined && topN + 1n > next) next = topN + 1n;
-  const last = next + BigInt(count) - 1n;
-  await writeFileAtomic(paths.serialFile, `${serialToNginx(last)}\n`, { mode: 0o644 });
-  index.nextSerial = serialToNginx(last + 1n);
+  index.nextSerial = serialToNginx(next + BigInt(count));
   return next;
 }
 
@@ -135,6 +134,14 @@ export async function recover(paths: PkiPaths, index: PkiIndex, cleanLeftovers =
   try { text = await fsp.readFile(paths.journal, 'utf8'); } catch { return; }
   let j: Journal | undefined;
   try { j = JSON.parse(text) as Journal; } catch { j = undefined; }
-  if (j && Array.isArray(j.serials) && j.serials.every((s) => index.records.some((r) => r.serial === s))) await applyJournal(paths, j);
-  else await fsp.rm(paths.journal, { force: true }); // the index never learnt of it: the old files stay current
+  if (j && Array.isArray(j.serials) && j.serials.every((s) => index.records.some((r) => r.serial === s))) {
+    await applyJournal(paths, j);
+    return;
+  }
+  // The index never learnt of that run: the old files stay current, but its serials may be in certificates on disk,
+  // so they stay used.
+  const top = (j?.serials ?? []).map(parseSerial).reduce<bigint>((m, n) => (n !== undefined && n > m ? n : m), 0n);
+  const mark = parseSerial(await fsp.readFile(paths.serialFile, 'utf8').catch(() => '')) ?? 0n;
+  if (top > mark) await writeFileAtomic(paths.serialFile, `${serialToNginx(top)}\n`, { mode: 0o644 });
+  await fsp.rm(paths.journal, { force: true });
 }

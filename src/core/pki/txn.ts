@@ -69,9 +69,10 @@ export interface Issued {
 const rel = (paths: PkiPaths, p: string) => path.relative(paths.dir, p);
 
 /**
- * Write issued certificates: per-serial copies first, then a journal of the named copies, then the index (the commit
- * point), then the named copies. A crash before the index write leaves the old state (orphan per-serial files are
- * harmless); after it, the next run finishes the copies from the journal.
+ * Write issued certificates: per-serial copies and a journal (serials used, named copies to make) first, then the
+ * index (the commit point), then the named copies. A crash before the index write leaves the old state, with the
+ * journal's serials marked as used; after it, the next run finishes the copies from the journal. Three rounds of
+ * fsync per issuance, whatever the batch size.
  */
 export async function commitIssued(t: PkiTxn, items: Issued[], caPem: string, mutate?: (index: PkiIndex, records: CertRecord[]) => void | Promise<void>): Promise<CertRecord[]> {
   const { paths } = t;
@@ -108,8 +109,10 @@ export async function commitIssued(t: PkiTxn, items: Issued[], caPem: string, mu
       ...it.extra,
     });
   }
+  // The journal names the serials being used (a crash before the index write leaves them reserved, see recover) and
+  // the copies to make after it; it is written alongside the per-serial files.
+  writes.push(writeJournal(paths, journal));
   await settleAll(writes);
-  await writeJournal(paths, journal);
   t.index.records.push(...records);
   await mutate?.(t.index, records);
   await writeIndex(paths, t.index);
