@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { api, eventually } from './support';
+import { harnessCanSeeScreen, waitForDomText } from '../dom';
+import { screenshot } from '../screenshot';
 
 suite('iPXE language', () => {
   let dir: string;
@@ -56,5 +58,14 @@ suite('iPXE language', () => {
     const messages = diags.map((d) => d.message).join('\n');
     assert.match(messages, /podman|local|Value is not accepted/i, messages);
     assert.ok(diags.some((d) => d.range.start.line === 4), `a problem on the runtime line: ${messages}`);
+  });
+
+  test('the "Get started with iPXE Farm" walkthrough opens with its steps', async function () {
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'ipxe-farm.ipxe-farm#ipxeFarm.getStarted', false);
+    if (!harnessCanSeeScreen()) { console.log('    SKIPPED the on-screen check: this harness cannot read the page'); return; }
+    const texts = await waitForDomText('.gettingStartedContainer', (t) => t.includes('Get started with iPXE Farm') && t.includes('Create the farm'), 30_000);
+    assert.ok(texts.some((t) => t.includes('Boot a client in QEMU')));
+    await screenshot('walkthrough');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
