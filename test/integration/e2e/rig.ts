@@ -37,7 +37,7 @@ export interface FarmServers {
 export async function startFarmServers(root: string, log: (line: string) => void): Promise<FarmServers> {
   // nginx's workers (www-data when started as root) must be able to walk into the farm, as into a home folder.
   fs.chmodSync(path.dirname(root), 0o711);
-  await generateNginxConfig(root);
+  await generateNginxConfig(root, { force: true });
   listenOnLoopback(root);
   const service = await startBootService({ root, log, reloadIntervalMs: 200 });
   const nginx = await loadNginxRuntime(root, 'local');
