@@ -85,8 +85,8 @@ suite('nginx and the boot service from the editor', function () {
       .catch((e: Error) => { throw new Error(`${e.message}; last answer ${last.status}: ${last.body.slice(0, 400)}`); });
     assert.match(r.body, /^#!ipxe/);
     assert.match(r.body, /kernel /);
-    const logs = await vscode.commands.executeCommand<string>('ipxeFarm.showNginxLogs');
-    assert.match(logs, /"GET \/ipxe" 200/, 'Show nginx Logs has the request just made');
+    // nginx writes the access-log line as the request ends, which may be just after curl has its answer.
+    await eventually('Show nginx Logs to have the request just made', async () => /"GET \/ipxe" 200/.test(await vscode.commands.executeCommand<string>('ipxeFarm.showNginxLogs')));
     const server = (await rows(a.views.mappings)).find((x) => x.label === 'Server')!;
     const parts = await rows(a.views.mappings, server.node);
     assert.equal(parts.find((p) => p.label === 'nginx')!.contextValue, 'server.nginx.running');
