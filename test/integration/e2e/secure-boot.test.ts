@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { farmWithPki } from '../../support/pki';
@@ -212,4 +213,26 @@ test('a server certificate without the address the client uses is refused by iPX
   t.diagnostic(`dut-wrongname: ${r.errors.map((e) => `${e.code} "${e.line}"`).join('; ')}`);
   assertRefused(r, ['0216ea3c'], /does not name the address/i);
   assert.match(r.errors.find((e) => e.code === '0216ea3c')!.line, /https:\/\/10\.0\.2\.101:/);
+});
+
+test('the CLI: `ipxe-farm qemu CLIENT --headless` boots dut1 to its marker (exit 0) and explains a refused client (exit 1)', { timeout: 2 * BOOT_TIMEOUT }, async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const cli = path.resolve(__dirname, '..', '..', '..', 'cli.js');
+  if (!fs.existsSync(cli)) return t.skip(`SKIPPED LOUDLY: ${cli} is not built (npm run build)`);
+  const ipxeFarm = (args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args, '--farm', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+  const ok = await ipxeFarm(['qemu', 'dut1', '--headless', '--timeout', String(BOOT_TIMEOUT / 1000), '--until', 'IPXE-FARM-LINUX-UP cmdline: .*host=dut1']);
+  assert.equal(ok.status, 0, `${ok.stderr}\n${ok.stdout.slice(-1500)}`);
+  assert.match(ok.stdout, /IPXE-FARM-LINUX-UP cmdline: .*host=dut1/);
+  assert.match(ok.stderr, /QEMU reached the marker after [\d.]+ s\.\nBoot stages: iPXE up [\d.]+ s · DHCP ok/);
+  const refused = await ipxeFarm(['qemu', 'dut-revoked', '--headless', '--timeout', String(BOOT_TIMEOUT / 1000)]);
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.match(refused.stderr, /iPXE error 1d0c6439: HTTP 4xx Client Error[\s\S]*Likely cause: .*revoked/);
+  assert.match(refused.stderr, /Serial log: .*\.serial\.log/);
 });
