@@ -40,7 +40,7 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
       const root = requireRoot(c);
       const o = (opts ?? {}) as { passphrase?: string; protect?: boolean };
       let pass = o.passphrase;
-      if (pass === undefined && o.protect !== false && !process.env.IPXE_FARM_VSCODE_TEST) {
+      if (pass === undefined && o.protect !== false) {
         const choice = await vscode.window.showQuickPick(['No passphrase (key file 0600)', 'Protect the CA key with a passphrase'], { placeHolder: 'The CA private key' });
         if (choice === undefined) return undefined;
         if (choice.startsWith('Protect')) {
