@@ -9,7 +9,7 @@ import { loadCa, LoadedCa } from './ca';
 import { certToPem } from './certs';
 import { caKeyPem, KeyBits, nativeSigner, newRsaKey, toForgePublicKey } from './keys';
 import { parseSerial, serialToDerHex } from './serial';
-import { currentCert, findBySerial, reserveSerial } from './store';
+import { beginIndexWrite, currentCert, findBySerial, PendingIndexWrite, reserveSerial } from './store';
 import { assertWritable, commitIssued, Issued, markRevoked, pkiTransaction, PkiTxn, publishCrl } from './txn';
 import type { CertKind, CertRecord } from './types';
 
@@ -92,7 +92,19 @@ function keysAhead(n: number): Promise<KeyObject[]> {
 /** Generate keys (in parallel on the thread pool), sign, commit once: one lock, one index write for the whole batch. */
 async function issueLeaves(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], pendingKeys: Promise<KeyObject[]>): Promise<CertRecord[]> {
   await assertWritable([t.paths.dir, t.paths.privateDir, t.paths.issuedDir, ...reqs.flatMap((r) => [path.dirname(r.certTo), path.dirname(r.keyTo)])]);
-  const keys = await pendingKeys;
+  const superseded = reqs.flatMap((r) => (r.supersedes ? [r.supersedes] : []));
+  // Plain issuance only appends records: stream the existing ones to the new index file while the keys are made.
+  const pending = superseded.length ? undefined : beginIndexWrite(t.paths, t.index);
+  pending?.catch(() => undefined);
+  try {
+    return await signAndCommit(t, ca, reqs, await pendingKeys, superseded, pending);
+  } catch (err) {
+    await pending?.then((w) => w.abort(), () => undefined); // no temp index left behind (a no-op after a commit)
+    throw err;
+  }
+}
+
+async function signAndCommit(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], keys: KeyObject[], superseded: CertRecord[], pending: Promise<PendingIndexWrite> | undefined): Promise<CertRecord[]> {
   if (keys.length !== reqs.length) throw new Error('issueLeaves: one key per request');
   const first = await reserveSerial(t.paths, t.index, reqs.length);
   const items: Issued[] = reqs.map((r, i) => {
@@ -102,9 +114,8 @@ async function issueLeaves(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], pending
     );
     return { cert, kind: r.kind, name: r.name, key: keys[i], certTo: r.certTo, keyTo: r.keyTo, chainTo: r.chainTo, extra: r.supersedes ? { renews: r.supersedes.serial } : undefined };
   });
-  const superseded = reqs.flatMap((r) => (r.supersedes ? [r.supersedes] : []));
+  if (pending) return commitIssued(t, items, certToPem(ca.cert), undefined, pending);
   return commitIssued(t, items, certToPem(ca.cert), async (index) => {
-    if (!superseded.length) return;
     const now = new Date();
     for (const old of superseded) {
       const live = index.records.find((x) => x.serial === old.serial);

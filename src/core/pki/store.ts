@@ -1,5 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { farmLayout } from '../farm/layout';
@@ -15,10 +16,70 @@ export function emptyIndex(): PkiIndex {
   return { version: 1, nextSerial: '01', records: [] };
 }
 
+// Layout: `{"version":1,"records":[` + one record per line + `],"nextSerial":…}`. The records come before the fields
+// that change on every write, so a writer can stream the unchanged prefix while a key is still being generated.
+function indexHead(index: PkiIndex): string {
+  return `{"version":${index.version},"records":[`;
+}
+
+function indexTail(index: PkiIndex): string {
+  const { version: _v, records: _r, ...rest } = index;
+  const fields = JSON.stringify(rest).slice(1, -1);
+  return `]${fields ? `,${fields}` : ''}}\n`;
+}
+
 export function serialiseIndex(index: PkiIndex): string {
-  const { records, ...head } = index;
-  const lines = records.map((r) => JSON.stringify(r));
-  return `${JSON.stringify(head).slice(0, -1)},"records":[${lines.length ? `\n${lines.join(',\n')}\n` : ''}]}\n`;
+  const lines = index.records.map((r) => JSON.stringify(r));
+  return `${indexHead(index)}${lines.length ? `\n${lines.join(',\n')}\n` : ''}${indexTail(index)}`;
+}
+
+/**
+ * An index write begun before the new records exist: the current records go to a temp file (and towards the disk)
+ * while the caller waits for its keys; commit() appends the new records and the tail, fsyncs and renames. Only valid
+ * when the existing records are not changed in between (the caller falls back to writeIndex otherwise).
+ */
+export interface PendingIndexWrite {
+  commit(index: PkiIndex): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export async function beginIndexWrite(paths: PkiPaths, index: PkiIndex): Promise<PendingIndexWrite> {
+  const count = index.records.length;
+  const tmp = path.join(paths.dir, `.index.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const h = await fsp.open(tmp, 'wx', 0o644);
+  let closed = false;
+  const abort = async () => {
+    if (!closed) { closed = true; await h.close().catch(() => undefined); }
+    await fsp.rm(tmp, { force: true });
+  };
+  try {
+    const lines = index.records.map((r) => JSON.stringify(r));
+    await h.writeFile(`${indexHead(index)}${lines.length ? `\n${lines.join(',\n')}` : ''}`);
+    await h.datasync(); // flush the bulk now, while the caller waits for key generation anyway
+  } catch (err) {
+    await abort();
+    throw err;
+  }
+  return {
+    abort,
+    async commit(next) {
+      try {
+        if (next.records.length < count) throw new Error('index shrank during a write');
+        const added = next.records.slice(count).map((r) => JSON.stringify(r));
+        const body = added.length ? `${count ? ',\n' : '\n'}${added.join(',\n')}\n` : count ? '\n' : '';
+        await h.writeFile(`${body}${indexTail(next)}`);
+        await h.sync();
+        await h.close();
+        closed = true;
+        await fsp.rename(tmp, paths.index);
+        const d = await fsp.open(paths.dir, 'r');
+        try { await d.sync(); } finally { await d.close(); }
+      } catch (err) {
+        await abort();
+        throw err;
+      }
+    },
+  };
 }
 
 export function parseIndex(text: string, file: string): PkiIndex {

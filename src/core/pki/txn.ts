@@ -10,7 +10,7 @@ import { buildCrl, crlToPem } from './crl';
 import { certToPem, recordFor } from './certs';
 import { leafKeyPem } from './keys';
 import { pkiPaths, PkiPaths } from './paths';
-import { applyJournal, Journal, readIndexFile, recover, writeIndex, writeJournal } from './store';
+import { applyJournal, Journal, PendingIndexWrite, readIndexFile, recover, writeIndex, writeJournal } from './store';
 import { withPkiLock } from './lock';
 import type { Issuer } from './build';
 import type { CertKind, CertRecord, PkiIndex } from './types';
@@ -74,7 +74,14 @@ const rel = (paths: PkiPaths, p: string) => path.relative(paths.dir, p);
  * journal's serials marked as used; after it, the next run finishes the copies from the journal. Three rounds of
  * fsync per issuance, whatever the batch size.
  */
-export async function commitIssued(t: PkiTxn, items: Issued[], caPem: string, mutate?: (index: PkiIndex, records: CertRecord[]) => void | Promise<void>): Promise<CertRecord[]> {
+export async function commitIssued(
+  t: PkiTxn,
+  items: Issued[],
+  caPem: string,
+  mutate?: (index: PkiIndex, records: CertRecord[]) => void | Promise<void>,
+  /** A write begun with beginIndexWrite, usable only when `mutate` changes no existing record. */
+  pending?: Promise<PendingIndexWrite>,
+): Promise<CertRecord[]> {
   const { paths } = t;
   await ensureDir(paths.privateDir, 0o700, true);
   await ensureDir(paths.privateSerialsDir, 0o700, true);
@@ -115,7 +122,11 @@ export async function commitIssued(t: PkiTxn, items: Issued[], caPem: string, mu
   await settleAll(writes);
   t.index.records.push(...records);
   await mutate?.(t.index, records);
-  await writeIndex(paths, t.index);
+  if (pending && !mutate) await (await pending).commit(t.index);
+  else {
+    if (pending) await (await pending).abort();
+    await writeIndex(paths, t.index);
+  }
   await applyJournal(paths, journal);
   return records;
 }

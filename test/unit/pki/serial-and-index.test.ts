@@ -67,3 +67,31 @@ test('the expiry report splits expired, expiring within N days and fine, and ski
   assert.equal(r.revoked, 1);
   assert.equal(r.expiring[0]!.daysLeft, 4);
 });
+
+test('a streamed index write (existing records first, new ones at commit) equals a full write, and abort leaves nothing', async () => {
+  const { mkdtempSync, readFileSync, readdirSync, writeFileSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { beginIndexWrite } = await import('../../../src/core/pki/store');
+  const { pkiPaths } = await import('../../../src/core/pki/paths');
+  const { farmLayout } = await import('../../../src/core/farm/layout');
+  for (const [before, added] of [[0, 0], [0, 1], [3, 0], [3, 2]] as const) {
+    const p = pkiPaths(farmLayout(mkdtempSync(path.join(os.tmpdir(), 'idx-'))));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(p.dir);
+    writeFileSync(p.index, 'old');
+    const idx = { ...emptyIndex(), records: Array.from({ length: before }, (_, i) => rec(`0${i + 1}`)) };
+    const w = await beginIndexWrite(p, idx);
+    for (let i = 0; i < added; i++) idx.records.push(rec(`1${i}`));
+    idx.nextSerial = '20';
+    idx.crlNumber = 3;
+    await w.commit(idx);
+    const text = readFileSync(p.index, 'utf8');
+    assert.equal(text, serialiseIndex(idx), `${before}+${added}`);
+    assert.deepEqual(parseIndex(text, 'x'), idx);
+    const w2 = await beginIndexWrite(p, idx);
+    await w2.abort();
+    assert.deepEqual(readdirSync(p.dir).sort(), ['index.json']);
+    assert.equal(readFileSync(p.index, 'utf8'), text, 'abort keeps the old index');
+  }
+});
