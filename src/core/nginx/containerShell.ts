@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { start } from '../process/run';
 
-const RECYCLE_AFTER = 500;
-
 /** Quote one argument for a POSIX shell. */
 export function shQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -18,7 +16,6 @@ export class ContainerShell {
   private buffer = '';
   private waiting?: { marker: string; resolve: (r: { exitCode: number; output: string }) => void; reject: (e: Error) => void };
   private queue: Promise<unknown> = Promise.resolve();
-  private runs = 0;
 
   constructor(private readonly podman: string, private readonly container: string) {}
 
@@ -29,6 +26,7 @@ export class ContainerShell {
   private open(): void {
     const child = start(this.podman, ['exec', '-i', this.container, '/bin/sh'], {
       onOutput: (chunk) => { this.buffer += chunk; this.settle(); },
+      buffer: false, // read through onOutput only, so a shell kept for a whole editor session holds no history
     });
     this.child = child;
     this.buffer = '';
@@ -54,10 +52,7 @@ export class ContainerShell {
   /** Run argv in the container; stdout and stderr come back together. Rejects when the shell cannot run it. */
   run(argv: string[], timeoutMs = 30_000): Promise<{ exitCode: number; output: string }> {
     const job = this.queue.then(() => new Promise<{ exitCode: number; output: string }>((resolve, reject) => {
-      // execa keeps a child's whole output in memory: start a fresh shell now and then in a long editor session.
-      if (this.runs >= RECYCLE_AFTER) { this.close(); this.runs = 0; }
       if (!this.alive) this.open();
-      this.runs++;
       const marker = `__IPXE_FARM_${randomBytes(6).toString('hex')}`;
       const timer = setTimeout(() => { this.close(); reject(new Error(`the shell in ${this.container} did not answer within ${timeoutMs} ms`)); }, timeoutMs);
       this.waiting = {

@@ -274,7 +274,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
 
   follow(sink: LogSink, signal?: AbortSignal): LogFollower {
     // podman logs -f streams access lines on stdout and errors on stderr.
-    const child = start(this.podman, ['logs', '-f', '--tail', '0', this.name], { signal, onOutput: (t, s) => sink(t, s === 'stdout' ? 'access' : 'error') });
+    const child = start(this.podman, ['logs', '-f', '--tail', '0', this.name], { signal, buffer: false, onOutput: (t, s) => sink(t, s === 'stdout' ? 'access' : 'error') });
     return {
       stop: () => { child.kill('SIGTERM'); },
       done: child.then(() => undefined, () => undefined),

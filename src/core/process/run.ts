@@ -14,6 +14,11 @@ export interface RunOptions {
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
   /** Own process group, killed whole on cancel or timeout (make and its compilers). */
   group?: boolean;
+  /**
+   * Keep the output in the result (default). Followers that run for hours (`podman logs -f`) pass false and read
+   * through onOutput only: execa would otherwise hold every byte and stop the child at its buffer limit.
+   */
+  buffer?: boolean;
 }
 
 export interface RunResult {
@@ -99,6 +104,7 @@ export function start(program: string, args: string[], opts: RunOptions = {}): R
     timeout: opts.timeout,
     reject: false,
     detached: opts.group ?? false,
+    buffer: opts.buffer ?? true,
     forceKillAfterDelay: 3000,
     stripFinalNewline: false,
   } as const) as unknown as ResultPromise<{ reject: false }>;
