@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { describeError } from '../../core/errors';
 import { farmLayout } from '../../core/farm/layout';
 import { loadFarm, LoadedFarm } from '../../core/farm/load';
-import { pkiPaths } from '../../core/pki/paths';
+import { readPkiIndex } from '../../core/pki/store';
+import { readLastBoots } from '../../core/boot/events';
 import type { CertRecord, PkiIndex } from '../../core/pki/types';
 import type { ImageState, LastBoot } from './clientItems';
 
@@ -25,43 +26,14 @@ export interface FarmSnapshot {
 }
 
 const EMPTY_INDEX: PkiIndex = { version: 1, nextSerial: '01', records: [] };
-const EVENTS_TAIL = 1024 * 1024;
 
+/** The core reader, made tolerant: a broken index is a tree row with the reason, not a failed refresh. */
 async function readIndex(root: string): Promise<{ index: PkiIndex; error?: string }> {
-  const file = pkiPaths(farmLayout(root)).index;
   try {
-    const idx = JSON.parse(await fsp.readFile(file, 'utf8')) as PkiIndex;
-    if (!Array.isArray(idx.records)) return { index: EMPTY_INDEX, error: `${file} is not a PKI index.` };
-    return { index: idx };
+    return { index: await readPkiIndex(root) };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { index: EMPTY_INDEX };
-    return { index: EMPTY_INDEX, error: `${file} cannot be read: ${(err as Error).message}` };
+    return { index: EMPTY_INDEX, error: describeError(err) };
   }
-}
-
-/** The newest event per client from the last megabyte of .ipxe-farm/boot-events.jsonl (one JSON object a line). */
-export async function readLastBootsTail(file: string): Promise<Record<string, LastBoot>> {
-  const out: Record<string, LastBoot> = {};
-  let h: fsp.FileHandle;
-  try { h = await fsp.open(file, 'r'); } catch { return out; }
-  try {
-    const { size } = await h.stat();
-    const start = Math.max(0, size - EVENTS_TAIL);
-    const buf = Buffer.alloc(size - start);
-    await h.read(buf, 0, buf.length, start);
-    const lines = buf.toString('utf8').split('\n');
-    if (start > 0) lines.shift();
-    for (const l of lines) {
-      if (!l.trim()) continue;
-      try {
-        const e = JSON.parse(l) as LastBoot & { client?: string };
-        if (e.client && typeof e.time === 'string') out[e.client] = e;
-      } catch { /* a torn last line while the service writes */ }
-    }
-  } finally {
-    await h.close();
-  }
-  return out;
 }
 
 /**
@@ -101,7 +73,7 @@ export async function readSnapshot(root: string, clientCerts: (index: PkiIndex) 
   const [farm, idx, boots] = await Promise.all([
     loadFarm(root).then((loaded) => ({ loaded }), (err) => ({ error: describeError(err) })),
     readIndex(root),
-    readLastBootsTail(farmLayout(root).bootEvents),
+    readLastBoots(root).catch((): Record<string, LastBoot> => ({})),
   ]);
   const mtime = await fsp.stat(farmLayout(root).farmFile).then((s) => s.mtimeMs, () => 0);
   return {
