@@ -33,12 +33,16 @@ export async function signFile(root: string, file: string, opts: SignFileOptions
   if (Date.parse(rec.notAfter) < Date.now()) {
     throw new FarmError(`The code-signing certificate expired on ${rec.notAfter.slice(0, 10)}.`, 'Run `ipxe-farm renew codesign`.', 'EEXPIRED');
   }
-  const cert = parseCertificate(await fsp.readFile(paths.codesignCert), `The code-signing certificate ${paths.codesignCert}`);
-  const keyObject = readPrivateKey(await fsp.readFile(paths.codesignKey, 'utf8').catch(() => {
-    throw new FarmError(`The code-signing key ${paths.codesignKey} is missing.`, 'Run `ipxe-farm renew codesign`.', 'ENOENT');
-  }), paths.codesignKey);
+  // The record's own per-serial files never change, so a renewal running at the same time cannot pair a new key with
+  // an old certificate here (the named codesign.crt/.key are replaced one after the other).
+  const certFile = path.join(paths.dir, rec.certFile);
+  const keyFile = rec.keyFile ? path.join(paths.dir, rec.keyFile) : paths.codesignKey;
+  const cert = parseCertificate(await fsp.readFile(certFile), `The code-signing certificate ${certFile}`);
+  const keyObject = readPrivateKey(await fsp.readFile(keyFile, 'utf8').catch(() => {
+    throw new FarmError(`The code-signing key ${keyFile} is missing.`, 'Run `ipxe-farm renew codesign`.', 'ENOENT');
+  }), keyFile);
   if (!keyMatchesCert(keyObject, cert)) {
-    throw new FarmError(`The code-signing key ${paths.codesignKey} does not match ${paths.codesignCert}.`, 'Run `ipxe-farm renew codesign`.', 'EKEYMISMATCH');
+    throw new FarmError(`The code-signing key ${keyFile} does not match ${certFile}.`, 'Run `ipxe-farm renew codesign`.', 'EKEYMISMATCH');
   }
   const ca = await readCaCert(paths);
   const digest = await digestFile(target);
