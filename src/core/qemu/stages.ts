@@ -43,6 +43,8 @@ export function plainText(s: string): string {
 }
 
 const CONSOLE_COLUMNS = 80;
+// EFI iPXE looks for an optional autoexec.ipxe beside itself and at the root before anything else: not an error.
+const BENIGN = /^file:\/?autoexec\.ipxe\.\.\. Not found\b/;
 const IPXE_UP = /iPXE initialising devices|iPXE \S+.*Open Source Network Boot Firmware/;
 const DHCP_OK = /Configuring \([^)]*\)[.\s]*ok/;
 const DOWNLOAD_OK = /((?:https?|tftp|ftp|nfs):\/\/\S+?)\.\.\.\s*ok\b/g;
@@ -94,8 +96,9 @@ export class BootStageTracker {
     }
     // An error line is complete once its closing parenthesis is there; never report one twice.
     for (const e of findErrorCodes(t, this.errorScan)) {
-      this.errors.push({ code: e.code, line: e.line, at });
       this.errorScan = e.end;
+      if (BENIGN.test(e.line)) continue;
+      this.errors.push({ code: e.code, line: e.line, at });
       this.errorEnds.push(e.end);
     }
     if (this.linuxMarker && this.stages.linuxMarker === undefined && this.linuxMarker.test(recent)) this.stages.linuxMarker = at;

@@ -69,3 +69,10 @@ test('lines the BIOS console wrapped at 80 columns are read whole, so a split er
   assert.match(t.plain, /Client Error \(https:\/\/ipxe\.org\/1d0c6439\)\n/);
   assert.match(t.plain, /x{79}\nshort line\n/, 'a shorter line keeps its own newline');
 });
+
+test('EFI iPXE\'s look for an optional autoexec.ipxe is not reported as an error', () => {
+  const t = new BootStageTracker();
+  t.feed('file:autoexec.ipxe... Not found (https://ipxe.org/7f4de18e)\r\nfile:/autoexec.ipxe... Not found (https://ipxe.org/7f4de18e)\r\n', 1);
+  t.feed('https://10.0.2.100:1/boot.ipxe... Not found (https://ipxe.org/2d0c613b)\r\n', 2);
+  assert.deepEqual(t.errors.map((e) => e.code), ['2d0c613b']);
+});
