@@ -236,3 +236,18 @@ test('the CLI: `ipxe-farm qemu CLIENT --headless` boots dut1 to its marker (exit
   assert.match(refused.stderr, /iPXE error 1d0c6439: HTTP 4xx Client Error[\s\S]*Likely cause: .*revoked/);
   assert.match(refused.stderr, /Serial log: .*\.serial\.log/);
 });
+
+test('EFI: dut1\'s own EFI build boots under OVMF over mutual TLS with imgverify, Linux prints its secret', { timeout: 30 * 60_000 }, async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const built = await buildClientImage(root, 'dut1', { target: 'efi', source, script: SCRIPT });
+  t.diagnostic(`dut1 EFI image built in ${(built.durationMs / 1000).toFixed(1)} s`);
+  const opts = await clientLaunchOptions(root, 'dut1', { efi: true });
+  assert.equal(opts.spec.firmware, 'efi');
+  assert.equal(opts.spec.medium.kind === 'disk' && path.basename(opts.spec.medium.path), 'ipxe-efi.img');
+  const r = await bootHeadless({ ...opts, redact: [TOKEN1, TOKEN2], headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
+  t.diagnostic(`dut1 EFI stages: ${formatStages(r.stages)}`);
+  assert.equal(r.reason, 'marker', explainFailure(r));
+  assert.match(r.marker![1]!, new RegExp(`farm\\.token=${TOKEN1}\\b`));
+  assert.deepEqual(r.errors, [], explainFailure(r));
+  assert.ok(r.downloads.some((d) => d.url.endsWith('/vmlinuz.sig')), 'imgverify fetched the kernel signature');
+});
