@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
 import { ensureDir, exists, writeFileAtomic } from '../fs/atomic';
@@ -20,12 +21,20 @@ export interface GeneratedFile {
   text: string;
 }
 
+/** Whether one of this machine's interfaces sits in QEMU's user-network subnet 10.0.2.0/24 (a real LAN can). */
+function hostInSlirpSubnet(): boolean {
+  return Object.values(os.networkInterfaces()).some((list) => (list ?? []).some((i) => i.family === 'IPv4' && /^10\.0\.2\.\d+$/.test(i.address)));
+}
+
 /**
- * A server address that only this machine reaches: QEMU's user networking maps 10.0.2.2 to the host's loopback,
- * so a farm addressed that way (the starter farm, the tests) needs nginx on 127.0.0.1 only.
+ * A server address that only this machine reaches: QEMU's user networking maps 10.0.2.2 to the host's loopback, and
+ * any other 10.0.2.x (but the guest's own .15) exists only as a guestfwd relay to 127.0.0.1 — unless this machine
+ * really has an interface in 10.0.2.0/24, in which case it is a LAN address like any other. A farm addressed that way
+ * (the starter farm, the demo, the tests) needs nginx on 127.0.0.1 only, never on every interface.
  */
-export function isLoopbackAddress(address: string): boolean {
-  return address === 'localhost' || address === '::1' || address === '10.0.2.2' || /^127\.\d+\.\d+\.\d+$/.test(address);
+export function isLoopbackAddress(address: string, slirpIsLan = hostInSlirpSubnet()): boolean {
+  if (address === 'localhost' || address === '::1' || address === '10.0.2.2' || /^127\.\d+\.\d+\.\d+$/.test(address)) return true;
+  return /^10\.0\.2\.\d+$/.test(address) && address !== '10.0.2.15' && !slirpIsLan;
 }
 
 /** The loopback address nginx should bind for a loopback farm, or undefined for every address. */

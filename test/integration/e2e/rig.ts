@@ -18,12 +18,13 @@ export function missingTools(tools: string[]): string | undefined {
   return testKernelUnavailable();
 }
 
-/** Generated nginx listens on every address for a non-loopback farm address; tests keep it on 127.0.0.1. */
-function listenOnLoopback(root: string): void {
+/** A 10.0.2.x farm exists only through QEMU's guestfwd: the generated nginx must listen on loopback alone. */
+function assertListensOnLoopback(root: string): void {
   const dir = farmLayout(root).nginx;
   for (const rel of (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.conf'))) {
-    const file = path.join(dir, rel);
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/listen (\d+)( ssl)?;/g, 'listen 127.0.0.1:$1$2;'));
+    for (const m of fs.readFileSync(path.join(dir, rel), 'utf8').matchAll(/^\s*listen\s+([^;]+);/gm)) {
+      if (!m[1]!.startsWith('127.0.0.1:')) throw new Error(`${rel}: "listen ${m[1]}" would expose a test farm beyond loopback`);
+    }
   }
 }
 
@@ -38,7 +39,7 @@ export async function startFarmServers(root: string, log: (line: string) => void
   // nginx's workers (www-data when started as root) must be able to walk into the farm, as into a home folder.
   fs.chmodSync(path.dirname(root), 0o711);
   await generateNginxConfig(root, { force: true });
-  listenOnLoopback(root);
+  assertListensOnLoopback(root);
   const service = await startBootService({ root, log, reloadIntervalMs: 200 });
   const nginx = await loadNginxRuntime(root, 'local');
   try {

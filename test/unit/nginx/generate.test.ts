@@ -67,6 +67,9 @@ test('a local nginx for a loopback farm listens on 127.0.0.1 only; podman publis
   assert.equal(isLoopbackAddress('10.0.2.2'), true);
   assert.equal(isLoopbackAddress('127.1.2.3'), true);
   assert.equal(isLoopbackAddress('10.0.2.15'), false);
+  assert.equal(isLoopbackAddress('10.0.2.100', false), true, 'a guestfwd-only address: nginx stays on loopback');
+  assert.equal(isLoopbackAddress('10.0.2.100', true), false, 'a host with a real 10.0.2.0/24 interface serves it on the LAN');
+  assert.equal(isLoopbackAddress('192.168.1.10', false), false);
 });
 
 test('paths that could break out of an nginx string are refused', () => {
