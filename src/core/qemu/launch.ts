@@ -37,6 +37,8 @@ export interface LaunchOptions {
   /** Values (client secrets) replaced in the log file; the live stream still shows them to whoever watches. */
   redact?: string[];
   signal?: AbortSignal;
+  /** The QEMU binary (the editor's ipxeFarm.qemuPath setting); default qemu-system-x86_64 on PATH. */
+  program?: string;
   /** Linux marker for the boot-stage timing (default: the marker, if given). */
   linuxMarker?: RegExp;
 }
@@ -104,7 +106,8 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
     ovmf = { code: ovmf?.code ?? fw.code, vars: varsCopy };
   }
   const args = qemuArgs({ ...opts.spec, accel, ovmf });
-  const command = shellLine(QEMU_PROGRAM, args);
+  const program = opts.program ?? QEMU_PROGRAM;
+  const command = shellLine(program, args);
 
   // The log may hold a client's command line: readable by this user only, like the keys.
   const log = fs.createWriteStream(logFile, { mode: 0o600, flags: 'w' });
@@ -115,7 +118,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
   let reason: EndReason | undefined;
   let markerMatch: string[] | undefined;
 
-  const child = start(QEMU_PROGRAM, args, { group: true, signal: opts.signal });
+  const child = start(program, args, { group: true, signal: opts.signal });
   const killGroup = () => {
     if (child.pid) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
   };

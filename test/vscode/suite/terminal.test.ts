@@ -21,7 +21,7 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Launched { terminal: vscode.Terminal; pty: { errors: IpxeErrorInfo[]; output: string }; logFile: string }
+interface Launched { terminal: vscode.Terminal; pty: { errors: IpxeErrorInfo[]; output: string; handle: { pid: number | undefined } }; logFile: string }
 
 suite('QEMU serial terminal', () => {
   let root: string;
@@ -86,6 +86,8 @@ suite('QEMU serial terminal', () => {
       .catch((e: Error) => { throw new Error(`${e.message}; console tail: ${JSON.stringify(launched.pty.output.slice(-300))}`); });
     const code = await vscode.commands.executeCommand<number>('ipxeFarm.stopQemu', 'dut1');
     assert.equal(typeof code, 'number', 'Stop QEMU ends the process');
+    const pid = launched.pty.handle.pid!;
+    assert.throws(() => process.kill(pid, 0), 'the QEMU process is gone after Stop');
     await eventually('the terminal to close', () => !vscode.window.terminals.some((t) => t.name === 'QEMU: dut1'));
   });
 });

@@ -55,11 +55,11 @@ suite('Build, serve and boot from the editor', function () {
     await (await api()).state.refresh();
     await vscode.commands.executeCommand('ipxeFarm.issueServer');
     await vscode.commands.executeCommand('ipxeFarm.generateNginxConfig', { force: true });
-    // Generated nginx listens on every address for a non-loopback farm address: tests keep it on 127.0.0.1.
-    const confDir = path.join(root, 'nginx');
-    for (const rel of (fs.readdirSync(confDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.conf'))) {
-      const f = path.join(confDir, rel);
-      fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(/listen (\d+)( ssl)?;/g, 'listen 127.0.0.1:$1$2;'));
+    // 10.0.2.100 exists only through QEMU's guestfwd: the generated nginx must keep the farm on loopback.
+    for (const rel of (fs.readdirSync(path.join(root, 'nginx'), { recursive: true }) as string[]).filter((f) => f.endsWith('.conf'))) {
+      for (const m of fs.readFileSync(path.join(root, 'nginx', rel), 'utf8').matchAll(/^\s*listen\s+([^;]+);/gm)) {
+        assert.ok(m[1]!.startsWith('127.0.0.1:'), `${rel}: listen ${m[1]} would expose the test farm beyond loopback`);
+      }
     }
     // The boot service refuses a profile whose files are missing (the linux profile: files/vmlinuz + initrd.img).
     for (const f of ['vmlinuz', 'initrd.img']) if (!fs.existsSync(path.join(root, 'files', f))) fs.writeFileSync(path.join(root, 'files', f), 'not a kernel\n');
