@@ -1,24 +1,15 @@
 import * as path from 'node:path';
 import { FarmError, UsageError } from '../../core/errors';
-import { updateFarm } from '../../core/farm/load';
-import { NAME_PATTERN, NAME_RULE } from '../../core/farm/model';
-import { normaliseMac } from '../../core/farm/validate';
+import { addProfile, removeClient, removeProfile, setClient, setProfile, type ProfileFields } from '../../core/boot/mappings';
 import { explainBoot } from '../../core/boot/explain';
 import { startBootService } from '../../core/boot/service';
 import { listSecretNames, removeSecret, setSecret } from '../../core/secrets/store';
 import { writeDeployUnits } from '../../core/deploy/write';
 import type { CliCommand, CliContext } from '../framework';
 
-type Raw = Record<string, unknown>;
-const obj = (v: unknown): Raw => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : {});
-
 function one(args: string[], what: string, cmd: string): string {
   if (args.length !== 1) throw new UsageError(`${cmd} takes exactly one ${what}.`, `See \`ipxe-farm ${cmd} --help\`.`);
   return args[0]!;
-}
-
-function checkName(name: string, what: string): void {
-  if (!NAME_PATTERN.test(name)) throw new UsageError(`The ${what} name "${name}" is not allowed: ${NAME_RULE}.`);
 }
 
 const profileOptions = {
@@ -31,14 +22,15 @@ const profileOptions = {
   description: { type: 'string', description: 'what this profile is for' },
 } as const;
 
-function applyProfile(p: Raw, o: Record<string, unknown>): void {
-  if (typeof o.kernel === 'string') p.kernel = o.kernel;
-  if (Array.isArray(o.initrd)) p.initrds = o.initrd;
-  if (typeof o.cmdline === 'string') p.cmdline = o.cmdline;
-  if (o.verify === true) p.verify = true;
-  if (o['no-verify'] === true) p.verify = false;
-  if (Array.isArray(o.extra)) p.extra = o.extra;
-  if (typeof o.description === 'string') p.description = o.description;
+function profileFields(o: Record<string, unknown>): ProfileFields {
+  return {
+    kernel: typeof o.kernel === 'string' ? o.kernel : undefined,
+    initrds: Array.isArray(o.initrd) ? (o.initrd as string[]) : undefined,
+    cmdline: typeof o.cmdline === 'string' ? o.cmdline : undefined,
+    verify: o.verify === true ? true : o['no-verify'] === true ? false : undefined,
+    extra: Array.isArray(o.extra) ? (o.extra as string[]) : undefined,
+    description: typeof o.description === 'string' ? o.description : undefined,
+  };
 }
 
 async function printOk(ctx: CliContext, text: string, json: unknown): Promise<void> {
@@ -99,15 +91,8 @@ export const bootCommands: CliCommand[] = [
     options: profileOptions,
     async run(ctx, args, o) {
       const name = one(args, 'profile name', 'profile add');
-      checkName(name, 'profile');
       if (typeof o.kernel !== 'string') throw new UsageError('profile add needs --kernel URL|FILE.');
-      await updateFarm(await ctx.farmRoot(), (raw) => {
-        const profiles = obj(raw.profiles);
-        if (name in profiles) throw new FarmError(`Profile "${name}" already exists.`, `Change it with \`ipxe-farm profile set ${name}\`.`, 'EEXIST');
-        const p: Raw = { kernel: o.kernel, initrds: [], cmdline: '', verify: false, extra: [] };
-        applyProfile(p, o);
-        raw.profiles = { ...profiles, [name]: p };
-      });
+      await addProfile(await ctx.farmRoot(), name, profileFields(o));
       await printOk(ctx, `Added profile ${name}.`, { profile: name });
     },
   },
@@ -118,14 +103,7 @@ export const bootCommands: CliCommand[] = [
     options: { ...profileOptions, default: { type: 'boolean', description: 'make it the farm\'s default profile' } },
     async run(ctx, args, o) {
       const name = one(args, 'profile name', 'profile set');
-      await updateFarm(await ctx.farmRoot(), (raw) => {
-        const profiles = obj(raw.profiles);
-        if (!(name in profiles)) throw new FarmError(`There is no profile "${name}".`, `Add it with \`ipxe-farm profile add ${name} --kernel …\`.`, 'ENOENT');
-        const p = { ...obj(profiles[name]) };
-        applyProfile(p, o);
-        raw.profiles = { ...profiles, [name]: p };
-        if (o.default === true) raw.defaultProfile = name;
-      });
+      await setProfile(await ctx.farmRoot(), name, profileFields(o), { makeDefault: o.default === true });
       await printOk(ctx, `Updated profile ${name}.`, { profile: name });
     },
   },
@@ -135,15 +113,7 @@ export const bootCommands: CliCommand[] = [
     summary: 'Remove a boot profile no client uses.',
     async run(ctx, args) {
       const name = one(args, 'profile name', 'profile rm');
-      await updateFarm(await ctx.farmRoot(), (raw, farm) => {
-        const users = Object.entries(farm.clients).filter(([, c]) => c.profile === name).map(([n]) => n);
-        if (users.length) throw new FarmError(`Profile "${name}" is used by ${users.join(', ')}.`, 'Give those clients another profile first (`ipxe-farm client set NAME --profile P`).', 'EBUSY');
-        if (farm.defaultProfile === name) throw new FarmError(`Profile "${name}" is the default profile.`, 'Make another profile the default first (`ipxe-farm profile set P --default`).', 'EBUSY');
-        const profiles = obj(raw.profiles);
-        if (!(name in profiles)) throw new FarmError(`There is no profile "${name}".`, undefined, 'ENOENT');
-        delete profiles[name];
-        raw.profiles = profiles;
-      });
+      await removeProfile(await ctx.farmRoot(), name);
       await printOk(ctx, `Removed profile ${name}.`, { removed: name });
     },
   },
@@ -159,22 +129,17 @@ export const bootCommands: CliCommand[] = [
     },
     async run(ctx, args, o) {
       const name = one(args, 'client name', 'client set');
-      checkName(name, 'client');
-      const macs = Array.isArray(o.mac) ? (o.mac as string[]).map((m) => normaliseMac(m) ?? (() => { throw new UsageError(`"${m}" is not a MAC address.`, 'Write it as 52:54:00:12:34:56.'); })()) : undefined;
-      const vars: Raw = {};
+      const vars: Record<string, string> = {};
       for (const kv of (o.var as string[] | undefined) ?? []) {
         const i = kv.indexOf('=');
         if (i <= 0) throw new UsageError(`--var "${kv}" is not KEY=VALUE.`);
         vars[kv.slice(0, i)] = kv.slice(i + 1);
       }
-      await updateFarm(await ctx.farmRoot(), (raw) => {
-        const clients = obj(raw.clients);
-        const c: Raw = { macs: [], vars: {}, ...obj(clients[name]) };
-        if (typeof o.profile === 'string') c.profile = o.profile;
-        if (macs) c.macs = macs;
-        if (Object.keys(vars).length) c.vars = { ...obj(c.vars), ...vars };
-        if (typeof o.description === 'string') c.description = o.description;
-        raw.clients = { ...clients, [name]: c };
+      await setClient(await ctx.farmRoot(), name, {
+        profile: typeof o.profile === 'string' ? o.profile : undefined,
+        macs: Array.isArray(o.mac) ? (o.mac as string[]) : undefined,
+        vars,
+        description: typeof o.description === 'string' ? o.description : undefined,
       });
       await printOk(ctx, `Client ${name} updated.`, { client: name });
     },
@@ -185,12 +150,7 @@ export const bootCommands: CliCommand[] = [
     summary: 'Remove a client\'s boot mapping (its certificate stays; revoke it with the PKI commands).',
     async run(ctx, args) {
       const name = one(args, 'client name', 'client rm');
-      await updateFarm(await ctx.farmRoot(), (raw) => {
-        const clients = obj(raw.clients);
-        if (!(name in clients)) throw new FarmError(`There is no client "${name}".`, undefined, 'ENOENT');
-        delete clients[name];
-        raw.clients = clients;
-      });
+      await removeClient(await ctx.farmRoot(), name);
       await printOk(ctx, `Removed client ${name}.`, { removed: name });
     },
   },

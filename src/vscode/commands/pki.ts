@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { FarmError } from '../../core/errors';
-import { updateFarm } from '../../core/farm/load';
+import { setClient } from '../../core/boot/mappings';
 import {
   crossSign, initCa, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, readPkiIndex, renew, revoke,
   REVOCATION_REASONS, signCsrFile, signFile,
@@ -81,10 +81,7 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
       if (macText === undefined) return undefined;
       const profiles = Object.keys(loaded.farm.profiles);
       const profile = o.profile ?? (profiles.length && !o.name ? await vscode.window.showQuickPick(['(farm default)', ...profiles], { placeHolder: 'Boot profile' }) : undefined);
-      await updateFarm(loaded.layout.root, (raw) => {
-        const clients = (raw.clients ??= {}) as Record<string, unknown>;
-        clients[name] = { ...(profile && profile !== '(farm default)' ? { profile } : {}), macs: parseMacs(macText), vars: {} };
-      });
+      await setClient(loaded.layout.root, name, { profile: profile && profile !== '(farm default)' ? profile : undefined, macs: parseMacs(macText) }, { create: true });
       c.out.farm.info(`Client ${name} added to the farm file`);
       await refresh();
       return name;

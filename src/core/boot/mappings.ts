@@ -1,0 +1,101 @@
+import { FarmError, UsageError } from '../errors';
+import { updateFarm } from '../farm/load';
+import { NAME_PATTERN, NAME_RULE } from '../farm/model';
+import { normaliseMac } from '../farm/validate';
+
+/**
+ * Boot mappings changed without editing JSON: the CLI's `profile …`/`client …` and the editor's commands call these,
+ * so both refuse the same things with the same sentences. Each change goes through updateFarm: validated as a whole,
+ * written atomically, or refused with the file untouched.
+ */
+
+type Raw = Record<string, unknown>;
+const obj = (v: unknown): Raw => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : {});
+
+export interface ProfileFields {
+  kernel?: string;
+  initrds?: string[];
+  cmdline?: string;
+  verify?: boolean;
+  extra?: string[];
+  description?: string;
+}
+
+export interface ClientFields {
+  profile?: string;
+  /** Replaces the client's MAC list; each is normalised to iPXE's ${mac} form. */
+  macs?: string[];
+  /** Merged into the client's variables. */
+  vars?: Record<string, string>;
+  description?: string;
+}
+
+export function checkMappingName(name: string, what: 'profile' | 'client'): void {
+  if (!NAME_PATTERN.test(name)) throw new UsageError(`The ${what} name "${name}" is not allowed: ${NAME_RULE}.`);
+}
+
+export function normaliseMacs(macs: string[]): string[] {
+  return macs.map((m) => normaliseMac(m) ?? (() => { throw new UsageError(`"${m}" is not a MAC address.`, 'Write it as 52:54:00:12:34:56.'); })());
+}
+
+function apply(p: Raw, f: ProfileFields): Raw {
+  const out = { ...p };
+  for (const [k, v] of Object.entries(f)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+export async function addProfile(root: string, name: string, fields: ProfileFields): Promise<void> {
+  checkMappingName(name, 'profile');
+  if (!fields.kernel) throw new UsageError(`Profile "${name}" needs a kernel.`, 'Give it a URL or a file under files/ (--kernel).');
+  await updateFarm(root, (raw) => {
+    const profiles = obj(raw.profiles);
+    if (name in profiles) throw new FarmError(`Profile "${name}" already exists.`, `Change it with \`ipxe-farm profile set ${name}\`.`, 'EEXIST');
+    raw.profiles = { ...profiles, [name]: apply({ kernel: fields.kernel, initrds: [], cmdline: '', verify: false, extra: [] }, fields) };
+  });
+}
+
+export async function setProfile(root: string, name: string, fields: ProfileFields, opts: { makeDefault?: boolean } = {}): Promise<void> {
+  await updateFarm(root, (raw) => {
+    const profiles = obj(raw.profiles);
+    if (!(name in profiles)) throw new FarmError(`There is no profile "${name}".`, `Add it with \`ipxe-farm profile add ${name} --kernel …\`.`, 'ENOENT');
+    raw.profiles = { ...profiles, [name]: apply(obj(profiles[name]), fields) };
+    if (opts.makeDefault) raw.defaultProfile = name;
+  });
+}
+
+export async function removeProfile(root: string, name: string): Promise<void> {
+  await updateFarm(root, (raw, farm) => {
+    const users = Object.entries(farm.clients).filter(([, c]) => c.profile === name).map(([n]) => n);
+    if (users.length) throw new FarmError(`Profile "${name}" is used by ${users.join(', ')}.`, 'Give those clients another profile first (`ipxe-farm client set NAME --profile P`).', 'EBUSY');
+    if (farm.defaultProfile === name) throw new FarmError(`Profile "${name}" is the default profile.`, 'Make another profile the default first (`ipxe-farm profile set P --default`).', 'EBUSY');
+    const profiles = obj(raw.profiles);
+    if (!(name in profiles)) throw new FarmError(`There is no profile "${name}".`, undefined, 'ENOENT');
+    delete profiles[name];
+    raw.profiles = profiles;
+  });
+}
+
+/** Create or change a client's mapping; `create` refuses a client that already exists. */
+export async function setClient(root: string, name: string, fields: ClientFields, opts: { create?: boolean } = {}): Promise<void> {
+  checkMappingName(name, 'client');
+  const macs = fields.macs && normaliseMacs(fields.macs);
+  await updateFarm(root, (raw) => {
+    const clients = obj(raw.clients);
+    if (opts.create && name in clients) throw new FarmError(`Client "${name}" already exists.`, `Change it with \`ipxe-farm client set ${name}\`.`, 'EEXIST');
+    const c: Raw = { macs: [], vars: {}, ...obj(clients[name]) };
+    if (fields.profile !== undefined) c.profile = fields.profile;
+    if (macs) c.macs = macs;
+    if (fields.vars && Object.keys(fields.vars).length) c.vars = { ...obj(c.vars), ...fields.vars };
+    if (fields.description !== undefined) c.description = fields.description;
+    raw.clients = { ...clients, [name]: c };
+  });
+}
+
+export async function removeClient(root: string, name: string): Promise<void> {
+  await updateFarm(root, (raw) => {
+    const clients = obj(raw.clients);
+    if (!(name in clients)) throw new FarmError(`There is no client "${name}".`, undefined, 'ENOENT');
+    delete clients[name];
+    raw.clients = clients;
+  });
+}
