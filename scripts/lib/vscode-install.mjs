@@ -94,8 +94,12 @@ export async function ensureNode24() {
 /** code-server, installed by Node 24 so its native modules match the runtime that will load them. */
 export async function ensureCodeServer() {
   const node = await ensureNode24();
+  // Under `npm test` the outer npm (the machine's Node) exports npm_config_user_agent="… node/v20 …" and friends; the
+  // inner npm takes inherited npm_config_* as its own config, and code-server's postinstall reads the Node version
+  // from that user agent. Drop what the outer npm set, so the install describes the Node 24 that really runs it.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(config_user_agent|lifecycle_|package_|execpath|node_execpath|command)/.test(k)));
   const env = {
-    ...process.env,
+    ...inherited,
     PATH: `${path.dirname(node.bin)}:${process.env.PATH}`,
     npm_config_nodedir: node.home,
     npm_config_update_notifier: 'false',
