@@ -1,5 +1,6 @@
 import { runDemo, type DemoStage } from '../../core/demo/demo';
 import { UsageError } from '../../core/errors';
+import { formatStages } from '../../core/qemu/stages';
 import type { CliCommand } from '../framework';
 
 const ORDER: DemoStage[] = ['farm', 'pki', 'kernel', 'nginx', 'boot-service', 'image', 'qemu', 'check'];
@@ -32,11 +33,7 @@ export const demoCommands: CliCommand[] = [
       if (ctx.json) ctx.outJson(plain);
       else {
         const times = ORDER.filter((s) => r.stageTimes[s] !== undefined).map((s) => `${s} ${r.stageTimes[s]!.toFixed(1)} s`);
-        const b = r.boot?.stages;
-        const bootLine = b ? ['ipxeUp', 'dhcpOk', 'scriptFetched', 'imagesLoaded', 'linuxMarker'].map((k) => {
-          const v = (b as Record<string, number | undefined>)[k];
-          return v === undefined ? undefined : `${k === 'ipxeUp' ? 'iPXE up' : k === 'dhcpOk' ? 'DHCP' : k === 'scriptFetched' ? 'script over mTLS' : k === 'imagesLoaded' ? 'kernel + initrd' : 'Linux marker'} ${(v / 1000).toFixed(1)} s`;
-        }).filter(Boolean).join(' · ') : '';
+        const bootLine = r.boot ? formatStages(r.boot.stages) : '';
         if (r.ok) {
           ctx.out(`PASS  dut1 booted Linux over mutual TLS with its secret on the command line (nginx: ${r.runtime}).`);
           ctx.out(`      stages (since demo start): ${times.join(' · ')}`);

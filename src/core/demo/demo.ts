@@ -13,6 +13,7 @@ import type { NginxRuntime } from '../nginx/runtime';
 import { startBootService, type BootService } from '../boot/service';
 import { buildClientImage } from '../ipxe/build';
 import { bootHeadless, type QemuResult } from '../qemu/launch';
+import { clientLaunchOptions } from '../qemu/client';
 import { run } from '../process/run';
 import { freeLoopbackPort } from '../net/freePort';
 import { demoKernel, DEMO_MARKER } from './kernel';
@@ -176,17 +177,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
 
     stage = 'qemu';
     say('[qemu] booting dut1 headless (restricted user networking: the guest reaches only the farm)');
+    // The same image, firmware and network choice as `ipxe-farm qemu dut1` and the editor's ▶: 10.0.2.100 becomes
+    // restricted user networking whose only exits are the farm's two ports on 127.0.0.1.
     const q = await bootHeadless({
-      root,
-      name: DEMO_CLIENT,
-      spec: {
-        firmware: 'bios',
-        accel: farm.qemu.accel,
-        memoryMiB: farm.qemu.memoryMiB,
-        medium: { kind: 'cdrom', path: built.files[0]! },
-        network: { kind: 'restricted', address: DEMO_ADDRESS, forwards: [{ guestPort: httpsPort, hostPort: httpsPort }, { guestPort: httpPort, hostPort: httpPort }] },
-        mac: '52:54:00:12:34:56',
-      },
+      ...(await clientLaunchOptions(root, DEMO_CLIENT, { image: built.files[0] })),
       headless: { timeoutMs: opts.timeoutMs ?? 240_000, marker: DEMO_MARKER, stopOnIpxeErrorAfterMs: 3000 },
       redact: [secret],
       signal: opts.signal,
