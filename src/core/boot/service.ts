@@ -86,6 +86,10 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
     // Every answer is in the boot-events log; the service log carries only what someone should look at.
     if (a.status !== 200) log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
   });
+  // nginx keeps connections to us open for up to 30 s (its upstream keepalive_timeout); closing ours later means nginx
+  // never reuses a connection at the moment we close it.
+  server.keepAliveTimeout = 45_000;
+  server.headersTimeout = 50_000;
   server.on('clientError', (_err, sock) => { if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); });
 
   await new Promise<void>((resolve, reject) => {

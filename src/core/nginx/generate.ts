@@ -15,6 +15,7 @@ export const IPXE_SSL_CIPHERS = 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GC
 
 /** The boot service's routes; everything else on the HTTPS port is refused. */
 export const BOOT_ROUTES = ['= /boot.ipxe', '= /ipxe', '/ipxe/'] as const;
+export const BOOT_UPSTREAM = 'ipxefarm_boot';
 
 export interface GeneratedFile {
   file: string;
@@ -103,9 +104,18 @@ http {
 function httpsConf(farm: Farm, layout: FarmLayout): string {
   const pki = pkiPaths(layout);
   // Quoted like every path here, so a farm folder with a space still gives one argument.
-  const upstream = nginxPath(`http://unix:${layout.bootSocket}:`);
-  const locations = BOOT_ROUTES.map((r) => `    location ${r} {\n        proxy_pass ${upstream};\n    }\n`).join('\n');
+  const socket = nginxPath(`unix:${layout.bootSocket}`);
+  const locations = BOOT_ROUTES.map((r) => `    location ${r} {\n        proxy_pass http://${BOOT_UPSTREAM};\n    }\n`).join('\n');
   return `# Mutual TLS for iPXE: only machines holding a certificate from this farm's CA get a boot script.
+
+# nginx keeps a few connections to the boot service open, so a boot costs the service one parsed request, not a new
+# connection (which costs more than the answer). The service keeps idle connections longer than nginx does, so nginx
+# never sends on a connection the service is closing.
+upstream ${BOOT_UPSTREAM} {
+    server ${socket};
+    keepalive 32;
+    keepalive_timeout 30s;
+}
 
 server {
     ${listen(farm, farm.server.httpsPort, true)}
@@ -140,6 +150,8 @@ server {
     proxy_set_header X-SSL-Client-Fingerprint $ssl_client_fingerprint;
     proxy_set_header X-SSL-Client-S-DN $ssl_client_s_dn;
     proxy_redirect off;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
 
     # The boot service listens on a unix socket only nginx's workers may open (see .ipxe-farm/run/).
 ${locations}

@@ -43,8 +43,10 @@ test('every TLS line has a comment above it saying why', () => {
 test('the boot routes go to the boot socket with the X-SSL-Client-* headers set by nginx', () => {
   const { https } = render();
   for (const route of ['= /boot.ipxe', '= /ipxe', '/ipxe/']) {
-    assert.ok(https.includes(`location ${route} {\n        proxy_pass "http://unix:${layout.bootSocket}:";`), route);
+    assert.ok(https.includes(`location ${route} {\n        proxy_pass http://ipxefarm_boot;`), route);
   }
+  assert.ok(https.includes(`upstream ipxefarm_boot {\n    server "unix:${layout.bootSocket}";\n    keepalive 32;`));
+  assert.match(https, /proxy_http_version 1\.1;\n    proxy_set_header Connection "";/);
   for (const [h, v] of [['Verify', 'ssl_client_verify'], ['Serial', 'ssl_client_serial'], ['Fingerprint', 'ssl_client_fingerprint'], ['S-DN', 'ssl_client_s_dn']]) {
     assert.match(https, new RegExp(`proxy_set_header X-SSL-Client-${h} \\$${v};`));
   }
