@@ -2,13 +2,16 @@ import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { FarmError } from '../errors';
 import { exists } from '../fs/atomic';
+import { farmLayout } from '../farm/layout';
 import { NAME_PATTERN, NAME_RULE } from '../farm/model';
 import type { Farm } from '../farm/model';
 import { buildCert, Profile, subjectFields } from './build';
 import { loadCa, LoadedCa } from './ca';
 import { certToPem } from './certs';
 import { caKeyPem, KeyBits, nativeSigner, newRsaKey, toForgePublicKey } from './keys';
-import { parseSerial, serialToDerHex } from './serial';
+import { claimSpareKey, raceForKey, spareNames } from './keyPool';
+import { pkiPaths, type PkiPaths } from './paths';
+import { parseSerial, serialToDerHex, serialToNginx } from './serial';
 import { beginIndexWrite, currentCert, findBySerial, PendingIndexWrite, reserveSerial } from './store';
 import { assertWritable, commitIssued, Issued, markRevoked, pkiTransaction, PkiTxn, publishCrl } from './txn';
 import type { CertKind, CertRecord } from './types';
@@ -16,6 +19,17 @@ import type { CertKind, CertRecord } from './types';
 export interface PassphraseOptions {
   /** The CA key's passphrase, when it was created with one. */
   passphrase?: string;
+}
+
+/**
+ * Where the key of a single-key issuance comes from: 'pool' (default) claims a spare from pki/private/spare and, when
+ * there is none, races two generations ('race' does that without looking at the pool); 'fresh' makes one key and
+ * leaves the pool alone (renewals, and the path before the pool existed). Batches always generate in parallel.
+ */
+export type LeafKeyMode = 'pool' | 'race' | 'fresh';
+
+export interface IssueOptions extends PassphraseOptions {
+  keys?: LeafKeyMode;
 }
 
 export interface InitCaOptions extends PassphraseOptions {
@@ -79,40 +93,64 @@ interface LeafRequest {
   supersedes?: CertRecord;
 }
 
-/**
- * Start generating keys at once, on the thread pool, so they are made while the farm, the index and the CA key are
- * read and checked (key generation is most of an issuance). Keys of a refused request are simply dropped.
- */
-function keysAhead(n: number): Promise<KeyObject[]> {
-  const p = Promise.all(Array.from({ length: n }, () => newRsaKey(2048)));
+function quiet<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined); // a refusal before anyone awaits must not become an unhandled rejection
   return p;
 }
 
-/** Generate keys (in parallel on the thread pool), sign, commit once: one lock, one index write for the whole batch. */
-async function issueLeaves(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], pendingKeys: Promise<KeyObject[]>): Promise<CertRecord[]> {
+/** The keys of one issuance: generation under way, or a spare to claim under the lock. */
+interface KeyPlan {
+  started?: Promise<KeyObject[]>;
+  pool: boolean;
+}
+
+/**
+ * Decide before taking the lock, so that generation (most of an issuance) runs on the thread pool while the farm, the
+ * index and the CA key are read and checked. A spare in the pool means no generation at all; keys of a refused
+ * request are dropped (a race's loser still goes to the pool).
+ */
+async function planKeys(root: string, n: number, mode: LeafKeyMode): Promise<KeyPlan> {
+  if (n > 1 || mode === 'fresh') return { started: quiet(Promise.all(Array.from({ length: n }, () => newRsaKey(2048)))), pool: false };
+  const paths = pkiPaths(farmLayout(root));
+  if (mode === 'pool' && (await spareNames(paths)).length) return { pool: true };
+  return { started: quiet(raceForKey(paths).then((k) => [k])), pool: false };
+}
+
+/** Under the lock, serials reserved: the keys, and whether the first is already at its per-serial file (a claimed spare). */
+async function takeKeys(plan: KeyPlan, paths: PkiPaths, first: bigint): Promise<{ keys: KeyObject[]; inPlace: boolean }> {
+  if (plan.pool) {
+    const spare = await claimSpareKey(paths, paths.keyBySerial(serialToNginx(first)));
+    if (spare) return { keys: [spare], inPlace: true };
+    return { keys: [await raceForKey(paths)], inPlace: false }; // another process took the last one, or it was bad
+  }
+  return { keys: await plan.started!, inPlace: false };
+}
+
+/** Keys (claimed or generated), sign, commit once: one lock, one index write for the whole batch. */
+async function issueLeaves(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], plan: KeyPlan): Promise<CertRecord[]> {
   await assertWritable([t.paths.dir, t.paths.privateDir, t.paths.issuedDir, ...reqs.flatMap((r) => [path.dirname(r.certTo), path.dirname(r.keyTo)])]);
   const superseded = reqs.flatMap((r) => (r.supersedes ? [r.supersedes] : []));
   // Plain issuance only appends records: stream the existing ones to the new index file while the keys are made.
   const pending = superseded.length ? undefined : beginIndexWrite(t.paths, t.index);
   pending?.catch(() => undefined);
   try {
-    return await signAndCommit(t, ca, reqs, await pendingKeys, superseded, pending);
+    return await signAndCommit(t, ca, reqs, plan, superseded, pending);
   } catch (err) {
     await pending?.then((w) => w.abort(), () => undefined); // no temp index left behind (a no-op after a commit)
     throw err;
   }
 }
 
-async function signAndCommit(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], keys: KeyObject[], superseded: CertRecord[], pending: Promise<PendingIndexWrite> | undefined): Promise<CertRecord[]> {
-  if (keys.length !== reqs.length) throw new Error('issueLeaves: one key per request');
+async function signAndCommit(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], plan: KeyPlan, superseded: CertRecord[], pending: Promise<PendingIndexWrite> | undefined): Promise<CertRecord[]> {
   const first = await reserveSerial(t.paths, t.index, reqs.length);
+  const { keys, inPlace } = await takeKeys(plan, t.paths, first);
+  if (keys.length !== reqs.length) throw new Error('issueLeaves: one key per request');
   const items: Issued[] = reqs.map((r, i) => {
     const cert = buildCert(
       { profile: r.profile, serialDerHex: serialToDerHex(first + BigInt(i)), subject: subjectFor(t.farm, r.cn), publicKey: toForgePublicKey(keys[i]!), days: r.days, altNames: r.altNames },
       ca,
     );
-    return { cert, kind: r.kind, name: r.name, key: keys[i], certTo: r.certTo, keyTo: r.keyTo, chainTo: r.chainTo, extra: r.supersedes ? { renews: r.supersedes.serial } : undefined };
+    return { cert, kind: r.kind, name: r.name, key: keys[i], keyInPlace: inPlace, certTo: r.certTo, keyTo: r.keyTo, chainTo: r.chainTo, extra: r.supersedes ? { renews: r.supersedes.serial } : undefined };
   });
   if (pending) return commitIssued(t, items, certToPem(ca.cert), undefined, pending);
   return commitIssued(t, items, certToPem(ca.cert), async (index) => {
@@ -152,8 +190,8 @@ function clientRequest(t: PkiTxn, name: string, supersedes?: CertRecord): LeafRe
  * The server certificate (SANs: farm.server.address and names, DNS or IP) and server-chain.crt. Issuing again
  * (after the names changed) replaces the current one, which is revoked as superseded.
  */
-export async function issueServer(root: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
-  const keys = keysAhead(1);
+export async function issueServer(root: string, opts: IssueOptions = {}): Promise<CertRecord> {
+  const keys = await planKeys(root, 1, opts.keys ?? 'pool');
   return pkiTransaction(root, async (t) => {
     const ca = await loadCa(t.paths, opts.passphrase);
     return (await issueLeaves(t, ca, [serverRequest(t)], keys))[0]!;
@@ -161,8 +199,8 @@ export async function issueServer(root: string, opts: PassphraseOptions = {}): P
 }
 
 /** The code-signing certificate (digitalSignature + codeSigning) that `sign` uses; re-issuing replaces it. */
-export async function issueCodesign(root: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
-  const keys = keysAhead(1);
+export async function issueCodesign(root: string, opts: IssueOptions = {}): Promise<CertRecord> {
+  const keys = await planKeys(root, 1, opts.keys ?? 'pool');
   return pkiTransaction(root, async (t) => {
     const ca = await loadCa(t.paths, opts.passphrase);
     return (await issueLeaves(t, ca, [codesignRequest(t)], keys))[0]!;
@@ -170,12 +208,12 @@ export async function issueCodesign(root: string, opts: PassphraseOptions = {}):
 }
 
 /** A client certificate (CN = name, EKU clientAuth) and its key. A name that already has a valid certificate is refused. */
-export async function issueClient(root: string, name: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
+export async function issueClient(root: string, name: string, opts: IssueOptions = {}): Promise<CertRecord> {
   return (await issueClients(root, [name], opts))[0]!;
 }
 
 /** Several clients in one go: keys generated in parallel, one lock, one index write. All or nothing. */
-export async function issueClients(root: string, names: string[], opts: PassphraseOptions = {}): Promise<CertRecord[]> {
+export async function issueClients(root: string, names: string[], opts: IssueOptions = {}): Promise<CertRecord[]> {
   if (names.length === 0) throw new FarmError('No client name given.', 'Pass at least one NAME.', 'EUSAGE');
   const seen = new Set<string>();
   for (const n of names) {
@@ -183,7 +221,7 @@ export async function issueClients(root: string, names: string[], opts: Passphra
     if (seen.has(n)) throw new FarmError(`The client name "${n}" is given twice.`, 'Give each name once.', 'EUSAGE');
     seen.add(n);
   }
-  const keys = keysAhead(names.length);
+  const keys = await planKeys(root, names.length, opts.keys ?? 'pool');
   return pkiTransaction(root, async (t) => {
     for (const n of names) {
       const have = currentCert(t.index, 'client', n);
@@ -230,7 +268,8 @@ export function resolveTarget(records: CertRecord[], nameOrSerial: string, wantV
  * revoked as superseded in the same index write and the CRL is republished.
  */
 export async function renew(root: string, nameOrSerial: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
-  const keys = keysAhead(1);
+  // A renewal (often after a compromise) gets a key made for it now, and leaves the pool alone.
+  const keys = await planKeys(root, 1, 'fresh');
   return pkiTransaction(root, async (t) => {
     const old = resolveTarget(t.index.records, nameOrSerial);
     let req: LeafRequest;

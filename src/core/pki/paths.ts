@@ -33,6 +33,8 @@ export function pkiPaths(layout: FarmLayout) {
     certBySerial: (serial: string) => path.join(dir, 'issued', 'serials', `${serial}.crt`),
     privateSerialsDir: path.join(dir, 'private', 'serials'),
     keyBySerial: (serial: string) => path.join(dir, 'private', 'serials', `${serial}.key`),
+    /** Pre-generated leaf keys waiting to be issued (keyPool.ts): same tree and modes as issued keys. */
+    spareDir: path.join(dir, 'private', 'spare'),
     clientsDir: path.join(dir, 'issued', 'clients'),
     clientKeysDir: path.join(dir, 'private', 'clients'),
     /** Certificates for external CSRs and cross-signed roots, by name. */

@@ -43,6 +43,29 @@ export interface PendingIndexWrite {
   abort(): Promise<void>;
 }
 
+// The bytes read for an index (under the lock), up to the end of its records: a plain issuance copies them to the new
+// file instead of serialising 10,000 unchanged records again (~20 ms of a ~50 ms issuance).
+const readPrefixes = new WeakMap<PkiIndex, { prefix: Buffer; count: number }>();
+
+/** Remember where the records of `raw` end, when the file has our layout (head, records, then exactly our tail). */
+function rememberPrefix(index: PkiIndex, raw: Buffer): void {
+  if (!index.records.length) return;
+  const end = raw.lastIndexOf('\n]');
+  const head = Buffer.from(indexHead(index));
+  if (end < head.length || !raw.subarray(0, head.length).equals(head)) return;
+  // With the head and the tail ours, and the whole text parsed to `index`, the bytes between are its records.
+  if (raw.subarray(end + 1).toString('utf8') !== indexTail(index)) return;
+  readPrefixes.set(index, { prefix: raw.subarray(0, end), count: index.records.length });
+}
+
+/** The head and records of `index` as the new file's first bytes: copied from the read when unchanged, else serialised. */
+function recordsPrefix(index: PkiIndex): Buffer | string {
+  const read = readPrefixes.get(index);
+  if (read && read.count === index.records.length) return read.prefix;
+  const lines = index.records.map((r) => JSON.stringify(r));
+  return `${indexHead(index)}${lines.length ? `\n${lines.join(',\n')}` : ''}`;
+}
+
 export async function beginIndexWrite(paths: PkiPaths, index: PkiIndex): Promise<PendingIndexWrite> {
   const count = index.records.length;
   const tmp = path.join(paths.dir, `.index.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -53,8 +76,7 @@ export async function beginIndexWrite(paths: PkiPaths, index: PkiIndex): Promise
     await fsp.rm(tmp, { force: true });
   };
   try {
-    const lines = index.records.map((r) => JSON.stringify(r));
-    await h.writeFile(`${indexHead(index)}${lines.length ? `\n${lines.join(',\n')}` : ''}`);
+    await h.writeFile(recordsPrefix(index));
     await h.datasync(); // flush the bulk now, while the caller waits for key generation anyway
   } catch (err) {
     await abort();
@@ -94,13 +116,16 @@ export function parseIndex(text: string, file: string): PkiIndex {
   return idx;
 }
 
-export async function readIndexFile(file: string): Promise<PkiIndex> {
-  let text: string;
-  try { text = await fsp.readFile(file, 'utf8'); } catch (err) {
+/** `forWrite`: the caller holds the lock and may append records (beginIndexWrite then reuses the bytes read). */
+export async function readIndexFile(file: string, forWrite = false): Promise<PkiIndex> {
+  let raw: Buffer;
+  try { raw = await fsp.readFile(file); } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyIndex();
     throw new FarmError(`Cannot read the PKI index ${file}: ${(err as Error).message}.`);
   }
-  return parseIndex(text, file);
+  const index = parseIndex(raw.toString('utf8'), file);
+  if (forWrite) rememberPrefix(index, raw);
+  return index;
 }
 
 /** The PKI index of the farm at `root` (empty when there is no CA yet). One read, no lock: writers replace it atomically. */
@@ -177,7 +202,7 @@ function alive(pid: number): boolean {
 
 /** writeFileAtomic's temp files (`.NAME.PID.RAND.tmp`) and set-aside locks left by a killed run. */
 async function removeLeftovers(paths: PkiPaths): Promise<void> {
-  const dirs = [paths.dir, paths.issuedDir, paths.serialsDir, paths.clientsDir, paths.privateDir, paths.privateSerialsDir, paths.clientKeysDir,
+  const dirs = [paths.dir, paths.issuedDir, paths.serialsDir, paths.clientsDir, paths.privateDir, paths.privateSerialsDir, paths.clientKeysDir, paths.spareDir,
     path.dirname(paths.csrCert('x')), path.dirname(paths.crossCert('x'))];
   for (const d of dirs) {
     const names = await fsp.readdir(d).catch(() => [] as string[]);
@@ -200,7 +225,12 @@ export async function recover(paths: PkiPaths, index: PkiIndex, cleanLeftovers =
     return;
   }
   // The index never learnt of that run: the old files stay current, but its serials may be in certificates on disk,
-  // so they stay used.
+  // so they stay used. Their keys go: a certificate the index does not know must have no usable key (and a key
+  // claimed from the spare pool is then gone, never handed out a second time).
+  for (const s of j?.serials ?? []) {
+    const n = parseSerial(String(s)); // never a path from the journal as written: only a serial
+    if (n !== undefined && !index.records.some((r) => r.serial === serialToNginx(n))) await fsp.rm(paths.keyBySerial(serialToNginx(n)), { force: true });
+  }
   const top = (j?.serials ?? []).map(parseSerial).reduce<bigint>((m, n) => (n !== undefined && n > m ? n : m), 0n);
   const mark = parseSerial(await fsp.readFile(paths.serialFile, 'utf8').catch(() => '')) ?? 0n;
   if (top > mark) await writeFileAtomic(paths.serialFile, `${serialToNginx(top)}\n`, { mode: 0o644 });

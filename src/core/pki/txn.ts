@@ -28,7 +28,7 @@ export async function pkiTransaction<T>(root: string, fn: (t: PkiTxn) => Promise
   const paths = pkiPaths(layout);
   await ensureDir(paths.dir, 0o700);
   return withPkiLock(paths.dir, async (tookOver) => {
-    const index = await readIndexFile(paths.index);
+    const index = await readIndexFile(paths.index, true);
     await recover(paths, index, tookOver);
     return fn({ root: layout.root, farm, paths, index });
   });
@@ -63,6 +63,8 @@ export interface Issued {
   chainTo?: string;
   /** Write the key as PKCS#8 (CA) instead of PKCS#1 (leaves). */
   keyPem?: string;
+  /** The key is already at its per-serial file (a spare claimed from the pool): not written again. */
+  keyInPlace?: boolean;
   extra?: Partial<CertRecord>;
 }
 
@@ -98,7 +100,9 @@ export async function commitIssued(
     let keyFile: string | undefined;
     if (it.key) {
       keyFile = paths.keyBySerial(rec0.serial);
-      writes.push(writeFileAtomic(keyFile, it.keyPem ?? leafKeyPem(it.key), { mode: 0o600 }));
+      // A claimed spare was renamed there: its bytes are on disk already, only the two folders' entries need to be.
+      if (it.keyInPlace) writes.push(syncDir(paths.privateSerialsDir), syncDir(paths.spareDir));
+      else writes.push(writeFileAtomic(keyFile, it.keyPem ?? leafKeyPem(it.key), { mode: 0o600 }));
     }
     if (it.certTo) journal.copies.push({ from: certFile, to: it.certTo, mode: 0o644 });
     if (it.keyTo && keyFile) journal.copies.push({ from: keyFile, to: it.keyTo, mode: 0o600 });
@@ -129,6 +133,11 @@ export async function commitIssued(
   }
   await applyJournal(paths, journal);
   return records;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const h = await fsp.open(dir, 'r');
+  try { await h.sync(); } finally { await h.close(); }
 }
 
 /** Like Promise.all, but waits for every write before throwing the first error (no write left running). */
