@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { FarmError, UsageError } from '../../core/errors';
 import { farmLayout } from '../../core/farm/layout';
 import {
-  crlStatus, crossSign, expiryReport, initCa, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, pkiPaths, readPkiIndex,
-  renew, revoke, REVOCATION_REASONS, signCsrFile, signFile, writeCrl, type CertRecord,
+  crlStatus, crossSign, expiryReport, fillKeyPool, initCa, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, keyPoolStatus, pkiPaths,
+  readPkiIndex, renew, revoke, REVOCATION_REASONS, signCsrFile, signFile, SPARE_TARGET, writeCrl, type CertRecord,
 } from '../../core/pki';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
@@ -118,6 +118,8 @@ export const pkiCommands: CliCommand[] = [
       const rec = await initCa(root, { passphrase, keyBits: bits as 2048 | 3072 | 4096 | undefined });
       report(ctx, root, 'Created root CA', [rec]);
       if (!ctx.json) ctx.out(`Next: \`ipxe-farm issue server\`, \`ipxe-farm issue client NAME\`. iPXE TRUST= fingerprint (SHA-256): ${rec.sha256}`);
+      // After the answer is printed: spare keys, so that the first issuances do not wait for key generation.
+      await fillKeyPool(root);
     },
   },
   {
@@ -139,6 +141,28 @@ export const pkiCommands: CliCommand[] = [
       if (!args.length) throw new UsageError('Name the client(s) to issue.', 'Usage: ipxe-farm issue client NAME...');
       const root = await ctx.farmRoot();
       report(ctx, root, 'Issued', await issueClients(root, args, { passphrase: await caPassphrase(ctx, root, o) }));
+      // A batch generates its own keys; after it, top the spare pool up for the next single issuance.
+      if (args.length > 1) await fillKeyPool(root);
+    },
+  },
+  {
+    name: 'ca pool',
+    summary: `Show the spare-key pool (pki/private/spare): pre-generated client keys that make issuance fast; --fill N tops it up.`,
+    options: { fill: { type: 'string', description: `fill the pool up to N usable keys (default target ${SPARE_TARGET}; 0 to 64)` } },
+    details: 'Spare keys are protected like issued client keys (0600 in the 0700 pki/private tree) and each is used once. Spares that are not RSA 2048 keys of this farm\'s form are deleted by --fill and never used.',
+    async run(ctx, args, o) {
+      if (args.length) throw new UsageError(`ca pool takes no arguments (got "${args.join(' ')}").`, 'Run `ipxe-farm ca pool` or `ipxe-farm ca pool --fill N`.');
+      let target: number | undefined;
+      if (o.fill !== undefined) {
+        target = Number(o.fill);
+        if (!/^\d+$/.test(String(o.fill)) || target > 64) throw new UsageError(`--fill must be a whole number of keys from 0 to 64, not "${String(o.fill)}".`, `For example --fill ${SPARE_TARGET}.`);
+      }
+      const root = await ctx.farmRoot();
+      const st = target === undefined ? await keyPoolStatus(root) : await fillKeyPool(root, { target });
+      if (ctx.json) { ctx.outJson(st); return; }
+      const keys = (n: number) => `${n} spare key${n === 1 ? '' : 's'}`;
+      if (target !== undefined) ctx.out(`Key pool ${st.dir}: ${keys(st.count)} (added ${st.added}${st.discarded ? `, deleted ${st.discarded} unusable` : ''}).`);
+      else ctx.out(`Key pool ${st.dir}: ${keys(st.count)}${st.discarded ? ` and ${st.discarded} unusable (\`ipxe-farm ca pool --fill N\` deletes them)` : ''}; \`ipxe-farm ca pool --fill ${SPARE_TARGET}\` tops it up.`);
     },
   },
   {
