@@ -1,13 +1,16 @@
 /**
- * Boot service benchmark: through one mutual-TLS nginx (worker_processes 2), a new TLS connection per request like
- * iPXE, 200 distinct client certificates, side by side in the same run:
+ * Boot service benchmark: through the product's generated mutual-TLS nginx config (its keepalive upstream to the boot
+ * service; worker_processes 2), a new TLS connection per request like iPXE, 200 distinct client certificates, side by
+ * side in the same run:
  *   static  — nginx serving a static file (same TLS): the ceiling
  *   boot    — the boot service (`ipxe-farm serve`, its own process) behind nginx on its unix socket
  *   flask   — the seed's Flask app under `gunicorn --workers=2` behind the same nginx, on a unix socket
- * and then each application alone on its socket (nginx's headers, a new connection per request).
- * Loopback only; bounded in requests and seconds. Run (from the repository root):
- *   npx esbuild bench/boot/bench.ts --bundle --platform=node --outfile=out/bench/boot.js --external:esbuild && node out/bench/boot.js
- * Options: --clients 200 --requests 4000 --seconds 20 --concurrency 50,500 --alone-requests 20000 --alone-seconds 10
+ * and then each application alone on its socket, driven by bench/boot/loadgen.c (C, epoll) with nginx's headers:
+ * persistent connections as nginx's upstream keepalive holds them (reconnecting whenever the server closes), and a new
+ * connection per request.
+ * Loopback only; bounded in requests and seconds. Run (from the repository root): npm run bench -- boot [options]
+ * Options: --clients 200 --requests 4000 --seconds 20 --concurrency 50,500 --alone-requests 100000 --alone-seconds 10
+ *          --alone-concurrency 32 --only all|e2e|alone
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -16,7 +19,6 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { tempFarm } from '../../test/support/farm';
 import { freePort } from '../../test/support/ports';
-import { startMtlsNginx, MtlsNginx } from '../../test/integration/boot/mtlsNginx';
 import { farmLayout } from '../../src/core/farm/layout';
 import { updateFarm } from '../../src/core/farm/load';
 import { initCa, issueClients, issueServer, pkiPaths, readPkiIndex } from '../../src/core/pki';
@@ -24,8 +26,10 @@ import { setSecret } from '../../src/core/secrets/store';
 import { loadBootState } from '../../src/core/boot/state';
 import { renderScript } from '../../src/core/boot/render';
 import { which } from '../../src/core/process/run';
-import { httpsTarget, LoadResult, runLoad, socketTarget } from './loadgen';
+import { httpsTarget, LoadResult, runLoad } from './loadgen';
 import { cpuMs, processTree } from './cpu';
+import { buildCLoadgen, runCLoad, writeIdsFile } from './cLoadgen';
+import { ProductNginx, startProductNginx } from './productNginx';
 
 const { values: o } = parseArgs({
   options: {
@@ -33,16 +37,18 @@ const { values: o } = parseArgs({
     requests: { type: 'string', default: '4000' },
     seconds: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '50,500' },
-    'alone-requests': { type: 'string', default: '20000' },
+    'alone-requests': { type: 'string', default: '100000' },
     'alone-seconds': { type: 'string', default: '10' },
+    // nginx's `keepalive 32` in the product's upstream block: at most 32 idle connections per worker.
     'alone-concurrency': { type: 'string', default: '32' },
+    only: { type: 'string', default: 'all' },
   },
 });
 
 const repo = process.cwd();
 const benchDir = path.join(repo, 'bench', 'boot');
 const children: ChildProcess[] = [];
-let nginx: MtlsNginx | undefined;
+let nginx: ProductNginx | undefined;
 
 function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const until = Date.now() + ms;
@@ -65,6 +71,10 @@ async function measured(groups: Record<string, number[]>, load: () => Promise<Lo
 
 function cpuText(m: Measured): string {
   return Object.entries(m.cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+}
+
+function loadAverage(): string {
+  return `load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`;
 }
 
 function row(r: LoadResult): string {
@@ -144,64 +154,101 @@ async function main(): Promise<void> {
   await waitFor(() => fs.existsSync(flaskSock), 'gunicorn start');
   fs.chmodSync(flaskSock, 0o666);
 
-  const [strict, optional] = [await freePort(), await freePort()];
-  nginx = await startMtlsNginx({
-    root, strictPort: strict, optionalPort: optional, workers: 2, user: process.getuid?.() === 0 ? 'www-data' : undefined,
-    extraLocations: `location = /static.ipxe { alias ${staticFile}; }
-        location = /flask/boot.ipxe { proxy_pass http://unix:${flaskSock}:/boot.ipxe; }`,
-  }, path.join(scratch, 'nginx'));
-  // Keep the access log out of the measurement's way (one write per request for all three targets alike).
+  const port = await freePort();
+  nginx = await startProductNginx({
+    farm: state.farm, layout, port, workers: 2, connections: 4096, dir: path.join(scratch, 'nginx'), user: process.getuid?.() === 0 ? 'www-data' : undefined,
+    extraLocations: `    location = /static.ipxe { alias ${staticFile}; }
+    location = /flask/boot.ipxe { proxy_pass http://unix:${flaskSock}:/boot.ipxe; }`,
+  });
 
   const p = pkiPaths(layout);
   const ca = fs.readFileSync(p.caCert);
   const ids = names.map((n) => ({ cert: fs.readFileSync(p.clientCert(n)), key: fs.readFileSync(p.clientKey(n)) }));
   const ownScript = (r: { status: number; body: string }, i: number) => r.status === 200 && r.body.startsWith('#!ipxe') && r.body.includes(` host=${names[i % names.length]} `);
   const targets = [
-    { t: httpsTarget('nginx static file (mTLS)', strict, '/static.ipxe', ca, ids), ok: (r: { status: number; body: string }) => r.status === 200 && r.body.startsWith('#!ipxe') },
-    { t: httpsTarget('nginx -> boot service (mTLS)', strict, '/boot.ipxe', ca, ids), ok: ownScript },
-    { t: httpsTarget('nginx -> Flask/gunicorn x2 (mTLS)', strict, '/flask/boot.ipxe', ca, ids), ok: ownScript },
+    { t: httpsTarget('nginx static file (mTLS)', port, '/static.ipxe', ca, ids), ok: (r: { status: number; body: string }) => r.status === 200 && r.body.startsWith('#!ipxe') },
+    { t: httpsTarget('nginx -> boot service (mTLS)', port, '/boot.ipxe', ca, ids), ok: ownScript },
+    { t: httpsTarget('nginx -> Flask/gunicorn x2 (mTLS)', port, '/flask/boot.ipxe', ca, ids), ok: ownScript },
   ];
-  // Warm-up: every path works before anything is measured.
-  for (const { t, ok } of targets) {
-    const w = await runLoad(t, 8, 40, 20, ok);
-    if (w.errors) throw new Error(`${t.label} fails before the benchmark: ${w.firstError}`);
-  }
+  const only = String(o.only);
+  if (!['all', 'e2e', 'alone'].includes(only)) throw new Error(`--only must be all, e2e or alone, not "${only}".`);
+
+  // The service's own counters (SIGUSR2): connections accepted vs requests answered.
+  const serviceStats = async (): Promise<{ connections: number; requests: number }> => {
+    const from = serveLog.length;
+    serve.kill('SIGUSR2');
+    await waitFor(() => /stats connections=\d+ requests=\d+\n/.test(serveLog.slice(from)), 'the boot service counters', 5000);
+    const m = /stats connections=(\d+) requests=(\d+)/.exec(serveLog.slice(from))!;
+    return { connections: Number(m[1]), requests: Number(m[2]) };
+  };
 
   const header = `${'target'.padEnd(34)} ${'conc'.padStart(5)} ${'reqs'.padStart(7)} ${'errors'.padStart(6)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}   CPU ms per request`;
-  const nginxPid = Number(fs.readFileSync(path.join(scratch, 'nginx', 'nginx.pid'), 'utf8').trim());
-  const groups = { nginx: [nginxPid], boot: [serve.pid!], flask: [gunicorn.pid!], loadgen: [process.pid] };
-  console.log(`\n# end to end through nginx (worker_processes 2), a new TLS 1.2 connection per request, ${nClients} client certificates`);
-  console.log(header);
+  const groups = { nginx: [nginx.pid], boot: [serve.pid!], flask: [gunicorn.pid!], loadgen: [process.pid] };
   const e2e: Measured[] = [];
-  for (const c of String(o.concurrency).split(',').map(Number)) {
+  const upstream: string[] = [];
+  if (only !== 'alone') {
+    // Warm-up: every path works before anything is measured.
     for (const { t, ok } of targets) {
-      const r = await measured(groups, () => runLoad(t, c, Number(o.requests), Number(o.seconds), ok));
-      e2e.push(r);
-      console.log(`${row(r)}   ${cpuText(r)}`);
+      const w = await runLoad(t, 8, 40, 20, ok);
+      if (w.errors) throw new Error(`${t.label} fails before the benchmark: ${w.firstError}`);
     }
+    console.log(`\n# end to end through the product's nginx config (upstream keepalive 32; worker_processes 2), a new TLS 1.2 connection per request, ${nClients} client certificates   [${loadAverage()}]`);
+    console.log(header);
+    for (const c of String(o.concurrency).split(',').map(Number)) {
+      for (const { t, ok } of targets) {
+        const before = t.label.includes('boot service') ? await serviceStats() : undefined;
+        const r = await measured(groups, () => runLoad(t, c, Number(o.requests), Number(o.seconds), ok));
+        e2e.push(r);
+        console.log(`${row(r)}   ${cpuText(r)}`);
+        if (before) {
+          const after = await serviceStats();
+          upstream.push(`concurrency ${c}: the boot service accepted ${after.connections - before.connections} connections from nginx for ${after.requests - before.requests} requests`);
+        }
+      }
+    }
+    console.log(`# ${loadAverage()}`);
   }
 
-  console.log(`\n# the application alone on its unix socket (nginx's headers), a new connection per request`);
-  console.log(header);
-  const headers = (i: number) => ({ 'X-SSL-Client-Verify': 'SUCCESS', 'X-SSL-Client-Fingerprint': fingerprints[i % fingerprints.length]! });
-  const ac = Number(o['alone-concurrency']);
-  const bootAlone = await measured({ boot: [serve.pid!], loadgen: [process.pid] }, () => runLoad(socketTarget('boot service alone', layout.bootSocket, '/boot.ipxe', headers), ac, Number(o['alone-requests']), Number(o['alone-seconds']), ownScript));
-  console.log(`${row(bootAlone)}   ${cpuText(bootAlone)}`);
-  const flaskAlone = await measured({ flask: [gunicorn.pid!], loadgen: [process.pid] }, () => runLoad(socketTarget('Flask/gunicorn x2 alone', flaskSock, '/boot.ipxe', headers), ac, Number(o['alone-requests']), Number(o['alone-seconds']), ownScript));
-  console.log(`${row(flaskAlone)}   ${cpuText(flaskAlone)}`);
+  const alone: { label: string; app: string; mode: string; r: Awaited<ReturnType<typeof runCLoad>>; cpu: number }[] = [];
+  if (only !== 'e2e') {
+    const loadgen = buildCLoadgen(benchDir, scratch);
+    const idsFile = path.join(scratch, 'ids.tsv');
+    writeIdsFile(idsFile, names.map((n) => index.records.find((r) => r.kind === 'client' && r.name === n && r.status === 'valid')!));
+    const ac = Number(o['alone-concurrency']);
+    console.log(`\n# the application alone on its unix socket, nginx's headers, C load generator (epoll), ${ac} connections   [${loadAverage()}]`);
+    console.log(`${'target'.padEnd(34)} ${'mode'.padStart(10)} ${'reqs'.padStart(7)} ${'errors'.padStart(6)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'connects'.padStart(8)}   CPU ms per request`);
+    const apps = [{ label: 'boot service alone', app: 'boot', socket: layout.bootSocket, pid: serve.pid! }, { label: 'Flask/gunicorn x2 alone', app: 'flask', socket: flaskSock, pid: gunicorn.pid! }];
+    for (const mode of ['keep', 'close'] as const) {
+      for (const a of apps) {
+        const tree = processTree([a.pid]);
+        const before = cpuMs(tree);
+        const r = await runCLoad(loadgen, a.socket, ac, Number(o['alone-requests']), Number(o['alone-seconds']), mode, idsFile);
+        const cpu = (cpuMs(tree) - before) / Math.max(1, r.requests);
+        alone.push({ label: a.label, app: a.app, mode, r, cpu });
+        const modeText = mode === 'keep' ? 'keepalive' : 'new conn';
+        console.log(`${a.label.padEnd(34)} ${modeText.padStart(10)} ${String(r.requests).padStart(7)} ${String(r.errors).padStart(6)} ${(r.requests / r.seconds).toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.connects).padStart(8)}   ${a.app} ${cpu.toFixed(3)}, loadgen ${(r.cpuMs / Math.max(1, r.requests)).toFixed(3)}${r.retries ? `   retries ${r.retries}` : ''}${r.firstError ? `   first error: ${r.firstError}` : ''}`);
+      }
+    }
+    console.log(`# ${loadAverage()}`);
+  }
 
   console.log('\n# summary');
-  for (const c of String(o.concurrency).split(',').map(Number)) {
+  for (const c of only === 'alone' ? [] : String(o.concurrency).split(',').map(Number)) {
     const s = e2e.find((r) => r.concurrency === c && r.label.startsWith('nginx static'))!;
     const b = e2e.find((r) => r.concurrency === c && r.label.includes('boot service'))!;
     const f = e2e.find((r) => r.concurrency === c && r.label.includes('Flask'))!;
-    console.log(`concurrency ${c}: boot service end to end = ${((b.rps / s.rps) * 100).toFixed(1)} % of the static file's req/s (Flask: ${((f.rps / s.rps) * 100).toFixed(1)} %); errors boot ${b.errors}, static ${s.errors}, flask ${f.errors}`);
+    console.log(`concurrency ${c}: boot service end to end = ${((b.rps / s.rps) * 100).toFixed(1)} % of the static file's req/s (target ≥ 90 %; Flask: ${((f.rps / s.rps) * 100).toFixed(1)} %); errors boot ${b.errors}, static ${s.errors}, flask ${f.errors} (target 0 at 500)`);
   }
-  console.log(`alone: boot service ${bootAlone.rps.toFixed(0)} req/s vs Flask/gunicorn ${flaskAlone.rps.toFixed(0)} req/s = ${(bootAlone.rps / flaskAlone.rps).toFixed(1)}x (wall clock, shared machine)`);
-  console.log(`alone, CPU per request: boot service ${bootAlone.cpu.boot!.toFixed(3)} ms vs Flask/gunicorn ${flaskAlone.cpu.flask!.toFixed(3)} ms = ${(flaskAlone.cpu.flask! / bootAlone.cpu.boot!).toFixed(1)}x less CPU`);
+  for (const u of upstream) console.log(`upstream keepalive, ${u}`);
   for (const r of e2e.filter((x) => x.label.includes('boot service'))) {
     const s = e2e.find((x) => x.concurrency === r.concurrency && x.label.startsWith('nginx static'))!;
     console.log(`end to end, concurrency ${r.concurrency}: nginx ${r.cpu.nginx!.toFixed(2)} ms/req (static: ${s.cpu.nginx!.toFixed(2)}) + boot service ${r.cpu.boot!.toFixed(2)} ms/req: the service is ${((r.cpu.boot! / (r.cpu.nginx! + r.cpu.boot!)) * 100).toFixed(1)} % of the server-side CPU`);
+  }
+  for (const mode of only === 'e2e' ? [] : ['keep', 'close']) {
+    const b = alone.find((x) => x.app === 'boot' && x.mode === mode)!;
+    const f = alone.find((x) => x.app === 'flask' && x.mode === mode)!;
+    const how = mode === 'keep' ? 'as nginx talks to it (keepalive; gunicorn closes every connection)' : 'a new connection per request';
+    console.log(`alone, ${how}: boot service ${(b.r.requests / b.r.seconds).toFixed(0)} req/s vs Flask/gunicorn ${(f.r.requests / f.r.seconds).toFixed(0)} req/s = ${((b.r.requests / b.r.seconds) / (f.r.requests / f.r.seconds)).toFixed(1)}x; CPU per request ${b.cpu.toFixed(3)} vs ${f.cpu.toFixed(3)} ms = ${(f.cpu / b.cpu).toFixed(1)}x less (target 10x)`);
   }
   const leaked = [nginx.accessLog, nginx.errorLog, layout.bootEvents].filter((f) => fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes('K002rfqoZWg6fN9Dckrz')).concat(serveLog.includes('K002rfqoZWg6fN9Dckrz') ? ['service log'] : []);
   console.log(`secret in logs: ${leaked.length ? leaked.join(', ') : 'none'}`);

@@ -24,6 +24,8 @@ export interface BootServiceOptions {
 export interface BootService {
   socket: string;
   reloader: BootStateReloader;
+  /** Connections accepted and requests answered since start: shows whether nginx's upstream keepalive holds. */
+  stats(): { connections: number; requests: number };
   close(): Promise<void>;
 }
 
@@ -79,7 +81,10 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
     onReject: (err) => log(`kept serving the last good farm: ${err instanceof FarmError ? err.sentence : err.message}`),
   }, opts.reloadIntervalMs);
 
+  let connections = 0;
+  let requests = 0;
   const server = http.createServer({ maxHeaderSize: 8192 }, (req, res) => {
+    requests++;
     const a = answer(reloader.state, req);
     send(res, a, req.method === 'HEAD');
     events.append(a.event);
@@ -90,6 +95,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   // never reuses a connection at the moment we close it.
   server.keepAliveTimeout = 45_000;
   server.headersTimeout = 50_000;
+  server.on('connection', () => { connections++; });
   server.on('clientError', (_err, sock) => { if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); });
 
   await new Promise<void>((resolve, reject) => {
@@ -105,6 +111,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   return {
     socket,
     reloader,
+    stats: () => ({ connections, requests }),
     async close() {
       reloader.stop();
       await new Promise<void>((resolve) => {
