@@ -85,9 +85,12 @@ export async function readBootEvents(root: string, tailBytes = TAIL_BYTES): Prom
   }
 }
 
-/** The newest boot event of each client (the editor's "last boot" per client). */
+/**
+ * The newest boot event of each client (the editor's "last boot" per client). A machine that asked /why.ipxe (the
+ * boot service's WHY_PATH) after a failed boot got a 200 with words, not a boot: it must not hide that failure.
+ */
 export async function readLastBoots(root: string): Promise<Record<string, BootEvent>> {
   const last: Record<string, BootEvent> = {};
-  for (const e of await readBootEvents(root)) if (e.client) last[e.client] = e;
+  for (const e of await readBootEvents(root)) if (e.client && e.path?.split('?')[0] !== '/why.ipxe') last[e.client] = e;
   return last;
 }
