@@ -20,6 +20,32 @@ function runCli(args: string[], killAfterMs?: number): Promise<{ code: number | 
   });
 }
 
+function modulus(file: string, what: 'rsa' | 'x509'): string {
+  const r = openssl([what, '-noout', '-modulus', '-in', file]);
+  assert.equal(r.status, 0, `${file}: ${r.out}`);
+  return r.stdout.trim();
+}
+
+/**
+ * No key serves two certificates, no spare in the pool is a key already issued, every certificate's key is its own,
+ * and no key sits at a serial the index does not know (moduli read by openssl).
+ */
+function checkKeysUsedOnce(root: string, records: Array<{ certFile: string; keyFile?: string; kind: string }>): void {
+  const p = pkiPaths(farmLayout(root));
+  const issued = new Map<string, string>();
+  for (const r of records.filter((x) => x.keyFile && x.kind !== 'root')) {
+    const m = modulus(path.join(p.dir, r.keyFile!), 'rsa');
+    assert.equal(modulus(path.join(p.dir, r.certFile), 'x509'), m, `${r.certFile}: the key at ${r.keyFile} is its own`);
+    assert.ok(!issued.has(m), `${r.keyFile} and ${issued.get(m)} are the same key`);
+    issued.set(m, r.keyFile!);
+  }
+  const spareFiles = existsSync(p.spareDir) ? readdirSync(p.spareDir).filter((f) => f.endsWith('.key')) : [];
+  for (const f of spareFiles) assert.ok(!issued.has(modulus(path.join(p.spareDir, f), 'rsa')), `spare ${f} is the key of ${issued.get(modulus(path.join(p.spareDir, f), 'rsa'))}`);
+  const known = new Set(records.flatMap((r) => (r.keyFile ? [path.basename(r.keyFile)] : [])));
+  const strays = readdirSync(p.privateSerialsDir).filter((f) => f.endsWith('.key') && !known.has(f));
+  assert.deepEqual(strays, [], 'no key at a serial the index does not know');
+}
+
 /** The invariants a crash must never break. */
 async function checkConsistent(root: string): Promise<void> {
   const p = pkiPaths(farmLayout(root));
@@ -43,6 +69,7 @@ async function checkConsistent(root: string): Promise<void> {
     assert.equal(readFileSync(p.clientCert(r.name), 'utf8'), readFileSync(path.join(p.dir, r.certFile), 'utf8'), `${r.name}: current cert`);
     assert.equal(readFileSync(p.clientKey(r.name), 'utf8'), readFileSync(path.join(p.dir, r.keyFile!), 'utf8'), `${r.name}: current key`);
   }
+  checkKeysUsedOnce(root, index.records);
   assert.ok(!existsSync(p.journal), 'no unfinished journal after a clean run');
   assert.ok(!existsSync(path.join(p.dir, '.lock')), 'no lock left behind after a clean run');
 }
@@ -103,4 +130,31 @@ test('two CLI processes issuing at once never take the same serial', async (t) =
   await checkConsistent(root);
   const s = spawnSync(process.execPath, [cli, 'certs', '--json', '--farm', root], { encoding: 'utf8' });
   assert.equal(JSON.parse(s.stdout).length, 23);
+});
+
+test('SIGKILL at random moments while CLI issuances claim spare keys: no key is used twice, the index stays consistent', async (t) => {
+  const skip = opensslMissing() ?? (existsSync(cli) ? undefined : 'SKIPPED LOUDLY: out/cli.js is missing (npm run build)');
+  if (skip) return t.skip(skip);
+  const root = await farmWithPki();
+  const fill = await runCli(['ca', 'pool', '--fill', '32', '--farm', root]);
+  assert.equal(fill.code, 0, fill.stderr);
+  const p = pkiPaths(farmLayout(root));
+  const t0 = Date.now();
+  const first = await runCli(['issue', 'client', 'probe', '--farm', root]);
+  assert.equal(first.code, 0, first.stderr);
+  const span = Date.now() - t0;
+  assert.equal(readdirSync(p.spareDir).length, 31, 'the probe took a spare');
+  let killed = 0;
+  for (let i = 0; i < 30; i++) {
+    const r = await runCli(['issue', 'client', `claim${i}`, '--farm', root], Math.floor(Math.random() * span * 1.4));
+    if (r.signal === 'SIGKILL') killed++;
+    else assert.equal(r.code, 0, r.stderr);
+  }
+  t.diagnostic(`one issuance with a spare ≈ ${span} ms; ${killed} of 30 killed; ${readdirSync(p.spareDir).length} spares left`);
+  assert.ok(killed > 0, 'some runs were killed');
+  const after = await runCli(['issue', 'client', 'after-crash', '--farm', root]);
+  assert.equal(after.code, 0, after.stderr);
+  const issued = (await readPkiIndex(root)).records.filter((r) => r.name.startsWith('claim') || r.name === 'after-crash').length;
+  t.diagnostic(`${31 - readdirSync(p.spareDir).filter((f) => f.endsWith('.key')).length - issued} spares were claimed by runs killed before their index write`);
+  await checkConsistent(root);
 });
