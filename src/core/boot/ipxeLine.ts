@@ -133,3 +133,8 @@ export function echoText(text: string): string {
     .join(' ')
     .replace(/\\$/, '');
 }
+
+/** Whether a fixed text (written into a config, not computed) goes into `echo` unchanged, i.e. needs no cleaning. */
+export function isEchoSafe(text: string): boolean {
+  return text.length > 0 && echoText(text) === text;
+}

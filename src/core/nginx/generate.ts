@@ -5,6 +5,8 @@ import { ensureDir, exists, writeFileAtomic } from '../fs/atomic';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { loadFarm } from '../farm/load';
+import { REFUSED_HEADLINE } from '../boot/handler';
+import { isEchoSafe } from '../boot/ipxeLine';
 import { pkiPaths } from '../pki/paths';
 import { nginxPaths } from './paths';
 import { effectiveRuntimeKind } from './runtimeKind';
@@ -14,8 +16,44 @@ export const IPXE_SSL_PROTOCOLS = 'TLSv1.2';
 export const IPXE_SSL_CIPHERS = 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:AES256-SHA256:AES128-SHA256:AES256-SHA:AES128-SHA';
 
 /** The boot service's routes; everything else on the HTTPS port is refused. */
-export const BOOT_ROUTES = ['= /boot.ipxe', '= /ipxe', '/ipxe/'] as const;
+export const BOOT_ROUTES = ['= /boot.ipxe', '= /ipxe', '/ipxe/', '= /why.ipxe'] as const;
 export const BOOT_UPSTREAM = 'ipxefarm_boot';
+
+/**
+ * Why nginx refused a client certificate, by the value of $ssl_client_verify (OpenSSL's verify error after "FAILED:"),
+ * in fixed words for the person at the console. Only these texts ever reach a script: nothing from the certificate
+ * or the request, so a crafted certificate cannot add an iPXE command. "~" keys are nginx regular expressions.
+ */
+export const TLS_REFUSAL_REASONS: ReadonlyArray<readonly [match: string, reason: string]> = [
+  ['NONE', 'no client certificate was presented: boot an image built by ipxe-farm build, which carries one'],
+  ['FAILED:certificate revoked', 'the certificate has been revoked (ipxe-farm revoke): issue a new one and rebuild the image'],
+  ['FAILED:certificate has expired', 'the certificate has expired: issue a new one and rebuild the image, or check the clock'],
+  ['FAILED:certificate is not yet valid', 'the certificate is not valid yet: check this machine\'s clock (or set ipxe.ntp in the farm)'],
+  // nginx lets OpenSSL go on after an error and reports the last one: a self-signed certificate ends on "no CRL for
+  // its issuer", since the farm's CRL is only the farm CA's.
+  ['~^FAILED:(unable to get local issuer certificate|unable to verify the first certificate|self.signed certificate|unable to get certificate CRL)', 'the certificate was not issued by this farm\'s CA: build the image from this farm'],
+  ['~^FAILED:(unsuitable|unsupported) certificate purpose', 'the certificate is not a client certificate: issue one with ipxe-farm issue client'],
+  ['FAILED:CRL has expired', 'the farm\'s revocation list has expired: run ipxe-farm crl on the boot server'],
+];
+export const TLS_REFUSAL_DEFAULT = 'the certificate was not accepted: the boot server\'s nginx error log says why';
+const TLS_REFUSAL_VAR = '$ipxefarm_tls_refusal';
+
+/** A fixed text as an nginx string that iPXE echoes as written: no quote, backslash or $ for nginx, nothing for iPXE. */
+function fixedText(text: string): string {
+  if (!isEchoSafe(text) || /["\\$]/.test(text)) throw new Error(`Internal error: "${text}" cannot be written as an iPXE echo line in nginx.conf.`);
+  return `"${text}"`;
+}
+
+/** The whole #!ipxe script nginx answers with, as one nginx string ("\n" is nginx's own escape for a new line). */
+function tlsRefusalScript(exitCode: 0 | 1): string {
+  return `"#!ipxe\\necho ${fixedText(REFUSED_HEADLINE).slice(1, -1)}\\necho ${TLS_REFUSAL_VAR}\\nexit ${exitCode}\\n"`;
+}
+
+function tlsRefusalMap(): string {
+  const rows = [...TLS_REFUSAL_REASONS, ['default', TLS_REFUSAL_DEFAULT] as const];
+  const key = (k: string) => (k === 'default' || /^[A-Z]+$/.test(k) ? k : `"${k}"`);
+  return `map $ssl_client_verify ${TLS_REFUSAL_VAR} {\n${rows.map(([k, r]) => `    ${key(k)}\n        ${fixedText(r)};`).join('\n')}\n}`;
+}
 
 export interface GeneratedFile {
   file: string;
@@ -117,6 +155,10 @@ upstream ${BOOT_UPSTREAM} {
     keepalive_timeout 30s;
 }
 
+# Why nginx refused a client certificate, in fixed words (see @tls_refused below): never the raw variable, which a
+# client's certificate could fill with anything.
+${tlsRefusalMap()}
+
 server {
     ${listen(farm, farm.server.httpsPort, true)}
     server_name _;
@@ -152,6 +194,20 @@ server {
     proxy_redirect off;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
+
+    # A certificate that fails verification (495) or is missing (496) is answered here, before any location and before
+    # the boot service. iPXE does not run the body of a 4xx answer, so the farm's image asks /why.ipxe after a failed
+    # boot, and gets the same words as a 200 script it runs. Everything else stays 400, as nginx itself answers
+    # (iPXE shows it as error 1d0c6439). default_type: \`return\` text takes the location's type.
+    error_page 495 496 = @tls_refused;
+    location @tls_refused {
+        default_type text/plain;
+        add_header Cache-Control no-store always;
+        if ($uri = /why.ipxe) {
+            return 200 ${tlsRefusalScript(0)};
+        }
+        return 400 ${tlsRefusalScript(1)};
+    }
 
     # The boot service listens on a unix socket only nginx's workers may open (see .ipxe-farm/run/).
 ${locations}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { echoText, safeLine, UnsafeValueError } from '../../../src/core/boot/ipxeLine';
+import { echoText, isEchoSafe, safeLine, UnsafeValueError } from '../../../src/core/boot/ipxeLine';
 import { parseIpxeScript } from './ipxeParse';
 
 const v = (text: string, value = 'secret.x') => ({ text, value });
@@ -73,4 +73,9 @@ test('echoText neutralises everything our own refusal messages could carry', () 
   assert.equal(parsed.commands.length, 1);
   assert.equal(parsed.commands[0]!.argv[0], 'echo');
   assert.ok(!s.includes('${'));
+});
+
+test('isEchoSafe: a fixed text passes only when echo would print it exactly as written', () => {
+  assert.equal(isEchoSafe("the certificate has been revoked (ipxe-farm revoke): issue a new one"), true);
+  for (const bad of ['', 'a  b', 'a\nshell', 'a || shell', 'x ${net0/ip}', 'a #b', 'a ; b', 'ends\\', ' lead']) assert.equal(isEchoSafe(bad), false, JSON.stringify(bad));
 });

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { initFarm } from '../../../src/core/farm/init';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { starterFarm } from '../../../src/core/farm/model';
-import { generateNginxConfig, isLoopbackAddress, nginxPath, renderNginxConfig, IPXE_SSL_CIPHERS } from '../../../src/core/nginx/generate';
+import { generateNginxConfig, isLoopbackAddress, nginxPath, renderNginxConfig, IPXE_SSL_CIPHERS, TLS_REFUSAL_DEFAULT, TLS_REFUSAL_REASONS } from '../../../src/core/nginx/generate';
+import { isEchoSafe } from '../../../src/core/boot/ipxeLine';
+import { parseIpxeScript } from '../boot/ipxeParse';
 import { pkiPaths } from '../../../src/core/pki/paths';
 import { FarmError } from '../../../src/core/errors';
 
@@ -42,7 +44,7 @@ test('every TLS line has a comment above it saying why', () => {
 
 test('the boot routes go to the boot socket with the X-SSL-Client-* headers set by nginx', () => {
   const { https } = render();
-  for (const route of ['= /boot.ipxe', '= /ipxe', '/ipxe/']) {
+  for (const route of ['= /boot.ipxe', '= /ipxe', '/ipxe/', '= /why.ipxe']) {
     assert.ok(https.includes(`location ${route} {\n        proxy_pass http://ipxefarm_boot;`), route);
   }
   assert.ok(https.includes(`upstream ipxefarm_boot {\n    server "unix:${layout.bootSocket}";\n    keepalive 32;`));
@@ -90,4 +92,36 @@ test('generate writes once, refuses to overwrite the user\'s files, and --force 
   assert.equal(readFileSync(main, 'utf8'), '# mine\n');
   await generateNginxConfig(dir, { force: true });
   assert.match(readFileSync(main, 'utf8'), /include conf\.d\/\*\.conf;/);
+});
+
+test('TLS refusals: a map of $ssl_client_verify to fixed words, error_page 495 496 to a location that answers /why.ipxe 200 and the rest 400', () => {
+  const { https } = render();
+  const map = /^map \$ssl_client_verify \$ipxefarm_tls_refusal \{\n([\s\S]*?)\n\}$/m.exec(https);
+  assert.ok(map, 'the map is at http level, before the server');
+  assert.ok(https.indexOf('map $ssl_client_verify') < https.indexOf('server {'));
+  // Every entry: a key (NONE, default, or a quoted string/regex), then one quoted fixed text.
+  const entries: [string, string][] = [...map[1]!.matchAll(/^\s+(NONE|default|"[^"]+")\s+"([^"]*)";$/gm)].map((m) => [m[1]!.replace(/^"|"$/g, ''), m[2]!]);
+  assert.deepEqual(entries, [...TLS_REFUSAL_REASONS, ['default', TLS_REFUSAL_DEFAULT]].map(([k, v]) => [k, v]));
+  assert.ok(entries.some(([k]) => k === 'FAILED:certificate revoked'));
+  assert.ok(entries.some(([k]) => k.startsWith('~') && k.includes('unable to get local issuer certificate') && /self.signed/.test(k)));
+  assert.ok(entries.some(([k]) => k === 'FAILED:certificate has expired'));
+  for (const [, text] of entries) {
+    assert.ok(isEchoSafe(text), `"${text}" is echoed by iPXE as written`);
+    assert.doesNotMatch(text, /[$"\\]/, 'nothing nginx would expand or unquote');
+  }
+
+  assert.match(https, /^    error_page 495 496 = @tls_refused;$/m);
+  const loc = /^    location @tls_refused \{\n([\s\S]*?)\n    \}$/m.exec(https)?.[1];
+  assert.ok(loc, 'the named location');
+  assert.match(loc, /default_type text\/plain;/);
+  const why = /if \(\$uri = \/why\.ipxe\) \{\s+return 200 "([^"]+)";\s+\}/.exec(loc);
+  const rest = /\n        return 400 "([^"]+)";$/.exec(loc);
+  assert.ok(why && rest, loc);
+  // The bodies, with nginx's own "\n" escapes turned into lines, are scripts that only echo and exit.
+  const script = (body: string) => parseIpxeScript(body.replace(/\\n/g, '\n'));
+  assert.deepEqual(script(why[1]!).commands.map((c) => c.argv[0]), ['echo', 'echo', 'exit']);
+  assert.deepEqual(script(why[1]!).commands[1]!.argv, ['echo', '$ipxefarm_tls_refusal'], 'only the mapped words, never $ssl_client_verify');
+  assert.deepEqual(script(why[1]!).commands[2]!.argv, ['exit', '0']);
+  assert.deepEqual(script(rest[1]!).commands[2]!.argv, ['exit', '1']);
+  assert.doesNotMatch(loc, /\$ssl_/);
 });

@@ -1,0 +1,154 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { farmWithPki } from '../../support/pki';
+import { farmLayout } from '../../../src/core/farm/layout';
+import { loadFarm, updateFarm } from '../../../src/core/farm/load';
+import { issueClient, pkiPaths, revoke } from '../../../src/core/pki';
+import { generateNginxConfig, LocalNginxRuntime } from '../../../src/core/nginx';
+import { TLS_REFUSAL_REASONS } from '../../../src/core/nginx/generate';
+import { ALLOWED_HEADLINE, ALLOWED_HINT } from '../../../src/core/boot/handler';
+import { readBootEvents, readLastBoots } from '../../../src/core/boot/events';
+import { run } from '../../../src/core/process/run';
+import { setSecret } from '../../../src/core/secrets/store';
+import { startBootService, BootService } from '../../../src/core/boot/service';
+import { parseIpxeScript } from '../../unit/boot/ipxeParse';
+import { nginxMissing } from './mtlsNginx';
+import { httpsGet, readTls, type ClientTls } from './httpsClient';
+
+// The farm's generated nginx config (real local nginx) in front of the real boot service: every refusal is a 4xx whose
+// body echoes why, and /why.ipxe gives the same words as a 200 script, whoever refused (nginx at TLS, or the service).
+const skip = nginxMissing();
+const SECRET = 'why-test-secret-8812';
+let root = '';
+let port = 0;
+let svc: BootService | undefined;
+let runtime: LocalNginxRuntime | undefined;
+let scratch = '';
+
+const reasonFor = (verify: string) => TLS_REFUSAL_REASONS.find(([k]) => k === verify)![1];
+const FOREIGN_REASON = TLS_REFUSAL_REASONS.find(([k]) => k.includes('local issuer'))![1];
+
+function tlsOf(name: string): ClientTls {
+  const p = pkiPaths(farmLayout(root));
+  return readTls(p.clientCert(name), p.clientKey(name), p.caCert);
+}
+
+/** The echo lines and the exit status of a script, as iPXE would run them; throws if it holds any other command. */
+function said(body: string): { echoes: string[]; exit: string } {
+  const cmds = parseIpxeScript(body).commands;
+  assert.deepEqual(cmds.map((c) => c.argv[0]), ['echo', 'echo', 'exit'], body);
+  return { echoes: cmds.slice(0, 2).map((c) => c.argv.slice(1).join(' ')), exit: cmds[2]!.argv[1]! };
+}
+
+before(async () => {
+  if (skip) return;
+  root = await farmWithPki('whyfarm');
+  fs.chmodSync(path.dirname(root), 0o711);
+  fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'k');
+  await setSecret(root, 's', SECRET);
+  for (const c of ['dut-revoked', 'dut-gone']) await issueClient(root, c);
+  await updateFarm(root, (raw) => {
+    (raw.nginx as Record<string, unknown>).runtime = 'local';
+    raw.profiles = { a: { kernel: 'vmlinuz', initrds: [], cmdline: 'console=ttyS0 k={{secret.s}} h={{client.name}}', verify: false, extra: [] } };
+    // dut-gone keeps a valid certificate but is no longer in the farm, which has no default profile.
+    raw.clients = { dut1: { profile: 'a', macs: [], vars: {} }, 'dut-revoked': { profile: 'a', macs: [], vars: {} } };
+    delete raw.defaultProfile;
+  });
+  await revoke(root, 'dut-revoked');
+  svc = await startBootService({ root, log: () => undefined, reloadIntervalMs: 100 });
+  await generateNginxConfig(root);
+  const { farm, layout } = await loadFarm(root);
+  port = farm.server.httpsPort;
+  runtime = new LocalNginxRuntime(farm, layout);
+  await runtime.up();
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-why-'));
+});
+
+after(async () => {
+  await runtime?.down().catch(() => undefined);
+  await svc?.close().catch(() => undefined);
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+/** /boot.ipxe refused with `status` and the reason in its body; /why.ipxe 200 with the same words, exit 0. */
+async function assertRefusedWithReason(tls: ClientTls, status: number, reason: string | RegExp): Promise<void> {
+  const boot = await httpsGet(port, '/boot.ipxe', tls);
+  assert.equal(boot.status, status, boot.body);
+  const b = said(boot.body);
+  assert.equal(b.exit, '1');
+  assert.equal(b.echoes[0], 'iPXE Farm refused this machine:');
+  if (typeof reason === 'string') assert.equal(b.echoes[1], reason); else assert.match(b.echoes[1]!, reason);
+  const why = await httpsGet(port, '/why.ipxe', tls);
+  assert.equal(why.status, 200, why.body);
+  const w = said(why.body);
+  assert.deepEqual(w.echoes, b.echoes, 'the same words on both paths');
+  assert.equal(w.exit, '0', 'exit 0: iPXE would print a bogus "Error 0x000001" after a chained script that exits 1');
+  for (const body of [boot.body, why.body]) assert.ok(!body.includes(SECRET) && !body.includes('kernel'));
+}
+
+test('a revoked certificate: nginx answers 400 with the revoked reason on /boot.ipxe, 200 with it on /why.ipxe', { skip }, async () => {
+  await assertRefusedWithReason(tlsOf('dut-revoked'), 400, reasonFor('FAILED:certificate revoked'));
+  const log = fs.readFileSync(runtime!.paths.accessLog, 'utf8');
+  assert.match(log, /"GET \/why\.ipxe" 200 .*verify=FAILED:certificate revoked/);
+  assert.match(log, /"GET \/boot\.ipxe" 400 .*verify=FAILED:certificate revoked/);
+  assert.equal((await readBootEvents(root)).filter((e) => e.client === 'dut-revoked').length, 0, 'the boot service never saw it');
+});
+
+test('a certificate from another CA, and a self-signed one: "not issued by this farm\'s CA"', { skip }, async () => {
+  const ca = fs.readFileSync(pkiPaths(farmLayout(root)).caCert);
+  const other = await farmWithPki('otherfarm');
+  const op = pkiPaths(farmLayout(other));
+  await assertRefusedWithReason({ ca, cert: fs.readFileSync(op.clientCert('dut1')), key: fs.readFileSync(op.clientKey('dut1')) }, 400, FOREIGN_REASON);
+  const self = path.join(scratch, 'self');
+  // A subject an attacker chose: nothing of it may reach the script (only the fixed texts of the map do).
+  const r = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${self}.key`, '-out', `${self}.crt`, '-days', '2', '-subj', '/CN=x ${net0.ip} || shell'], { timeout: 30_000 });
+  assert.equal(r.exitCode, 0, r.stderr);
+  await assertRefusedWithReason({ ca, cert: fs.readFileSync(`${self}.crt`), key: fs.readFileSync(`${self}.key`) }, 400, FOREIGN_REASON);
+});
+
+test('no client certificate: "no client certificate was presented"', { skip }, async () => {
+  await assertRefusedWithReason({ ca: fs.readFileSync(pkiPaths(farmLayout(root)).caCert) }, 400, reasonFor('NONE'));
+});
+
+test('the server\'s own certificate used as a client\'s: nginx\'s purpose check, in words', { skip }, async (t) => {
+  const p = pkiPaths(farmLayout(root));
+  const tls = { ca: fs.readFileSync(p.caCert), cert: fs.readFileSync(p.serverCert), key: fs.readFileSync(p.serverKey) };
+  const boot = await httpsGet(port, '/boot.ipxe', tls);
+  const verify = /verify=(.*) serial=/.exec(fs.readFileSync(runtime!.paths.accessLog, 'utf8').trim().split('\n').pop()!)?.[1];
+  t.diagnostic(`server certificate as a client's: ${boot.status}, nginx verify=${verify}: ${boot.body.split('\n')[2]}`);
+  assert.equal(verify, 'FAILED:unsuitable certificate purpose');
+  await assertRefusedWithReason(tls, 400, TLS_REFUSAL_REASONS.find(([k]) => k.includes('certificate purpose'))![1]);
+});
+
+test('a valid certificate whose client left the farm: the service\'s own reason, 403 and 200', { skip }, async () => {
+  await assertRefusedWithReason(tlsOf('dut-gone'), 403, /^client dut-gone has no profile and the farm has no default profile$/);
+  const events = (await readBootEvents(root)).filter((e) => e.client === 'dut-gone');
+  assert.deepEqual(events.map((e) => `${e.status} ${e.path}`), ['403 /boot.ipxe', '200 /why.ipxe']);
+  assert.equal((await readLastBoots(root))['dut-gone']?.status, 403, 'asking why is not a boot');
+});
+
+test('an accepted client on /why.ipxe hears it is allowed, and gets no script and no secret', { skip }, async () => {
+  const boot = await httpsGet(port, '/boot.ipxe', tlsOf('dut1'));
+  assert.equal(boot.status, 200);
+  assert.ok(boot.body.includes(`k=${SECRET}`));
+  const why = await httpsGet(port, '/why.ipxe', tlsOf('dut1'));
+  assert.equal(why.status, 200);
+  assert.deepEqual(said(why.body), { echoes: [ALLOWED_HEADLINE, ALLOWED_HINT], exit: '0' });
+  assert.ok(!why.body.includes(SECRET) && !why.body.includes('vmlinuz') && !why.body.includes('dut2'));
+  assert.equal((await readLastBoots(root)).dut1?.status, 200);
+  assert.equal((await readLastBoots(root)).dut1?.path, '/boot.ipxe');
+});
+
+test('curl sees the refusal as text/plain, not cached', { skip }, async () => {
+  const p = pkiPaths(farmLayout(root));
+  const r = await run('curl', ['-sS', '-m', '10', '-i', '--tlsv1.2', '--tls-max', '1.2', '--cacert', p.caCert, '--cert', p.clientCert('dut-revoked'), '--key', p.clientKey('dut-revoked'),
+    '--resolve', `localhost:${port}:127.0.0.1`, `https://localhost:${port}/why.ipxe`]);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /^HTTP\/1\.1 200/);
+  assert.match(r.stdout, /^Content-Type: text\/plain/mi);
+  assert.match(r.stdout, /^Cache-Control: no-store/mi);
+  assert.match(r.stdout, /\r\n\r\n#!ipxe\necho iPXE Farm refused this machine:\necho the certificate has been revoked/);
+});
