@@ -36,6 +36,10 @@ export const SCRIPT_MARKERS = {
   start: 'iPXE Farm: client',
   fetching: 'iPXE Farm: fetching',
   fetchFailed: 'iPXE Farm: FAILED to fetch',
+  /** After a failed fetch the image asks /why.ipxe, whose answer iPXE runs: it echoes `refused` and the reason. */
+  askingWhy: 'iPXE Farm: asking the farm why',
+  /** Printed by the /why.ipxe answer (the boot service's and nginx's), not by this script. */
+  refused: 'iPXE Farm refused this machine:',
   noDhcp: 'iPXE Farm: FAILED: no DHCP lease',
   returned: 'iPXE Farm: the boot script returned',
   givingUp: 'iPXE Farm: giving up',
@@ -86,6 +90,7 @@ export function embeddedScript(o: EmbeddedScriptOptions): string {
   const onFailure = o.onFailure ?? 'retry';
   if (!['retry', 'shell', 'poweroff'].includes(onFailure)) throw new FarmError(`Unknown failure action "${onFailure}": use retry, shell or poweroff.`, undefined, 'EUSAGE');
   const url = `https://${urlHost(address, port)}${urlPath}`;
+  const whyUrl = `https://${urlHost(address, port)}/why.ipxe`;
 
   const lines = [
     '#!ipxe',
@@ -117,7 +122,12 @@ export function embeddedScript(o: EmbeddedScriptOptions): string {
     'inc farm_try',
     `echo ${SCRIPT_MARKERS.fetching} ${url} (attempt \${farm_try} of ${chainAttempts})`,
     `chain ${url} && goto farm_returned ||`,
-    `echo ${SCRIPT_MARKERS.fetchFailed} ${url}: the line above ends with the iPXE error code. Decode it with: ipxe-farm decode CODE`,
+    // iPXE runs no 4xx body, so a refused machine would show only an error code: the farm says why in a 200 answer,
+    // once per failed attempt. Only when that cannot be fetched either is the code all there is.
+    `echo ${SCRIPT_MARKERS.askingWhy}: ${whyUrl}`,
+    `chain --autofree ${whyUrl} && goto farm_told ||`,
+    `echo ${SCRIPT_MARKERS.fetchFailed} ${url}: the lines above end with the iPXE error code. Decode it with: ipxe-farm decode CODE`,
+    ':farm_told',
     `iseq \${farm_try} ${chainAttempts} && goto farm_failed ||`,
     ...(delay > 0 ? [`sleep ${delay}`] : []),
     'goto farm_chain',

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { embeddedScript, clientEmbeddedScript, checkScriptHost, SCRIPT_MARKERS } from '../../../src/core/ipxe/script';
+import { REFUSED_HEADLINE } from '../../../src/core/boot/handler';
 import { generalHeader, cryptoHeader, localConfigHeaders } from '../../../src/core/ipxe/config';
 import { starterFarm } from '../../../src/core/farm/model';
 import { FarmError } from '../../../src/core/errors';
@@ -95,4 +96,26 @@ test('config headers: HTTPS and imgverify on, no cross-signing or OCSP, no seria
   assert.deepEqual(Object.keys(localConfigHeaders()).sort(), ['crypto.h', 'general.h']);
   // Stable content: a header that changed between two calls would force iPXE to rebuild every object.
   assert.equal(generalHeader(), generalHeader());
+});
+
+test('after a failed fetch the script asks /why.ipxe once per attempt, and keeps the error-code hint for when that fails too', () => {
+  const s = embeddedScript({ ...base, chainAttempts: 3, retryDelay: 2 });
+  const lines = s.split('\n');
+  const at = (l: string) => { const i = lines.indexOf(l); assert.ok(i >= 0, `has: ${l}`); return i; };
+  const boot = at('chain https://10.0.2.2:8443/boot.ipxe && goto farm_returned ||');
+  const asking = at(`echo ${SCRIPT_MARKERS.askingWhy}: https://10.0.2.2:8443/why.ipxe`);
+  const why = at('chain --autofree https://10.0.2.2:8443/why.ipxe && goto farm_told ||');
+  const hint = lines.findIndex((l) => l.startsWith(`echo ${SCRIPT_MARKERS.fetchFailed} https://10.0.2.2:8443/boot.ipxe`) && l.includes('ipxe-farm decode'));
+  const told = at(':farm_told');
+  const last = at('iseq ${farm_try} 3 && goto farm_failed ||');
+  // In this order: boot fails → ask why → (only if that fails) the decode hint → the retry logic as before.
+  assert.deepEqual([boot, asking, why, hint, told, last], [boot, boot + 1, boot + 2, boot + 3, boot + 4, boot + 5]);
+  assert.equal(lines.filter((l) => l.includes('/why.ipxe') && l.startsWith('chain')).length, 1, 'one /why.ipxe per failed attempt, in the loop');
+  assert.ok(lines.indexOf('sleep 2', last) > last && lines.indexOf('goto farm_chain', last) > last, 'then waits and retries');
+  // --autofree: the fetched answer is freed after it ran, so retries do not pile images up.
+  assert.match(embeddedScript({ ...base, address: 'fd00::1', path: '/ipxe' }), /^chain --autofree https:\/\/\[fd00::1\]:8443\/why\.ipxe && goto farm_told \|\|$/m);
+});
+
+test('the refused marker is the headline the boot service and nginx print', () => {
+  assert.equal(SCRIPT_MARKERS.refused, REFUSED_HEADLINE);
 });
