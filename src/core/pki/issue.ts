@@ -9,7 +9,7 @@ import { buildCert, Profile, subjectFields } from './build';
 import { loadCa, LoadedCa } from './ca';
 import { certToPem } from './certs';
 import { caKeyPem, KeyBits, nativeSigner, newRsaKey, toForgePublicKey } from './keys';
-import { claimSpareKey, raceForKey, spareNames } from './keyPool';
+import { claimSpareKey, raceForKey, spareNames, type KeyRace } from './keyPool';
 import { pkiPaths, type PkiPaths } from './paths';
 import { parseSerial, serialToDerHex, serialToNginx } from './serial';
 import { beginIndexWrite, currentCert, findBySerial, PendingIndexWrite, reserveSerial } from './store';
@@ -102,18 +102,21 @@ function quiet<T>(p: Promise<T>): Promise<T> {
 interface KeyPlan {
   started?: Promise<KeyObject[]>;
   pool: boolean;
+  /** A race whose loser goes to the pool once the issuance is committed. */
+  race?: KeyRace;
 }
 
 /**
  * Decide before taking the lock, so that generation (most of an issuance) runs on the thread pool while the farm, the
- * index and the CA key are read and checked. A spare in the pool means no generation at all; keys of a refused
- * request are dropped (a race's loser still goes to the pool).
+ * index and the CA key are read and checked. A spare in the pool means no generation at all. Keys of a refused
+ * request are dropped, a race's loser too: a refusal changes nothing on disk.
  */
 async function planKeys(root: string, n: number, mode: LeafKeyMode): Promise<KeyPlan> {
   if (n > 1 || mode === 'fresh') return { started: quiet(Promise.all(Array.from({ length: n }, () => newRsaKey(2048)))), pool: false };
   const paths = pkiPaths(farmLayout(root));
   if (mode === 'pool' && (await spareNames(paths)).length) return { pool: true };
-  return { started: quiet(raceForKey(paths).then((k) => [k])), pool: false };
+  const race = raceForKey(paths);
+  return { started: quiet(race.first.then((k) => [k])), pool: false, race };
 }
 
 /** Under the lock, serials reserved: the keys, and whether the first is already at its per-serial file (a claimed spare). */
@@ -121,7 +124,8 @@ async function takeKeys(plan: KeyPlan, paths: PkiPaths, first: bigint): Promise<
   if (plan.pool) {
     const spare = await claimSpareKey(paths, paths.keyBySerial(serialToNginx(first)));
     if (spare) return { keys: [spare], inPlace: true };
-    return { keys: [await raceForKey(paths)], inPlace: false }; // another process took the last one, or it was bad
+    plan.race = raceForKey(paths); // another process took the last one, or it was bad
+    return { keys: [await plan.race.first], inPlace: false };
   }
   return { keys: await plan.started!, inPlace: false };
 }
@@ -134,7 +138,9 @@ async function issueLeaves(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], plan: K
   const pending = superseded.length ? undefined : beginIndexWrite(t.paths, t.index);
   pending?.catch(() => undefined);
   try {
-    return await signAndCommit(t, ca, reqs, plan, superseded, pending);
+    const recs = await signAndCommit(t, ca, reqs, plan, superseded, pending);
+    plan.race?.keepLoser();
+    return recs;
   } catch (err) {
     await pending?.then((w) => w.abort(), () => undefined); // no temp index left behind (a no-op after a commit)
     throw err;

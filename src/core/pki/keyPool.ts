@@ -102,25 +102,39 @@ export async function keyPoolSettled(): Promise<void> {
   while (stashing.size) await Promise.allSettled([...stashing]);
 }
 
+/** Two key generations under way: `first` is the key; keepLoser() sends the other one to the pool. */
+export interface KeyRace {
+  first: Promise<KeyObject>;
+  /** Call once the issuance is committed: a refused request changes nothing on disk, not even the pool. */
+  keepLoser(): void;
+}
+
 /**
  * Two generations at once on the thread pool; the key is whichever finishes first. Generation time varies a lot from
  * key to key (random prime search), so the faster of two is much faster at the median and far faster in the tail.
  * The other key is not wasted: it goes to the pool.
  */
-export function raceForKey(paths: PkiPaths): Promise<KeyObject> {
+export function raceForKey(paths: PkiPaths): KeyRace {
   const both = [newRsaKey(2048), newRsaKey(2048)];
   let winner: KeyObject | undefined;
   const first = new Promise<KeyObject>((resolve, reject) => {
     let failed = 0;
     for (const p of both) p.then((k) => { winner ??= k; resolve(winner); }, (e) => { if (++failed === both.length) reject(e); });
   });
-  const stash = (async () => {
-    const done = await Promise.allSettled(both);
-    for (const r of done) if (r.status === 'fulfilled' && r.value !== winner) await addSpare(paths, r.value).catch(() => undefined);
-  })();
-  stashing.add(stash);
-  void stash.finally(() => stashing.delete(stash));
-  return first;
+  let kept = false;
+  return {
+    first,
+    keepLoser() {
+      if (kept) return;
+      kept = true;
+      const stash = (async () => {
+        const done = await Promise.allSettled(both);
+        for (const r of done) if (r.status === 'fulfilled' && r.value !== winner) await addSpare(paths, r.value).catch(() => undefined);
+      })();
+      stashing.add(stash);
+      void stash.finally(() => stashing.delete(stash));
+    },
+  };
 }
 
 export interface KeyPoolStatus {

@@ -5,7 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
-import { initCa, issueClient, issueServer, pkiPaths, readPkiIndex, renew, revoke, writeCrl } from '../../../src/core/pki';
+import { initCa, issueClient, issueServer, pkiPaths, readPkiIndex, renew, revoke, writeCrl, keyPoolSettled } from '../../../src/core/pki';
 import { buildCert } from '../../../src/core/pki/build';
 import { parseCertificate, certToPem } from '../../../src/core/pki/certs';
 import { readPrivateKey, toForgePrivateKey, toForgePublicKey } from '../../../src/core/pki/keys';
@@ -17,6 +17,7 @@ const repo = path.resolve(__dirname, '..', '..', '..', '..');
 test('a duplicate or invalid client name, an unknown name or serial: one sentence, nothing changed', async () => {
   const root = await farmWithPki();
   const p = pkiPaths(farmLayout(root));
+  await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   const before = snapshot(p.dir);
   await assert.rejects(issueClient(root, 'dut1'), says(/Client "dut1" already has a certificate \(serial 03, .*Use `ipxe-farm renew dut1`/));
   for (const bad of ['Bad Name', '../etc', '', 'x'.repeat(64), 'dut\n1', '-dash']) {
@@ -43,6 +44,7 @@ test('a passphrase-protected CA key is PKCS#8 that openssl opens; a wrong or mis
     assert.equal(openssl(['pkey', '-in', p.caKey, '-passin', 'pass:correct horse', '-noout']).status, 0);
     assert.notEqual(openssl(['pkey', '-in', p.caKey, '-passin', 'pass:wrong', '-noout']).status, 0);
   } else t.diagnostic(opensslMissing()!);
+  await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   const before = snapshot(p.dir);
   await assert.rejects(issueClient(root, 'dut1'), says(/is encrypted and no passphrase was given\. Pass --passphrase-stdin/));
   await assert.rejects(issueClient(root, 'dut1', { passphrase: 'wrong horse' }), says(/The passphrase for .*ca\.key is wrong/));
@@ -68,6 +70,7 @@ test('a missing CA, a missing or mismatched CA key, an expired or garbled CA, a 
 
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
   writeFileSync(p.caKey, other, { mode: 0o600 });
+  await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   let before = snapshot(p.dir);
   await assert.rejects(issueClient(root, 'dut3'), says(/does not match the CA certificate/));
   assert.deepEqual(snapshot(p.dir), before);
@@ -85,6 +88,7 @@ test('a missing CA, a missing or mismatched CA key, an expired or garbled CA, a 
     toForgePrivateKey(key),
   );
   writeFileSync(p.caCert, certToPem(expired));
+  await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   before = snapshot(p.dir);
   await assert.rejects(issueClient(root, 'dut3'), says(/The CA certificate expired on \d{4}-\d\d-\d\d; nothing it signs would be trusted/));
   assert.deepEqual(snapshot(p.dir), before);
@@ -111,6 +115,7 @@ test('an unwritable directory is refused before anything changes (CLI run as an 
     for (let d = path.dirname(root); d !== '/' && d.startsWith('/tmp/'); d = path.dirname(d)) chmodSync(d, 0o755);
   }
   chmodSync(p.issuedDir, 0o555);
+  await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   const before = snapshot(p.dir);
   const r = spawnSync(process.execPath, [cli, 'issue', 'client', 'dut3', '--farm', root], {
     encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534 } : {}), env: { ...process.env, HOME: '/tmp' },

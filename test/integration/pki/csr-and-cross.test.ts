@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
-import { crossSign, pkiPaths, readPkiIndex, signCsr, signCsrFile } from '../../../src/core/pki';
+import { crossSign, pkiPaths, readPkiIndex, signCsr, signCsrFile, keyPoolSettled } from '../../../src/core/pki';
 import { farmWithPki, openssl, opensslMissing, says, snapshot } from '../../support/pki';
 
 function mkCsr(dir: string, name: string, extra: string[] = [], newkey = ['-newkey', 'rsa:2048']): string {
@@ -51,6 +51,7 @@ test('sign-csr refuses a bad CSR in one sentence and changes nothing on disk', a
   der[der.length - 5] = der[der.length - 5]! ^ 0x01;
   const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
   const noCn = readFileSync(mkCsr(dir, 'nocn', ['-subj', '/O=only-org']), 'utf8');
+  await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   const before = snapshot(p.dir);
   await assert.rejects(signCsr(root, caCsr), says(/asks for a CA certificate \(basicConstraints CA:TRUE\)/));
   await assert.rejects(signCsr(root, ecCsr), says(/non-RSA key/));
@@ -88,6 +89,7 @@ test('cross-sign: a foreign root becomes trusted through the farm CA (preserveDN
   assert.match(text, /Basic Constraints: critical\s*\n\s*CA:TRUE/);
   assert.match(text, /Key Usage: critical\s*\n\s*Certificate Sign, CRL Sign/);
   assert.equal(openssl(['x509', '-in', cross, '-noout', '-pubkey']).stdout, openssl(['x509', '-in', path.join(dir, 'o.crt'), '-noout', '-pubkey']).stdout);
+  await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   const before = snapshot(p.dir);
   await assert.rejects(crossSign(root, readFileSync(leaf)), says(/not a self-signed root/));
   await assert.rejects(crossSign(root, readFileSync(p.caCert)), says(/farm's own CA/));
