@@ -73,6 +73,15 @@ after(async () => {
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
 });
 
+/** nginx logs a request after answering it: wait for the line rather than race it. */
+async function accessLine(re: RegExp): Promise<RegExpExecArray> {
+  for (const until = Date.now() + 5000; ;) {
+    const m = re.exec(fs.readFileSync(runtime!.paths.accessLog, 'utf8'));
+    if (m || Date.now() > until) { assert.ok(m, `nginx's access log has ${re}`); return m; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** /boot.ipxe refused with `status` and the reason in its body; /why.ipxe 200 with the same words, exit 0. */
 async function assertRefusedWithReason(tls: ClientTls, status: number, reason: string | RegExp): Promise<void> {
   const boot = await httpsGet(port, '/boot.ipxe', tls);
@@ -91,9 +100,8 @@ async function assertRefusedWithReason(tls: ClientTls, status: number, reason: s
 
 test('a revoked certificate: nginx answers 400 with the revoked reason on /boot.ipxe, 200 with it on /why.ipxe', { skip }, async () => {
   await assertRefusedWithReason(tlsOf('dut-revoked'), 400, reasonFor('FAILED:certificate revoked'));
-  const log = fs.readFileSync(runtime!.paths.accessLog, 'utf8');
-  assert.match(log, /"GET \/why\.ipxe" 200 .*verify=FAILED:certificate revoked/);
-  assert.match(log, /"GET \/boot\.ipxe" 400 .*verify=FAILED:certificate revoked/);
+  await accessLine(/"GET \/why\.ipxe" 200 .*verify=FAILED:certificate revoked/);
+  await accessLine(/"GET \/boot\.ipxe" 400 .*verify=FAILED:certificate revoked/);
   assert.equal((await readBootEvents(root)).filter((e) => e.client === 'dut-revoked').length, 0, 'the boot service never saw it');
 });
 
@@ -117,7 +125,7 @@ test('the server\'s own certificate used as a client\'s: nginx\'s purpose check,
   const p = pkiPaths(farmLayout(root));
   const tls = { ca: fs.readFileSync(p.caCert), cert: fs.readFileSync(p.serverCert), key: fs.readFileSync(p.serverKey) };
   const boot = await httpsGet(port, '/boot.ipxe', tls);
-  const verify = /verify=(.*) serial=/.exec(fs.readFileSync(runtime!.paths.accessLog, 'utf8').trim().split('\n').pop()!)?.[1];
+  const verify = (await accessLine(/"GET \/boot\.ipxe" 400 .*verify=(FAILED:[^=]*purpose)/))[1];
   t.diagnostic(`server certificate as a client's: ${boot.status}, nginx verify=${verify}: ${boot.body.split('\n')[2]}`);
   assert.equal(verify, 'FAILED:unsuitable certificate purpose');
   await assertRefusedWithReason(tls, 400, TLS_REFUSAL_REASONS.find(([k]) => k.includes('certificate purpose'))![1]);
