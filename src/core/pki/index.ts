@@ -2,6 +2,8 @@
  * The farm's certificate authority, all with node-forge (keys from Node's native generator): root CA, server,
  * client and code-signing certificates, file signatures for imgverify, CSR signing, cross-signing, revocation + CRL,
  * renewal and the expiry report. Other modules read the PKI index through readPkiIndex and the lookup helpers.
+ * fillKeyPool keeps pre-generated leaf keys in pki/private/spare (see keyPool.ts for why that is safe); the editor calls
+ * it when idle, so that issuing a certificate does not wait for key generation.
  */
 export type { CertKind, CertRecord, CertStatus, PkiIndex } from './types';
 export { pkiPaths, type PkiPaths } from './paths';
