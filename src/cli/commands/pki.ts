@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { FarmError, UsageError } from '../../core/errors';
+import { describeError, FarmError, UsageError } from '../../core/errors';
 import { farmLayout } from '../../core/farm/layout';
 import {
   crlStatus, crossSign, expiryReport, fillKeyPool, initCa, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, keyPoolStatus, pkiPaths,
@@ -88,6 +88,13 @@ function positiveInt(v: unknown, flag: string): number | undefined {
   return n;
 }
 
+/** Best effort: the pool only saves time, so a failure to fill it must not turn a done issuance into an error. */
+async function topUpPool(ctx: CliContext, root: string): Promise<void> {
+  try { await fillKeyPool(root); } catch (err) {
+    ctx.info(`No spare keys were made (${describeError(err)}); issuance makes its keys as it goes.`);
+  }
+}
+
 function one(args: string[], what: string, cmd: string): string {
   if (args.length !== 1) throw new UsageError(`Give exactly one ${what}.`, `Usage: ipxe-farm ${cmd} ${what}`);
   return args[0]!;
@@ -119,7 +126,7 @@ export const pkiCommands: CliCommand[] = [
       report(ctx, root, 'Created root CA', [rec]);
       if (!ctx.json) ctx.out(`Next: \`ipxe-farm issue server\`, \`ipxe-farm issue client NAME\`. iPXE TRUST= fingerprint (SHA-256): ${rec.sha256}`);
       // After the answer is printed: spare keys, so that the first issuances do not wait for key generation.
-      await fillKeyPool(root);
+      await topUpPool(ctx, root);
     },
   },
   {
@@ -142,7 +149,7 @@ export const pkiCommands: CliCommand[] = [
       const root = await ctx.farmRoot();
       report(ctx, root, 'Issued', await issueClients(root, args, { passphrase: await caPassphrase(ctx, root, o) }));
       // A batch generates its own keys; after it, top the spare pool up for the next single issuance.
-      if (args.length > 1) await fillKeyPool(root);
+      if (args.length > 1) await topUpPool(ctx, root);
     },
   },
   {
