@@ -153,7 +153,20 @@ async function poolOf(root: string): Promise<PkiPaths> {
   return pkiPaths(layout);
 }
 
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Temp files of fills that were killed (a fill holds no lock, so lock takeover's clean-up never sees them). */
+async function removeDeadTemps(paths: PkiPaths): Promise<void> {
+  for (const n of await fsp.readdir(paths.spareDir).catch(() => [] as string[])) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await fsp.rm(path.join(paths.spareDir, n), { force: true });
+  }
+}
+
 async function survey(paths: PkiPaths, discard: boolean): Promise<{ count: number; bad: number }> {
+  if (discard) await removeDeadTemps(paths);
   let count = 0;
   let bad = 0;
   for (const n of await spareNames(paths)) {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { fillKeyPool, initCa, issueClient, keyPoolSettled, keyPoolStatus, pkiPaths, readPkiIndex, renew } from '../../../src/core/pki';
@@ -65,7 +66,16 @@ test('fillKeyPool: RSA-2048 spares, 0600 files in a 0700 folder; an issuance tak
     assert.equal(statSync(path.join(p.spareDir, f)).mode & 0o777, 0o600, f);
     assert.ok(checkLeafKey(pem), `${f} is a leaf key`);
   }
+  // Temp files of a fill killed halfway go on the next fill; those of a live process stay.
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const deadTemp = path.join(p.spareDir, `.${'a'.repeat(32)}.key.${dead}.deadbeef.tmp`);
+  const liveTemp = path.join(p.spareDir, `.${'b'.repeat(32)}.key.${process.pid}.deadbeef.tmp`);
+  writeFileSync(deadTemp, 'half a key', { mode: 0o600 });
+  writeFileSync(liveTemp, 'being written', { mode: 0o600 });
   assert.equal((await fillKeyPool(root, { target: 3 })).added, 0, 'a full pool gets nothing more');
+  assert.ok(!existsSync(deadTemp), 'a dead fill\'s temp file is removed');
+  assert.ok(existsSync(liveTemp), 'a live writer\'s temp file is left alone');
+  rmSync(liveTemp);
 
   const rec = await issueClient(root, 'dut1');
   const key = readFileSync(p.clientKey('dut1'), 'utf8');
