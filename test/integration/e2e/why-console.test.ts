@@ -14,6 +14,9 @@ import { locateIpxeSource, type IpxeSource } from '../../../src/core/ipxe/source
 import { SCRIPT_MARKERS } from '../../../src/core/ipxe/script';
 import { TLS_REFUSAL_REASONS } from '../../../src/core/nginx/generate';
 import { clientLaunchOptions } from '../../../src/core/qemu/client';
+import { findOvmf } from '../../../src/core/qemu/ovmf';
+import { ensureStockIpxe, stockUnavailable } from '../../../src/core/stock/debianPackage';
+import { buildStockImage, type StockImageResult } from '../../../src/core/stock/image';
 import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
 
 // What the person at the console of a refused machine reads: each client's own image, built by a real iPXE make, boots
@@ -28,6 +31,8 @@ let skipReason = '';
 let root = '';
 let source: IpxeSource | undefined;
 let servers: FarmServers | undefined;
+let stick: StockImageResult | undefined;
+let stockSkip = '';
 const serviceLog: string[] = [];
 
 before(async () => {
@@ -56,6 +61,17 @@ before(async () => {
     const r = await buildClientImage(root, c, { target: 'iso', source, script: SCRIPT });
     serviceLog.push(`built ${c} in ${(r.durationMs / 1000).toFixed(1)} s`);
   }
+  // The stock EFI stick runs the same farm script from its autoexec.ipxe (Debian's prebuilt iPXE, no compiler).
+  stockSkip = stockUnavailable() ?? (findOvmf() ? '' : 'SKIPPED LOUDLY: ovmf is not installed (apt-get install ovmf)');
+  if (!stockSkip && !which('mformat')) stockSkip = 'SKIPPED LOUDLY: mtools is not installed (apt-get install mtools)';
+  if (!stockSkip) {
+    try {
+      await ensureStockIpxe();
+      stick = await buildStockImage(root, 'dut-revoked', { script: SCRIPT });
+    } catch (err) {
+      stockSkip = `SKIPPED LOUDLY: the stock EFI stick could not be made here: ${(err as Error).message}`;
+    }
+  }
   await revoke(root, 'dut-revoked', { reason: 'keyCompromise' });
   servers = await startFarmServers(root, (l) => serviceLog.push(l));
 }, { timeout: 30 * 60_000 });
@@ -64,8 +80,8 @@ after(async () => {
   await servers?.stop();
 });
 
-async function boot(client: string): Promise<QemuResult> {
-  const opts = await clientLaunchOptions(root, client);
+async function boot(client: string, launch: Parameters<typeof clientLaunchOptions>[2] = {}): Promise<QemuResult> {
+  const opts = await clientLaunchOptions(root, client, launch);
   assert.equal(opts.spec.network.kind, 'restricted', 'tests keep QEMU on restricted networking');
   // No stop on the first iPXE error: the reason comes after it.
   return bootHeadless({ ...opts, headless: { timeoutMs: BOOT_TIMEOUT } });
@@ -111,4 +127,12 @@ test('a client that left the farm shows the boot service\'s own reason on the se
   assert.equal(r.errors[0]!.decoded.message, 'HTTP 403 Forbidden');
   const last = (await readLastBoots(root))['dut-gone'];
   assert.equal(last?.status, 403, 'the last boot is the refusal, not the /why.ipxe answer after it');
+});
+
+test('the stock EFI stick of a revoked client shows the same reason (autoexec.ipxe runs the farm script)', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
+  if (skipReason || stockSkip) return t.skip(skipReason || stockSkip);
+  const r = await boot('dut-revoked', { efi: true, image: stick!.image, efiVars: stick!.vars });
+  t.diagnostic(`console:\n${assertConsoleSaysWhy(r, TLS_REFUSAL_REASONS.find(([k]) => k === 'FAILED:certificate revoked')![1])}`);
+  // The same error as the BIOS build's 1d0c6439; the last byte is the platform's (EFI) errno.
+  assert.equal(r.errors[0]!.decoded.message, 'HTTP 4xx Client Error');
 });
