@@ -35,7 +35,7 @@ export const TLS_REFUSAL_REASONS: ReadonlyArray<readonly [match: string, reason:
   ['~^FAILED:(unsuitable|unsupported) certificate purpose', 'the certificate is not a client certificate: issue one with ipxe-farm issue client'],
   ['FAILED:CRL has expired', 'the farm\'s revocation list has expired: run ipxe-farm crl on the boot server'],
 ];
-export const TLS_REFUSAL_DEFAULT = 'the certificate was not accepted: the boot server\'s nginx error log says why';
+export const TLS_REFUSAL_DEFAULT = 'the certificate was not accepted: verify= in the boot server\'s nginx access log says why';
 const TLS_REFUSAL_VAR = '$ipxefarm_tls_refusal';
 
 /** A fixed text as an nginx string that iPXE echoes as written: no quote, backslash or $ for nginx, nothing for iPXE. */
