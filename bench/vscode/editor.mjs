@@ -1,22 +1,22 @@
 #!/usr/bin/env node
 // The editor benchmark (issue 7): extension activation time and the Clients tree with 1,000 clients, both measured
 // inside the real VS Code (code-server + headless chromium here), and the size of the .vsix.
-//   node bench/vscode/editor.mjs [--clients N] [--screenshots DIR]
+//   node bench/vscode/editor.mjs [--clients N] [--windows N (default 5)] [--screenshots DIR]
 // Targets: activation ≤ 150 ms, tree ≤ 300 ms, .vsix ≤ 1.5 MB.
 // The workspace is a farm file with N clients, a PKI index with a certificate record per client and a boot event per
 // client: the index records are synthetic (the bench measures the editor, not the CA; real issuance is in bench/pki).
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { parseMetrics, runInVsCode } from './harness.mjs';
+import { buildExtension, removeBundles } from '../../scripts/lib/vscode-build.mjs';
+import { manifest, packageVsix } from '../../scripts/lib/vscode-package.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { values } = parseArgs({ options: { clients: { type: 'string', default: '1000' }, screenshots: { type: 'string' } } });
+const { values } = parseArgs({ options: { clients: { type: 'string', default: '1000' }, windows: { type: 'string', default: '5' }, screenshots: { type: 'string' } } });
 const n = Number(values.clients);
+const windows = Math.max(1, Number(values.windows));
 
 function workspace() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-bench-editor-'));
@@ -54,36 +54,47 @@ function workspace() {
   return { dir, root };
 }
 
-function vsixSize() {
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-vsix-')), 'ipxe-farm.vsix');
-  execFileSync(process.execPath, [path.join(repo, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--out', out], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
-  const bytes = statSync(out).size;
-  rmSync(path.dirname(out), { recursive: true, force: true });
-  return bytes;
-}
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : undefined; };
 
 const ws = workspace();
 try {
-  const r = await runInVsCode({ entry: 'bench/vscode/editor-entry.ts', workspace: ws.root, screenshotDir: values.screenshots, onLine: (l) => console.log(l) });
-  const m = parseMetrics(r.lines);
-  const vsix = vsixSize();
-  const row = (name, value, unit, target) => console.log(`${name.padEnd(34)} ${value === undefined ? '         -' : String(value.toFixed(1)).padStart(10)} ${unit.padEnd(3)} ${target ? `(target ≤ ${target} ${unit}${value !== undefined && value > target ? ': MISSED' : ''})` : ''}`);
-  console.log(`\n# iPXE Farm editor benchmark, ${n} clients, ${r.runner}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} CPUs`);
-  row('activation_ms', m.activation_ms?.value, 'ms', 150);
-  if (m.activation_wall_ms) row('activation_wall_ms', m.activation_wall_ms.value, 'ms');
-  row('first_farm_read_ms', m.first_farm_read_ms?.value, 'ms');
-  row('farm_read_ms', m.farm_read_ms?.value, 'ms');
-  row('farm_reread_ms', m.farm_reread_ms?.value, 'ms');
-  row('clients_tree_provider_ms', m.clients_tree_provider_ms?.value, 'ms');
-  row('clients_tree_first_render_host_ms', m.clients_tree_first_render_host_ms?.value, 'ms', 300);
-  row('clients_tree_first_render_dom_ms', m.clients_tree_first_render_dom_ms?.value, 'ms', 300);
-  row('dom_query_overhead_ms', m.dom_query_overhead_ms?.value, 'ms');
-  row('clients_tree_refresh_host_ms', m.clients_tree_render_host_ms?.value, 'ms', 300);
-  row('clients_tree_refresh_dom_ms', m.clients_tree_render_dom_ms?.value, 'ms', 300);
-  row('clients_tree_after_save_ms', m.clients_tree_after_save_ms?.value, 'ms');
-  row('vsix_size', vsix / 1024, 'KiB', 1536);
-  if (r.problem) console.log(`# the run broke: ${r.problem}`);
-  process.exitCode = !r.problem && r.counts?.failed === 0 ? 0 : 1;
+  buildExtension();
+  const perWindow = [];
+  let runner = '?';
+  for (let w = 0; w < windows; w++) {
+    // A fresh code-server + browser each time: a fresh window, the extension's bundle loaded anew.
+    const r = await runInVsCode({ entry: 'bench/vscode/editor-entry.ts', workspace: ws.root, build: false, screenshotDir: w === windows - 1 ? values.screenshots : undefined, onLine: (l) => console.log(`  [window ${w + 1}] ${l}`) });
+    runner = r.runner;
+    const m = parseMetrics(r.lines);
+    if (r.problem || r.counts?.failed !== 0) {
+      console.log(`# window ${w + 1} broke: ${r.problem ?? 'the entry failed (see above)'}`);
+      process.exitCode = 1;
+      continue;
+    }
+    perWindow.push(m);
+    console.log(`window ${w + 1}: ${Object.entries(m).map(([k, v]) => `${k}=${v.value}`).join(' ')}  (load ${os.loadavg()[0].toFixed(2)})`);
+  }
+  const { name, version } = manifest();
+  const vsix = packageVsix(path.join(mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-vsix-')), `${name}-${version}.vsix`));
+  rmSync(path.dirname(vsix.file), { recursive: true, force: true });
+  const pick = (k) => median(perWindow.map((m) => m[k]?.value).filter((v) => v !== undefined));
+  const row = (label, value, unit, target) => console.log(`${label.padEnd(36)} ${value === undefined ? '         -' : String(value.toFixed(1)).padStart(10)} ${unit.padEnd(3)} ${target ? `(target ≤ ${target} ${unit}${value === undefined ? ': not measured' : value > target ? ': MISSED' : ': met'})` : ''}`);
+  console.log(`\n# iPXE Farm editor benchmark: ${n} clients, ${runner}, median of ${perWindow.length} fresh windows; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.availableParallelism()} CPUs`);
+  console.log('# activation: VS Code\'s own figure in Running Extensions (loading the bundle + the activate() call), in a fresh window');
+  console.log('# first on-page render: pointerdown of a real click on the iPXE Farm activity-bar icon → first animation frame after the');
+  console.log('#   Clients row "dut0" is in the DOM (page clock; extension active and farm read, window idle)');
+  row('activation_ms (VS Code, with load)', pick('activation_vscode_ms'), 'ms', 150);
+  row('activate_call_ms (activate() only)', pick('activate_call_ms'), 'ms');
+  row('first_farm_read_ms', pick('first_farm_read_ms'), 'ms');
+  row('clients_tree_first_render_ms (page)', pick('clients_tree_first_render_page_ms'), 'ms', 300);
+  row('clients_tree_first_dom_ms (page)', pick('clients_tree_first_dom_page_ms'), 'ms');
+  row('clients_tree_provider_ms', pick('clients_tree_provider_ms'), 'ms');
+  row('clients_tree_refresh_host_ms', pick('clients_tree_refresh_host_ms'), 'ms');
+  row('clients_tree_after_save_ms', pick('clients_tree_after_save_ms'), 'ms');
+  row('farm_read_ms', pick('farm_read_ms'), 'ms');
+  row('vsix_size', vsix.bytes / 1024, 'KiB', 1536);
+  if (perWindow.length < windows) process.exitCode = 1;
 } finally {
+  removeBundles();
   rmSync(ws.dir, { recursive: true, force: true });
 }

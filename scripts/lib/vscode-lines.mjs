@@ -6,6 +6,8 @@
 //   @@screenshot NAME                                      take a screenshot of the workbench as NAME.png
 //   @@dom NAME SELECTOR                                    write the innerText of the workbench elements matching
 //                                                          the CSS SELECTOR to $IPXE_FARM_HARNESS_DIR/NAME.json
+//   @@page NAME JSON                                       a page action (click, type, press, measure: see
+//                                                          test/vscode/page.ts); the answer goes to NAME.json too
 // Unmarked lines are the workbench's: kept (for the log and for diagnosing a failed run), not printed.
 import { appendFileSync } from 'node:fs';
 
@@ -14,6 +16,7 @@ export const SUITE_MARK = '@@| ';
 const SCREENSHOT = /@@screenshot ([A-Za-z0-9._-]{1,80})\s*$/;
 const RESULT = /@@vscode-result (\{.*\})\s*$/;
 const DOM = /@@dom ([A-Za-z0-9._-]{1,80}) (.+)$/;
+const PAGE = /@@page ([A-Za-z0-9._-]{1,80}) (\{.*\})\s*$/;
 
 export class LineRouter {
   /**
@@ -22,10 +25,11 @@ export class LineRouter {
    * @param {(name: string) => Promise<void>} o.onScreenshot
    * @param {string} [o.workbenchLog]                   file collecting the unmarked (workbench) lines
    */
-  constructor({ onLine, onScreenshot, onDom, workbenchLog }) {
+  constructor({ onLine, onScreenshot, onDom, onPage, workbenchLog }) {
     this.onLine = onLine;
     this.onScreenshot = onScreenshot;
     this.onDom = onDom;
+    this.onPage = onPage;
     this.workbenchLog = workbenchLog;
     this.result = undefined;
     this.lines = [];
@@ -56,6 +60,13 @@ export class LineRouter {
         const [, name, selector] = dom;
         // Answered in order with the screenshots: a query after a screenshot sees the same screen.
         this.pending = this.pending.then(() => this.onDom?.(name, selector)).catch((err) => this.emit(`# dom query "${name}" failed: ${err.message}`));
+        continue;
+      }
+      const act = PAGE.exec(line);
+      if (act) {
+        this.sawSuite = true;
+        const [, name, json] = act;
+        this.pending = this.pending.then(() => this.onPage?.(name, json)).catch((err) => this.emit(`# page action "${name}" failed: ${err.message}`));
         continue;
       }
       const result = RESULT.exec(line);

@@ -7,6 +7,7 @@ import { format } from 'node:util';
 import { startBrowser, stopBrowser } from './vscode-browser.mjs';
 import { codeServerCli, startCodeServer, stopCodeServer } from './vscode-codeserver.mjs';
 import { ensureCodeServer } from './vscode-install.mjs';
+import { pageAction } from './vscode-page.mjs';
 
 function remoteUri(port, absPath) {
   return `vscode-remote://127.0.0.1:${port}${absPath.split(path.sep).map(encodeURIComponent).join('/')}`;
@@ -90,6 +91,17 @@ export async function runInCodeServer(o) {
       let answer;
       try {
         answer = { texts: await page.$$eval(selector, (els) => els.map((e) => (e instanceof HTMLElement ? e.innerText : e.textContent ?? ''))) };
+      } catch (err) {
+        answer = { error: err.message.split('\n')[0] };
+      }
+      const file = path.join(o.sandbox.dirs.exchange, `${name}.json`);
+      writeFileSync(`${file}.tmp`, JSON.stringify(answer));
+      renameSync(`${file}.tmp`, file);
+    };
+    router.onPage = async (name, json) => {
+      let answer;
+      try {
+        answer = await pageAction(page, JSON.parse(json));
       } catch (err) {
         answer = { error: err.message.split('\n')[0] };
       }
