@@ -41,13 +41,18 @@ export class ShapeTree implements vscode.TreeDataProvider<Node> {
       : s.collapsible === 'expanded' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
     item.id = s.id;
     item.description = s.description;
-    item.tooltip = s.tooltip;
+    // Tooltips travel to the workbench only when hovered (resolveTreeItem): 1,000 rows' worth would slow the first render.
     item.contextValue = s.contextValue;
     if (s.icon) item.iconPath = new vscode.ThemeIcon(s.icon, s.iconColor ? new vscode.ThemeColor(s.iconColor) : undefined);
     const root = this.farmRoot();
     if (s.open && root) {
       item.command = { command: 'ipxeFarm.openEntry', title: 'Open', arguments: [path.join(root, s.open.file), s.open.pointer] };
     }
+    return item;
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, node: Node): vscode.TreeItem {
+    item.tooltip = node.shape.tooltip;
     return item;
   }
 }
