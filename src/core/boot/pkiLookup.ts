@@ -56,7 +56,8 @@ export class CertLookup {
   }
 
   byFingerprint(fp: string): CertRecord | undefined {
-    return this.bySha1.get(normaliseFingerprint(fp));
+    // nginx already sends the normalised form; the keys are normalised, so a hit on the raw value is the same record.
+    return this.bySha1.get(fp) ?? this.bySha1.get(normaliseFingerprint(fp));
   }
 
   bySerialNumber(serial: string): CertRecord | undefined {

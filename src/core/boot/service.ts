@@ -74,7 +74,11 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   tryChgrp(socketDir, gid, log);
   await removeStaleSocket(socket);
 
-  const events = new BootEventLog(layout.bootEvents);
+  const events = new BootEventLog(layout.bootEvents, {
+    onWriteError: (err, lost) => log(err
+      ? `cannot write boot events to ${layout.bootEvents} (${err.code ?? err.message}); boots go on, their events are lost until this is fixed`
+      : `boot events are written again to ${layout.bootEvents} (${lost} lost meanwhile)`),
+  });
   events.open();
   const reloader = new BootStateReloader(opts.root, state, {
     onReload: () => log('reloaded the farm file, PKI index and secrets'),
