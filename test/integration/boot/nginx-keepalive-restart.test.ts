@@ -1,0 +1,72 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { farmWithPki } from '../../support/pki';
+import { farmLayout } from '../../../src/core/farm/layout';
+import { loadFarm, updateFarm } from '../../../src/core/farm/load';
+import { pkiPaths } from '../../../src/core/pki';
+import { generateNginxConfig, LocalNginxRuntime } from '../../../src/core/nginx';
+import { startBootService, BootService } from '../../../src/core/boot/service';
+import { nginxMissing } from './mtlsNginx';
+import { httpsGet, readTls, ClientTls } from './httpsClient';
+
+// The farm's generated nginx config keeps connections to the boot service open (upstream keepalive). These tests show
+// that it really does, and that a connection the service closed (its restart) never costs a boot.
+const skip = nginxMissing();
+let root = '';
+let port = 0;
+let tls: ClientTls;
+let svc: BootService | undefined;
+let runtime: LocalNginxRuntime | undefined;
+
+before(async () => {
+  if (skip) return;
+  root = await farmWithPki();
+  fs.chmodSync(path.dirname(root), 0o711);
+  fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'k');
+  await updateFarm(root, (raw) => {
+    (raw.nginx as Record<string, unknown>).runtime = 'local';
+    raw.profiles = { a: { kernel: 'vmlinuz', initrds: [], cmdline: 'console=ttyS0 h={{client.name}}', verify: false, extra: [] } };
+    raw.clients = { dut1: { profile: 'a', macs: [], vars: {} } };
+  });
+  svc = await startBootService({ root, log: () => undefined });
+  await generateNginxConfig(root);
+  const { farm, layout } = await loadFarm(root);
+  port = farm.server.httpsPort;
+  const p = pkiPaths(layout);
+  tls = readTls(p.clientCert('dut1'), p.clientKey('dut1'), p.caCert);
+  runtime = new LocalNginxRuntime(farm, layout);
+  await runtime.up();
+});
+
+after(async () => {
+  await runtime?.down().catch(() => undefined);
+  await svc?.close().catch(() => undefined);
+});
+
+async function boots(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const r = await httpsGet(port, '/boot.ipxe', tls);
+    assert.equal(r.status, 200, `boot ${i + 1} of ${n}: ${r.body}`);
+    assert.ok(r.body.includes('h=dut1'));
+  }
+}
+
+test('nginx reuses its connections to the boot service: twenty boots, each on a new TLS connection, cost the service far fewer accepts', { skip }, async () => {
+  await boots(2); // nginx's first connection(s)
+  const before = svc!.stats();
+  await boots(20);
+  const after = svc!.stats();
+  assert.equal(after.requests - before.requests, 20);
+  assert.ok(after.connections - before.connections <= 2, `${after.connections - before.connections} new connections for 20 boots`);
+});
+
+test('a restarted service closes the connections nginx keeps; the next boots still all succeed (nginx retries on a new connection)', { skip }, async () => {
+  await boots(3);
+  await svc!.close();
+  svc = await startBootService({ root, log: () => undefined });
+  const before = svc.stats();
+  await boots(10);
+  assert.equal(svc.stats().requests - before.requests, 10);
+});
