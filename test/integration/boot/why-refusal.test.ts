@@ -117,6 +117,18 @@ test('a certificate from another CA, and a self-signed one: "not issued by this 
   await assertRefusedWithReason({ ca, cert: fs.readFileSync(`${self}.crt`), key: fs.readFileSync(`${self}.key`) }, 400, FOREIGN_REASON);
 });
 
+test('an expired certificate from the farm CA: "the certificate has expired"', { skip }, async () => {
+  const p = pkiPaths(farmLayout(root));
+  const f = path.join(scratch, 'expired');
+  // Signed by the farm CA with its end date already past (openssl in the test only; the product never runs it).
+  let r = await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${f}.key`, '-out', `${f}.csr`, '-subj', '/CN=dut-old'], { timeout: 30_000 });
+  assert.equal(r.exitCode, 0, r.stderr);
+  r = await run('openssl', ['x509', '-req', '-in', `${f}.csr`, '-CA', p.caCert, '-CAkey', p.caKey, '-days', '-1', '-out', `${f}.crt`], { timeout: 30_000 });
+  assert.equal(r.exitCode, 0, r.stderr);
+  await assertRefusedWithReason({ ca: fs.readFileSync(p.caCert), cert: fs.readFileSync(`${f}.crt`), key: fs.readFileSync(`${f}.key`) }, 400, reasonFor('FAILED:certificate has expired'));
+  await accessLine(/"GET \/why\.ipxe" 200 .*verify=FAILED:certificate has expired/);
+});
+
 test('no client certificate: "no client certificate was presented"', { skip }, async () => {
   await assertRefusedWithReason({ ca: fs.readFileSync(pkiPaths(farmLayout(root)).caCert) }, 400, reasonFor('NONE'));
 });
