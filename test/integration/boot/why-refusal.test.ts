@@ -172,3 +172,9 @@ test('curl sees the refusal as text/plain, not cached', { skip }, async () => {
   assert.match(r.stdout, /^Cache-Control: no-store/mi);
   assert.match(r.stdout, /\r\n\r\n#!ipxe\necho iPXE Farm refused this machine:\necho the certificate has been revoked/);
 });
+
+test('the secret is in no log this run wrote (nginx access and error logs, boot events)', { skip }, async () => {
+  const files = [runtime!.paths.accessLog, runtime!.paths.errorLog, farmLayout(root).bootEvents];
+  for (const f of files) assert.ok(!fs.readFileSync(f, 'utf8').includes(SECRET), f);
+  assert.ok(fs.readFileSync(farmLayout(root).bootEvents, 'utf8').includes('"path":"/why.ipxe"'), 'the /why.ipxe answers are logged as events of their own');
+});
