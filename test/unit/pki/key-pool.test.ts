@@ -92,7 +92,8 @@ test('fillKeyPool: RSA-2048 spares, 0600 files in a 0700 folder; an issuance tak
 test('an empty pool: two keys race, the loser becomes a spare that the next issuance takes; renew leaves the pool alone', async () => {
   const root = await farmWithCa();
   const p = pkiPaths(farmLayout(root));
-  await issueClient(root, 'dut1');
+  // 'race' races whatever the load (the default races only when a core is idle for the second key).
+  await issueClient(root, 'dut1', { keys: 'race' });
   await keyPoolSettled();
   const loser = [...spares(root).values()];
   assert.equal(loser.length, 1, 'the race loser is in the pool');
@@ -136,8 +137,8 @@ test('tampered or foreign spares (garbage, RSA 1024, EC, PKCS#8, e=3, 0644, a sy
   assert.ok(checkLeafKey(key), 'the client got a proper fresh key');
   assert.ok(![...Object.values(planted), readFileSync(outside, 'utf8')].includes(key), 'not one of the planted keys');
   const left = spares(root);
-  assert.equal(left.size, 1, 'only the race loser is in the pool now');
-  assert.ok(checkLeafKey([...left.values()][0]!));
+  assert.ok(left.size <= 1, 'at most the race loser is in the pool now (there is none when the load ruled the race out)');
+  for (const pem of left.values()) assert.ok(checkLeafKey(pem));
   assert.ok(existsSync(outside), 'the symlink went, not the file it pointed at');
   const index = await readPkiIndex(root);
   assert.deepEqual(index.records.map((r) => r.name), ['root', 'dut1']);
