@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { findFarmRoot } from '../core/farm/load';
-import { clientCertMap } from './model/clientItems';
 import { FarmSnapshot, readSnapshot } from './model/farmSnapshot';
+import { ImageStates } from './model/imageStates';
+import { settings } from './settings';
 
 /**
  * The farm this window works with and the one snapshot the trees read. File watchers (not polling) on the farm file,
@@ -20,6 +21,13 @@ export class FarmState implements vscode.Disposable {
   private watchers: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<FarmSnapshot | undefined> | undefined;
+  /** Core's image verdicts, cached across reads; the iPXE source is the one Build Image would use. */
+  readonly images = new ImageStates(() => {
+    const src = settings().ipxeSource;
+    return src ? { ...process.env, IPXE_SRC: src } : process.env;
+  });
+  /** Resolves when the image states of the last read are all worked out (tests wait for it). */
+  imagesChecked: Promise<void> = Promise.resolve();
 
   get root(): string | undefined {
     return this.snapshot?.root;
@@ -64,10 +72,15 @@ export class FarmState implements vscode.Disposable {
     if (!root) return Promise.resolve(undefined);
     const next = (this.reading ?? Promise.resolve(undefined)).then(async () => {
       const t0 = performance.now();
-      this.snapshot = await readSnapshot(root, clientCertMap);
+      const snap = await readSnapshot(root, this.images);
+      this.snapshot = snap;
       this.lastReadMs = performance.now() - t0;
-      this.changed.fire(this.snapshot);
-      return this.snapshot;
+      this.changed.fire(snap);
+      if (snap.imagePending.length) {
+        // Core's verdicts arrive after the tree is on screen; then one more (cheap, cached) read shows them.
+        this.imagesChecked = this.images.check(root, snap.imagePending).then(() => this.refresh(root)).then(() => undefined, () => undefined);
+      }
+      return snap;
     });
     this.reading = next.catch(() => undefined);
     return next;

@@ -12,7 +12,8 @@ export interface LastBoot {
   reason?: string;
 }
 
-export type ImageState = 'built' | 'stale' | 'missing';
+/** Core's verdict (src/core/ipxe imageState), or "checking" while it is being worked out in the background. */
+export type ImageState = 'built' | 'stale' | 'missing' | 'checking';
 
 /** Everything a row needs, looked up once per refresh; rows themselves are shaped only when VS Code asks for them. */
 export interface ClientsView {
@@ -21,6 +22,8 @@ export interface ClientsView {
   certs: Map<string, CertRecord>;
   lastBoots: Record<string, LastBoot>;
   images: (client: string) => ImageState;
+  /** Why the image is stale or missing and which target was looked at (core's reasons); absent in plain tests. */
+  imageDetail?: (client: string) => { reasons: string[]; target?: string };
   now: number;
 }
 
@@ -57,7 +60,7 @@ export function clientShape(name: string, v: ClientsView): Shape {
   const image = v.images(name);
   const boot = v.lastBoots[name];
   const profile = c.profile ?? v.farm.defaultProfile;
-  const bits = [profile ?? 'no profile', image === 'built' ? undefined : `image ${image}`];
+  const bits = [profile ?? 'no profile', image === 'built' ? undefined : image === 'checking' ? 'image checking…' : `image ${image}`];
   if (!cert) bits.push('no certificate');
   else if (health !== 'valid') bits.push(`certificate ${health}`);
   if (boot) bits.push(`${boot.status === 200 ? 'booted' : `refused ${boot.status}`} ${ago(boot.time, v.now)}`);
@@ -71,7 +74,7 @@ export function clientShape(name: string, v: ClientsView): Shape {
       `MACs: ${c.macs.join(', ') || 'none'}`,
       `Profile: ${profile ?? 'none'}`,
       cert ? `Certificate #${cert.serial}, ${health}, until ${cert.notAfter.slice(0, 10)}` : 'No client certificate: Issue Client Certificate',
-      `Image: ${image}`,
+      imageLine(name, image, v),
       boot ? `Last boot: ${boot.time} → ${boot.status} ${boot.path}${boot.reason ? ` (${boot.reason})` : ''}` : 'Never booted',
     ].filter(Boolean).join('\n'),
     contextValue: `client.${cert && !problem ? 'cert' : 'nocert'}.image-${image}`,
@@ -81,6 +84,20 @@ export function clientShape(name: string, v: ClientsView): Shape {
     ref: { kind: 'client', name },
     open: { file: 'ipxe-farm.json', pointer: `/clients/${name}` },
   };
+}
+
+function imageLine(name: string, image: ImageState, v: ClientsView): string {
+  const d = v.imageDetail?.(name);
+  const head = `Image${d?.target ? ` (${d.target})` : ''}: ${image}`;
+  return image === 'built' || !d?.reasons.length ? head : `${head} — ${d.reasons.join(' ')}`;
+}
+
+function imageRow(name: string, v: ClientsView, row: (key: string, label: string, description: string, icon: string, extra?: Partial<Shape>) => Shape): Shape {
+  const image = v.images(name);
+  const d = v.imageDetail?.(name);
+  const why = image === 'built' ? '' : d?.reasons[0] ?? '';
+  const description = `${d?.target ? `${d.target} ` : ''}${image}${why ? ` · ${why}` : ''}`;
+  return row('image', 'Image', description, 'package', { contextValue: `clientDetail.image-${image}`, tooltip: imageLine(name, image, v) });
 }
 
 /** The rows under a client, built only when it is expanded. */
@@ -102,7 +119,7 @@ export function clientDetails(name: string, v: ClientsView): Shape[] {
     row('macs', 'MACs', c.macs.join(', ') || 'none (identified by certificate only)', 'plug'),
     row('profile', 'Profile', profile ? `${profile}${c.profile ? '' : ' (default)'}` : 'none', 'symbol-method', profile ? { ref: { kind: 'profile', name: profile } } : {}),
     row('boot', 'Last boot', boot ? `${boot.time.replace('T', ' ').slice(0, 19)} → ${boot.status} ${boot.path}` : 'never', 'history'),
-    row('image', 'Image', v.images(name), 'package'),
+    imageRow(name, v, row),
   ];
 }
 

@@ -26,7 +26,7 @@ export function createViews(state: FarmState, server: ServerStatus): { views: Fa
     const s = state.snapshot;
     if (!s?.loaded) return undefined;
     if (!clientsView || clientsView.farm !== s.loaded.farm || clientsView.lastBoots !== s.lastBoots) {
-      clientsView = { farm: s.loaded.farm, certs: clientCertMap(s.index), lastBoots: s.lastBoots, images: s.images, now: Date.now() };
+      clientsView = { farm: s.loaded.farm, certs: clientCertMap(s.index), lastBoots: s.lastBoots, images: s.images, imageDetail: s.imageDetail, now: Date.now() };
     }
     return clientsView;
   };

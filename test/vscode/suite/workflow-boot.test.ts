@@ -111,4 +111,21 @@ suite('Build, serve and boot from the editor', function () {
     await vscode.commands.executeCommand('workbench.action.terminal.focus');
     await screenshot('boot-from-editor');
   });
+
+  // After the boot: a renewal changes the certificate the image embeds, so core's hash-based imageState calls it stale
+  // (reason included), and the tree follows through the PKI watcher without a rebuild.
+  test('renewing dut1\'s certificate turns its image stale in the Clients tree, with core\'s reason', async function () {
+    if (skip) { console.log(`    ${skip}`); this.skip(); }
+    this.timeout(120_000);
+    const a = await api();
+    const before = (await rows(a.views.clients)).find((x) => x.label === 'dut1')!;
+    assert.equal(before.contextValue, 'client.cert.image-built', 'built before the renewal');
+    const renewed = await vscode.commands.executeCommand<{ serial: string }>('ipxeFarm.renew', 'dut1');
+    assert.ok(renewed?.serial, 'Renew answers with the new record');
+    const stale = await eventually('dut1 image stale in the tree', async () => (await rows(a.views.clients)).find((x) => x.label === 'dut1' && x.contextValue === 'client.cert.image-stale'), 60_000);
+    assert.match(String(stale.description), /image stale/);
+    const image = (await rows(a.views.clients, stale.node)).find((x) => x.label === 'Image')!;
+    assert.match(String(image.description), /^iso stale · The client certificate changed \(serial [0-9A-F]+ → [0-9A-F]+\)/i);
+    assert.equal(image.contextValue, 'clientDetail.image-stale');
+  });
 });
