@@ -47,6 +47,7 @@ const CONSOLE_COLUMNS = 80;
 const BENIGN = /^file:\/?autoexec\.ipxe\.\.\. Not found\b/;
 const IPXE_UP = /iPXE initialising devices|iPXE \S+.*Open Source Network Boot Firmware/;
 const DHCP_OK = /Configuring \([^)]*\)[.\s]*ok/;
+const WHY_DOWNLOAD = /\/why\.ipxe$/;
 const DOWNLOAD_OK = /((?:https?|tftp|ftp|nfs):\/\/\S+?)\.\.\.\s*ok\b/g;
 // iPXE prints "… Permission denied (https://ipxe.org/0227e13c)"; older builds and trimmed logs show only "(0227e13c)".
 const ERROR_CODE = /\((?:https?:\/\/ipxe\.org\/)?([0-9a-f]{8})\)/;
@@ -91,6 +92,8 @@ export class BootStageTracker {
     for (let m = DOWNLOAD_OK.exec(t); m; m = DOWNLOAD_OK.exec(t)) {
       this.downloads.push({ url: m[1]!, at });
       this.scanned = DOWNLOAD_OK.lastIndex;
+      // A refused machine's image fetches the farm's answer to "why" (/why.ipxe): words, not its boot script.
+      if (WHY_DOWNLOAD.test(m[1]!)) continue;
       if (this.stages.scriptFetched === undefined) this.stages.scriptFetched = at;
       else if (this.stages.linuxMarker === undefined) this.stages.imagesLoaded = at;
     }

@@ -30,6 +30,16 @@ test('a stage never seen stays undefined (a refused boot has no script stage)', 
   assert.deepEqual(t.errors, [{ code: '0216eb3c', line: 'https://10.0.2.100:8443/boot.ipxe... Permission denied (https://ipxe.org/0216eb3c)', at: 20 }]);
 });
 
+test('the farm\'s answer to "why" (/why.ipxe) after a refusal is not the boot script', () => {
+  const t = new BootStageTracker(/IPXE-FARM-LINUX-UP/);
+  t.feed('Configuring (net0 52:54:00:12:34:56)...... ok\r\n', 10);
+  t.feed('https://10.0.2.100:8443/boot.ipxe... HTTP 4xx Client Error (https://ipxe.org/1d0c6439)\r\n', 20);
+  t.feed('https://10.0.2.100:8443/why.ipxe... ok\r\n', 30);
+  assert.equal(t.stages.scriptFetched, undefined);
+  assert.equal(t.stages.imagesLoaded, undefined);
+  assert.deepEqual(t.errors.map((e) => e.code), ['1d0c6439']);
+});
+
 test('error codes: both iPXE forms are found, each once, with the line that says what failed', () => {
   const t = new BootStageTracker();
   t.feed('Could not verify: Permission denied (022', 1);
