@@ -228,7 +228,7 @@ const KNOWN = new Map<number, Explanation>([
   [key('EIO', 'httpcore', 0x04), {
     message: 'HTTP 4xx Client Error',
     cause: 'nginx refused the request, usually because it rejected the client certificate (400: issued by another CA, revoked in the farm CRL, or expired) or the URL does not exist on this server.',
-    fix: 'Check this client\'s certificate in the farm\'s PKI (re-issue it and rebuild the image if it is revoked, expired or from an old CA) and read nginx\'s error log for the refused certificate.',
+    fix: 'Images built by iPXE Farm print the farm\'s reason on the next lines (they ask /why.ipxe). Check this client\'s certificate in the farm\'s PKI (re-issue it and rebuild the image if it is revoked, expired or from an old CA) and read nginx\'s error log for the refused certificate.',
   }],
   [key('EIO', 'httpcore', 0x05), {
     message: 'HTTP 5xx Server Error',
@@ -237,8 +237,8 @@ const KNOWN = new Map<number, Explanation>([
   }],
   [key('EPERM', 'httpcore', 0x01), {
     message: 'HTTP 403 Forbidden',
-    cause: 'The boot service refused this client: its certificate is unknown to the farm\'s PKI index or revoked, or nginx did not pass a verified certificate.',
-    fix: 'Issue (or re-issue) this client\'s certificate with the farm CA and rebuild its image.',
+    cause: 'The boot service refused this client: its certificate is unknown to the farm\'s PKI index or revoked, its client has no profile, or nginx did not pass a verified certificate.',
+    fix: 'The farm\'s reason follows on the console (images built by iPXE Farm ask /why.ipxe) and is in the boot events. Issue (or re-issue) this client\'s certificate with the farm CA and rebuild its image, or map its client to a profile.',
   }],
   [key('ENOENT', 'httpcore', 0x01), { message: 'Not found', cause: 'The server has no file at that URL (HTTP 404): a kernel or initrd path in the profile is wrong, or the client has no boot mapping.', fix: 'Check the profile\'s kernel/initrds paths under files/ and the client\'s profile in ipxe-farm.json.' }],
   [key('EACCES', 'httpcore', 0x01), { message: 'HTTP 401 Unauthorized', cause: 'The server asked for HTTP authentication.', fix: 'Remove auth_basic from the farm\'s nginx location.' }],
