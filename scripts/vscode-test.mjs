@@ -11,7 +11,8 @@
 //     setup.log there) and reused afterwards.
 // Each run gets a temp HOME/XDG_*/TMPDIR and a fresh empty workspace folder; every process it starts is killed (its
 // whole process group) at the end, also on failure, timeout or Ctrl-C.
-// Then (default suite only) the packaged extension: `vsce package` into the run's folder, installed with
+// Then (default suite only) a second code-server with workspace trust on and the farm folder untrusted
+// (test/vscode/untrusted/, farm made by scripts/lib/vscode-untrusted.mjs), and the packaged extension: `vsce package` into the run's folder, installed with
 // --install-extension into a fresh VS Code whose --list-extensions must show it, and test/vscode/vsix/ run against
 // the installed copy (loads from the extensions folder, carries no sources, activates, Create Farm works).
 //
@@ -31,6 +32,7 @@
 //   --grep TEXT         IPXE_FARM_VSCODE_GREP         only tests whose title matches (mocha grep)
 //   --no-build                                        keep out/extension.js as it is (the suite is bundled anyway)
 //   --no-vsix           IPXE_FARM_VSCODE_VSIX=0       skip the packaged-extension check
+//   --no-untrusted      IPXE_FARM_VSCODE_UNTRUSTED=0  skip the untrusted-workspace run (test/vscode/untrusted/)
 //   IPXE_FARM_KEEP_SANDBOX=1 keeps the temp HOME/logs; IPXE_FARM_VERBOSE=1 shows the npm install output;
 //   IPXE_FARM_CODE_SERVER_ARGS="…" adds code-server flags; IPXE_FARM_CHROMIUM names another Chromium/Chrome binary.
 //
@@ -56,7 +58,10 @@ import { buildExtension, bundleEntry, bundleSuite, removeBundles } from './lib/v
 import { summaryLine } from './lib/vscode-lines.mjs';
 import { runVsCodeTests } from './lib/vscode-run.mjs';
 import { describeSize, manifest, packageVsix, verifyVsix } from './lib/vscode-package.mjs';
-import { runBundleDir } from './lib/vscode-build.mjs';
+import { bundleSuiteDir, runBundleDir } from './lib/vscode-build.mjs';
+import { prepareUntrustedFarm } from './lib/vscode-untrusted.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 
 const { values } = parseArgs({
   options: {
@@ -69,6 +74,7 @@ const { values } = parseArgs({
     grep: { type: 'string' },
     'no-build': { type: 'boolean' },
     'no-vsix': { type: 'boolean' },
+    'no-untrusted': { type: 'boolean' },
   },
 });
 
@@ -145,6 +151,22 @@ add(tally(await runVsCodeTests({
   timeoutMs: timeoutS * 1000,
   onLine: say,
 }), entry ? path.basename(entry) : 'extension suite'));
+
+// A second code-server with workspace trust ON and a farm folder left untrusted (test/vscode/untrusted/).
+const untrustedOff = values['no-untrusted'] || process.env.IPXE_FARM_VSCODE_UNTRUSTED === '0';
+if (!entry && !grep && !untrustedOff) {
+  say('\n# an untrusted workspace: workspace trust on, the farm folder not trusted');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-untrusted-'));
+  try {
+    const farm = prepareUntrustedFarm(dir);
+    add(tally(await runVsCodeTests({ testsEntry: await bundleSuiteDir('untrusted'), workspace: farm.workspace, env: { ...env, ...farm.env }, workspaceTrust: true, timeoutMs: timeoutS * 1000, onLine: say }), 'untrusted workspace'));
+  } catch (err) {
+    say(`# the untrusted-workspace run: ${err.message}`);
+    add({ passed: 0, failed: 1, skipped: 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const vsixOff = values['no-vsix'] || process.env.IPXE_FARM_VSCODE_VSIX === '0';
 if (!entry && !grep && !vsixOff) {

@@ -70,8 +70,13 @@ export async function bundleSuite() {
 
 /** Bundles test/vscode/vsix (the checks of the installed .vsix) into this run's folder; returns its run() entry. */
 export async function bundleVsixSuite() {
-  const src = path.join(repo, 'test', 'vscode', 'vsix');
-  const outdir = path.join(runBundleDir(), 'vsix');
+  return bundleSuiteDir('vsix');
+}
+
+/** test/vscode/<name>/: its index.ts and *.test.ts files, a tests entry of its own (vsix, untrusted). */
+export async function bundleSuiteDir(name) {
+  const src = path.join(repo, 'test', 'vscode', name);
+  const outdir = path.join(runBundleDir(), name);
   rmSync(outdir, { recursive: true, force: true });
   await bundle([path.join(src, 'index.ts'), ...tsFiles(src, '.test.ts')], outdir, src);
   return path.join(outdir, 'index.js');

@@ -9,7 +9,7 @@ function serverArgs(sandbox) {
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(sandbox.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--user-data-dir', sandbox.dirs.userData,
     '--extensions-dir', sandbox.dirs.extensions,

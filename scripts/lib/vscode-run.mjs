@@ -50,20 +50,23 @@ function stubExtension(sandbox) {
  *                                         installed extension; the development extension is then a stub, and the
  *                                         extension host gets IPXE_FARM_EXTENSIONS_DIR
  * @param {string} [o.expectExtension]     with installVsix: the id --list-extensions must show afterwards
+ * @param {boolean} [o.workspaceTrust]     workspace trust on and the folder untrusted (default: trust disabled);
+ *                                         code-server runner only
  * @returns {Promise<{runner: string, exitCode?: number, counts?: {passed:number, failed:number, skipped:number},
  *   lines: string[], problem?: string, timings: Record<string, number>, screenshots: string[]}>}
  */
 export async function runVsCodeTests(o) {
   const note = o.onNote ?? ((l) => process.stderr.write(`[vscode-test] ${l}\n`));
   const onLine = o.onLine ?? (() => {});
-  const sandbox = makeSandbox();
+  const sandbox = makeSandbox(undefined, { workspaceTrust: Boolean(o.workspaceTrust) });
   const abort = () => { killAllGroupsNow(); sandbox.remove(); removeBundles(); process.exit(130); };
   process.once('SIGINT', abort);
   process.once('SIGTERM', abort);
   let result;
   let chosen = 'none';
   try {
-    const { runner, reason } = await chooseRunner(o.runner ?? process.env.IPXE_FARM_VSCODE_RUNNER ?? 'auto');
+    // Desktop VS Code runs with --disable-workspace-trust (vscode-electron.mjs): an untrusted run needs code-server.
+    const { runner, reason } = await chooseRunner(o.workspaceTrust ? 'code-server' : o.runner ?? process.env.IPXE_FARM_VSCODE_RUNNER ?? 'auto');
     note(`runner: ${runner} (${reason})`);
     chosen = runner;
     const env = { IPXE_FARM_REPO: repo, ...(o.env ?? {}) };

@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export function makeSandbox(prefix = 'ipxe-farm-vscode-') {
+/** `workspaceTrust`: VS Code's workspace trust on, with the opened folder left untrusted (no start-up prompt). */
+export function makeSandbox(prefix = 'ipxe-farm-vscode-', { workspaceTrust = false } = {}) {
   const root = mkdtempSync(path.join(os.tmpdir(), prefix));
   const dir = (name) => {
     const p = path.join(root, name);
@@ -39,7 +40,9 @@ export function makeSandbox(prefix = 'ipxe-farm-vscode-') {
     'extensions.ignoreRecommendations': true,
     'update.mode': 'none',
     'telemetry.telemetryLevel': 'off',
-    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.enabled': workspaceTrust,
+    // No modal asking whether to trust the folder: it stays untrusted, as when a user picks "Don't Trust".
+    'security.workspace.trust.startupPrompt': 'never',
   }, null, 2));
   const env = {
     ...process.env,
@@ -57,5 +60,5 @@ export function makeSandbox(prefix = 'ipxe-farm-vscode-') {
     if (process.env.IPXE_FARM_KEEP_SANDBOX) { process.stderr.write(`[vscode-test] sandbox kept: ${root}\n`); return; }
     rmSync(root, { recursive: true, force: true, maxRetries: 3 });
   };
-  return { dirs, env, remove };
+  return { dirs, env, remove, workspaceTrust };
 }

@@ -51,8 +51,14 @@ export function refSerial(arg: unknown): string | undefined {
  * command's result is returned to executeCommand callers (tests assert on it).
  */
 export function command(c: CommandContext, id: string, fn: (...args: unknown[]) => Promise<unknown>): vscode.Disposable {
+  const gated = runsPrograms(c.ext).get(id);
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
+      // The manifest's enablement greys these out in menus and the palette; executeCommand (keybindings, other
+      // extensions, tests) bypasses enablement, so the handler refuses too, saying why.
+      if (gated !== undefined && !vscode.workspace.isTrusted) {
+        throw new FarmError(`"${gated}" runs programs on files this workspace controls, so it is off while the folder is untrusted: trust it with "Workspaces: Manage Workspace Trust" to use it.`, undefined, 'EUNTRUSTED');
+      }
       await c.state.ready;
       return await fn(...args);
     } catch (err) {
@@ -65,6 +71,17 @@ export function command(c: CommandContext, id: string, fn: (...args: unknown[]) 
       return undefined;
     }
   });
+}
+
+let gatedCommands: Map<string, string> | undefined;
+
+/** The commands whose manifest enablement asks for a trusted workspace (id → title): one list, in package.json. */
+export function runsPrograms(ext: vscode.ExtensionContext): Map<string, string> {
+  if (!gatedCommands) {
+    const cmds = (ext.extension.packageJSON?.contributes?.commands ?? []) as Array<{ command: string; title: string; enablement?: string }>;
+    gatedCommands = new Map(cmds.filter((x) => x.enablement?.includes('isWorkspaceTrusted')).map((x) => [x.command, x.title]));
+  }
+  return gatedCommands;
 }
 
 /** Ask for a value with validation as you type; undefined when the user backs out. */
