@@ -148,8 +148,8 @@ export const pkiCommands: CliCommand[] = [
       if (!args.length) throw new UsageError('Name the client(s) to issue.', 'Usage: ipxe-farm issue client NAME...');
       const root = await ctx.farmRoot();
       report(ctx, root, 'Issued', await issueClients(root, args, { passphrase: await caPassphrase(ctx, root, o) }));
-      // A batch generates its own keys; after it, top the spare pool up for the next single issuance.
-      if (args.length > 1) await topUpPool(ctx, root);
+      // The answer is already printed: the key made now is the one the next issuance will not wait for.
+      await topUpPool(ctx, root);
     },
   },
   {

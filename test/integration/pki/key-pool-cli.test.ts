@@ -48,7 +48,7 @@ test('CLI: ca init fills the spare pool; ca pool shows it, --fill tops it up, a 
   r = await runCli(['ca', 'pool', '--fill', 'lots', '--farm', root]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--fill must be a whole number of keys from 0 to 64, not "lots"\./);
-  // A batch tops the pool up after itself; a single issuance takes a spare and leaves it one short.
+  // Issuance takes a spare and, once its answer is printed, tops the pool up to 4 (never trims a fuller one).
   r = await runCli(['issue', 'client', 'dut1', '--farm', root]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(spareFiles(p.spareDir).length, 5);
@@ -56,6 +56,11 @@ test('CLI: ca init fills the spare pool; ca pool shows it, --fill tops it up, a 
   r = await runCli(['issue', 'client', 'dut2', 'dut3', '--farm', root]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(spareFiles(p.spareDir).length, 4);
+  rmSync(p.spareDir, { recursive: true });
+  r = await runCli(['issue', 'client', 'dut4', '--farm', root]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /dut4/);
+  assert.equal(spareFiles(p.spareDir).length, 4, 'a single issuance from an empty pool leaves it full for the next');
 });
 
 test('two CLI processes issuing at once with one spare in the pool never get the same key (moduli by openssl); every certificate verifies', async (t) => {
