@@ -1,5 +1,5 @@
 import { tempFarm } from './farm';
-import { initCa, issueClients, issueCodesign, issueServer } from '../../src/core/pki';
+import { initCa, issueClients, issueCodesign, issueServer, keyPoolSettled } from '../../src/core/pki';
 
 /**
  * A fresh temp farm (loopback, free ports) with its CA, the server certificate (SANs localhost, 127.0.0.1,
@@ -11,6 +11,8 @@ export async function farmWithPki(name = 'testfarm'): Promise<string> {
   await issueServer(root);
   await issueClients(root, ['dut1', 'dut2']);
   await issueCodesign(root);
+  // A race's losing key lands in the spare pool just after issuance returns; tests start from a settled tree.
+  await keyPoolSettled();
   return root;
 }
 
