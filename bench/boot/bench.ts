@@ -10,7 +10,7 @@
  * connection per request.
  * Loopback only; bounded in requests and seconds. Run (from the repository root): npm run bench -- boot [options]
  * Options: --clients 200 --requests 4000 --seconds 20 --concurrency 50,500 --alone-requests 100000 --alone-seconds 10
- *          --alone-concurrency 32 --only all|e2e|alone
+ *          --alone-concurrency 32 --rounds 3 --only all|e2e|alone --nginx-workers 2 --nginx-connections 4096
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -42,6 +42,11 @@ const { values: o } = parseArgs({
     // nginx's `keepalive 32` in the product's upstream block: at most 32 idle connections per worker.
     'alone-concurrency': { type: 'string', default: '32' },
     only: { type: 'string', default: 'all' },
+    // Each measurement is split into this many alternating rounds; req/s and latencies are the rounds' medians.
+    rounds: { type: 'string', default: '3' },
+    // The generated nginx.conf says 1 and 256; 500 concurrent clients need more (see productNginx.ts).
+    'nginx-workers': { type: 'string', default: '2' },
+    'nginx-connections': { type: 'string', default: '4096' },
   },
 });
 
@@ -60,17 +65,22 @@ function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> 
 
 interface Measured extends LoadResult { cpu: Record<string, number> }
 
-/** Run a load and the CPU milliseconds per request each named group of processes spent on it. */
-async function measured(groups: Record<string, number[]>, load: () => Promise<LoadResult>): Promise<Measured> {
-  const trees = Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, processTree(pids)]));
-  const before = Object.fromEntries(Object.entries(trees).map(([k, pids]) => [k, cpuMs(pids)]));
-  const r = await load();
-  const cpu = Object.fromEntries(Object.entries(trees).map(([k, pids]) => [k, (cpuMs(pids) - before[k]!) / Math.max(1, r.requests)]));
-  return { ...r, cpu };
-}
-
 function cpuText(m: Measured): string {
   return Object.entries(m.cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+}
+
+type Combined = CLoadResult & { rps: number };
+
+const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2; };
+
+/** Rounds of one target as one row: counts and CPU summed, req/s and latencies the median round's. */
+function combine(runs: CLoadResult[]): Combined {
+  const sum = (f: (r: CLoadResult) => number) => runs.reduce((a, r) => a + f(r), 0);
+  return {
+    requests: sum((r) => r.requests), errors: sum((r) => r.errors), seconds: sum((r) => r.seconds), connects: sum((r) => r.connects),
+    retries: sum((r) => r.retries), cpuMs: sum((r) => r.cpuMs), firstError: runs.find((r) => r.firstError)?.firstError ?? '',
+    rps: median(runs.map((r) => r.requests / r.seconds)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)),
+  };
 }
 
 function loadAverage(): string {
@@ -156,7 +166,7 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   nginx = await startProductNginx({
-    farm: state.farm, layout, port, workers: 2, connections: 4096, dir: path.join(scratch, 'nginx'), user: process.getuid?.() === 0 ? 'www-data' : undefined,
+    farm: state.farm, layout, port, workers: Number(o['nginx-workers']), connections: Number(o['nginx-connections']), dir: path.join(scratch, 'nginx'), user: process.getuid?.() === 0 ? 'www-data' : undefined,
     extraLocations: `    location = /static.ipxe { alias ${staticFile}; }
     location = /flask/boot.ipxe { proxy_pass http://unix:${flaskSock}:/boot.ipxe; }`,
   });
@@ -196,30 +206,41 @@ async function main(): Promise<void> {
       const w = await runLoad(t, 8, 40, 20, ok);
       if (w.errors) throw new Error(`${t.label} fails before the benchmark: ${w.firstError}`);
     }
-    console.log(`\n# end to end through the product's nginx config (upstream keepalive 32; worker_processes 2), a new TLS 1.2 connection per request, ${nClients} client certificates   [${loadAverage()}]`);
+    console.log(`\n# end to end through the product's nginx config (upstream keepalive 32; worker_processes ${o['nginx-workers']}, worker_connections ${o['nginx-connections']}), a new TLS 1.2 connection per request, ${nClients} client certificates   [${loadAverage()}]`);
     console.log(header);
+    const rounds = Math.max(1, Number(o.rounds));
     for (const c of String(o.concurrency).split(',').map(Number)) {
-      for (const { t, path: urlPath, check } of targets) {
-        const before = t.label.includes('boot service') ? await serviceStats() : undefined;
-        let raw: CLoadResult | undefined;
-        const r = await measured(groups, async () => {
-          raw = await runTlsLoad(tlsload, port, urlPath, c, Number(o.requests), Number(o.seconds), p.caCert, tlsIds, check);
-          return { label: t.label, concurrency: c, requests: raw.requests, errors: raw.errors, seconds: raw.seconds, rps: raw.requests / raw.seconds, p50: raw.p50, p99: raw.p99, firstError: raw.firstError || undefined };
-        });
-        // The generator has exited when /proc is read again: its own getrusage figure is the one to trust.
-        r.cpu.loadgen = raw!.cpuMs / Math.max(1, raw!.requests);
+      // Targets take turns, `rounds` times, so that a burst of other work on the shared machine hits all of them alike.
+      const runs = targets.map(() => ({ raw: [] as CLoadResult[], cpu: {} as Record<string, number>, connections: 0, requests: 0 }));
+      for (let round = 0; round < rounds; round++) {
+        for (const [k, { t, path: urlPath, check }] of targets.entries()) {
+          const before = t.label.includes('boot service') ? await serviceStats() : undefined;
+          const trees = Object.fromEntries(Object.entries(groups).filter(([g]) => g !== 'loadgen').map(([g, pids]) => [g, processTree(pids)]));
+          const cpu0 = Object.fromEntries(Object.entries(trees).map(([g, pids]) => [g, cpuMs(pids)]));
+          const raw = await runTlsLoad(tlsload, port, urlPath, c, Math.ceil(Number(o.requests) / rounds), Number(o.seconds) / rounds, p.caCert, tlsIds, check);
+          for (const [g, pids] of Object.entries(trees)) runs[k]!.cpu[g] = (runs[k]!.cpu[g] ?? 0) + cpuMs(pids) - cpu0[g]!;
+          // The generator has exited when /proc is read again: its own getrusage figure is the one to trust.
+          runs[k]!.cpu.loadgen = (runs[k]!.cpu.loadgen ?? 0) + raw.cpuMs;
+          runs[k]!.raw.push(raw);
+          if (before) {
+            const after = await serviceStats();
+            runs[k]!.connections += after.connections - before.connections;
+            runs[k]!.requests += after.requests - before.requests;
+          }
+        }
+      }
+      for (const [k, { t }] of targets.entries()) {
+        const m = combine(runs[k]!.raw);
+        const r: Measured = { label: t.label, concurrency: c, requests: m.requests, errors: m.errors, seconds: m.seconds, rps: m.rps, p50: m.p50, p99: m.p99, firstError: m.firstError || undefined, cpu: Object.fromEntries(Object.entries(runs[k]!.cpu).map(([g, ms]) => [g, ms / Math.max(1, m.requests)])) };
         e2e.push(r);
         console.log(`${row(r)}   ${cpuText(r)}`);
-        if (before) {
-          const after = await serviceStats();
-          upstream.push(`concurrency ${c}: the boot service accepted ${after.connections - before.connections} connections from nginx for ${after.requests - before.requests} requests`);
-        }
+        if (t.label.includes('boot service')) upstream.push(`concurrency ${c}: the boot service accepted ${runs[k]!.connections} connections from nginx for ${runs[k]!.requests} requests`);
       }
     }
     console.log(`# ${loadAverage()}`);
   }
 
-  const alone: { label: string; app: string; mode: string; r: Awaited<ReturnType<typeof runCLoad>>; cpu: number }[] = [];
+  const alone: { label: string; app: string; mode: string; r: Combined; cpu: number }[] = [];
   if (only !== 'e2e') {
     const loadgen = buildC(benchDir, scratch, 'loadgen');
     const idsFile = path.join(scratch, 'ids.tsv');
@@ -228,15 +249,23 @@ async function main(): Promise<void> {
     console.log(`\n# the application alone on its unix socket, nginx's headers, C load generator (epoll), ${ac} connections   [${loadAverage()}]`);
     console.log(`${'target'.padEnd(34)} ${'mode'.padStart(10)} ${'reqs'.padStart(7)} ${'errors'.padStart(6)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'connects'.padStart(8)}   CPU ms per request`);
     const apps = [{ label: 'boot service alone', app: 'boot', socket: layout.bootSocket, pid: serve.pid! }, { label: 'Flask/gunicorn x2 alone', app: 'flask', socket: flaskSock, pid: gunicorn.pid! }];
+    const rounds = Math.max(1, Number(o.rounds));
     for (const mode of ['keep', 'close'] as const) {
-      for (const a of apps) {
-        const tree = processTree([a.pid]);
-        const before = cpuMs(tree);
-        const r = await runCLoad(loadgen, a.socket, ac, Number(o['alone-requests']), Number(o['alone-seconds']), mode, idsFile);
-        const cpu = (cpuMs(tree) - before) / Math.max(1, r.requests);
+      const runs = apps.map(() => ({ raw: [] as CLoadResult[], cpu: 0 }));
+      for (let round = 0; round < rounds; round++) {
+        for (const [k, a] of apps.entries()) {
+          const tree = processTree([a.pid]);
+          const before = cpuMs(tree);
+          runs[k]!.raw.push(await runCLoad(loadgen, a.socket, ac, Math.ceil(Number(o['alone-requests']) / rounds), Number(o['alone-seconds']) / rounds, mode, idsFile));
+          runs[k]!.cpu += cpuMs(tree) - before;
+        }
+      }
+      for (const [k, a] of apps.entries()) {
+        const r = combine(runs[k]!.raw);
+        const cpu = runs[k]!.cpu / Math.max(1, r.requests);
         alone.push({ label: a.label, app: a.app, mode, r, cpu });
         const modeText = mode === 'keep' ? 'keepalive' : 'new conn';
-        console.log(`${a.label.padEnd(34)} ${modeText.padStart(10)} ${String(r.requests).padStart(7)} ${String(r.errors).padStart(6)} ${(r.requests / r.seconds).toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.connects).padStart(8)}   ${a.app} ${cpu.toFixed(3)}, loadgen ${(r.cpuMs / Math.max(1, r.requests)).toFixed(3)}${r.retries ? `   retries ${r.retries}` : ''}${r.firstError ? `   first error: ${r.firstError}` : ''}`);
+        console.log(`${a.label.padEnd(34)} ${modeText.padStart(10)} ${String(r.requests).padStart(7)} ${String(r.errors).padStart(6)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.connects).padStart(8)}   ${a.app} ${cpu.toFixed(3)}, loadgen ${(r.cpuMs / Math.max(1, r.requests)).toFixed(3)}${r.retries ? `   retries ${r.retries}` : ''}${r.firstError ? `   first error: ${r.firstError}` : ''}`);
       }
     }
     console.log(`# ${loadAverage()}`);
@@ -258,7 +287,7 @@ async function main(): Promise<void> {
     const b = alone.find((x) => x.app === 'boot' && x.mode === mode)!;
     const f = alone.find((x) => x.app === 'flask' && x.mode === mode)!;
     const how = mode === 'keep' ? 'as nginx talks to it (keepalive; gunicorn closes every connection)' : 'a new connection per request';
-    console.log(`alone, ${how}: boot service ${(b.r.requests / b.r.seconds).toFixed(0)} req/s vs Flask/gunicorn ${(f.r.requests / f.r.seconds).toFixed(0)} req/s = ${((b.r.requests / b.r.seconds) / (f.r.requests / f.r.seconds)).toFixed(1)}x; CPU per request ${b.cpu.toFixed(3)} vs ${f.cpu.toFixed(3)} ms = ${(f.cpu / b.cpu).toFixed(1)}x less (target 10x)`);
+    console.log(`alone, ${how}: boot service ${b.r.rps.toFixed(0)} req/s vs Flask/gunicorn ${f.r.rps.toFixed(0)} req/s = ${(b.r.rps / f.r.rps).toFixed(1)}x; CPU per request ${b.cpu.toFixed(3)} vs ${f.cpu.toFixed(3)} ms = ${(f.cpu / b.cpu).toFixed(1)}x less (target 10x)`);
   }
   const leaked = [nginx.accessLog, nginx.errorLog, layout.bootEvents].filter((f) => fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes('K002rfqoZWg6fN9Dckrz')).concat(serveLog.includes('K002rfqoZWg6fN9Dckrz') ? ['service log'] : []);
   console.log(`secret in logs: ${leaked.length ? leaked.join(', ') : 'none'}`);
