@@ -45,6 +45,9 @@ export async function pageAction(page, a) {
     case 'type':
       await page.keyboard.type(a.text, { delay: a.delayMs ?? 20 });
       return {};
+    case 'attr':
+      // An attribute of every match (an input box's type="password": what innerText cannot tell).
+      return { values: await page.$$eval(a.selector, (els, name) => els.map((e) => e.getAttribute(name)), a.name) };
     case 'press':
       await page.keyboard.press(a.key);
       return {};

@@ -26,6 +26,8 @@ export interface FarmExtensionApi {
   /** Milliseconds of the first read of the farm, PKI index and boot events after activation. */
   firstReadMs: number | undefined;
   farmRoot(): Promise<{ root?: string; folder?: string }>;
+  /** This window's extension-host log folder (the output channels' {log:true} files live under it): tests scan it for secrets. */
+  logDir: string;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<FarmEx
   );
   const activationMs = performance.now() - t0;
   const api: FarmExtensionApi = {
-    state, views, server, saveHook, activationMs, firstReadMs: undefined,
+    state, views, server, saveHook, activationMs, firstReadMs: undefined, logDir: context.logUri.fsPath,
     farmRoot: async () => { await state.ready; return { root: state.root, folder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath }; },
   };
   return api;

@@ -29,6 +29,8 @@ export const clickOn = (selector: string, timeoutMs = 15_000) => ask<object>({ a
 /** Types into whatever has the keyboard focus, one key event per character. */
 export const typeText = (text: string, delayMs = 20) => ask<object>({ action: 'type', text, delayMs }, 5_000 + text.length * delayMs * 2);
 export const pressKey = (key: string) => ask<object>({ action: 'press', key }, 5_000);
+/** The attribute `name` of every element matching `selector` (null where absent). */
+export const attributes = async (selector: string, name: string) => (await ask<{ values: (string | null)[] }>({ action: 'attr', selector, name }, 5_000)).values;
 
 export interface PageTiming {
   /** performance.now() of the click's pointerdown on the page. */
