@@ -1,9 +1,23 @@
 import * as vscode from 'vscode';
 import { FarmError } from '../../core/errors';
 import { buildClientImage, BuildResult } from '../../core/ipxe/build';
+import type { Farm, ImageTarget } from '../../core/farm/model';
 import { withFarmProgress } from '../cancel';
 import { settings } from '../settings';
 import { command, CommandContext, pickClient, refName, requireFarm } from './context';
+
+const TARGETS: Record<ImageTarget, string> = {
+  iso: 'BIOS: ISO image (CD-ROM or QEMU -cdrom)',
+  efi: 'UEFI: FAT disk image with EFI/BOOT/BOOTX64.EFI (QEMU boots it under OVMF)',
+  usb: 'BIOS: USB stick image',
+};
+
+/** The image kinds core builds, the farm's first target first (Enter keeps the farm's choice). */
+async function pickTarget(farm: Farm): Promise<ImageTarget | undefined> {
+  const order = [...new Set<ImageTarget>([...farm.ipxe.targets, 'iso', 'efi', 'usb'])];
+  const picked = await vscode.window.showQuickPick(order.map((t, i) => ({ label: t, description: i === 0 ? 'farm default' : undefined, detail: TARGETS[t], target: t })), { placeHolder: 'Which image?' });
+  return picked?.target;
+}
 
 /**
  * Build Image for one client or a multi-selection, under a cancellable progress notification: the make output goes
@@ -11,7 +25,7 @@ import { command, CommandContext, pickClient, refName, requireFarm } from './con
  */
 export function ipxeCommands(c: CommandContext): vscode.Disposable[] {
   return [
-    command(c, 'ipxeFarm.buildImage', async (arg?: unknown, all?: unknown) => {
+    command(c, 'ipxeFarm.buildImage', async (arg?: unknown, all?: unknown, opts?: unknown) => {
       const loaded = await requireFarm(c);
       let names = (Array.isArray(all) && all.length ? all : [arg]).map((a) => refName(a)).filter((n): n is string => !!n);
       if (names.length === 0) {
@@ -19,15 +33,19 @@ export function ipxeCommands(c: CommandContext): vscode.Disposable[] {
         if (!picked) return undefined;
         names = [picked];
       }
+      const given = (opts as { target?: ImageTarget } | undefined)?.target;
+      const target = given ?? await pickTarget(loaded.farm);
+      if (!target) return undefined;
       const ipxeSource = settings().ipxeSource;
       const env = ipxeSource ? { ...process.env, IPXE_SRC: ipxeSource } : process.env;
       const log = c.out.build;
-      const results = await withFarmProgress(names.length > 1 ? `Building ${names.length} iPXE images` : `Building the iPXE image of ${names[0]}`, async (signal, report) => {
+      const results = await withFarmProgress(names.length > 1 ? `Building ${names.length} iPXE images` : `Building the ${target} image of ${names[0]}`, async (signal, report) => {
         const done: BuildResult[] = [];
         for (const [i, name] of names.entries()) {
           if (signal.aborted) throw new FarmError(`Cancelled after ${done.length} of ${names.length} images.`, undefined, 'ECANCELED');
           const r = await buildClientImage(loaded.layout.root, name, {
             signal,
+            target,
             locate: { env },
             onProgress: (p) => {
               if (p.line !== undefined) log.trace(p.line);

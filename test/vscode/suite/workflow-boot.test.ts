@@ -80,7 +80,7 @@ suite('Build, serve and boot from the editor', function () {
     this.timeout(900_000);
     const a = await api();
     const dut1 = await eventually('the dut1 row', async () => (await rows(a.views.clients)).find((r) => r.label === 'dut1'));
-    const r = await vscode.commands.executeCommand<BuildResult>('ipxeFarm.buildImage', dut1.node);
+    const r = await vscode.commands.executeCommand<BuildResult>('ipxeFarm.buildImage', dut1.node, undefined, { target: 'iso' });
     assert.ok(r, 'Build Image answers with the build result');
     const iso = path.join(root, 'ipxe', 'dut1', 'out', 'ipxe.iso');
     assert.deepEqual(r.files, [iso]);
@@ -127,5 +127,37 @@ suite('Build, serve and boot from the editor', function () {
     const image = (await rows(a.views.clients, stale.node)).find((x) => x.label === 'Image')!;
     assert.match(String(image.description), /^iso stale · The client certificate changed \(serial [0-9A-F]+ → [0-9A-F]+\)/i);
     assert.equal(image.contextValue, 'clientDetail.image-stale');
+  });
+
+  // EFI from the editor: the target chosen in Build Image reaches core's build (manifest says efi, the FAT image is
+  // written), and the play button then boots that image under OVMF (core's clientLaunchOptions), which starts iPXE.
+  test('Build Image with the efi target, then the play button boots it under OVMF', async function () {
+    if (skip) { console.log(`    ${skip}`); this.skip(); }
+    if (!['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'].some((f) => fs.existsSync(f)) || !which('mformat')) {
+      console.log('    SKIPPED LOUDLY: no OVMF firmware or mtools: the editor\'s EFI path was NOT tested');
+      this.skip();
+    }
+    this.timeout(900_000);
+    const a = await api();
+    const dut1 = (await rows(a.views.clients)).find((x) => x.label === 'dut1')!;
+    const r = await vscode.commands.executeCommand<BuildResult>('ipxeFarm.buildImage', dut1.node, undefined, { target: 'efi' });
+    assert.ok(r, 'Build Image answers with the build result');
+    assert.equal(r.target, 'efi');
+    assert.equal(r.record.target, 'efi', 'core recorded an efi build');
+    const img = path.join(root, 'ipxe', 'dut1', 'out', 'ipxe-efi.img');
+    assert.ok(r.files.includes(img), `the FAT image for OVMF is among ${r.files.join(', ')}`);
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'ipxe', 'dut1', 'out', 'manifest.json'), 'utf8'));
+    assert.ok(manifest.images.efi, 'the manifest holds the efi image');
+    console.log(`    efi build took ${(r.durationMs / 1000).toFixed(1)} s`);
+    const launched = await vscode.commands.executeCommand<Launched & { command: string; firmware: string }>('ipxeFarm.launchQemu', dut1.node);
+    assert.ok(launched, 'QEMU was launched');
+    assert.equal(launched.firmware, 'efi');
+    assert.match(launched.command, /OVMF/, 'the QEMU command line loads the OVMF firmware');
+    assert.match(launched.command, /ipxe-efi\.img/, 'and boots the EFI image');
+    assert.match(launched.command, /restrict=on/, 'with restricted user networking');
+    // iPXE's own banner on the serial console: OVMF found BOOTX64.EFI and ran it.
+    await eventually('iPXE to start under OVMF', () => /iPXE \d|iPXE initialising|open source network boot firmware/i.test(launched.pty.output) || undefined, 240_000)
+      .catch((e: Error) => { throw new Error(`${e.message}; console tail: ${JSON.stringify(launched.pty.output.slice(-600))}`); });
+    await vscode.commands.executeCommand('ipxeFarm.stopQemu', 'dut1');
   });
 });
