@@ -54,6 +54,7 @@ const repo = process.cwd();
 const benchDir = path.join(repo, 'bench', 'boot');
 const children: ChildProcess[] = [];
 let nginx: ProductNginx | undefined;
+let scratchDir: string | undefined;
 
 function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const until = Date.now() + ms;
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
   console.log(`# farm with ${nClients} client certificates ${ready ? 'reused' : 'made'} in ${((Date.now() - t0) / 1000).toFixed(1)} s (${root})`);
 
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-bench-'));
+  scratchDir = scratch;
   fs.chmodSync(scratch, 0o711);
 
   // The boot service in its own process, as in production.
@@ -298,4 +300,7 @@ main()
   .finally(async () => {
     await nginx?.stop().catch(() => undefined);
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    // The farm with its 200 keys stays for the next run; this run's sockets, configs and logs go.
+    await new Promise((r) => setTimeout(r, 500));
+    if (scratchDir) fs.rmSync(scratchDir, { recursive: true, force: true });
   });

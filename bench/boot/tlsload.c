@@ -118,7 +118,7 @@ static int step(struct conn *c) {
     if (e == SSL_ERROR_WANT_WRITE) { watch(c, 1); return 0; }
     char m[160];
     unsigned long code = ERR_get_error();
-    snprintf(m, sizeof m, "TLS %s failed: %s", c->state == HANDSHAKE ? "handshake" : "I/O", code ? ERR_reason_error_string(code) : strerror(errno));
+    snprintf(m, sizeof m, "TLS %s failed: %s", c->state == HANDSHAKE ? "handshake" : "I/O", code ? ERR_reason_error_string(code) : errno ? strerror(errno) : "the server closed the connection");
     ERR_clear_error();
     fail(m);
     return 1;
