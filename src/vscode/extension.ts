@@ -4,11 +4,7 @@ import { describeError, FarmError } from '../core/errors';
 import { initFarm } from '../core/farm/init';
 import { positionOf } from '../core/farm/jsonLocate';
 import { FARM_FILE } from '../core/farm/model';
-import { command, CommandContext } from './commands/context';
-import { pkiCommands } from './commands/pki';
-import { ipxeCommands } from './commands/ipxe';
-import { qemuCommands } from './commands/qemu';
-import { serverCommands } from './commands/server';
+import { command, CommandContext, lazyCommands } from './commands/context';
 import { NginxSaveHook } from './nginx/saveHook';
 import { Outputs } from './output';
 import { ServerStatus, statusBarItem } from './serverStatus';
@@ -28,6 +24,14 @@ export interface FarmExtensionApi {
   farmRoot(): Promise<{ root?: string; folder?: string }>;
   /** This window's extension-host log folder (the output channels' {log:true} files live under it): tests scan it for secrets. */
   logDir: string;
+}
+
+/** Registered here with their code; every other command of the manifest is lazy. */
+const EAGER = ['ipxeFarm.createFarm', 'ipxeFarm.refresh', 'ipxeFarm.openEntry', 'ipxeFarm.openFarmFile'];
+
+function lazyIds(context: vscode.ExtensionContext, eager: string[]): string[] {
+  const cmds = (context.extension.packageJSON?.contributes?.commands ?? []) as Array<{ command: string }>;
+  return cmds.map((x) => x.command).filter((id) => !eager.includes(id));
 }
 
 /**
@@ -75,10 +79,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<FarmEx
       return file;
     }),
     command(c, 'ipxeFarm.openFarmFile', async () => vscode.commands.executeCommand('ipxeFarm.openEntry', state.root && path.join(state.root, FARM_FILE))),
-    ...pkiCommands(c),
-    ...serverCommands(c, saveHook),
-    ...qemuCommands(c),
-    ...ipxeCommands(c),
+    // The rest of the manifest's commands: implemented in modules loaded on the first call (see lazyCommands).
+    ...lazyCommands(c, lazyIds(context, EAGER), async () => {
+      const { allCommands } = await import('./commands/all');
+      return (cc) => allCommands(cc, saveHook);
+    }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void state.locate()),
   );
   // The farm file may appear later (Create Farm, git checkout): watch for it anywhere in the workspace.

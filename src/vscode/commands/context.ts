@@ -50,9 +50,13 @@ export function refSerial(arg: unknown): string | undefined {
  * Register a command whose failure is one sentence in a notification (and a log line), never a stack trace. The
  * command's result is returned to executeCommand callers (tests assert on it).
  */
+type Handler = (...args: unknown[]) => Promise<unknown>;
+/** Set while lazyCommands() loads a module: command() hands its handlers over instead of registering them. */
+let collecting: Map<string, Handler> | undefined;
+
 export function command(c: CommandContext, id: string, fn: (...args: unknown[]) => Promise<unknown>): vscode.Disposable {
   const gated = runsPrograms(c.ext).get(id);
-  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+  const handler: Handler = async (...args: unknown[]) => {
     try {
       // The manifest's enablement greys these out in menus and the palette; executeCommand (keybindings, other
       // extensions, tests) bypasses enablement, so the handler refuses too, saying why.
@@ -70,7 +74,35 @@ export function command(c: CommandContext, id: string, fn: (...args: unknown[]) 
       if (process.env.IPXE_FARM_VSCODE_THROW === '1') throw err;
       return undefined;
     }
+  };
+  if (collecting) {
+    collecting.set(id, handler);
+    return { dispose: () => undefined };
+  }
+  return vscode.commands.registerCommand(id, handler);
+}
+
+/**
+ * Registers `ids` at once but loads what implements them (`load`, a dynamic import) on the first call of any: the
+ * command modules bring node-forge, execa and the QEMU and nginx code, which activation need not load.
+ */
+export function lazyCommands(c: CommandContext, ids: string[], load: () => Promise<(c: CommandContext) => vscode.Disposable[]>): vscode.Disposable[] {
+  let handlers: Promise<Map<string, Handler>> | undefined;
+  const owned: vscode.Disposable[] = [];
+  const get = () => handlers ??= load().then((make) => {
+    const m = new Map<string, Handler>();
+    collecting = m;
+    try { owned.push(...make(c)); } finally { collecting = undefined; }
+    return m;
   });
+  return [
+    ...ids.map((id) => vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      const h = (await get()).get(id);
+      if (!h) throw new Error(`${id} is declared in package.json but no command module implements it`);
+      return h(...args);
+    })),
+    { dispose: () => { for (const d of owned) d.dispose(); } },
+  ];
 }
 
 let gatedCommands: Map<string, string> | undefined;

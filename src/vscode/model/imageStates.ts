@@ -1,7 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { imageState as coreImageState, type ImageStatus } from '../../core/ipxe/build';
-import { MANIFEST_FILE, readManifest } from '../../core/ipxe/manifest';
+import type { ImageStatus } from '../../core/ipxe/build';
 import { farmLayout } from '../../core/farm/layout';
 import { pkiPaths } from '../../core/pki/paths';
 
@@ -12,6 +11,9 @@ export interface ImageView {
   reasons: string[];
   target?: string;
 }
+
+/** core/ipxe/manifest's MANIFEST_FILE, not imported: that module pulls node-forge in (the workflow-boot suite checks they agree). */
+export const MANIFEST_FILE = 'manifest.json';
 
 const MISSING: ImageView = { state: 'missing', reasons: ['No image has been built for this client yet.'] };
 
@@ -29,7 +31,8 @@ export class ImageStates {
 
   constructor(
     private readonly env: () => NodeJS.ProcessEnv = () => process.env,
-    private readonly compute: Compute = (root, client, target, env) => coreImageState(root, client, target as never, { env }),
+    // Loaded on first use: core's build module brings node-forge and execa, which activation need not pay for.
+    private readonly compute: Compute = async (root, client, target, env) => (await import('../../core/ipxe/build')).imageState(root, client, target as never, { env }),
   ) {}
 
   /**
@@ -83,6 +86,7 @@ export class ImageStates {
     const first = await this.compute(root, client, undefined, env);
     if (first.state !== 'missing' || first.record) return { state: first.state, reasons: first.reasons, target: first.target };
     // Only another target was built (an EFI image where the farm lists iso first): show that one.
+    const { readManifest } = await import('../../core/ipxe/manifest');
     const manifest = await readManifest(farmLayout(root), client).catch(() => undefined);
     const other = Object.keys(manifest?.images ?? {}).find((t) => t !== first.target);
     if (!other) return { state: first.state, reasons: first.reasons, target: first.target };

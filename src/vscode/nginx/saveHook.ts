@@ -1,18 +1,19 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { describeError } from '../../core/errors';
-import { effectiveRuntimeKind } from '../../core/nginx/createRuntime';
-import { PodmanNginxRuntime } from '../../core/nginx/podmanRuntime';
-import { LocalNginxRuntime } from '../../core/nginx/localRuntime';
 import type { NginxDiagnostic } from '../../core/nginx/diagnostics';
 import type { NginxRuntime } from '../../core/nginx/runtime';
-import { ReloadOnSave, ReloadOutcome } from '../../core/nginx/reloadOnSave';
+import type { ReloadOnSave, ReloadOutcome } from '../../core/nginx/reloadOnSave';
 import { loadFarm } from '../../core/farm/load';
 import type { Outputs } from '../output';
 import type { ServerStatus } from '../serverStatus';
 import { settings } from '../settings';
 
 export async function runtimeFor(root: string): Promise<NginxRuntime> {
+  // Loaded when nginx is first needed, not at activation: the runtimes bring execa along.
+  const [{ effectiveRuntimeKind }, { LocalNginxRuntime }, { PodmanNginxRuntime }] = await Promise.all([
+    import('../../core/nginx/createRuntime'), import('../../core/nginx/localRuntime'), import('../../core/nginx/podmanRuntime'),
+  ]);
   const { farm, layout } = await loadFarm(root);
   const kind = effectiveRuntimeKind(farm);
   // Program paths come from the user's settings (ipxeFarm.nginxPath / podmanPath; machine-scoped, so a workspace
@@ -58,7 +59,8 @@ export class NginxSaveHook implements vscode.Disposable {
     const loaded = await loadFarm(root);
     if (this.reloader && this.reloader.root === root && this.reloader.farmText === loaded.text) return this.reloader.r;
     this.reloader?.r.dispose();
-    const r = new ReloadOnSave(await runtimeFor(root), loaded.layout, { onOutcome: (o) => this.show(root, o) });
+    const { ReloadOnSave: Reloader } = await import('../../core/nginx/reloadOnSave');
+    const r = new Reloader(await runtimeFor(root), loaded.layout, { onOutcome: (o) => this.show(root, o) });
     this.reloader = { root, farmText: loaded.text, r };
     return r;
   }

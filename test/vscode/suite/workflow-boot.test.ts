@@ -9,6 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BuildResult } from '../../../src/core/ipxe/build';
+import { MANIFEST_FILE } from '../../../src/core/ipxe/manifest';
+import { MANIFEST_FILE as TREE_MANIFEST_FILE } from '../../../src/vscode/model/imageStates';
 import { which } from '../../../src/core/process/run';
 import { screenshot } from '../screenshot';
 import { api, eventually, farmRoot, rows } from './support';
@@ -120,6 +122,7 @@ suite('Build, serve and boot from the editor', function () {
     const a = await api();
     const before = (await rows(a.views.clients)).find((x) => x.label === 'dut1')!;
     assert.equal(before.contextValue, 'client.cert.image-built', 'built before the renewal');
+    assert.equal(TREE_MANIFEST_FILE, MANIFEST_FILE, 'the tree stats the manifest core writes');
     const renewed = await vscode.commands.executeCommand<{ serial: string }>('ipxeFarm.renew', 'dut1');
     assert.ok(renewed?.serial, 'Renew answers with the new record');
     const stale = await eventually('dut1 image stale in the tree', async () => (await rows(a.views.clients)).find((x) => x.label === 'dut1' && x.contextValue === 'client.cert.image-stale'), 60_000);
