@@ -3,6 +3,7 @@ import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { FarmError } from '../errors';
+import type { FarmLayout } from '../farm/layout';
 import { ensureDir } from '../fs/atomic';
 import { nginxWorkerGid } from '../nginx/workerGroup';
 import { secretsExposure } from '../secrets/store';
@@ -19,6 +20,11 @@ export interface BootServiceOptions {
   /** Service log lines (requests, reloads, rejected changes); never a script or a secret. */
   log?: (line: string) => void;
   reloadIntervalMs?: number;
+  /**
+   * A listening socket handed over by the service manager (systemd socket activation). Default: the LISTEN_FDS /
+   * LISTEN_PID environment of sd_listen_fds(3), so `ipxe-farm serve` under a .socket unit uses it unasked.
+   */
+  listenFd?: number;
 }
 
 export interface BootService {
@@ -52,16 +58,25 @@ function tryChgrp(p: string, gid: number | undefined, log: (l: string) => void):
 }
 
 /**
- * The boot service on its unix socket. Only nginx can reach it: the socket folder is 0750 and the socket 0660, both
- * owned by nginx's worker group, so nobody else can connect and forge the X-SSL-Client-* headers.
+ * The socket systemd passes (sd_listen_fds(3): fd 3 when LISTEN_PID is this process), or undefined. The variables are
+ * removed so that processes this one starts do not take the socket for theirs.
  */
-export async function startBootService(opts: BootServiceOptions): Promise<BootService> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const state = await loadBootState(opts.root);
-  const layout = state.layout;
-  const socket = opts.socket ?? layout.bootSocket;
-  const gid = opts.gid ?? nginxWorkerGid(state.farm);
+export function inheritedListenFd(env: NodeJS.ProcessEnv = process.env, pid = process.pid): number | undefined {
+  if (env.LISTEN_PID === undefined || env.LISTEN_FDS === undefined) return undefined;
+  const mine = env.LISTEN_PID === String(pid);
+  const count = env.LISTEN_FDS;
+  delete env.LISTEN_PID;
+  delete env.LISTEN_FDS;
+  delete env.LISTEN_FDNAMES;
+  if (!mine) return undefined;
+  if (count !== '1') {
+    throw new FarmError(`The service manager passed ${count} sockets (LISTEN_FDS); the boot service listens on exactly one.`, 'Give the .socket unit a single ListenStream= line.', 'ELISTENFDS');
+  }
+  return 3;
+}
 
+/** The socket's folders for nginx's worker group, and no stale socket in the way (not for an inherited socket). */
+async function prepareSocketPath(layout: FarmLayout, socket: string, gid: number | undefined, log: (l: string) => void): Promise<void> {
   // nginx's workers must pass through the runtime folder to reach the socket folder, but not list or read it.
   await ensureDir(layout.runtime, 0o700);
   const runtimeMode = (await fsp.stat(layout.runtime)).mode & 0o777;
@@ -73,6 +88,23 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   await ensureDir(socketDir, 0o750, true);
   tryChgrp(socketDir, gid, log);
   await removeStaleSocket(socket);
+}
+
+/**
+ * The boot service on its unix socket. Only nginx can reach it: the socket folder is 0750 and the socket 0660, both
+ * owned by nginx's worker group, so nobody else can connect and forge the X-SSL-Client-* headers.
+ */
+export async function startBootService(opts: BootServiceOptions): Promise<BootService> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const state = await loadBootState(opts.root);
+  const layout = state.layout;
+  const socket = opts.socket ?? layout.bootSocket;
+  const gid = opts.gid ?? nginxWorkerGid(state.farm);
+
+  // With socket activation the service manager owns the socket (path, mode, group) and keeps it open across restarts:
+  // nginx's connections wait in its backlog while the service restarts, instead of failing.
+  const listenFd = opts.listenFd ?? inheritedListenFd();
+  if (listenFd === undefined) await prepareSocketPath(layout, socket, gid, log);
 
   const events = new BootEventLog(layout.bootEvents, {
     onWriteError: (err, lost) => log(err
@@ -104,12 +136,15 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new FarmError(`Cannot listen on ${socket}: ${err.code ?? err.message}.`, 'Check that the folder is writable and no other service uses it.', err.code ?? 'ELISTEN')));
-    server.listen(socket, () => resolve());
+    if (listenFd === undefined) server.listen(socket, () => resolve());
+    else server.listen({ fd: listenFd }, () => resolve());
   });
-  await fsp.chmod(socket, 0o660);
-  tryChgrp(socket, gid, log);
+  if (listenFd === undefined) {
+    await fsp.chmod(socket, 0o660);
+    tryChgrp(socket, gid, log);
+  }
   await reloader.start();
-  log(`boot service for farm "${state.farm.name}" listening on ${socket}`);
+  log(`boot service for farm "${state.farm.name}" listening on ${listenFd === undefined ? socket : `the socket the service manager passed (fd ${listenFd})`}`);
   if (secretsExposure(opts.root)) log(`warning: ${layout.secrets} can be read by other users; run: chmod 600 ${layout.secrets}`);
 
   return {
@@ -123,7 +158,8 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
         server.closeAllConnections?.();
       });
       events.close();
-      await fsp.rm(socket, { force: true });
+      // An inherited socket stays with the service manager, which keeps it listening for the next start.
+      if (listenFd === undefined) await fsp.rm(socket, { force: true });
     },
   };
 }
