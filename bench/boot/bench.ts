@@ -45,8 +45,8 @@ const { values: o } = parseArgs({
     // Each measurement is split into this many alternating rounds; req/s and latencies are the rounds' medians.
     rounds: { type: 'string', default: '3' },
     // The generated nginx.conf says 1 and 256; 500 concurrent clients need more (see productNginx.ts).
-    'nginx-workers': { type: 'string', default: '2' },
-    'nginx-connections': { type: 'string', default: '4096' },
+    'nginx-workers': { type: 'string' },
+    'nginx-connections': { type: 'string' },
   },
 });
 
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   nginx = await startProductNginx({
-    farm: state.farm, layout, port, workers: Number(o['nginx-workers']), connections: Number(o['nginx-connections']), dir: path.join(scratch, 'nginx'), user: process.getuid?.() === 0 ? 'www-data' : undefined,
+    farm: state.farm, layout, port, workers: o['nginx-workers'] === undefined ? undefined : Number(o['nginx-workers']), connections: o['nginx-connections'] === undefined ? undefined : Number(o['nginx-connections']), dir: path.join(scratch, 'nginx'), user: process.getuid?.() === 0 ? 'www-data' : undefined,
     extraLocations: `    location = /static.ipxe { alias ${staticFile}; }
     location = /flask/boot.ipxe { proxy_pass http://unix:${flaskSock}:/boot.ipxe; }`,
   });
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
       const w = await runLoad(t, 8, 40, 20, ok);
       if (w.errors) throw new Error(`${t.label} fails before the benchmark: ${w.firstError}`);
     }
-    console.log(`\n# end to end through the product's nginx config (upstream keepalive 32; worker_processes ${o['nginx-workers']}, worker_connections ${o['nginx-connections']}), a new TLS 1.2 connection per request, ${nClients} client certificates   [${loadAverage()}]`);
+    console.log(`\n# end to end through the product's nginx config (upstream keepalive 32; worker_processes ${o['nginx-workers'] ?? 'auto (generated)'}, worker_connections ${o['nginx-connections'] ?? '4096 (generated)'}), a new TLS 1.2 connection per request, ${nClients} client certificates   [${loadAverage()}]`);
     console.log(header);
     const rounds = Math.max(1, Number(o.rounds));
     for (const c of String(o.concurrency).split(',').map(Number)) {

@@ -12,8 +12,8 @@ import { which } from '../../src/core/process/run';
  * headers, the keepalive upstream to the boot service), so the benchmark measures what a farm runs. Three changes, all
  * asserted so that a new shape of the generated text fails loudly instead of silently benchmarking something else:
  * - the listen line is 127.0.0.1 and a free port (benchmarks stay on loopback);
- * - `worker_processes`/`worker_connections` are raised to the bench's (the generated 1 × 256 cannot hold 500 clients,
- *   each needing a client and an upstream connection);
+ * - `worker_processes`/`worker_connections` are the generated ones unless the bench is told otherwise
+ *   (--nginx-workers/--nginx-connections, to try other sizes);
  * - the bench's extra locations (the static file, the Flask app) go into the same server block, so all three targets
  *   share one TLS setup.
  */
@@ -31,12 +31,13 @@ function replaceOnce(text: string, from: RegExp, to: string, what: string): stri
   return text.replace(from, to);
 }
 
-export async function startProductNginx(o: { farm: Farm; layout: FarmLayout; port: number; workers: number; connections: number; extraLocations: string; dir: string; user?: string }): Promise<ProductNginx> {
+export async function startProductNginx(o: { farm: Farm; layout: FarmLayout; port: number; workers?: number; connections?: number; extraLocations: string; dir: string; user?: string }): Promise<ProductNginx> {
   const files = renderNginxConfig(o.farm, o.layout);
   const main = files.find((f) => f.file.endsWith('nginx.conf'))!;
   const https = files.find((f) => f.file.endsWith('ipxe-https.conf'))!;
-  let mainText = replaceOnce(main.text, /^worker_processes \d+;$/m, `worker_processes ${o.workers};`, 'a worker_processes line');
-  mainText = replaceOnce(mainText, /worker_connections \d+;/, `worker_connections ${o.connections};`, 'a worker_connections line');
+  let mainText = main.text;
+  if (o.workers !== undefined) mainText = replaceOnce(mainText, /^worker_processes \S+;$/m, `worker_processes ${o.workers};`, 'a worker_processes line');
+  if (o.connections !== undefined) mainText = replaceOnce(mainText, /worker_connections \d+;/, `worker_connections ${o.connections};`, 'a worker_connections line');
   let httpsText = replaceOnce(https.text, /^\s*listen [^;]*ssl;$/m, `    listen 127.0.0.1:${o.port} ssl;`, 'an ssl listen line');
   httpsText = replaceOnce(httpsText, /^ {4}location \/ \{$/m, `${o.extraLocations}\n    location / {`, 'a catch-all location');
   if (!/keepalive \d+;/.test(httpsText)) throw new Error('The generated nginx config has no upstream keepalive; the benchmark expects one.');

@@ -105,10 +105,13 @@ function mainConf(farm: Farm): string {
 # its workers as nginx, a local nginx started as root as www-data) and its own private prefix with -p, so relative
 # paths below (logs/, temp/) land in .ipxe-farm/nginx-<runtime>/.
 
-worker_processes 1;
+# One worker per core, each able to hold a whole rack booting at once: every boot is a client connection plus, while
+# it is answered, a connection to the boot service (500 machines at once need ~1,000 connections).
+worker_processes auto;
+worker_rlimit_nofile 8192;
 
 events {
-    worker_connections 256;
+    worker_connections 4096;
 }
 
 http {
