@@ -91,7 +91,8 @@ test('deploy writes systemd and quadlet units that systemd-analyze accepts', (t)
   const r = farmCli(['deploy', 'systemd', path.join(dir, 'systemd'), '--bin', process.execPath, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const files: string[] = JSON.parse(r.stdout).files;
-  assert.equal(files.length, 2);
+  assert.equal(files.length, 3);
+  assert.ok(files.some((f) => f.endsWith('-boot.socket')), 'the socket unit');
   const boot = fs.readFileSync(files.find((f) => f.endsWith('-boot.service'))!, 'utf8');
   assert.match(boot, /^ExecStart=.* serve --farm /m);
   assert.match(boot, /^Restart=on-failure$/m);
@@ -108,7 +109,7 @@ test('deploy writes systemd and quadlet units that systemd-analyze accepts', (t)
   assert.match(container, /^\[Container\]$/m);
   assert.ok(container.includes(`Volume=${layout.socketDir}:${layout.socketDir}\n`));
   if (!which('systemd-analyze')) { t.skip('systemd-analyze is not installed: the units were not checked by systemd'); return; }
-  const units = files.filter((f) => f.endsWith('.service'));
+  const units = files.filter((f) => f.endsWith('.service') || f.endsWith('.socket'));
   const v = spawnSync('systemd-analyze', ['verify', '--man=no', ...units], { encoding: 'utf8', timeout: 30_000 });
   // systemd-analyze also complains about the host (no running systemd in a container); only our units' lines count.
   const ours = `${v.stdout}\n${v.stderr}`.split('\n').filter((l) => units.some((u) => l.includes(path.basename(u))));

@@ -8,12 +8,19 @@ const farm = starterFarm('lab');
 const layout = farmLayout('/srv/farm');
 
 test('systemd: the boot service restarts on failure, sees the farm read-only, writes only its runtime folder', () => {
-  const [boot, nginx] = deployUnits(farm, layout, 'systemd');
+  const [boot, socket, nginx] = deployUnits(farm, layout, 'systemd');
   assert.equal(boot!.name, 'ipxe-farm-lab-boot.service');
   assert.match(boot!.text, /^ExecStart=\/usr\/local\/bin\/ipxe-farm serve --farm \/srv\/farm$/m);
   assert.match(boot!.text, /^Restart=on-failure$/m);
   assert.match(boot!.text, /^ReadOnlyPaths=\/srv\/farm$/m);
   assert.match(boot!.text, /^ReadWritePaths=\/srv\/farm\/\.ipxe-farm$/m);
+  // systemd holds the socket across restarts; only nginx's workers (the container's gid 101) may connect.
+  assert.match(boot!.text, /^Requires=ipxe-farm-lab-boot\.socket$/m);
+  assert.equal(socket!.name, 'ipxe-farm-lab-boot.socket');
+  assert.match(socket!.text, /^ListenStream=\/srv\/farm\/\.ipxe-farm\/run\/boot\.sock$/m);
+  assert.match(socket!.text, /^SocketMode=0660$/m);
+  assert.match(socket!.text, /^SocketGroup=101$/m);
+  assert.match(socket!.text, /^ExecStartPre=\/usr\/bin\/install -d -m 0750 -g 101 \/srv\/farm\/\.ipxe-farm\/run$/m);
   assert.equal(nginx!.name, 'ipxe-farm-lab-nginx.service');
   assert.match(nginx!.text, /^Restart=on-failure$/m);
   assert.match(nginx!.text, /-v \/srv\/farm\/\.ipxe-farm\/run:\/srv\/farm\/\.ipxe-farm\/run /);
@@ -26,8 +33,8 @@ test('systemd: the boot service restarts on failure, sees the farm read-only, wr
 
 test('quadlet: a .container for nginx sharing the socket folder, plus the boot service unit', () => {
   const units = deployUnits(farm, layout, 'quadlet');
-  assert.deepEqual(units.map((u) => u.name), ['ipxe-farm-lab-boot.service', 'ipxe-farm-lab-nginx.container', 'ipxe-farm-lab-nginx-pki.service']);
-  const c = units[1]!.text;
+  assert.deepEqual(units.map((u) => u.name), ['ipxe-farm-lab-boot.service', 'ipxe-farm-lab-boot.socket', 'ipxe-farm-lab-nginx.container', 'ipxe-farm-lab-nginx-pki.service']);
+  const c = units[2]!.text;
   assert.match(c, /^Volume=\/srv\/farm\/\.ipxe-farm\/run:\/srv\/farm\/\.ipxe-farm\/run$/m);
   assert.match(c, /^PublishPort=8443:8443$/m);
   assert.match(c, /^Image=docker\.io\/library\/nginx:latest$/m);
