@@ -41,9 +41,9 @@ export class ShapeTree implements vscode.TreeDataProvider<Node> {
       : s.collapsible === 'expanded' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
     item.id = s.id;
     item.description = s.description;
-    // Tooltips travel to the workbench only when hovered (resolveTreeItem): 1,000 rows' worth would slow the first render.
     item.contextValue = s.contextValue;
     if (s.icon) item.iconPath = new vscode.ThemeIcon(s.icon, s.iconColor ? new vscode.ThemeColor(s.iconColor) : undefined);
+    // The click command stays here: resolved lazily, VS Code did not run it for a click on a collapsible row.
     const root = this.farmRoot();
     if (s.open && root) {
       item.command = { command: 'ipxeFarm.openEntry', title: 'Open', arguments: [path.join(root, s.open.file), s.open.pointer] };
@@ -51,6 +51,7 @@ export class ShapeTree implements vscode.TreeDataProvider<Node> {
     return item;
   }
 
+  /** On hover: tooltips travel to the workbench only when asked for, so 1,000 rows do not carry them. */
   resolveTreeItem(item: vscode.TreeItem, node: Node): vscode.TreeItem {
     item.tooltip = node.shape.tooltip;
     return item;

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { harnessCanSeeScreen, waitForDomText } from '../dom';
-import { attributes, pressKey, typeText } from '../page';
+import { attributes, clickOn, pressKey, typeText } from '../page';
 import { api, eventually, farmRoot, rows } from './support';
 
 const MESSAGE = '.quick-input-widget .quick-input-message';
@@ -78,6 +78,14 @@ suite('Typing into the workbench', function () {
     assert.ok(row);
     await vscode.commands.executeCommand('ipxeFarm.clients.focus');
     await waitForDomText('.monaco-list-row', (t) => t.includes('rack7'));
+    // A click on the row opens the farm file at the client's entry (the command is resolved on click).
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    // (Playwright selector: the row of the Clients view, not a CA-tree row with the same name.)
+    await clickOn('.pane:has(.pane-header :text-is("Clients")) .monaco-list-row:has-text("rack7")');
+    await eventually('ipxe-farm.json open at rack7', () => {
+      const ed = vscode.window.activeTextEditor;
+      return ed?.document.fileName.endsWith('ipxe-farm.json') && /"rack7"/.test(ed.document.lineAt(ed.selection.start.line).text) ? ed : undefined;
+    });
   });
 
   test('Set Secret through the palette: a password box, the value lands in secrets.json (0600) and in no log', async function () {
