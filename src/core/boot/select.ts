@@ -91,5 +91,8 @@ export function selectBoot(farm: Farm, certs: CertLookup, id: BootIdentity, now 
     steps.push(`client ${clientName} has no profile of its own${entry ? '' : ' (not listed under /clients)'}: default profile ${farm.defaultProfile}`);
     return { ok: true, client: clientName, clientEntry: entry, profile: farm.defaultProfile, profileFrom: 'default', matchedBy, mac, cert, steps };
   }
-  return refuse(`client ${clientName} has no profile and the farm has no default profile`, { client: clientName, cert });
+  const why = entry
+    ? `client ${clientName} has no profile and the farm has no default profile: ipxe-farm client set ${clientName} --profile NAME`
+    : `client ${clientName} is not in the farm (its certificate is valid but it has no boot mapping) and the farm has no default profile: ipxe-farm client set ${clientName} --profile NAME`;
+  return refuse(why, { client: clientName, cert });
 }

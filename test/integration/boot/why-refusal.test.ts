@@ -144,7 +144,7 @@ test('the server\'s own certificate used as a client\'s: nginx\'s purpose check,
 });
 
 test('a valid certificate whose client left the farm: the service\'s own reason, 403 and 200', { skip }, async () => {
-  await assertRefusedWithReason(tlsOf('dut-gone'), 403, /^client dut-gone has no profile and the farm has no default profile$/);
+  await assertRefusedWithReason(tlsOf('dut-gone'), 403, /^client dut-gone is not in the farm \(its certificate is valid but it has no boot mapping\) and the farm has no default profile: ipxe-farm client set dut-gone --profile NAME$/);
   const events = (await readBootEvents(root)).filter((e) => e.client === 'dut-gone');
   assert.deepEqual(events.map((e) => `${e.status} ${e.path}`), ['403 /boot.ipxe', '200 /why.ipxe']);
   assert.equal((await readLastBoots(root))['dut-gone']?.status, 403, 'asking why is not a boot');

@@ -123,7 +123,7 @@ test('a client that left the farm shows the boot service\'s own reason on the se
   if (skipReason) return t.skip(skipReason);
   const r = await boot('dut-gone');
   t.diagnostic(`dut-gone: ${r.errors.map((e) => `${e.code} "${e.line}"`).join('; ')} · ${(r.elapsedMs / 1000).toFixed(1)} s`);
-  t.diagnostic(`console:\n${assertConsoleSaysWhy(r, 'client dut-gone has no profile and the farm has no default profile')}`);
+  t.diagnostic(`console:\n${assertConsoleSaysWhy(r, /^client dut-gone is not in the farm \(its certificate is valid but it has no boot mapping\) and the farm has no default profile: ipxe-farm client set dut-gone --profile NAME$/)}`);
   assert.equal(r.errors[0]!.decoded.message, 'HTTP 403 Forbidden');
   const last = (await readLastBoots(root))['dut-gone'];
   assert.equal(last?.status, 403, 'the last boot is the refusal, not the /why.ipxe answer after it');

@@ -61,7 +61,7 @@ test('/why.ipxe answers 200 with only echo lines and exit 0, for each reason thi
   const cases: Array<[Record<string, string | string[]>, RegExp]> = [
     [{ 'X-SSL-Client-Verify': 'SUCCESS', 'X-SSL-Client-Fingerprint': FP3 }, /^certificate serial 1C of client old was revoked on 2026-01-02$/],
     [{ 'X-SSL-Client-Verify': 'SUCCESS', 'X-SSL-Client-Fingerprint': 'ee'.repeat(20) }, /^certificate serial 1E of client stale expired on 2021-01-01$/],
-    [{ 'X-SSL-Client-Verify': 'SUCCESS', 'X-SSL-Client-Fingerprint': 'dd'.repeat(20) }, /^client gone has no profile and the farm has no default profile$/],
+    [{ 'X-SSL-Client-Verify': 'SUCCESS', 'X-SSL-Client-Fingerprint': 'dd'.repeat(20) }, /^client gone is not in the farm \(its certificate is valid but it has no boot mapping\) and the farm has no default profile/],
     [{ 'X-SSL-Client-Verify': 'SUCCESS', 'X-SSL-Client-Fingerprint': '12'.repeat(20) }, /is not in the farm's PKI index$/],
     [{ 'X-SSL-Client-Verify': 'NONE' }, /^no client certificate was presented$/],
     [{ 'X-SSL-Client-Verify': 'FAILED:certificate revoked' }, /^nginx could not verify the client certificate \(FAILED:certificate revoked\)$/],

@@ -76,7 +76,7 @@ test('the most specific mapping wins: own profile, else the default profile; non
   await updateFarm(root, (raw) => { delete raw.defaultProfile; });
   s = await loadBootState(root);
   const n = selectBoot(s.farm, s.certs, { verify: 'SUCCESS', fingerprint: FP2 });
-  assert.ok(!n.ok && /no profile/.test(n.reason));
+  assert.ok(!n.ok && /^client lab9 is not in the farm .*no default profile: ipxe-farm client set lab9 --profile NAME$/.test(n.reason));
 });
 
 test('load-time checks: a missing secret, a missing file, a bad value are errors located in the farm file', async () => {
