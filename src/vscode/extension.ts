@@ -8,6 +8,7 @@ import { command, CommandContext, lazyCommands } from './commands/context';
 import { NginxSaveHook } from './nginx/saveHook';
 import { Outputs } from './output';
 import { ServerStatus, statusBarItem } from './serverStatus';
+import { SparePoolFiller } from './sparePool';
 import { FarmState } from './state';
 import { createViews, FarmViews } from './tree/views';
 
@@ -96,6 +97,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<FarmEx
     () => { api.firstReadMs = performance.now() - t1; },
     (err) => out.farm.error(`Reading the farm failed: ${describeError(err)}`),
   );
+  const pool = new SparePoolFiller(state, out);
+  context.subscriptions.push(pool);
+  void state.ready.then(() => pool.schedule());
   const activationMs = performance.now() - t0;
   const api: FarmExtensionApi = {
     state, views, server, saveHook, activationMs, firstReadMs: undefined, logDir: context.logUri.fsPath,

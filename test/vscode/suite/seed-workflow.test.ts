@@ -187,6 +187,18 @@ suite('Seed workflow from the editor', () => {
     assert.ok(info.cause && info.fix, 'a known farm failure comes with a cause and a fix');
   });
 
+  test('while the editor is idle it fills the spare-key pool (0600 keys in pki/private/spare), so issuing never waits for key generation', async function () {
+    this.timeout(60_000);
+    const spare = path.join(root, 'pki', 'private', 'spare');
+    const keys = () => (fs.existsSync(spare) ? fs.readdirSync(spare).filter((f) => f.endsWith('.key')) : []);
+    await eventually('4 spare keys', () => (keys().length >= 4 ? true : undefined), 45_000);
+    assert.equal(fs.statSync(spare).mode & 0o777, 0o700);
+    for (const k of keys()) {
+      assert.equal(fs.statSync(path.join(spare, k)).mode & 0o777, 0o600, k);
+      assert.match(openssl(['rsa', '-in', path.join(spare, k), '-noout', '-text']), /Private-Key: \(2048 bit/);
+    }
+  });
+
   test('screenshot: the three trees of a farm with a CA, clients and a profile', async () => {
     const a = await api();
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');

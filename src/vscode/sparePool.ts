@@ -1,0 +1,50 @@
+import * as vscode from 'vscode';
+import type { Outputs } from './output';
+import type { FarmState } from './state';
+
+/** Long enough that a burst of edits or issuances settles first; the keys are made while the developer reads. */
+const IDLE_MS = 4000;
+
+/**
+ * Keeps the farm's spare-key pool full while the editor is idle, so Issue Client Certificate never waits for RSA key
+ * generation. Only in a trusted workspace and only once the farm has a CA; stops starting keys when the farm changes
+ * again or the window closes. core's fillKeyPool is loaded on first use, not at activation.
+ */
+export class SparePoolFiller implements vscode.Disposable {
+  private timer: NodeJS.Timeout | undefined;
+  private running: AbortController | undefined;
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly state: FarmState, private readonly out: Outputs) {
+    this.sub = state.onDidChange(() => this.schedule());
+  }
+
+  schedule(): void {
+    this.running?.abort();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => { this.timer = undefined; void this.fill(); }, IDLE_MS);
+  }
+
+  private async fill(): Promise<void> {
+    const root = this.state.root;
+    if (!root || !vscode.workspace.isTrusted) return;
+    const { hasCa, fillKeyPool } = await import('./sparePoolCore');
+    if (!(await hasCa(root))) return;
+    const run = new AbortController();
+    this.running = run;
+    try {
+      const st = await fillKeyPool(root, { signal: run.signal });
+      if (st.added) this.out.farm.info(`Spare-key pool: made ${st.added} key(s) ahead, ${st.count} ready.`);
+    } catch (err) {
+      this.out.farm.warn(`Spare-key pool not filled: ${(err as Error).message}`);
+    } finally {
+      if (this.running === run) this.running = undefined;
+    }
+  }
+
+  dispose(): void {
+    this.running?.abort();
+    if (this.timer) clearTimeout(this.timer);
+    this.sub.dispose();
+  }
+}
