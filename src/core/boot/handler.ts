@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BootEvent } from './events';
 import { echoText } from './ipxeLine';
 import { RenderError, renderScript } from './render';
@@ -35,14 +34,36 @@ export function refusalScript(headline: string, reason: string, exitCode: 0 | 1 
   return ['#!ipxe', `echo ${echoText(headline)}`, `echo ${echoText(reason)}`, `exit ${exitCode}`, ''].join('\n');
 }
 
-function header(req: IncomingMessage, name: string): string[] {
-  return req.headersDistinct?.[name] ?? (req.headers[name] === undefined ? [] : [String(req.headers[name])]);
+/**
+ * What answer() reads of a request: the boot service's wire reader makes one, and node:http's IncomingMessage fits it
+ * too. Header names are lower case; every value of a repeated header is kept, so duplicates can be refused.
+ */
+export interface BootRequest {
+  url?: string;
+  method?: string;
+  headersDistinct: Record<string, string[] | undefined>;
+}
+
+function header(req: BootRequest, name: string): string[] {
+  return req.headersDistinct[name] ?? [];
+}
+
+let isoMs = NaN;
+let isoText = '';
+/** Under load many answers share a millisecond; their events share its ISO text instead of formatting it again. */
+function isoTime(now: Date): string {
+  const ms = now.getTime();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = now.toISOString();
+  }
+  return isoText;
 }
 
 /** Route and answer one request from the current state; pure apart from rendering, so it is easy to test. */
-export function answer(state: BootState, req: IncomingMessage, now = new Date()): Answer {
+export function answer(state: BootState, req: BootRequest, now = new Date()): Answer {
   const rawUrl = req.url ?? '';
-  const time = now.toISOString();
+  const time = isoTime(now);
   const shownPath = rawUrl.length > 120 ? `${rawUrl.slice(0, 120)}…` : rawUrl;
   if (rawUrl.length > MAX_URL_LENGTH) {
     return { status: 414, body: refusalScript('iPXE Farm: request refused.', 'The URL is too long.'), event: { time, status: 414, path: shownPath, reason: 'URL too long' } };
@@ -84,7 +105,7 @@ export function answer(state: BootState, req: IncomingMessage, now = new Date())
 }
 
 /** The identity nginx passed, or why it cannot be trusted. */
-function identity(req: IncomingMessage, mac: string | undefined): BootIdentity | string {
+function identity(req: BootRequest, mac: string | undefined): BootIdentity | string {
   // nginx replaces these headers; two copies mean they did not all come from nginx, so trust none of them.
   for (const h of IDENTITY_HEADERS) {
     if (header(req, h).length > 1) return `the ${h} header was sent more than once`;
@@ -136,7 +157,7 @@ export const ALLOWED_HINT = 'The earlier failure was not a refusal by the farm: 
  * words only, never the boot script, a secret or anything about another client; the event carries no profile, so the
  * last-boot view does not take it for a boot.
  */
-function whyAnswer(state: BootState, req: IncomingMessage, time: string, now: Date): Answer {
+function whyAnswer(state: BootState, req: BootRequest, time: string, now: Date): Answer {
   const said = (headline: string, reason: string, fields: Partial<BootEvent> = {}, logged = reason): Answer => ({
     status: 200,
     body: refusalScript(headline, reason, 0),
@@ -150,13 +171,4 @@ function whyAnswer(state: BootState, req: IncomingMessage, time: string, now: Da
   const made = bootScript(state, decision);
   if ('reason' in made) return said(`iPXE Farm could not make the boot script for ${decision.client}:`, made.reason, fields);
   return said(ALLOWED_HEADLINE, ALLOWED_HINT, fields, 'this machine is allowed');
-}
-
-export function send(res: ServerResponse, a: Answer, head: boolean): void {
-  res.writeHead(a.status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(a.body),
-    'cache-control': 'no-store',
-  });
-  res.end(head ? undefined : a.body);
 }

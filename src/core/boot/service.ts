@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import { FarmError } from '../errors';
 import type { FarmLayout } from '../farm/layout';
@@ -8,7 +7,8 @@ import { ensureDir } from '../fs/atomic';
 import { nginxWorkerGid } from '../nginx/workerGroup';
 import { secretsExposure } from '../secrets/store';
 import { BootEventLog } from './events';
-import { answer, send } from './handler';
+import { answer } from './handler';
+import { serveWireConnection, WireOptions, WireRequest } from './httpWire';
 import { BootStateReloader, loadBootState } from './state';
 
 export interface BootServiceOptions {
@@ -119,20 +119,29 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
 
   let connections = 0;
   let requests = 0;
-  const server = http.createServer({ maxHeaderSize: 8192 }, (req, res) => {
-    requests++;
-    const a = answer(reloader.state, req);
-    send(res, a, req.method === 'HEAD');
-    events.append(a.event);
-    // Every answer is in the boot-events log; the service log carries only what someone should look at.
-    if (a.status !== 200) log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
+  const open = new Set<net.Socket>();
+  const wire: WireOptions = {
+    handle: (req: WireRequest, now: Date) => {
+      requests++;
+      const a = answer(reloader.state, req, now);
+      events.append(a.event);
+      // Every answer is in the boot-events log; the service log carries only what someone should look at.
+      if (a.status !== 200) log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
+      return a;
+    },
+    // Only nginx reaches the socket, and it sends well-formed GETs: a refused head means something else is talking.
+    onRefused: (status, reason) => log(`${status} refused a request head: ${reason}; connection closed`),
+    // nginx keeps connections to us open for up to 30 s (its upstream keepalive_timeout); closing ours later means
+    // nginx never reuses a connection at the moment we close it.
+    idleMs: 45_000,
+    headMs: 50_000,
+  };
+  const server = net.createServer((sock) => {
+    connections++;
+    open.add(sock);
+    sock.once('close', () => open.delete(sock));
+    serveWireConnection(sock, wire);
   });
-  // nginx keeps connections to us open for up to 30 s (its upstream keepalive_timeout); closing ours later means nginx
-  // never reuses a connection at the moment we close it.
-  server.keepAliveTimeout = 45_000;
-  server.headersTimeout = 50_000;
-  server.on('connection', () => { connections++; });
-  server.on('clientError', (_err, sock) => { if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new FarmError(`Cannot listen on ${socket}: ${err.code ?? err.message}.`, 'Check that the folder is writable and no other service uses it.', err.code ?? 'ELISTEN')));
@@ -155,7 +164,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
       reloader.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections?.();
+        for (const sock of open) sock.destroy();
       });
       events.close();
       // An inherited socket stays with the service manager, which keeps it listening for the next start.
