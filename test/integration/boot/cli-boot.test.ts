@@ -71,7 +71,7 @@ test('explain tells why, by client name or fingerprint; a client without mapping
   assert.equal(e2.status, 1);
   const j = JSON.parse(e2.stdout);
   assert.equal(j.ok, false);
-  assert.match(j.steps.join('\n'), /no profile and the farm has no default profile/);
+  assert.match(j.steps.join('\n'), /client dut2 is not in the farm \(its certificate is valid but it has no boot mapping\) and the farm has no default profile/);
   // A client without a certificate yet: script previews what it will get, explain says why it cannot boot now.
   assert.equal(farmCli(['client', 'set', 'dut9', '--profile', 'ci']).status, 0);
   const pv = farmCli(['script', 'dut9']);
