@@ -10,7 +10,7 @@
  * connection per request.
  * Loopback only; bounded in requests and seconds. Run (from the repository root): npm run bench -- boot [options]
  * Options: --clients 200 --requests 4000 --seconds 20 --concurrency 50,500 --alone-requests 100000 --alone-seconds 10
- *          --alone-concurrency 32 --rounds 3 --only all|e2e|alone --nginx-workers 2 --nginx-connections 4096
+ *          --alone-concurrency 32 --rounds 3 --only all|e2e|alone [--floors] --nginx-workers 2 --nginx-connections 4096
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -42,6 +42,8 @@ const { values: o } = parseArgs({
     // nginx's `keepalive 32` in the product's upstream block: at most 32 idle connections per worker.
     'alone-concurrency': { type: 'string', default: '32' },
     only: { type: 'string', default: 'all' },
+    // Also measure the transport alone (a Map lookup behind the wire reader, and behind node:http): floorServer.ts.
+    floors: { type: 'boolean', default: false },
     // Each measurement is split into this many alternating rounds; req/s and latencies are the rounds' medians.
     rounds: { type: 'string', default: '3' },
     // The generated nginx.conf says 1 and 256; 500 concurrent clients need more (see productNginx.ts).
@@ -131,6 +133,10 @@ async function main(): Promise<void> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-bench-'));
   scratchDir = scratch;
   fs.chmodSync(scratch, 0o711);
+
+  // The farm is kept between runs but its boot events are not: each run appends ~300,000 lines, and the secret check
+  // below reads this run's log whole (it failed once the file passed Node's 512 MB string limit).
+  fs.rmSync(layout.bootEvents, { force: true });
 
   // The boot service in its own process, as in production.
   const esbuild = await import('esbuild');
@@ -251,6 +257,19 @@ async function main(): Promise<void> {
     console.log(`\n# the application alone on its unix socket, nginx's headers, C load generator (epoll), ${ac} connections   [${loadAverage()}]`);
     console.log(`${'target'.padEnd(34)} ${'mode'.padStart(10)} ${'reqs'.padStart(7)} ${'errors'.padStart(6)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'connects'.padStart(8)}   CPU ms per request`);
     const apps = [{ label: 'boot service alone', app: 'boot', socket: layout.bootSocket, pid: serve.pid! }, { label: 'Flask/gunicorn x2 alone', app: 'flask', socket: flaskSock, pid: gunicorn.pid! }];
+    if (o.floors) {
+      const floorJs = path.join(scratch, 'floor.js');
+      await esbuild.build({ entryPoints: [path.join(benchDir, 'floorServer.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: floorJs, logLevel: 'error' });
+      for (const kind of ['wire', 'http'] as const) {
+        const sock = path.join(scratch, `floor-${kind}.sock`);
+        let out = '';
+        const p = spawn(process.execPath, [floorJs, kind, sock, mappingFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+        children.push(p);
+        p.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+        await waitFor(() => out.includes('listening'), `the ${kind} floor server start`);
+        apps.push({ label: `floor: Map behind ${kind === 'wire' ? 'httpWire' : 'node:http'}`, app: `floor-${kind}`, socket: sock, pid: p.pid! });
+      }
+    }
     const rounds = Math.max(1, Number(o.rounds));
     for (const mode of ['keep', 'close'] as const) {
       const runs = apps.map(() => ({ raw: [] as CLoadResult[], cpu: 0 }));
