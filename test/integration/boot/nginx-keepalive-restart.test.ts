@@ -1,13 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { farmWithPki } from '../../support/pki';
-import { farmLayout } from '../../../src/core/farm/layout';
-import { loadFarm, updateFarm } from '../../../src/core/farm/load';
+import { loadFarm } from '../../../src/core/farm/load';
 import { pkiPaths } from '../../../src/core/pki';
 import { generateNginxConfig, LocalNginxRuntime } from '../../../src/core/nginx';
 import { startBootService, BootService } from '../../../src/core/boot/service';
+import { localBootFarm } from './localBootFarm';
 import { nginxMissing } from './mtlsNginx';
 import { httpsGet, readTls, ClientTls } from './httpsClient';
 
@@ -22,14 +19,7 @@ let runtime: LocalNginxRuntime | undefined;
 
 before(async () => {
   if (skip) return;
-  root = await farmWithPki();
-  fs.chmodSync(path.dirname(root), 0o711);
-  fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'k');
-  await updateFarm(root, (raw) => {
-    (raw.nginx as Record<string, unknown>).runtime = 'local';
-    raw.profiles = { a: { kernel: 'vmlinuz', initrds: [], cmdline: 'console=ttyS0 h={{client.name}}', verify: false, extra: [] } };
-    raw.clients = { dut1: { profile: 'a', macs: [], vars: {} } };
-  });
+  root = await localBootFarm();
   svc = await startBootService({ root, log: () => undefined });
   await generateNginxConfig(root);
   const { farm, layout } = await loadFarm(root);

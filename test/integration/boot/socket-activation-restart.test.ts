@@ -4,13 +4,12 @@ import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { farmWithPki } from '../../support/pki';
-import { farmLayout } from '../../../src/core/farm/layout';
-import { loadFarm, updateFarm } from '../../../src/core/farm/load';
+import { loadFarm } from '../../../src/core/farm/load';
 import { pkiPaths } from '../../../src/core/pki';
 import { generateNginxConfig, LocalNginxRuntime } from '../../../src/core/nginx';
 import { nginxWorkerGid } from '../../../src/core/nginx/workerGroup';
 import { startBootService } from '../../../src/core/boot/service';
+import { localBootFarm } from './localBootFarm';
 import { nginxMissing } from './mtlsNginx';
 import { httpsGet, readTls, ClientTls } from './httpsClient';
 
@@ -55,14 +54,7 @@ before(async () => {
   const esbuild = await import('esbuild');
   const cli = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-cli-')), 'cli.js');
   await esbuild.build({ entryPoints: [path.join(process.cwd(), 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cli, external: ['vscode'], logLevel: 'error' });
-  root = await farmWithPki();
-  fs.chmodSync(path.dirname(root), 0o711);
-  fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'k');
-  await updateFarm(root, (raw) => {
-    (raw.nginx as Record<string, unknown>).runtime = 'local';
-    raw.profiles = { a: { kernel: 'vmlinuz', initrds: [], cmdline: 'console=ttyS0 h={{client.name}}', verify: false, extra: [] } };
-    raw.clients = { dut1: { profile: 'a', macs: [], vars: {} } };
-  });
+  root = await localBootFarm();
   // One ordinary start gives the socket's folders their modes and group, as `ipxe-farm serve` does on a new farm.
   await (await startBootService({ root, log: () => undefined })).close();
   await generateNginxConfig(root);
