@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describeError, FarmError, UsageError } from '../../core/errors';
 import { farmLayout } from '../../core/farm/layout';
 import {
-  crlStatus, crossSign, expiryReport, fillKeyPool, initCa, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, keyPoolStatus, pkiPaths,
+  crlStatus, crossSign, expiryReport, fillKeyPool, initCa, keyPoolSettled, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, keyPoolStatus, pkiPaths,
   readPkiIndex, renew, revoke, REVOCATION_REASONS, signCsrFile, signFile, SPARE_TARGET, writeCrl, type CertRecord,
 } from '../../core/pki';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
@@ -90,7 +90,8 @@ function positiveInt(v: unknown, flag: string): number | undefined {
 
 /** Best effort: the pool only saves time, so a failure to fill it must not turn a done issuance into an error. */
 async function topUpPool(ctx: CliContext, root: string): Promise<void> {
-  try { await fillKeyPool(root); } catch (err) {
+  // A race's losing key lands in the pool just after issuance returns: count it before making more.
+  try { await keyPoolSettled(); await fillKeyPool(root); } catch (err) {
     ctx.info(`No spare keys were made (${describeError(err)}); issuance makes its keys as it goes.`);
   }
 }
