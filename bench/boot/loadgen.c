@@ -27,6 +27,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "loadcommon.h"
 
 #define BUF 65536
 
@@ -44,20 +45,7 @@ struct conn {
 static struct sockaddr_un addr;
 static int ep, keep;
 static struct id *ids;
-static long nids, next_req, max_req, done, errors, connects, retries;
-static double *lat;
-static char first_error[200];
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void fail(const char *what) {
-  errors++;
-  if (!first_error[0]) snprintf(first_error, sizeof first_error, "%s", what);
-}
+static long nids, next_req, max_req, connects, retries;
 
 static int open_conn(struct conn *c) {
   /* Blocking connect: on a unix socket it only waits while the listen backlog is full. */
@@ -140,17 +128,6 @@ static int complete(struct conn *c, size_t *body_at, size_t *body_len, int *stat
   *body_len = (size_t)cl;
   if (*body_at + *body_len >= BUF) return -1;
   return c->got >= *body_at + *body_len ? 1 : 0;
-}
-
-static double cpu_ms(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
-}
-
-static int by_value(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv) {
@@ -244,11 +221,6 @@ int main(int argc, char **argv) {
       if (next(c, deadline) < 0) active--;
     }
   }
-  double secs = (now_ms() - t_start) / 1e3;
-  qsort(lat, (size_t)done, sizeof *lat, by_value);
-  double cpu = cpu_ms() - setup_cpu;
-  for (char *p = first_error; *p; p++) if (*p == '"' || *p == '\\' || (unsigned char)*p < 32) *p = ' ';
-  printf("{\"requests\":%ld,\"errors\":%ld,\"seconds\":%.3f,\"p50\":%.3f,\"p99\":%.3f,\"connects\":%ld,\"retries\":%ld,\"cpuMs\":%.1f,\"firstError\":\"%s\"}\n",
-    done, errors, secs, done ? lat[done / 2] : 0.0, done ? lat[(long)(done * 0.99)] : 0.0, connects, retries, cpu, first_error);
+  report(t_start, setup_cpu, connects, retries);
   return 0;
 }

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "loadcommon.h"
 
 #define BUF 16384
 
@@ -35,21 +36,9 @@ enum { HANDSHAKE, SENDING, READING };
 static struct sockaddr_in addr;
 static int ep, own;
 static struct id *ids;
-static long nids, next_req, max_req, done, errors;
-static double *lat;
-static char first_error[200], request[512];
+static long nids, next_req, max_req;
+static char request[512];
 static size_t request_len;
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void fail(const char *what) {
-  errors++;
-  if (!first_error[0]) snprintf(first_error, sizeof first_error, "%s", what);
-}
 
 static void drop(struct conn *c) {
   if (c->ssl) SSL_free(c->ssl);
@@ -125,17 +114,6 @@ static int step(struct conn *c) {
   }
 }
 
-static double cpu_ms(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
-}
-
-static int by_value(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv) {
   if (argc != 9) { fprintf(stderr, "usage: tlsload PORT PATH CONC MAX_REQUESTS SECONDS CA_FILE IDS_FILE own|any\n"); return 2; }
   addr.sin_family = AF_INET;
@@ -191,11 +169,6 @@ int main(int argc, char **argv) {
       if (begin(c, deadline) < 0) active--;
     }
   }
-  double secs = (now_ms() - t_start) / 1e3;
-  qsort(lat, (size_t)done, sizeof *lat, by_value);
-  double cpu = cpu_ms() - setup_cpu;
-  for (char *p = first_error; *p; p++) if (*p == '"' || *p == '\\' || (unsigned char)*p < 32) *p = ' ';
-  printf("{\"requests\":%ld,\"errors\":%ld,\"seconds\":%.3f,\"p50\":%.3f,\"p99\":%.3f,\"connects\":%ld,\"retries\":0,\"cpuMs\":%.1f,\"firstError\":\"%s\"}\n",
-    done, errors, secs, done ? lat[done / 2] : 0.0, done ? lat[(long)(done * 0.99)] : 0.0, done, cpu, first_error);
+  report(t_start, setup_cpu, done, 0);
   return 0;
 }
