@@ -13,13 +13,25 @@ const IDLE_MS = 4000;
 export class SparePoolFiller implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private running: AbortController | undefined;
-  private readonly sub: vscode.Disposable;
+  private readonly subs: vscode.Disposable[];
+  /** Farm and next serial when last scheduled: only an issuance (the serial moves) can take a spare. */
+  private seen: string | undefined;
 
   constructor(private readonly state: FarmState, private readonly out: Outputs) {
-    this.sub = state.onDidChange(() => this.schedule());
+    // Boot events and tree refreshes change the state too; they never use a spare, so they do not restart a fill.
+    this.subs = [
+      state.onDidChange(() => { if (this.generation() !== this.seen) this.schedule(); }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.schedule()),
+    ];
+  }
+
+  private generation(): string | undefined {
+    const snap = this.state.snapshot;
+    return snap ? `${snap.root}\0${snap.index.nextSerial}` : undefined;
   }
 
   schedule(): void {
+    this.seen = this.generation();
     this.running?.abort();
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => { this.timer = undefined; void this.fill(); }, IDLE_MS);
@@ -45,6 +57,6 @@ export class SparePoolFiller implements vscode.Disposable {
   dispose(): void {
     this.running?.abort();
     if (this.timer) clearTimeout(this.timer);
-    this.sub.dispose();
+    for (const d of this.subs) d.dispose();
   }
 }
