@@ -1,8 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
-import { updateFarm } from '../../../src/core/farm/load';
+import { loadFarm, updateFarm } from '../../../src/core/farm/load';
+import { generateNginxConfig, LocalNginxRuntime } from '../../../src/core/nginx';
+import { pkiPaths } from '../../../src/core/pki';
 import { farmWithPki } from '../../support/pki';
+import { readTls } from './httpsClient';
 
 /**
  * A farm for nginx-in-front tests: the PKI of farmWithPki, the local nginx runtime, one profile "a" whose script
@@ -18,4 +21,14 @@ export async function localBootFarm(): Promise<string> {
     raw.clients = { dut1: { profile: 'a', macs: [], vars: {} } };
   });
   return root;
+}
+
+/** The farm's generated nginx config, up with the local runtime; dut1's TLS identity for requests through it. */
+export async function startLocalNginx(root: string) {
+  await generateNginxConfig(root);
+  const { farm, layout } = await loadFarm(root);
+  const p = pkiPaths(layout);
+  const runtime = new LocalNginxRuntime(farm, layout);
+  await runtime.up();
+  return { farm, layout, runtime, port: farm.server.httpsPort, tls: readTls(p.clientCert('dut1'), p.clientKey('dut1'), p.caCert) };
 }

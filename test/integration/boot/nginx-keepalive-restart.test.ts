@@ -1,12 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadFarm } from '../../../src/core/farm/load';
-import { pkiPaths } from '../../../src/core/pki';
-import { generateNginxConfig, LocalNginxRuntime } from '../../../src/core/nginx';
+import type { LocalNginxRuntime } from '../../../src/core/nginx';
 import { startBootService, BootService } from '../../../src/core/boot/service';
-import { localBootFarm } from './localBootFarm';
+import { localBootFarm, startLocalNginx } from './localBootFarm';
 import { nginxMissing } from './mtlsNginx';
-import { httpsGet, readTls, ClientTls } from './httpsClient';
+import { httpsGet, type ClientTls } from './httpsClient';
 
 // The farm's generated nginx config keeps connections to the boot service open (upstream keepalive). These tests show
 // that it really does, and that a connection the service closed (its restart) never costs a boot.
@@ -21,13 +19,7 @@ before(async () => {
   if (skip) return;
   root = await localBootFarm();
   svc = await startBootService({ root, log: () => undefined });
-  await generateNginxConfig(root);
-  const { farm, layout } = await loadFarm(root);
-  port = farm.server.httpsPort;
-  const p = pkiPaths(layout);
-  tls = readTls(p.clientCert('dut1'), p.clientKey('dut1'), p.caCert);
-  runtime = new LocalNginxRuntime(farm, layout);
-  await runtime.up();
+  ({ port, tls, runtime } = await startLocalNginx(root));
 });
 
 after(async () => {

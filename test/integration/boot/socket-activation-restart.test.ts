@@ -4,14 +4,12 @@ import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadFarm } from '../../../src/core/farm/load';
-import { pkiPaths } from '../../../src/core/pki';
-import { generateNginxConfig, LocalNginxRuntime } from '../../../src/core/nginx';
+import type { LocalNginxRuntime } from '../../../src/core/nginx';
 import { nginxWorkerGid } from '../../../src/core/nginx/workerGroup';
 import { startBootService } from '../../../src/core/boot/service';
-import { localBootFarm } from './localBootFarm';
+import { localBootFarm, startLocalNginx } from './localBootFarm';
 import { nginxMissing } from './mtlsNginx';
-import { httpsGet, readTls, ClientTls } from './httpsClient';
+import { httpsGet, type ClientTls } from './httpsClient';
 
 // `ipxe-farm serve` under socket activation: the socket outlives the process, so boots through nginx keep working while
 // the service restarts. The stand-in for systemd below does what a .socket unit with Restart=always does: it owns the
@@ -57,13 +55,9 @@ before(async () => {
   root = await localBootFarm();
   // One ordinary start gives the socket's folders their modes and group, as `ipxe-farm serve` does on a new farm.
   await (await startBootService({ root, log: () => undefined })).close();
-  await generateNginxConfig(root);
-  const { farm, layout } = await loadFarm(root);
-  port = farm.server.httpsPort;
-  const p = pkiPaths(layout);
-  tls = readTls(p.clientCert('dut1'), p.clientKey('dut1'), p.caCert);
-  runtime = new LocalNginxRuntime(farm, layout);
-  await runtime.up();
+  const up = await startLocalNginx(root);
+  ({ port, tls, runtime } = up);
+  const { farm, layout } = up;
   holder = spawn('python3', ['-c', HOLDER, layout.bootSocket, String(nginxWorkerGid(farm) ?? -1), process.execPath, cli, 'serve', '--farm', root], { stdio: ['ignore', 'pipe', 'pipe'] });
   holder.stdout!.setEncoding('utf8').on('data', (d: string) => (holderOut += d));
   holder.stderr!.setEncoding('utf8').on('data', (d: string) => (holderOut += d));
