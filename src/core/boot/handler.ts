@@ -21,6 +21,12 @@ export interface Answer {
   status: number;
   body: string;
   event: BootEvent;
+  /**
+   * The last millisecond at which the same request still gets this answer from the same state: the certificate's
+   * notAfter when the answer depends on a certificate that has not expired yet, else unbounded. answerMemo.ts relies
+   * on it; the event's time is the one part that changes.
+   */
+  until?: number;
 }
 
 export const REFUSED_HEADLINE = 'iPXE Farm refused this machine:';
@@ -51,7 +57,7 @@ function header(req: BootRequest, name: string): string[] {
 let isoMs = NaN;
 let isoText = '';
 /** Under load many answers share a millisecond; their events share its ISO text instead of formatting it again. */
-function isoTime(now: Date): string {
+export function isoTime(now: Date): string {
   const ms = now.getTime();
   if (ms !== isoMs) {
     isoMs = ms;
@@ -86,11 +92,13 @@ export function answer(state: BootState, req: BootRequest, now = new Date()): An
   }
   const decision = selectBoot(state.farm, state.certs, id, now);
   const base = { time, path: shownPath, ...certFields(decision, id.fingerprint) };
+  const until = untilExpiry(decision, now);
   if (!decision.ok) {
     return {
       status: 403,
       body: refusalScript(REFUSED_HEADLINE, decision.reason),
       event: { ...base, status: 403, client: decision.client, reason: decision.reason },
+      until,
     };
   }
   const made = bootScript(state, decision);
@@ -99,9 +107,16 @@ export function answer(state: BootState, req: BootRequest, now = new Date()): An
       status: 500,
       body: refusalScript(`iPXE Farm could not make the boot script for ${decision.client}:`, made.reason),
       event: { ...base, status: 500, client: decision.client, profile: decision.profile, reason: made.reason },
+      until,
     };
   }
-  return { status: 200, body: made.script, event: { ...base, status: 200, client: decision.client, profile: decision.profile } };
+  return { status: 200, body: made.script, event: { ...base, status: 200, client: decision.client, profile: decision.profile }, until };
+}
+
+/** selectBoot's only use of the clock is the certificate's expiry: until then, the same request is decided the same. */
+function untilExpiry(decision: BootDecision, now: Date): number | undefined {
+  const notAfter = decision.cert ? Date.parse(decision.cert.notAfter) : NaN;
+  return Number.isFinite(notAfter) && notAfter >= now.getTime() ? notAfter : undefined;
 }
 
 /** The identity nginx passed, or why it cannot be trusted. */
@@ -158,14 +173,17 @@ export const ALLOWED_HINT = 'The earlier failure was not a refusal by the farm: 
  * last-boot view does not take it for a boot.
  */
 function whyAnswer(state: BootState, req: BootRequest, time: string, now: Date): Answer {
+  let until: number | undefined;
   const said = (headline: string, reason: string, fields: Partial<BootEvent> = {}, logged = reason): Answer => ({
     status: 200,
     body: refusalScript(headline, reason, 0),
     event: { time, status: 200, path: WHY_PATH, ...fields, reason: `asked why: ${logged}` },
+    until,
   });
   const id = identity(req, undefined);
   if (typeof id === 'string') return said(REFUSED_HEADLINE, id);
   const decision = selectBoot(state.farm, state.certs, id, now);
+  until = untilExpiry(decision, now);
   const fields = { ...certFields(decision, id.fingerprint), client: decision.client };
   if (!decision.ok) return said(REFUSED_HEADLINE, decision.reason, fields);
   const made = bootScript(state, decision);

@@ -24,6 +24,11 @@ export interface WireAnswer {
   body: string;
   /** End the connection after this answer even though the request kept it alive. */
   close?: boolean;
+  /**
+   * Present on an answer object that handle() may return again (a remembered answer): its serialised form for one
+   * second of the Date header is kept here, so an answer given again costs no formatting.
+   */
+  wire?: { second: number; text: string };
 }
 
 export interface WireOptions {
@@ -201,7 +206,13 @@ export function serveWireConnection(socket: net.Socket, opts: WireOptions): void
     }
     // Anything but GET or HEAD is answered (405) and not trusted to be body-less: the connection ends.
     const close = parsed.close || a.close === true || (parsed.method !== 'GET' && parsed.method !== 'HEAD');
-    const text = responseText(a, parsed.method === 'HEAD', close, nowMs);
+    let text: string;
+    const second = Math.floor(nowMs / 1000);
+    if (a.wire !== undefined && a.wire.second === second && !close && parsed.method === 'GET') text = a.wire.text;
+    else {
+      text = responseText(a, parsed.method === 'HEAD', close, nowMs);
+      if (a.wire !== undefined && !close && parsed.method === 'GET') a.wire = { second, text };
+    }
     if (close) { finish(text); return; }
     if (!socket.write(text)) {
       socket.pause();

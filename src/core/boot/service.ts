@@ -7,7 +7,8 @@ import { ensureDir } from '../fs/atomic';
 import { nginxWorkerGid } from '../nginx/workerGroup';
 import { secretsExposure } from '../secrets/store';
 import { BootEventLog } from './events';
-import { answer } from './handler';
+import { eventLine, rememberedAnswer } from './answerMemo';
+import { isoTime } from './handler';
 import { serveWireConnection, WireOptions, WireRequest } from './httpWire';
 import { BootStateReloader, loadBootState } from './state';
 
@@ -123,8 +124,8 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   const wire: WireOptions = {
     handle: (req: WireRequest, now: Date) => {
       requests++;
-      const a = answer(reloader.state, req, now);
-      events.append(a.event);
+      const a = rememberedAnswer(reloader.state, req, now);
+      events.appendLine(eventLine(a, isoTime(now)));
       // Every answer is in the boot-events log; the service log carries only what someone should look at.
       if (a.status !== 200) log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
       return a;

@@ -147,6 +147,30 @@ test('HEAD gets the headers of GET and no body; the connection stays open', asyn
   assert.equal(Number(h!.headers['content-length']), Buffer.byteLength(g!.body));
 });
 
+test('a remembered answer is written fresh where it must differ: HEAD without body, a closing one says close, a new second a new Date', async () => {
+  const { raw, closed } = await exchange([nginxHead(), nginxHead('/boot.ipxe', [], 'SUCCESS', fp1, 'HEAD'), nginxHead()], { gapMs: 50 });
+  assert.equal(closed, false);
+  const [g1, h, g2] = parseReplies(raw, [false, true, false]);
+  assert.equal(h!.body, '', 'HEAD after a GET of the same answer still has no body');
+  assert.equal(g2!.status, 200, 'so the next GET is read as a request');
+  assert.equal(g2!.body, g1!.body);
+  assert.ok(g1!.body.includes('who=dut1'));
+
+  const closing = await exchange([nginxHead('/boot.ipxe', ['Connection: close'])], { waitMs: 2000 });
+  assert.equal(closing.closed, true);
+  assert.equal(parseReplies(closing.raw)[0]!.headers.connection, 'close', 'the answer given before (kept alive) is not reused for a closing one');
+
+  const c = net.connect(svc.socket);
+  await new Promise((r) => c.once('connect', r));
+  const first = await ask(c, nginxHead());
+  await new Promise((r) => setTimeout(r, 1100));
+  const again = await ask(c, nginxHead());
+  c.destroy();
+  assert.equal(again.body, first.body);
+  assert.notEqual(again.headers.date, first.headers.date, 'the Date header of an answer given again is this second\'s');
+  assert.ok(Math.abs(Date.parse(again.headers.date!) - Date.now()) < 3000);
+});
+
 test('HTTP/1.0 and Connection: close are answered, then the connection is closed', async () => {
   for (const head of [nginxHead('/boot.ipxe', [], 'SUCCESS', fp1, 'GET', '1.0'), nginxHead('/boot.ipxe', ['Connection: close']), nginxHead('/boot.ipxe', ['Connection: keep-alive, Close'])]) {
     const { raw, closed } = await exchange([head], { waitMs: 2000 });
