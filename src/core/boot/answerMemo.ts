@@ -45,6 +45,11 @@ function remember(a: Answer): RememberedAnswer {
   return { ...a, eventTail: JSON.stringify(rest).slice(1), wire: { second: -1, text: '' } };
 }
 
+/** answer() in the form rememberedAnswer gives, worked out in full every time. */
+export function freshAnswer(state: BootState, req: BootRequest, now: Date): RememberedAnswer {
+  return remember(answer(state, req, now));
+}
+
 /**
  * answer(), or the same answer worked out earlier from this very state for the same request, while the clock has not
  * passed the moment it could change (a certificate's expiry). The event's time is not part of it: the caller writes
@@ -52,7 +57,7 @@ function remember(a: Answer): RememberedAnswer {
  */
 export function rememberedAnswer(state: BootState, req: BootRequest, now: Date): RememberedAnswer {
   const key = memoKey(req);
-  if (key === undefined) return remember(answer(state, req, now));
+  if (key === undefined) return freshAnswer(state, req, now);
   let memo = memos.get(state);
   if (memo === undefined) memos.set(state, (memo = new Map()));
   const known = memo.get(key);

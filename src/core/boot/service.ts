@@ -7,7 +7,7 @@ import { ensureDir } from '../fs/atomic';
 import { nginxWorkerGid } from '../nginx/workerGroup';
 import { secretsExposure } from '../secrets/store';
 import { BootEventLog } from './events';
-import { eventLine, rememberedAnswer } from './answerMemo';
+import { eventLine, freshAnswer, rememberedAnswer } from './answerMemo';
 import { isoTime } from './handler';
 import { serveWireConnection, WireOptions, WireRequest } from './httpWire';
 import { BootStateReloader, loadBootState } from './state';
@@ -26,6 +26,11 @@ export interface BootServiceOptions {
    * LISTEN_PID environment of sd_listen_fds(3), so `ipxe-farm serve` under a .socket unit uses it unasked.
    */
   listenFd?: number;
+  /**
+   * Answer a request the state has answered before from memory (answerMemo.ts). Default true; false works every
+   * answer out in full, which only the benchmark's "nothing remembered" row wants.
+   */
+  rememberAnswers?: boolean;
 }
 
 export interface BootService {
@@ -118,13 +123,14 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
     onReject: (err) => log(`kept serving the last good farm: ${err instanceof FarmError ? err.sentence : err.message}`),
   }, opts.reloadIntervalMs);
 
+  const answerOf = opts.rememberAnswers === false ? freshAnswer : rememberedAnswer;
   let connections = 0;
   let requests = 0;
   const open = new Set<net.Socket>();
   const wire: WireOptions = {
     handle: (req: WireRequest, now: Date) => {
       requests++;
-      const a = rememberedAnswer(reloader.state, req, now);
+      const a = answerOf(reloader.state, req, now);
       events.appendLine(eventLine(a, isoTime(now)));
       // Every answer is in the boot-events log; the service log carries only what someone should look at.
       if (a.status !== 200) log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
