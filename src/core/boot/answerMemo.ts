@@ -41,8 +41,9 @@ function memoKey(req: BootRequest): string | undefined {
 }
 
 function remember(a: Answer): RememberedAnswer {
-  const { time: _time, ...rest } = a.event;
-  return { ...a, eventTail: JSON.stringify(rest).slice(1), wire: { second: -1, text: '' } };
+  // time is every event's first key and an ISO time holds no comma: the tail starts after the first comma.
+  const json = JSON.stringify(a.event);
+  return { status: a.status, body: a.body, event: a.event, until: a.until, eventTail: json.slice(json.indexOf(',') + 1), wire: { second: -1, text: '' } };
 }
 
 /** answer() in the form rememberedAnswer gives, worked out in full every time. */

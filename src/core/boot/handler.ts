@@ -91,13 +91,14 @@ export function answer(state: BootState, req: BootRequest, now = new Date()): An
     return { status: 403, body: refusalScript(REFUSED_HEADLINE, id), event: { time, status: 403, path: shownPath, reason: id } };
   }
   const decision = selectBoot(state.farm, state.certs, id, now);
-  const base = { time, path: shownPath, ...certFields(decision, id.fingerprint) };
+  // Events are written out with explicit keys, not spreads: this is the path of every first boot, and spreads cost.
+  const { fingerprint, serial } = certFields(decision, id.fingerprint);
   const until = untilExpiry(decision, now);
   if (!decision.ok) {
     return {
       status: 403,
       body: refusalScript(REFUSED_HEADLINE, decision.reason),
-      event: { ...base, status: 403, client: decision.client, reason: decision.reason },
+      event: { time, path: shownPath, fingerprint, serial, status: 403, client: decision.client, reason: decision.reason },
       until,
     };
   }
@@ -106,11 +107,11 @@ export function answer(state: BootState, req: BootRequest, now = new Date()): An
     return {
       status: 500,
       body: refusalScript(`iPXE Farm could not make the boot script for ${decision.client}:`, made.reason),
-      event: { ...base, status: 500, client: decision.client, profile: decision.profile, reason: made.reason },
+      event: { time, path: shownPath, fingerprint, serial, status: 500, client: decision.client, profile: decision.profile, reason: made.reason },
       until,
     };
   }
-  return { status: 200, body: made.script, event: { ...base, status: 200, client: decision.client, profile: decision.profile }, until };
+  return { status: 200, body: made.script, event: { time, path: shownPath, fingerprint, serial, status: 200, client: decision.client, profile: decision.profile }, until };
 }
 
 /** selectBoot's only use of the clock is the certificate's expiry: until then, the same request is decided the same. */
