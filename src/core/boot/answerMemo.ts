@@ -1,4 +1,4 @@
-import { Answer, answer, BootRequest, MAX_URL_LENGTH } from './handler';
+import { Answer, answer, BootRequest, IDENTITY_HEADERS, MAX_URL_LENGTH } from './handler';
 import type { BootState } from './state';
 
 /**
@@ -19,8 +19,6 @@ const memos = new WeakMap<BootState, Map<string, RememberedAnswer>>();
 /** Enough for every machine of a large farm and its MAC paths; beyond it answers are worked out each time. */
 export const MEMO_LIMIT = 20_000;
 
-const IDENTITY = ['x-ssl-client-verify', 'x-ssl-client-fingerprint', 'x-ssl-client-serial'] as const;
-
 /**
  * What answer() reads of a request, as one string, or undefined for a request not worth remembering (another method,
  * a query string, an identity header sent twice, an over-long target): those are rare and are answered in full.
@@ -31,7 +29,7 @@ function memoKey(req: BootRequest): string | undefined {
   const url = req.url;
   if (url === undefined || (req.method !== 'GET' && req.method !== 'HEAD') || url.length > MAX_URL_LENGTH || url.includes('?')) return undefined;
   let key = url;
-  for (const h of IDENTITY) {
+  for (const h of IDENTITY_HEADERS) {
     const v = req.headersDistinct[h];
     if (v !== undefined && v.length > 1) return undefined;
     // An absent header and an empty one are different requests for answer(): NUL (never in a value) marks absence.

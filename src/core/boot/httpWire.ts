@@ -1,4 +1,5 @@
 import type * as net from 'node:net';
+import { IDENTITY_HEADERS } from './handler';
 
 /**
  * A strict HTTP/1.1 reader for the boot service's one peer, nginx's upstream module: body-less GETs on kept-alive
@@ -62,7 +63,7 @@ for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
 
 /** The header names the reader acts on, lower case, by length (the only ones it turns into strings). */
 const KNOWN: Record<number, string[]> = {};
-for (const n of ['connection', 'content-length', 'transfer-encoding', 'x-ssl-client-verify', 'x-ssl-client-serial', 'x-ssl-client-fingerprint']) (KNOWN[n.length] ??= []).push(n);
+for (const n of ['connection', 'content-length', 'transfer-encoding', ...IDENTITY_HEADERS]) (KNOWN[n.length] ??= []).push(n);
 
 /** The known name bytes [from, from + length) spell, compared without regard to ASCII case, or undefined. */
 function knownName(buf: Buffer, from: number, length: number): string | undefined {
@@ -102,7 +103,7 @@ function badBytes(buf: Buffer, from: number, to: number): string | undefined {
 }
 
 const REQUEST_LINE_REFUSAL = 'the request line is not METHOD /TARGET HTTP/1.x';
-const IDENTITY_NAMES = new Set(['x-ssl-client-verify', 'x-ssl-client-serial', 'x-ssl-client-fingerprint']);
+const IDENTITY_NAMES = new Set<string>(IDENTITY_HEADERS);
 
 /**
  * Parses the head in buf[0, end) (without its final CRLFCRLF) that badBytes already accepted, so every CR there ends a
