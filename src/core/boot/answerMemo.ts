@@ -38,15 +38,18 @@ function memoKey(req: BootRequest): string | undefined {
   return key;
 }
 
-function remember(a: Answer): RememberedAnswer {
+/** `kept`: the answer will be given again, so httpWire may keep its serialised form on it. */
+function remember(a: Answer, kept: boolean): RememberedAnswer {
   // time is every event's first key and an ISO time holds no comma: the tail starts after the first comma.
   const json = JSON.stringify(a.event);
-  return { status: a.status, body: a.body, event: a.event, until: a.until, eventTail: json.slice(json.indexOf(',') + 1), wire: { second: -1, text: '' } };
+  const r: RememberedAnswer = { status: a.status, body: a.body, event: a.event, until: a.until, eventTail: json.slice(json.indexOf(',') + 1) };
+  if (kept) r.wire = { second: -1, text: '' };
+  return r;
 }
 
 /** answer() in the form rememberedAnswer gives, worked out in full every time. */
 export function freshAnswer(state: BootState, req: BootRequest, now: Date): RememberedAnswer {
-  return remember(answer(state, req, now));
+  return remember(answer(state, req, now), false);
 }
 
 /**
@@ -61,8 +64,9 @@ export function rememberedAnswer(state: BootState, req: BootRequest, now: Date):
   if (memo === undefined) memos.set(state, (memo = new Map()));
   const known = memo.get(key);
   if (known !== undefined && (known.until === undefined || now.getTime() <= known.until)) return known;
-  const fresh = remember(answer(state, req, now));
-  if (memo.size < MEMO_LIMIT || known !== undefined) memo.set(key, fresh);
+  const keep = memo.size < MEMO_LIMIT || known !== undefined;
+  const fresh = remember(answer(state, req, now), keep);
+  if (keep) memo.set(key, fresh);
   return fresh;
 }
 

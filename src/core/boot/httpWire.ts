@@ -253,12 +253,14 @@ export function serveWireConnection(socket: net.Socket, opts: WireOptions): void
     }
     // Anything but GET or HEAD is answered (405) and not trusted to be body-less: the connection ends.
     const close = parsed.close || a.close === true || (parsed.method !== 'GET' && parsed.method !== 'HEAD');
-    let text: string;
+    // Only a kept-alive GET answer is the same bytes every time within a second.
+    const reusable = a.wire !== undefined && !close && parsed.method === 'GET';
     const second = Math.floor(nowMs / 1000);
-    if (a.wire !== undefined && a.wire.second === second && !close && parsed.method === 'GET') text = a.wire.text;
+    let text: string;
+    if (reusable && a.wire!.second === second) text = a.wire!.text;
     else {
       text = responseText(a, parsed.method === 'HEAD', close, nowMs);
-      if (a.wire !== undefined && !close && parsed.method === 'GET') a.wire = { second, text };
+      if (reusable) a.wire = { second, text };
     }
     if (close) { finish(text); return; }
     if (!socket.write(text)) {
