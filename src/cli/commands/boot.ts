@@ -5,6 +5,7 @@ import { explainBoot } from '../../core/boot/explain';
 import { startBootService } from '../../core/boot/service';
 import { listSecretNames, removeSecret, setSecret } from '../../core/secrets/store';
 import { writeDeployUnits } from '../../core/deploy/write';
+import { CLIENT_ARCHES, CPU_ARCHES } from '../../core/farm/arch';
 import type { CliCommand, CliContext } from '../framework';
 
 function one(args: string[], what: string, cmd: string): string {
@@ -13,6 +14,7 @@ function one(args: string[], what: string, cmd: string): string {
 }
 
 const profileOptions = {
+  arch: { type: 'string', description: `the CPU --kernel, --initrd and --cmdline are for: ${CPU_ARCHES.join(', ')} (default x86_64)` },
   kernel: { type: 'string', description: 'kernel: a URL, or a file under files/' },
   initrd: { type: 'string', multiple: true, description: 'initrd: a URL or a file under files/ (repeat for several)' },
   cmdline: { type: 'string', description: 'kernel command line template ({{client.name}}, {{secret.NAME}}, …)' },
@@ -24,6 +26,7 @@ const profileOptions = {
 
 function profileFields(o: Record<string, unknown>): ProfileFields {
   return {
+    arch: typeof o.arch === 'string' ? o.arch : undefined,
     kernel: typeof o.kernel === 'string' ? o.kernel : undefined,
     initrds: Array.isArray(o.initrd) ? (o.initrd as string[]) : undefined,
     cmdline: typeof o.cmdline === 'string' ? o.cmdline : undefined,
@@ -123,6 +126,7 @@ export const bootCommands: CliCommand[] = [
     summary: 'Map a client to a profile, with its MACs and variables.',
     options: {
       profile: { type: 'string', description: 'the profile this client boots' },
+      arch: { type: 'string', description: `CPU and firmware: ${CLIENT_ARCHES.join(', ')} (default: x86_64 with the farm's qemu.firmware)` },
       mac: { type: 'string', multiple: true, description: 'a MAC of this machine (repeat for several; replaces the list)' },
       var: { type: 'string', multiple: true, description: 'KEY=VALUE for {{client.vars.KEY}} (repeat for several)' },
       description: { type: 'string', description: 'what this machine is' },
@@ -137,6 +141,7 @@ export const bootCommands: CliCommand[] = [
       }
       await setClient(await ctx.farmRoot(), name, {
         profile: typeof o.profile === 'string' ? o.profile : undefined,
+        arch: typeof o.arch === 'string' ? o.arch : undefined,
         macs: Array.isArray(o.mac) ? (o.mac as string[]) : undefined,
         vars,
         description: typeof o.description === 'string' ? o.description : undefined,

@@ -22,10 +22,18 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
   for (const [name, profile] of Object.entries(farm.profiles)) {
     const p = `/profiles/${name}`;
     let ok = true;
+    // The top-level (x86_64) kernel if there is one, and each architecture's.
+    const kernels: Array<{ at: string; kernel: string; initrds: string[]; cmdline?: string }> = [
+      ...(profile.kernel ? [{ at: p, kernel: profile.kernel, initrds: profile.initrds, cmdline: profile.cmdline }] : []),
+      ...Object.entries(profile.arches ?? {}).map(([cpu, k]) => ({ at: `${p}/arches/${cpu}`, ...k! })),
+    ];
     const templates: [string, string][] = [
-      [`${p}/kernel`, profile.kernel],
       [`${p}/cmdline`, profile.cmdline],
-      ...profile.initrds.map((t, i): [string, string] => [`${p}/initrds/${i}`, t]),
+      ...kernels.flatMap((k): [string, string][] => [
+        [`${k.at}/kernel`, k.kernel],
+        ...(k.at !== p && k.cmdline !== undefined ? [[`${k.at}/cmdline`, k.cmdline] as [string, string]] : []),
+        ...k.initrds.map((t, i): [string, string] => [`${k.at}/initrds/${i}`, t]),
+      ]),
       ...profile.extra.map((t, i): [string, string] => [`${p}/extra/${i}`, t]),
     ];
     for (const [pointer, t] of templates) {
@@ -42,7 +50,7 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
         ok = false;
       }
     }
-    const images: [string, string][] = [[`${p}/kernel`, profile.kernel], ...profile.initrds.map((t, i): [string, string] => [`${p}/initrds/${i}`, t])];
+    const images = kernels.flatMap((k): [string, string][] => [[`${k.at}/kernel`, k.kernel], ...k.initrds.map((t, i): [string, string] => [`${k.at}/initrds/${i}`, t])]);
     for (const [pointer, ref] of images) {
       if (!isFileReference(ref)) continue;
       const problem = fileReferenceProblem(ref);

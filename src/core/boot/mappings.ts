@@ -2,6 +2,7 @@ import { FarmError, UsageError } from '../errors';
 import { updateFarm } from '../farm/load';
 import { NAME_PATTERN, NAME_RULE } from '../farm/model';
 import { normaliseMac } from '../farm/validate';
+import { CLIENT_ARCHES, CPU_ARCHES, isClientArch } from '../farm/arch';
 
 /**
  * Boot mappings changed without editing JSON: the CLI's `profile …`/`client …` and the editor's commands call these,
@@ -13,6 +14,8 @@ type Raw = Record<string, unknown>;
 const obj = (v: unknown): Raw => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : {});
 
 export interface ProfileFields {
+  /** The CPU the kernel, initrds and command line are for (`arm64` goes under /profiles/P/arches); default x86_64. */
+  arch?: string;
   kernel?: string;
   initrds?: string[];
   cmdline?: string;
@@ -23,6 +26,8 @@ export interface ProfileFields {
 
 export interface ClientFields {
   profile?: string;
+  /** CPU and firmware (x86_64-bios, x86_64-efi, arm64-efi). */
+  arch?: string;
   /** Replaces the client's MAC list; each is normalised to iPXE's ${mac} form. */
   macs?: string[];
   /** Merged into the client's variables. */
@@ -39,8 +44,22 @@ export function normaliseMacs(macs: string[]): string[] {
 }
 
 function apply(p: Raw, f: ProfileFields): Raw {
+  const { arch, ...fields } = f;
   const out = { ...p };
-  for (const [k, v] of Object.entries(f)) if (v !== undefined) out[k] = v;
+  if (arch === undefined || arch === 'x86_64') {
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
+    return out;
+  }
+  if (!(CPU_ARCHES as readonly string[]).includes(arch)) throw new UsageError(`"${arch}" is not a CPU architecture iPXE Farm boots.`, `Use one of ${CPU_ARCHES.join(', ')}.`);
+  // The kernel, initrds and command line go to this CPU's entry; the rest stays the profile's.
+  const { kernel, initrds, cmdline, ...shared } = fields;
+  for (const [k, v] of Object.entries(shared)) if (v !== undefined) out[k] = v;
+  const arches = obj(out.arches);
+  const entry: Raw = { initrds: [], ...obj(arches[arch]) };
+  if (kernel !== undefined) entry.kernel = kernel;
+  if (initrds !== undefined) entry.initrds = initrds;
+  if (cmdline !== undefined) entry.cmdline = cmdline;
+  out.arches = { ...arches, [arch]: entry };
   return out;
 }
 
@@ -50,7 +69,8 @@ export async function addProfile(root: string, name: string, fields: ProfileFiel
   await updateFarm(root, (raw) => {
     const profiles = obj(raw.profiles);
     if (name in profiles) throw new FarmError(`Profile "${name}" already exists.`, `Change it with \`ipxe-farm profile set ${name}\`.`, 'EEXIST');
-    raw.profiles = { ...profiles, [name]: apply({ kernel: fields.kernel, initrds: [], cmdline: '', verify: false, extra: [] }, fields) };
+    const base: Raw = fields.arch && fields.arch !== 'x86_64' ? { cmdline: '', verify: false, extra: [] } : { kernel: fields.kernel, initrds: [], cmdline: '', verify: false, extra: [] };
+    raw.profiles = { ...profiles, [name]: apply(base, fields) };
   });
 }
 
@@ -79,11 +99,15 @@ export async function removeProfile(root: string, name: string): Promise<void> {
 export async function setClient(root: string, name: string, fields: ClientFields, opts: { create?: boolean } = {}): Promise<void> {
   checkMappingName(name, 'client');
   const macs = fields.macs && normaliseMacs(fields.macs);
+  if (fields.arch !== undefined && !isClientArch(fields.arch)) {
+    throw new UsageError(`"${fields.arch}" is not an architecture iPXE Farm boots.`, `Use one of ${CLIENT_ARCHES.join(', ')}.`);
+  }
   await updateFarm(root, (raw) => {
     const clients = obj(raw.clients);
     if (opts.create && name in clients) throw new FarmError(`Client "${name}" already exists.`, `Change it with \`ipxe-farm client set ${name}\`.`, 'EEXIST');
     const c: Raw = { macs: [], vars: {}, ...obj(clients[name]) };
     if (fields.profile !== undefined) c.profile = fields.profile;
+    if (fields.arch !== undefined) c.arch = fields.arch;
     if (macs) c.macs = macs;
     if (fields.vars && Object.keys(fields.vars).length) c.vars = { ...obj(c.vars), ...fields.vars };
     if (fields.description !== undefined) c.description = fields.description;

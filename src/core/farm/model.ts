@@ -1,3 +1,5 @@
+import type { ClientArch, CpuArch } from './arch';
+
 /**
  * The farm file (`ipxe-farm.json`): everything the user decides. What the CA did lives in the PKI index, secrets live in
  * `secrets.json`; nothing here duplicates either.
@@ -57,11 +59,21 @@ export interface QemuSettings {
   firmware: Firmware;
 }
 
-export interface Profile {
-  description?: string;
-  /** URL, or a path under files/ served over plain HTTP. */
+/** The kernel a profile boots on one CPU architecture (a profile's top-level kernel is its x86_64 kernel). */
+export interface ArchKernel {
   kernel: string;
   initrds: string[];
+  /** This architecture's command line (its console differs: ttyAMA0 on arm64); default the profile's. */
+  cmdline?: string;
+}
+
+export interface Profile {
+  description?: string;
+  /** The x86_64 kernel: URL, or a path under files/ served over plain HTTP. Empty when the profile has none. */
+  kernel: string;
+  initrds: string[];
+  /** Kernels for other architectures, by CPU (`arm64`). */
+  arches?: Partial<Record<CpuArch, ArchKernel>>;
   /** Kernel command line template: {{client.name}}, {{client.mac}}, {{secret.NAME}}, {{server.http}}, ${ipxe}. */
   cmdline: string;
   /** Check kernel and initrds with imgverify against the farm's code-signing certificate. */
@@ -72,6 +84,8 @@ export interface Profile {
 
 export interface Client {
   description?: string;
+  /** Absent: x86_64 with /qemu/firmware's firmware (see arch.ts clientArch). */
+  arch?: ClientArch;
   profile?: string;
   macs: string[];
   vars: Record<string, string>;
