@@ -14,6 +14,7 @@ import { checkMacs, checkName, checkSecretValue, parseMacs } from '../model/vali
 import { withFarmProgress } from '../cancel';
 import { ask, command, CommandContext, pickClient, refName, refSerial, requireFarm, requireRoot } from './context';
 import * as fsp from 'node:fs/promises';
+import { CLIENT_ARCHES } from '../../core/farm/arch';
 
 const passKey = (root: string) => `ipxeFarm.caPassphrase:${root}`;
 
@@ -71,7 +72,7 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
     }),
     command(c, 'ipxeFarm.addClient', async (opts?: unknown) => {
       const loaded = await requireFarm(c);
-      const o = (opts ?? {}) as { name?: string; macs?: string[]; profile?: string };
+      const o = (opts ?? {}) as { name?: string; macs?: string[]; profile?: string; arch?: string };
       const taken = Object.keys(loaded.farm.clients);
       const name = o.name ?? await ask('Client name (its certificate CN and file names)', checkName('client', taken), { placeHolder: 'dut1' });
       if (!name) return undefined;
@@ -79,9 +80,17 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
       if (err) throw new FarmError(err, undefined, 'EUSAGE');
       const macText = o.macs ? o.macs.join(' ') : await ask('MAC addresses (optional, space or comma separated)', checkMacs, { placeHolder: '52:54:00:12:34:56' });
       if (macText === undefined) return undefined;
+      // The architecture decides the image, the QEMU machine and the kernel the profile serves.
+      let arch = o.arch;
+      if (arch === undefined && !o.name) {
+        const fallback = `x86_64-${loaded.farm.qemu.firmware}`;
+        const pick = await vscode.window.showQuickPick([fallback, ...CLIENT_ARCHES.filter((a) => a !== fallback)].map((a) => ({ label: a, description: a === fallback ? 'farm default' : undefined })), { placeHolder: 'Architecture (CPU and firmware)' });
+        if (!pick) return undefined;
+        arch = pick.label === fallback ? undefined : pick.label;
+      }
       const profiles = Object.keys(loaded.farm.profiles);
       const profile = o.profile ?? (profiles.length && !o.name ? await vscode.window.showQuickPick(['(farm default)', ...profiles], { placeHolder: 'Boot profile' }) : undefined);
-      await setClient(loaded.layout.root, name, { profile: profile && profile !== '(farm default)' ? profile : undefined, macs: parseMacs(macText) }, { create: true });
+      await setClient(loaded.layout.root, name, { profile: profile && profile !== '(farm default)' ? profile : undefined, arch, macs: parseMacs(macText) }, { create: true });
       c.out.farm.info(`Client ${name} added to the farm file`);
       await refresh();
       return name;
