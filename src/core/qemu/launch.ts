@@ -7,7 +7,7 @@ import { ensureDir } from '../fs/atomic';
 import type { Accel } from '../farm/model';
 import { start } from '../process/run';
 import { resolveAccel } from './accel';
-import { QEMU_PROGRAM, qemuArgs, QemuSpec, shellLine } from './args';
+import { qemuArgs, qemuProgram, QemuSpec, shellLine } from './args';
 import { requireOvmf } from './ovmf';
 import { decodeIpxeError, type IpxeErrorInfo } from '../ipxe/errors';
 import { BootStages, BootStageTracker, Download, IpxeErrorSeen } from './stages';
@@ -37,7 +37,7 @@ export interface LaunchOptions {
   /** Values (client secrets) replaced in the log file; the live stream still shows them to whoever watches. */
   redact?: string[];
   signal?: AbortSignal;
-  /** The QEMU binary (the editor's ipxeFarm.qemuPath setting); default qemu-system-x86_64 on PATH. */
+  /** The QEMU binary (the editor's ipxeFarm.qemuPath setting); default the guest CPU's qemu-system-* on PATH. */
   program?: string;
   /** Linux marker for the boot-stage timing (default: the marker, if given). */
   linuxMarker?: RegExp;
@@ -77,6 +77,10 @@ export interface QemuHandle {
   readonly done: Promise<QemuResult>;
 }
 
+function hostCpu(): string {
+  return process.arch === 'x64' ? 'x86_64' : process.arch;
+}
+
 function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
@@ -94,11 +98,13 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
   const base = path.join(dir, `${opts.name}-${stamp()}`);
   const logFile = `${base}.serial.log`;
 
-  const { accel, note } = await resolveAccel(opts.spec.accel);
+  // KVM runs only the host's own CPU: another architecture's guest is emulated.
+  const foreign = (opts.spec.cpu ?? 'x86_64') !== hostCpu();
+  const { accel, note } = foreign ? { accel: 'tcg' as const, note: undefined } : await resolveAccel(opts.spec.accel);
   let ovmf = opts.spec.ovmf;
   let varsCopy: string | undefined;
   if (opts.spec.firmware === 'efi') {
-    const fw = requireOvmf();
+    const fw = requireOvmf(opts.spec.cpu);
     // Each run writes to its own copy: OVMF stores boot entries in it, and the pristine file must stay pristine.
     varsCopy = `${base}.vars.fd`;
     await fsp.copyFile(opts.efiVars ?? fw.vars, varsCopy);
@@ -106,7 +112,7 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
     ovmf = { code: ovmf?.code ?? fw.code, vars: varsCopy };
   }
   const args = qemuArgs({ ...opts.spec, accel, ovmf });
-  const program = opts.program ?? QEMU_PROGRAM;
+  const program = opts.program ?? qemuProgram(opts.spec.cpu);
   const command = shellLine(program, args);
 
   // The log may hold a client's command line: readable by this user only, like the keys.

@@ -46,7 +46,8 @@ export function qemuCommands(c: CommandContext): vscode.Disposable[] {
         : await clientLaunchOptions(layout.root, name, await builtChoice(layout.root, name));
       const accel = s.accel !== 'auto' ? s.accel : base.spec.accel;
       running.get(name)?.terminal.dispose();
-      const handle = await launchQemu({ ...base, spec: { ...base.spec, accel }, program: s.qemuPath });
+      // ipxeFarm.qemuPath names the x86_64 QEMU; another CPU's guest runs its own qemu-system-* from PATH.
+      const handle = await launchQemu({ ...base, spec: { ...base.spec, accel }, program: (base.spec.cpu ?? 'x86_64') === 'x86_64' ? s.qemuPath : undefined });
       const logFile = handle.logFile;
       const pty = new QemuSerialTerminal(handle);
       pty.onIpxeError((info) => {
