@@ -99,12 +99,15 @@ Examples:
   {
     name: 'stock-image',
     args: 'CLIENT',
-    summary: 'EFI stick from Debian\'s prebuilt iPXE (no compiler): BOOTX64.EFI + autoexec.ipxe with the client\'s certificate and key, and an OVMF variable store trusting the farm CA.',
+    summary: 'EFI stick from Debian\'s prebuilt iPXE (no compiler): BOOTX64.EFI or BOOTAA64.EFI + autoexec.ipxe with the client\'s certificate and key, and an OVMF/AAVMF variable store trusting the farm CA.',
     details: `
 Downloads Debian's ipxe package once into the user cache (a private apt list; the machine's apt setup is not changed),
 then writes into ipxe/CLIENT/out/ (0700; the files are 0600 because they hold the client's private key):
-  stock-efi.img   FAT image: EFI/BOOT/BOOTX64.EFI (stock iPXE) + EFI/BOOT/autoexec.ipxe (set cert/privkey, dhcp, chain https)
-  stock-vars.fd   OVMF variable store with the farm CA enrolled as TlsCaCertificate (how a stock iPXE learns to trust it)
+  stock-efi.img   FAT image: EFI/BOOT/BOOTX64.EFI (BOOTAA64.EFI for an arm64-efi client; stock iPXE)
+                  + EFI/BOOT/autoexec.ipxe (set cert/privkey, dhcp, chain https)
+  stock-vars.fd   OVMF (AAVMF for arm64) variable store with the farm CA enrolled as TlsCaCertificate (how a stock
+                  iPXE learns to trust it)
+\`ipxe-farm qemu CLIENT\` boots this stick when the client has no built image.
 Limits of a stock binary: no imgverify, so pin kernel/initrd hashes in the served script (sha256sum + iseq).`,
     async run(ctx, args) {
       if (args.length !== 1) throw new UsageError('stock-image takes exactly one CLIENT.', 'Example: ipxe-farm stock-image dut1');

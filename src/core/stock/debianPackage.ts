@@ -5,6 +5,7 @@ import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { run, runOk, which } from '../process/run';
 import { userCacheDir } from '../qemu/cacheDir';
+import { debianArch, type CpuArch } from '../farm/arch';
 
 /**
  * Debian's prebuilt `ipxe` binaries (DESIGN.md §6), fetched with apt from the suite that has HTTPS-capable 2.0.0
@@ -24,6 +25,14 @@ export interface StockIpxe {
   efi: string;
   /** BIOS iPXE as a Linux-kernel-format image (boots from QEMU -kernel or ISOLINUX, script as initrd). */
   lkrn: string;
+}
+
+/** The stock EFI iPXE for a CPU: the same Debian package (Architecture: all) carries every architecture's build. */
+export function stockEfiFor(stock: StockIpxe, cpu: CpuArch): string {
+  if (cpu === 'x86_64') return stock.efi;
+  const f = path.join(path.dirname(stock.efi), `ipxe-${debianArch(cpu)}.efi`);
+  if (!fs.existsSync(f)) throw new FarmError(`Debian's ipxe ${stock.version} in ${stock.dir} has no ${path.basename(f)}.`, 'Remove that folder so the current package is downloaded, or build iPXE from source.', 'EDOWNLOAD');
+  return f;
 }
 
 const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
