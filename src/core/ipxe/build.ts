@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { loadFarm } from '../farm/load';
-import type { ImageTarget } from '../farm/model';
+import type { Farm, ImageTarget } from '../farm/model';
+import { archFacts, clientArch, type CpuArch } from '../farm/arch';
 import { run, runOk } from '../process/run';
 import { localConfigHeaders } from './config';
 import { clientEmbeddedScript, type EmbeddedScriptOptions } from './script';
@@ -55,6 +56,22 @@ export const MAKE_TARGETS: Record<ImageTarget, string> = {
   usb: 'bin/ipxe.usb',
   efi: 'bin-x86_64-efi/ipxe.efi',
 };
+
+/**
+ * What make builds for a target on a CPU, and the make variables that choose the compiler. arm64 is cross-built with
+ * Debian's gcc-aarch64-linux-gnu (CROSS=, never ARCH=: the bin-arm64-efi/ folder name selects the architecture), and
+ * only as snp.efi: iPXE's all-drivers image does not build on ARM, and UEFI boards bring their own NIC drivers.
+ */
+export function makeTargetFor(target: ImageTarget, cpu: CpuArch): { target: string; vars: string[] } {
+  if (cpu === 'x86_64') return { target: MAKE_TARGETS[target], vars: [] };
+  if (target !== 'efi') throw new FarmError(`An ${cpu} client boots UEFI only, so there is no ${target} image for it.`, 'Build its EFI image (--target efi).', 'EUSAGE');
+  return { target: 'bin-arm64-efi/snp.efi', vars: ['CROSS=aarch64-linux-gnu-'] };
+}
+
+/** The image target a client gets when none is asked for: the farm's first, or EFI for a UEFI-only CPU. */
+export function defaultTarget(farm: Farm, client: string): ImageTarget {
+  return archFacts(clientArch(farm, client)).cpu === 'x86_64' ? farm.ipxe.targets[0] ?? 'iso' : 'efi';
+}
 
 const DEBUG_PATTERN = /^[A-Za-z0-9_]+(?::\d+)?(?:,[A-Za-z0-9_]+(?::\d+)?)*$/;
 
@@ -113,14 +130,14 @@ async function syncConfigHeaders(src: string): Promise<boolean> {
 async function scrubKeyMaterial(binDir: string): Promise<void> {
   let names: string[];
   try { names = await fsp.readdir(binDir); } catch { return; }
-  const doomed = names.filter((n) => n === '.private_key.der' || /^privkey(\.dbg[^.]*)?\.o$/.test(n) || n === 'blib.a' || n.startsWith('ipxe.'));
+  const doomed = names.filter((n) => n === '.private_key.der' || /^privkey(\.dbg[^.]*)?\.o$/.test(n) || n === 'blib.a' || n.startsWith('ipxe.') || n.startsWith('snp.'));
   await Promise.all(doomed.map((n) => fsp.rm(path.join(binDir, n), { force: true })));
 }
 
 /** `openssl` that writes `rsa` output in the traditional PKCS#1 form the 2019 iPXE build reads. */
 const TRADITIONAL_OPENSSL = '#!/bin/sh\nif [ "$1" = rsa ]; then shift; exec openssl rsa -traditional "$@"; fi\nexec openssl "$@"\n';
 
-async function makeFatImage(efiFile: string, imageFile: string, signal?: AbortSignal): Promise<void> {
+async function makeFatImage(efiFile: string, imageFile: string, bootFile: string, signal?: AbortSignal): Promise<void> {
   const efiSize = (await fsp.stat(efiFile)).size;
   // FAT16 needs a few MiB to be valid; leave room for an autoexec.ipxe or a second binary beside BOOTX64.EFI.
   const mib = Math.max(8, Math.ceil((efiSize * 2) / (1 << 20)) + 2);
@@ -129,7 +146,7 @@ async function makeFatImage(efiFile: string, imageFile: string, signal?: AbortSi
   await handle.close();
   await runOk('mformat', ['-i', imageFile, '-v', 'IPXEFARM', '-T', String((mib << 20) / 512), '-h', '64', '-s', '32', '::'], { signal });
   await runOk('mmd', ['-i', imageFile, '::/EFI', '::/EFI/BOOT'], { signal });
-  await runOk('mcopy', ['-i', imageFile, efiFile, '::/EFI/BOOT/BOOTX64.EFI'], { signal });
+  await runOk('mcopy', ['-i', imageFile, efiFile, `::/EFI/BOOT/${bootFile}`], { signal });
 }
 
 /** Explain the usual make failures in one sentence instead of a page of compiler output. */
@@ -157,8 +174,10 @@ export async function buildClientImage(root: string, client: string, opts: Build
   const started = Date.now();
   const progress = (stage: BuildStage, message: string, line?: string) => opts.onProgress?.({ stage, message, line });
   const { farm, layout } = await loadFarm(root);
-  const target: ImageTarget = opts.target ?? farm.ipxe.targets[0] ?? 'iso';
+  const target: ImageTarget = opts.target ?? defaultTarget(farm, client);
   if (!(target in MAKE_TARGETS)) throw new FarmError(`Unknown image target "${String(target)}".`, 'Use iso, usb or efi.', 'EUSAGE');
+  const cpu = archFacts(clientArch(farm, client)).cpu;
+  const make = makeTargetFor(target, cpu);
   const debug = checkDebug(opts.debug ?? farm.ipxe.debug);
   const script = clientEmbeddedScript(farm, client, opts.script);
   const inputs = await readBuildInputs(layout, client);
@@ -186,13 +205,13 @@ export async function buildClientImage(root: string, client: string, opts: Build
     await fsp.writeFile(files.cert, inputs.certPem, { mode: 0o600 });
     await fsp.writeFile(files.key, inputs.keyPem, { mode: 0o600 });
     await fsp.writeFile(files.script, script, { mode: 0o600 });
-    const makeVars = [`CONFIG=${NAMED_CONFIG}`, `EMBED=${files.script}`, `TRUST=${files.ca}`, `CERT=${files.cert}`, `PRIVKEY=${files.key}`, ...source.makeVars];
+    const makeVars = [`CONFIG=${NAMED_CONFIG}`, `EMBED=${files.script}`, `TRUST=${files.ca}`, `CERT=${files.cert}`, `PRIVKEY=${files.key}`, ...make.vars, ...source.makeVars];
     if (debug) makeVars.push(`DEBUG=${debug}`);
     if (source.needsTraditionalKey) {
       await fsp.writeFile(files.openssl, TRADITIONAL_OPENSSL, { mode: 0o700 });
       makeVars.push(`OPENSSL=${files.openssl}`);
     }
-    const makeTarget = MAKE_TARGETS[target];
+    const makeTarget = make.target;
     const jobs = Math.max(1, Math.min(opts.jobs ?? 2, os.availableParallelism()));
 
     progress('lock', `Taking the build lock of ${source.dir}`);
@@ -227,7 +246,7 @@ export async function buildClientImage(root: string, client: string, opts: Build
         written.push(main);
         if (target === 'efi') {
           const fat = path.join(tmp, 'efi.img');
-          await makeFatImage(produced, fat, opts.signal);
+          await makeFatImage(produced, fat, archFacts(cpu === 'x86_64' ? 'x86_64-efi' : 'arm64-efi').efiBootFile!, opts.signal);
           const out = path.join(outDir, names[1]!);
           await writeFileAtomic(out, await fsp.readFile(fat), { mode: 0o600 });
           written.push(out);
@@ -248,7 +267,7 @@ export async function buildClientImage(root: string, client: string, opts: Build
       configSha256: sha256(JSON.stringify(localConfigHeaders())),
       builtAt: new Date().toISOString(),
       durationMs: Date.now() - started,
-      options: { target, debug: debug ?? null, makeVars: source.makeVars, script: opts.script ?? {} },
+      options: { target, debug: debug ?? null, makeVars: [...make.vars, ...source.makeVars], script: opts.script ?? {} },
     };
     const manifestFile = await writeManifest(layout, client, record, script);
     progress('done', `${client}: ${built.map((f) => path.relative(layout.root, f)).join(', ')} (0600: the image holds ${client}'s private key)`);
@@ -276,7 +295,7 @@ export interface ImageStatus {
  */
 export async function imageState(root: string, client: string, target?: ImageTarget, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ImageStatus> {
   const { farm, layout } = await loadFarm(root);
-  const t: ImageTarget = target ?? farm.ipxe.targets[0] ?? 'iso';
+  const t: ImageTarget = target ?? defaultTarget(farm, client);
   const manifest = await readManifest(layout, client);
   const record = manifest?.images[t];
   if (!record) return { client, target: t, state: 'missing', reasons: [`No ${t} image has been built for ${client}.`] };
