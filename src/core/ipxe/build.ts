@@ -100,7 +100,7 @@ const HEADER_MARK = localConfigHeaders()['general.h']!.split('\n')[0]!;
  * nearly every object when a config header's mtime changes. An empty header (make creates them empty) or one
  * iPXE Farm wrote is replaced; one with anyone else's settings is left alone and the build refused.
  */
-async function syncConfigHeaders(src: string): Promise<boolean> {
+export async function syncConfigHeaders(src: string): Promise<boolean> {
   const dir = path.join(src, 'config', 'local', NAMED_CONFIG);
   await ensureDir(dir);
   let changed = false;
@@ -137,7 +137,7 @@ async function scrubKeyMaterial(binDir: string): Promise<void> {
 /** `openssl` that writes `rsa` output in the traditional PKCS#1 form the 2019 iPXE build reads. */
 const TRADITIONAL_OPENSSL = '#!/bin/sh\nif [ "$1" = rsa ]; then shift; exec openssl rsa -traditional "$@"; fi\nexec openssl "$@"\n';
 
-async function makeFatImage(efiFile: string, imageFile: string, bootFile: string, signal?: AbortSignal): Promise<void> {
+export async function makeFatImage(efiFile: string, imageFile: string, bootFile: string, signal?: AbortSignal): Promise<void> {
   const efiSize = (await fsp.stat(efiFile)).size;
   // FAT16 needs a few MiB to be valid; leave room for an autoexec.ipxe or a second binary beside BOOTX64.EFI.
   const mib = Math.max(8, Math.ceil((efiSize * 2) / (1 << 20)) + 2);
@@ -150,7 +150,7 @@ async function makeFatImage(efiFile: string, imageFile: string, bootFile: string
 }
 
 /** Explain the usual make failures in one sentence instead of a page of compiler output. */
-function makeFailure(output: string, exitCode: number, command: string): FarmError {
+export function makeFailure(output: string, exitCode: number, command: string): FarmError {
   const tail = output.trim().split('\n').slice(-15).join('\n');
   let fix = 'Read the make output above; a missing build tool is the usual cause (Debian: sudo apt-get install make gcc binutils perl liblzma-dev mtools isolinux syslinux-common xorriso).';
   if (/lzma\.h/.test(output)) fix = 'Install the LZMA headers: sudo apt-get install liblzma-dev';
@@ -161,7 +161,7 @@ function makeFailure(output: string, exitCode: number, command: string): FarmErr
   return new FarmError(`Building the iPXE image failed (exit ${exitCode}) in \`${command}\`:\n${tail}`, fix, 'EBUILD');
 }
 
-function ipxeVersionLine(source: IpxeSource): string {
+export function ipxeVersionLine(source: IpxeSource): string {
   return `iPXE ${source.version}${source.commit ? ` (${source.commit.slice(0, 12)})` : ''} at ${source.dir}`;
 }
 
@@ -277,6 +277,11 @@ export async function buildClientImage(root: string, client: string, opts: Build
   }
 }
 
+/** The script of the image a farm's clients share (shared.ts builds it; defined here so imageState needs no cycle). */
+export function sharedScript(farm: Farm, choices: Partial<EmbeddedScriptOptions> = {}): string {
+  return clientEmbeddedScript(farm, 'shared', { ...choices, shared: true });
+}
+
 export type ImageState = 'built' | 'stale' | 'missing';
 
 export interface ImageStatus {
@@ -308,7 +313,7 @@ export async function imageState(root: string, client: string, target?: ImageTar
   }
   const reasons: string[] = [];
   let script: string | undefined;
-  try { script = clientEmbeddedScript(farm, client, record.options.script); } catch (err) { reasons.push(`The embedded script cannot be made any more: ${(err as Error).message}`); }
+  try { script = record.options.shared ? sharedScript(farm, record.options.script) : clientEmbeddedScript(farm, client, record.options.script); } catch (err) { reasons.push(`The embedded script cannot be made any more: ${(err as Error).message}`); }
   if (script !== undefined && sha256(script) !== record.scriptSha256) reasons.push('The embedded script changed (server address, port or NTP in ipxe-farm.json).');
   let inputs: BuildInputs | undefined;
   try { inputs = await readBuildInputs(layout, client); } catch (err) { reasons.push((err as FarmError).message); }

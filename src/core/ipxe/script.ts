@@ -29,7 +29,16 @@ export interface EmbeddedScriptOptions {
    * `shell` drops to the iPXE shell, `poweroff` ends the machine (headless test boots stop at once).
    */
   onFailure?: FailureAction;
+  /**
+   * The image is shared by the farm's clients (built once per farm and architecture, no CERT/PRIVKEY compiled in):
+   * each client's identity script (identity.ts), beside the binary as autoexec.ipxe on an EFI stick or ISOLINUX's
+   * INITRD on a BIOS ISO, is run first and then freed, so the key stays in memory no longer than needed.
+   */
+  shared?: boolean;
 }
+
+/** Names iPXE gives the per-client identity script: EFI's autoexec.ipxe, and the initrd a BIOS .lkrn was handed. */
+export const IDENTITY_IMAGES = ['autoexec.ipxe', '<INITRD>'] as const;
 
 /** Lines the script prints, so serial-log readers (QEMU runs, the editor) can follow the stages. */
 export const SCRIPT_MARKERS = {
@@ -76,7 +85,7 @@ function checkInt(value: number, what: string, min: number, max: number): number
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
 
 export function embeddedScript(o: EmbeddedScriptOptions): string {
-  if (!NAME_PATTERN.test(o.client)) throw new FarmError(`The client name "${o.client}" cannot go into an iPXE script.`, `Rename it: ${NAME_RULE}.`, 'EUSAGE');
+  if (!o.shared && !NAME_PATTERN.test(o.client)) throw new FarmError(`The client name "${o.client}" cannot go into an iPXE script.`, `Rename it: ${NAME_RULE}.`, 'EUSAGE');
   // The farm name only decorates a comment: left out rather than refused when it has anything unusual in it.
   const farmName = o.farmName && /^[A-Za-z0-9._-]{1,63}$/.test(o.farmName) ? o.farmName : undefined;
   const address = checkScriptHost(o.address, 'The server address');
@@ -92,12 +101,24 @@ export function embeddedScript(o: EmbeddedScriptOptions): string {
   const url = `https://${urlHost(address, port)}${urlPath}`;
   const whyUrl = `https://${urlHost(address, port)}/why.ipxe`;
 
-  const lines = [
+  const head = o.shared ? [
+    '#!ipxe',
+    `# iPXE Farm: the script built into the image every client of ${farmName ? `farm ${farmName}` : 'the farm'} shares; each brings its identity.`,
+    '# Generated from ipxe-farm.json: change the farm and rebuild the image instead of editing this.',
+    ...IDENTITY_IMAGES.flatMap((img) => [`imgexec ${img} && imgfree ${img} ||`]),
+    `isset \${farm_client} || echo iPXE Farm: FAILED: this image carries no client identity (${IDENTITY_IMAGES.join(' or ')}): make it with ipxe-farm build CLIENT`,
+    `isset \${farm_client} || goto farm_failed`,
+    `echo ${SCRIPT_MARKERS.start} \${farm_client}, boot server ${url}`,
+    '',
+  ] : [
     '#!ipxe',
     `# iPXE Farm: the script built into the image of client ${o.client}${farmName ? ` (farm ${farmName})` : ''}.`,
     '# Generated from ipxe-farm.json: change the farm and rebuild the image instead of editing this.',
     `echo ${SCRIPT_MARKERS.start} ${o.client}, boot server ${url}`,
     '',
+  ];
+  const lines = [
+    ...head,
     ':farm_start',
     'set farm_try:int32 0',
     ':farm_dhcp',

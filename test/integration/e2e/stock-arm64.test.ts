@@ -1,14 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { farmWithPki } from '../../support/pki';
-import { which } from '../../support/farm';
-import { ensureTestKernel, LINUX_MARKER_RE } from '../../support/kernel';
-import { farmLayout } from '../../../src/core/farm/layout';
-import { loadFarm, updateFarm } from '../../../src/core/farm/load';
+import { LINUX_MARKER_RE } from '../../support/kernel';
+import { loadFarm } from '../../../src/core/farm/load';
 import { revoke } from '../../../src/core/pki';
-import { setSecret } from '../../../src/core/secrets/store';
 import { readLastBoots } from '../../../src/core/boot/events';
 import { TLS_REFUSAL_REASONS } from '../../../src/core/nginx/generate';
 import { ensureStockIpxe, stockUnavailable } from '../../../src/core/stock/debianPackage';
@@ -19,6 +14,7 @@ import { clientLaunchOptions } from '../../../src/core/qemu/client';
 import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
 import { formatStages } from '../../../src/core/qemu/stages';
 import { FarmServers, startFarmServers } from './rig';
+import { arm64Farm, arm64Missing, ARM64_SCRIPT, ARM64_TOKEN } from './arm64Farm';
 
 // A fresh machine (no iPXE source, no compiler for iPXE) and an arm64 board: Debian's prebuilt ipxe-arm64.efi as
 // EFI/BOOT/BOOTAA64.EFI with the client's certificate and key in autoexec.ipxe, the farm CA enrolled in AAVMF's
@@ -26,9 +22,8 @@ import { FarmServers, startFarmServers } from './rig';
 // the product's nginx and boot service, and Debian's arm64 kernel + an arm64 busybox initramfs printing its command
 // line on ttyAMA0.
 
-const TOKEN = 'tokA-Rm64Qx27Lp';
+const TOKEN = ARM64_TOKEN;
 const BOOT_TIMEOUT = 420_000;
-const SCRIPT = { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } as const;
 let skipReason = '';
 let root = '';
 let servers: FarmServers | undefined;
@@ -36,41 +31,16 @@ const sticks: Record<string, StockImageResult> = {};
 const serviceLog: string[] = [];
 
 before(async () => {
-  for (const tool of ['qemu-system-aarch64', 'socat', 'nginx', 'mformat', 'mcopy']) {
-    if (!skipReason && !which(tool) && !fs.existsSync(`/usr/sbin/${tool}`)) skipReason = `SKIPPED LOUDLY: ${tool} is not installed, so an arm64 board cannot be booted here`;
-  }
-  skipReason ||= stockUnavailable() ?? (findOvmf('arm64') ? '' : 'SKIPPED LOUDLY: AAVMF is not installed (apt-get install qemu-efi-aarch64)');
+  skipReason = arm64Missing() ?? stockUnavailable() ?? '';
   if (skipReason) return;
-  let kernel: Awaited<ReturnType<typeof ensureTestKernel>>;
   try {
     await ensureStockIpxe();
-    kernel = await ensureTestKernel('arm64');
+    root = await arm64Farm('arm64');
   } catch (err) {
     skipReason = `SKIPPED LOUDLY: Debian's stock iPXE or arm64 kernel/busybox could not be downloaded: ${(err as Error).message}`;
     return;
   }
-  root = await farmWithPki('arm64');
-  const layout = farmLayout(root);
-  fs.mkdirSync(path.join(layout.files, 'arm64'));
-  fs.copyFileSync(kernel.kernel, path.join(layout.files, 'arm64', 'vmlinuz'));
-  fs.copyFileSync(kernel.initrd, path.join(layout.files, 'arm64', 'initrd.gz'));
-  await setSecret(root, 'token', TOKEN);
-  await updateFarm(root, (raw) => {
-    (raw.server as Record<string, unknown>).address = '10.0.2.100';
-    (raw.nginx as Record<string, unknown>).runtime = 'local';
-    raw.profiles = {
-      linux: {
-        arches: { arm64: { kernel: 'arm64/vmlinuz', initrds: ['arm64/initrd.gz'], cmdline: 'console=ttyAMA0 quiet farm.token={{secret.token}} host={{client.name}}' } },
-        // Stray images (the autoexec and boot scripts) would be handed to Linux as extra initrds on EFI.
-        verify: false, extra: ['imgfree autoexec.ipxe ||', 'imgfree boot.ipxe ||'],
-      },
-    };
-    raw.clients = {
-      dut1: { arch: 'arm64-efi', profile: 'linux', macs: ['52:54:00:00:00:a1'], vars: {} },
-      dut2: { arch: 'arm64-efi', profile: 'linux', macs: ['52:54:00:00:00:a2'], vars: {} },
-    };
-  });
-  for (const c of ['dut1', 'dut2']) sticks[c] = await buildStockImage(root, c, { script: SCRIPT });
+  for (const c of ['dut1', 'dut2']) sticks[c] = await buildStockImage(root, c, { script: ARM64_SCRIPT });
   await revoke(root, 'dut2', { reason: 'keyCompromise' });
   servers = await startFarmServers(root, (l) => serviceLog.push(l));
 }, { timeout: 20 * 60_000 });
