@@ -106,7 +106,7 @@ export async function assembleClientImage(root: string, client: string, opts: As
     await fsp.rm(tmp, { recursive: true, force: true });
   }
 
-  const script = sharedScript(farm, opts.script);
+  const script = sharedScript(farm, target === 'efi' ? 'efi' : 'lkrn', opts.script);
   const record: ImageRecord = {
     target,
     files: await Promise.all(written.map(async (f) => { const b = await fsp.readFile(f); return { name: path.basename(f), sha256: sha256(b), bytes: b.length }; })),

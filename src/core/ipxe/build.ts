@@ -9,7 +9,7 @@ import type { Farm, ImageTarget } from '../farm/model';
 import { archFacts, clientArch, type CpuArch } from '../farm/arch';
 import { run, runOk } from '../process/run';
 import { localConfigHeaders } from './config';
-import { clientEmbeddedScript, type EmbeddedScriptOptions } from './script';
+import { clientEmbeddedScript, type EmbeddedScriptOptions, type SharedKind } from './script';
 import { locateIpxeSource, type IpxeSource, type LocateOptions } from './source';
 import { withTreeLock } from './treeLock';
 import { readBuildInputs, type BuildInputs } from './inputs';
@@ -68,9 +68,16 @@ export function makeTargetFor(target: ImageTarget, cpu: CpuArch): { target: stri
   return { target: 'bin-arm64-efi/snp.efi', vars: ['CROSS=aarch64-linux-gnu-'] };
 }
 
-/** The image target a client gets when none is asked for: the farm's first, or EFI for a UEFI-only CPU. */
+/**
+ * The image target a client gets when none is asked for: the farm's first target, as always, for a client without
+ * an arch; EFI for an EFI client; a BIOS image (the first of iso/usb) for an x86_64-bios client.
+ */
 export function defaultTarget(farm: Farm, client: string): ImageTarget {
-  return archFacts(clientArch(farm, client)).cpu === 'x86_64' ? farm.ipxe.targets[0] ?? 'iso' : 'efi';
+  const first = farm.ipxe.targets[0] ?? 'iso';
+  const arch = farm.clients[client]?.arch;
+  if (!arch) return first;
+  if (archFacts(arch).firmware === 'efi') return 'efi';
+  return farm.ipxe.targets.find((t) => t !== 'efi') ?? 'iso';
 }
 
 const DEBUG_PATTERN = /^[A-Za-z0-9_]+(?::\d+)?(?:,[A-Za-z0-9_]+(?::\d+)?)*$/;
@@ -278,8 +285,8 @@ export async function buildClientImage(root: string, client: string, opts: Build
 }
 
 /** The script of the image a farm's clients share (shared.ts builds it; defined here so imageState needs no cycle). */
-export function sharedScript(farm: Farm, choices: Partial<EmbeddedScriptOptions> = {}): string {
-  return clientEmbeddedScript(farm, 'shared', { ...choices, shared: true });
+export function sharedScript(farm: Farm, kind: SharedKind, choices: Partial<EmbeddedScriptOptions> = {}): string {
+  return clientEmbeddedScript(farm, 'shared', { ...choices, shared: kind });
 }
 
 export type ImageState = 'built' | 'stale' | 'missing';
@@ -313,7 +320,7 @@ export async function imageState(root: string, client: string, target?: ImageTar
   }
   const reasons: string[] = [];
   let script: string | undefined;
-  try { script = record.options.shared ? sharedScript(farm, record.options.script) : clientEmbeddedScript(farm, client, record.options.script); } catch (err) { reasons.push(`The embedded script cannot be made any more: ${(err as Error).message}`); }
+  try { script = record.options.shared ? sharedScript(farm, t === 'efi' ? 'efi' : 'lkrn', record.options.script) : clientEmbeddedScript(farm, client, record.options.script); } catch (err) { reasons.push(`The embedded script cannot be made any more: ${(err as Error).message}`); }
   if (script !== undefined && sha256(script) !== record.scriptSha256) reasons.push('The embedded script changed (server address, port or NTP in ipxe-farm.json).');
   let inputs: BuildInputs | undefined;
   try { inputs = await readBuildInputs(layout, client); } catch (err) { reasons.push((err as FarmError).message); }

@@ -34,11 +34,14 @@ export interface EmbeddedScriptOptions {
    * each client's identity script (identity.ts), beside the binary as autoexec.ipxe on an EFI stick or ISOLINUX's
    * INITRD on a BIOS ISO, is run first and then freed, so the key stays in memory no longer than needed.
    */
-  shared?: boolean;
+  shared?: SharedKind;
 }
 
-/** Names iPXE gives the per-client identity script: EFI's autoexec.ipxe, and the initrd a BIOS .lkrn was handed. */
-export const IDENTITY_IMAGES = ['autoexec.ipxe', '<INITRD>'] as const;
+/** The shared binaries: an EFI application, or a BIOS ipxe.lkrn started by ISOLINUX. */
+export type SharedKind = 'efi' | 'lkrn';
+
+/** The name iPXE gives the per-client identity script: EFI's autoexec.ipxe, the initrd a BIOS .lkrn was handed. */
+export const IDENTITY_IMAGE: Record<SharedKind, string> = { efi: 'autoexec.ipxe', lkrn: '<INITRD>' };
 
 /** Lines the script prints, so serial-log readers (QEMU runs, the editor) can follow the stages. */
 export const SCRIPT_MARKERS = {
@@ -105,8 +108,9 @@ export function embeddedScript(o: EmbeddedScriptOptions): string {
     '#!ipxe',
     `# iPXE Farm: the script built into the image every client of ${farmName ? `farm ${farmName}` : 'the farm'} shares; each brings its identity.`,
     '# Generated from ipxe-farm.json: change the farm and rebuild the image instead of editing this.',
-    ...IDENTITY_IMAGES.flatMap((img) => [`imgexec ${img} && imgfree ${img} ||`]),
-    `isset \${farm_client} || echo iPXE Farm: FAILED: this image carries no client identity (${IDENTITY_IMAGES.join(' or ')}): make it with ipxe-farm build CLIENT`,
+    // Only the name this firmware uses: an unknown name would be fetched as a URL and print an error code.
+    `imgexec ${IDENTITY_IMAGE[o.shared]} && imgfree ${IDENTITY_IMAGE[o.shared]} ||`,
+    `isset \${farm_client} || echo iPXE Farm: FAILED: this image carries no client identity (${IDENTITY_IMAGE[o.shared]}): make it with ipxe-farm build CLIENT --shared`,
     `isset \${farm_client} || goto farm_failed`,
     `echo ${SCRIPT_MARKERS.start} \${farm_client}, boot server ${url}`,
     '',

@@ -11,7 +11,7 @@ import type { CpuArch } from '../farm/arch';
 import { run } from '../process/run';
 import { localConfigHeaders } from './config';
 import { ipxeVersionLine, makeFailure, makeTargetFor, NAMED_CONFIG, sharedScript, syncConfigHeaders } from './build';
-import type { EmbeddedScriptOptions } from './script';
+import type { EmbeddedScriptOptions, SharedKind } from './script';
 import type { IpxeSource } from './source';
 import { withTreeLock } from './treeLock';
 
@@ -22,7 +22,6 @@ import { withTreeLock } from './treeLock';
  * No key ever reaches the iPXE tree this way.
  */
 
-export type SharedKind = 'efi' | 'lkrn';
 
 export interface SharedBaseRecord {
   cpu: CpuArch;
@@ -49,7 +48,7 @@ const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).
 
 export type SharedScriptChoices = Partial<Pick<EmbeddedScriptOptions, 'onFailure' | 'dhcpAttempts' | 'chainAttempts' | 'retryDelay'>>;
 
-export { sharedScript };
+export { sharedScript, type SharedKind };
 
 export function sharedBaseDir(layout: FarmLayout, cpu: CpuArch, kind: SharedKind): string {
   return path.join(layout.ipxe, '.shared', `${cpu}-${kind}`);
@@ -76,7 +75,7 @@ export interface SharedBaseOptions {
 
 /** The farm's shared binary for a CPU and firmware, built now only if what it is made from changed. */
 export async function ensureSharedBase(layout: FarmLayout, farm: Farm, cpu: CpuArch, kind: SharedKind, opts: SharedBaseOptions): Promise<SharedBase> {
-  const script = sharedScript(farm, opts.script);
+  const script = sharedScript(farm, kind, opts.script);
   const make = makeTarget(cpu, kind);
   const want = {
     cpu, kind,

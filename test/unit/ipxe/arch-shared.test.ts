@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultTarget, makeTargetFor, sharedScript } from '../../../src/core/ipxe/build';
 import { identityScript } from '../../../src/core/ipxe/assemble';
-import { IDENTITY_IMAGES } from '../../../src/core/ipxe/script';
+import { IDENTITY_IMAGE } from '../../../src/core/ipxe/script';
 import { starterFarm } from '../../../src/core/farm/model';
 import { FarmError } from '../../../src/core/errors';
 
@@ -11,15 +11,22 @@ test('arm64 is cross-built as snp.efi with CROSS= (never ARCH=); x86_64 as befor
   assert.deepEqual(makeTargetFor('iso', 'x86_64'), { target: 'bin/ipxe.iso', vars: [] });
   assert.throws(() => makeTargetFor('iso', 'arm64'), (e: unknown) => e instanceof FarmError && /UEFI only/.test(e.message));
   const farm = starterFarm('lab');
-  farm.clients = { pc: { macs: [], vars: {} }, board: { arch: 'arm64-efi', macs: [], vars: {} } };
+  farm.clients = { pc: { macs: [], vars: {} }, board: { arch: 'arm64-efi', macs: [], vars: {} }, uefi: { arch: 'x86_64-efi', macs: [], vars: {} }, old: { arch: 'x86_64-bios', macs: [], vars: {} } };
   assert.equal(defaultTarget(farm, 'pc'), 'iso');
   assert.equal(defaultTarget(farm, 'board'), 'efi');
+  assert.equal(defaultTarget(farm, 'uefi'), 'efi');
+  farm.ipxe.targets = ['efi', 'usb'];
+  assert.equal(defaultTarget(farm, 'pc'), 'efi', 'no arch: the farm\'s first target, as before');
+  assert.equal(defaultTarget(farm, 'old'), 'usb');
 });
 
 test('the shared script runs and frees the identity image, names no client, and stops with a sentence without one', () => {
   const farm = starterFarm('lab');
-  const s = sharedScript(farm, { onFailure: 'poweroff' });
-  for (const img of IDENTITY_IMAGES) assert.ok(s.includes(`imgexec ${img} && imgfree ${img} ||`), img);
+  const s = sharedScript(farm, 'lkrn', { onFailure: 'poweroff' });
+  assert.match(s, /^imgexec <INITRD> && imgfree <INITRD> \|\|$/m);
+  assert.doesNotMatch(s, /autoexec/, 'a BIOS image does not look for an EFI file (it would be fetched as a URL)');
+  assert.match(sharedScript(farm, 'efi'), /^imgexec autoexec\.ipxe && imgfree autoexec\.ipxe \|\|$/m);
+  assert.equal(IDENTITY_IMAGE.efi, 'autoexec.ipxe');
   assert.match(s, /^echo iPXE Farm: client \$\{farm_client\}, boot server https:\/\/10\.0\.2\.2:8443\/boot\.ipxe$/m);
   assert.match(s, /^isset \$\{farm_client\} \|\| goto farm_failed$/m);
   assert.doesNotMatch(s, /client shared\b/);
