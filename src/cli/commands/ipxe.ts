@@ -44,7 +44,7 @@ The first build in a tree takes 1–2 minutes; later clients take a few seconds.
 With --shared, the farm's iPXE is built once per architecture and firmware (the farm CA and the boot script built
 in, no client key) under ipxe/.shared/, and each client's image is that binary plus its identity script (set cert,
 set privkey): beside the binary as autoexec.ipxe on an EFI stick, as ISOLINUX's INITRD on a BIOS ISO.
-An arm64-efi client's image is cross-built EFI (make CROSS=aarch64-linux-gnu- bin-arm64-efi/snp.efi).
+An arm64-efi client's image is cross-built EFI (make CROSS=aarch64-linux-gnu- bin-arm64-efi/ipxe.efi).
 Example: ipxe-farm build dut1 dut2 --target usb`,
   async run(ctx, args, o) {
     if (args.length === 0) throw new UsageError('Name at least one client to build.', 'Example: `ipxe-farm build dut1`.');

@@ -59,13 +59,14 @@ export const MAKE_TARGETS: Record<ImageTarget, string> = {
 
 /**
  * What make builds for a target on a CPU, and the make variables that choose the compiler. arm64 is cross-built with
- * Debian's gcc-aarch64-linux-gnu (CROSS=, never ARCH=: the bin-arm64-efi/ folder name selects the architecture), and
- * only as snp.efi: iPXE's all-drivers image does not build on ARM, and UEFI boards bring their own NIC drivers.
+ * Debian's gcc-aarch64-linux-gnu (CROSS=, never ARCH=: the bin-arm64-efi/ folder name selects the architecture) as
+ * the all-drivers ipxe.efi, as Debian builds its ipxe-arm64.efi: snp.efi, which only drives the firmware's own
+ * network interfaces, found none under QEMU's AAVMF (the firmware had not connected virtio-net), so DHCP never ran.
  */
 export function makeTargetFor(target: ImageTarget, cpu: CpuArch): { target: string; vars: string[] } {
   if (cpu === 'x86_64') return { target: MAKE_TARGETS[target], vars: [] };
   if (target !== 'efi') throw new FarmError(`An ${cpu} client boots UEFI only, so there is no ${target} image for it.`, 'Build its EFI image (--target efi).', 'EUSAGE');
-  return { target: 'bin-arm64-efi/snp.efi', vars: ['CROSS=aarch64-linux-gnu-'] };
+  return { target: 'bin-arm64-efi/ipxe.efi', vars: ['CROSS=aarch64-linux-gnu-'] };
 }
 
 /**

@@ -14,7 +14,7 @@ import { FarmServers, startFarmServers } from './rig';
 import { arm64Farm, arm64Missing, ARM64_SCRIPT, ARM64_TOKEN } from './arm64Farm';
 
 // With an iPXE source tree: the arm64 client's own image, cross-built (make CROSS=aarch64-linux-gnu-
-// bin-arm64-efi/snp.efi, the farm CA as TRUST, its certificate and key compiled in), boots Debian's arm64 kernel
+// bin-arm64-efi/ipxe.efi, the farm CA as TRUST, its certificate and key compiled in), boots Debian's arm64 kernel
 // over mutual TLS under qemu-system-aarch64.
 
 const BOOT_TIMEOUT = 420_000;
@@ -58,7 +58,7 @@ test('an arm64 client\'s default image is the cross-built EFI stick, tracked lik
   assert.equal((await imageState(root, 'dut1')).state, 'built');
   // No key material left in the shared tree's arm64 build folder.
   const bin = `${source!.srcDir}/bin-arm64-efi`;
-  assert.deepEqual(fs.readdirSync(bin).filter((n) => n === '.private_key.der' || /^privkey.*\.o$/.test(n) || n.startsWith('snp.')), []);
+  assert.deepEqual(fs.readdirSync(bin).filter((n) => n === '.private_key.der' || /^privkey.*\.o$/.test(n) || n.startsWith('ipxe.')), []);
 });
 
 test('qemu dut1: the cross-built arm64 iPXE boots Debian\'s arm64 kernel over mutual TLS', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {

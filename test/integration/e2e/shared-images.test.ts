@@ -7,7 +7,7 @@ import { which } from '../../support/farm';
 import { ensureTestKernel, LINUX_MARKER_RE } from '../../support/kernel';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { loadFarm, updateFarm } from '../../../src/core/farm/load';
-import { issueClient } from '../../../src/core/pki';
+import { issueClient, renew } from '../../../src/core/pki';
 import { pkiPaths } from '../../../src/core/pki/paths';
 import { setSecret } from '../../../src/core/secrets/store';
 import { readLastBoots } from '../../../src/core/boot/events';
@@ -97,7 +97,7 @@ test('the first client builds the shared binary; the next reuses it; keys stay o
   }
   assert.equal((await imageState(root, 'dut1')).state, 'built');
   // Stale tracking: a new certificate for dut3 makes its image stale, not the others'.
-  await issueClient(root, 'dut3');
+  await renew(root, 'dut3');
   const s3 = await imageState(root, 'dut3');
   assert.equal(s3.state, 'stale');
   assert.match(s3.reasons.join(' '), /client certificate changed/);

@@ -6,8 +6,8 @@ import { IDENTITY_IMAGE } from '../../../src/core/ipxe/script';
 import { starterFarm } from '../../../src/core/farm/model';
 import { FarmError } from '../../../src/core/errors';
 
-test('arm64 is cross-built as snp.efi with CROSS= (never ARCH=); x86_64 as before; no BIOS image for arm64', () => {
-  assert.deepEqual(makeTargetFor('efi', 'arm64'), { target: 'bin-arm64-efi/snp.efi', vars: ['CROSS=aarch64-linux-gnu-'] });
+test('arm64 is cross-built as the all-drivers ipxe.efi with CROSS= (never ARCH=); x86_64 as before; no BIOS image for arm64', () => {
+  assert.deepEqual(makeTargetFor('efi', 'arm64'), { target: 'bin-arm64-efi/ipxe.efi', vars: ['CROSS=aarch64-linux-gnu-'] });
   assert.deepEqual(makeTargetFor('iso', 'x86_64'), { target: 'bin/ipxe.iso', vars: [] });
   assert.throws(() => makeTargetFor('iso', 'arm64'), (e: unknown) => e instanceof FarmError && /UEFI only/.test(e.message));
   const farm = starterFarm('lab');
