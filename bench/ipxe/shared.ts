@@ -5,7 +5,7 @@
  *   one more — one more client's image after that: shared path vs per-client make          target ≤ 1 s
  *   20 new   — 20 new clients' images with the shared path                                   target ≤ 20 s
  * Run (from the repository root):
- *   npx esbuild bench/ipxe/shared.ts --bundle --platform=node --outfile=out/bench/ipxe-shared.js && IPXE_SRC=/work/ipxe-v2.0.0 node out/bench/ipxe-shared.js [--target iso|efi] [--clients 20]
+ *   IPXE_SRC=DIR npm run bench -- shared [--target iso|efi] [--clients 20]
  * Prints wall time, and for make the CPU time (user+sys) of its children, since the machine is shared.
  */
 import * as fsp from 'node:fs/promises';

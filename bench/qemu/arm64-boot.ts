@@ -3,7 +3,7 @@
  * bootHeadless, with its accelerator choice, per-run AAVMF VARS copy, stage tracking and redacted serial log) against
  * the same chain by hand (the same stock stick and CA-enrolled AAVMF store, the same farm servers, and the DESIGN.md
  * §9 qemu-system-aarch64 command line typed out and spawned directly, its console read raw). Runs alternate.
- *   npx esbuild bench/qemu/arm64-boot.ts --bundle --platform=node --outfile=out/bench/arm64-boot.js && node out/bench/arm64-boot.js [--runs 2]
+ *   npm run bench -- arm64 [--runs 2]
  * Target: product ≤ hand + 0.3 s (median).
  */
 import { spawn } from 'node:child_process';
