@@ -6,6 +6,7 @@ import { LINUX_MARKER_RE } from '../../support/kernel';
 import { loadFarm } from '../../../src/core/farm/load';
 import { readLastBoots } from '../../../src/core/boot/events';
 import { buildClientImage, imageState, type BuildResult } from '../../../src/core/ipxe/build';
+import { assembleClientImage } from '../../../src/core/ipxe/assemble';
 import { locateIpxeSource, type IpxeSource } from '../../../src/core/ipxe/source';
 import { clientLaunchOptions } from '../../../src/core/qemu/client';
 import { bootHeadless } from '../../../src/core/qemu/launch';
@@ -59,6 +60,21 @@ test('an arm64 client\'s default image is the cross-built EFI stick, tracked lik
   // No key material left in the shared tree's arm64 build folder.
   const bin = `${source!.srcDir}/bin-arm64-efi`;
   assert.deepEqual(fs.readdirSync(bin).filter((n) => n === '.private_key.der' || /^privkey.*\.o$/.test(n) || n.startsWith('ipxe.')), []);
+});
+
+test('dut2 from the farm\'s shared arm64 iPXE (identity as autoexec.ipxe) boots Debian\'s arm64 kernel over mutual TLS', { timeout: BOOT_TIMEOUT + 20 * 60_000 }, async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const a = await assembleClientImage(root, 'dut2', { source, script: ARM64_SCRIPT });
+  t.diagnostic(`dut2 assembled in ${(a.durationMs / 1000).toFixed(2)} s (shared binary ${a.baseReused ? 'reused' : 'built now'})`);
+  assert.equal(a.target, 'efi');
+  assert.equal(a.record.options.shared, true);
+  const opts = await clientLaunchOptions(root, 'dut2');
+  const r = await bootHeadless({ ...opts, redact: [ARM64_TOKEN], linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
+  t.diagnostic(`arm64 shared stages: ${formatStages(r.stages)}`);
+  assert.equal(r.reason, 'marker', `${r.reason}:\n${r.output.slice(-3000)}`);
+  assert.match(r.output, /iPXE Farm: client dut2, boot server/);
+  assert.match(r.marker![1]!, /host=dut2\b/);
+  assert.equal((await readLastBoots(root)).dut2?.status, 200);
 });
 
 test('qemu dut1: the cross-built arm64 iPXE boots Debian\'s arm64 kernel over mutual TLS', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
