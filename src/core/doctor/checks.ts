@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run, which } from '../process/run';
+import { findOvmf } from '../qemu/ovmf';
 
 /** One thing the farm needs from the machine, and how to get it when it is missing. */
 export interface Check {
@@ -78,6 +79,12 @@ export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } 
     id: 'ovmf', purpose: 'EFI test boots', required: false, ok: !!ovmf,
     detail: ovmf ?? 'no OVMF firmware found', fix: ovmf ? undefined : apt('ovmf'),
   });
+
+  // arm64 boards: optional, so a farm of x86 machines stays green without them.
+  checks.push(programCheck('qemu-system-aarch64', 'test boots of arm64-efi clients', 'qemu-system-arm', false));
+  const aavmf = findOvmf('arm64');
+  checks.push({ id: 'aavmf', purpose: 'arm64 EFI test boots', required: false, ok: !!aavmf, detail: aavmf?.code ?? 'no AAVMF firmware found', fix: aavmf ? undefined : apt('qemu-efi-aarch64') });
+  checks.push(programCheck('aarch64-linux-gnu-gcc', 'cross-building arm64 iPXE images', 'gcc-aarch64-linux-gnu', false));
 
   for (const [id, pkg, purpose] of [
     ['make', 'make', 'building iPXE'],
