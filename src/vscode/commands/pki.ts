@@ -12,6 +12,7 @@ import { setSecret } from '../../core/secrets/store';
 import { colonHex, expiringCerts } from '../model/certItems';
 import { checkMacs, checkName, checkSecretValue, parseMacs } from '../model/validation';
 import { withFarmProgress } from '../cancel';
+import { reloadNginxForCrl } from '../../core/nginx/reloadForCrl';
 import { ask, command, CommandContext, pickClient, refName, refSerial, requireFarm, requireRoot } from './context';
 import * as fsp from 'node:fs/promises';
 
@@ -123,12 +124,14 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
       const o = (opts ?? {}) as { reason?: string; confirmed?: boolean };
       let reason = o.reason;
       if (!o.confirmed) {
-        const r = await vscode.window.showQuickPick(Object.keys(REVOCATION_REASONS), { placeHolder: `Revoke ${target}: reason (nginx refuses it from the next reload)` });
+        const r = await vscode.window.showQuickPick(Object.keys(REVOCATION_REASONS), { placeHolder: `Revoke ${target}: reason (nginx is reloaded and refuses it at once)` });
         if (!r) return undefined;
         reason = r;
       }
       const rec = await revoke(root, target, { reason, passphrase: await passphrase(c, root) });
-      c.out.farm.info(`Revoked ${rec.name} #${rec.serial} (${reason ?? 'unspecified'}); CRL republished`);
+      const nginx = await reloadNginxForCrl(root);
+      c.out.farm.info(`Revoked ${rec.name} #${rec.serial} (${reason ?? 'unspecified'}); CRL republished; ${nginx.message}`);
+      if (!nginx.ok) void vscode.window.showWarningMessage(`Revoked ${rec.name}, but ${nginx.message}`);
       await refresh();
       return rec;
     }),

@@ -104,7 +104,7 @@ test('finding 1: revoke and secret set count while the farm file is not even JSO
 // the farm file as it is now (its new cmdline, not an old script).
 const BREAKS: [string, (raw: Raw) => void, RegExp][] = [
   ['a variable holding ||', (raw) => { raw.clients!.dut2!.vars = { disk: 'a || shell' }; }, /\|\|/],
-  ['a variable holding ${', (raw) => { raw.clients!.dut2!.vars = { disk: '${net0/ip}' }; }, /\$\{/],
+  ['a variable holding ${', (raw) => { raw.clients!.dut2!.vars = { disk: '${net0/ip}' }; }, /expansion/],
   ['a variable holding "', (raw) => { raw.clients!.dut2!.vars = { disk: 'a"b' }; }, /double quote/],
   ['a variable holding two spaces', (raw) => { raw.clients!.dut2!.vars = { disk: 'a  b' }; }, /several spaces/],
   ['{{secret.nope}}', (raw) => { raw.profiles!.p2!.cmdline = 'k={{secret.nope}}'; }, /secret "nope"/],
@@ -143,6 +143,9 @@ test('finding 1: a client whose own mapping is broken is refused with that reaso
 test('finding 1: an in-place edit of the farm file with its mtime restored is still picked up', async () => {
   const { layout, svc, get } = await setup();
   assert.match((await get('dut1')).body, /gen=0/);
+  // A whole-second mtime, so that putting it back is exact (utimes takes seconds as a double).
+  fs.utimesSync(layout.farmFile, 1_700_000_000, 1_700_000_000);
+  await svc.reloader.check();
   const st = fs.statSync(layout.farmFile);
   const text = fs.readFileSync(layout.farmFile, 'utf8');
   assert.ok(text.includes('gen=0'));
@@ -150,7 +153,7 @@ test('finding 1: an in-place edit of the farm file with its mtime restored is st
   const fd = fs.openSync(layout.farmFile, 'r+');
   fs.writeSync(fd, text.replace('gen=0', 'gen=7'), 0, 'utf8');
   fs.closeSync(fd);
-  fs.utimesSync(layout.farmFile, st.atime, st.mtime);
+  fs.utimesSync(layout.farmFile, 1_700_000_000, 1_700_000_000);
   assert.equal(fs.statSync(layout.farmFile).size, st.size);
   assert.equal(fs.statSync(layout.farmFile).mtimeMs, st.mtimeMs);
   await svc.reloader.check();
