@@ -94,7 +94,7 @@ export const bootCommands: CliCommand[] = [
   {
     name: 'profile add',
     args: 'NAME',
-    summary: 'Add a boot profile (kernel, initrds, command line).',
+    summary: 'Add a boot profile (kernel, initrds, command line); --allow-missing if its file comes later.',
     options: profileOptions,
     async run(ctx, args, o) {
       const name = one(args, 'profile name', 'profile add');

@@ -235,7 +235,7 @@ export const pkiCommands: CliCommand[] = [
   {
     name: 'revoke',
     args: 'NAME|SERIAL',
-    summary: 'Revoke a certificate and republish the CRL (pki/crl.pem, pki/crl.der).',
+    summary: 'Revoke a certificate, republish the CRL (pki/crl.pem, pki/crl.der) and reload the farm\'s running nginx.',
     options: { ...PASS, reason: { type: 'string', description: `one of ${Object.keys(REVOCATION_REASONS).join(', ')}` } },
     async run(ctx, args, o) {
       const target = one(args, 'NAME|SERIAL', 'revoke');

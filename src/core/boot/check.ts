@@ -75,8 +75,10 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
       renderScript({ farm, layout, secrets, clientName: name, client, profileName: profile });
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
-      // A problem at the profile's pointer (its template, a secret's value) is the same for all of its clients.
-      error(err.pointer, `${err.message} ${err.fix ?? ''}`.trim());
+      // A problem at the profile's pointer (its template, a secret's value) is the same for all of its clients, and
+      // each of them is told it (refusals.ts): it must not name the one client it happened to be found with.
+      const message = err.pointer.startsWith('/clients/') ? err.message : err.message.replace(` for client "${name}"`, '');
+      error(err.pointer, `${message} ${err.fix ?? ''}`.trim());
     }
   }
   if (farm.defaultProfile && hasOwnName(farm.profiles, farm.defaultProfile) && profileOk.has(farm.defaultProfile)) {

@@ -169,3 +169,21 @@ test('finding 1: a PKI index that cannot be read refuses every certificate with 
   assert.equal(r.status, 403, r.body);
   assert.match(refusal(r.body)[1]!, /PKI index/);
 });
+
+test('finding 1: a broken profile refuses each of its clients with the profile\'s reason, naming no other machine', async () => {
+  const { root, svc, get } = await setup();
+  await updateFarm(root, (raw) => {
+    const r = raw as Raw;
+    r.clients!.dut2!.profile = 'p1';
+    r.profiles!.p1!.cmdline = 'console=ttyS0\nshell';
+  });
+  await svc.reloader.check();
+  for (const [me, other] of [['dut1', 'dut2'], ['dut2', 'dut1']] as const) {
+    for (const p of ['/boot.ipxe', '/why.ipxe']) {
+      const r = await get(me, p);
+      const said = refusal(r.body);
+      assert.match(said[1]!, new RegExp(`profile p1 of client ${me} is broken: .*line break`), `${me} ${p}`);
+      assert.ok(!r.body.includes(other), `${me} ${p} names no other client: ${r.body}`);
+    }
+  }
+});
