@@ -165,7 +165,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   }
   await reloader.start();
   log(`boot service for farm "${state.farm.name}" listening on ${listenFd === undefined ? socket : `the socket the service manager passed (fd ${listenFd})`}`);
-  for (const p of state.problems) log(p);
+  for (const p of reloader.state.problems) log(p);
   if (secretsExposure(opts.root)) log(`warning: ${layout.secrets} can be read by other users; run: chmod 600 ${layout.secrets}`);
 
   return {

@@ -154,6 +154,9 @@ export class BootStateReloader {
 
   async start(): Promise<void> {
     await this.changed();
+    // The first stamps are taken after the caller loaded `state`: load once more, so a change made in between (a
+    // revocation while the service was starting) is not left waiting for the next one.
+    await this.reload(false);
     this.timer = setInterval(() => { if (!this.inflight) void this.check(); }, this.intervalMs);
     this.timer.unref();
   }
@@ -184,10 +187,13 @@ export class BootStateReloader {
 
   private async checkOnce(): Promise<void> {
     // Stamps are taken before loading: a change made during the load shows at the next check.
-    if (!(await this.changed())) return;
+    if (await this.changed()) await this.reload();
+  }
+
+  private async reload(tell = true): Promise<void> {
     try {
       this.state = await loadBootState(this.root, this.state);
-      this.events.onReload?.(this.state);
+      if (tell) this.events.onReload?.(this.state);
     } catch (err) {
       this.events.onReject?.(err as Error);
     }
