@@ -2,11 +2,12 @@ import { FarmError, UsageError } from '../errors';
 import { updateFarm } from '../farm/load';
 import { NAME_PATTERN, NAME_RULE } from '../farm/model';
 import { normaliseMac } from '../farm/validate';
-import { hasOwnName } from '../farm/table';
+import { hasOwnName, own } from '../farm/table';
 import type { Farm } from '../farm/model';
 import type { LoadedFarm } from '../farm/load';
 import { readSecrets } from '../secrets/store';
 import { BootIssue, checkBootMappings } from './check';
+import { attributeIssues, mappingRefusal } from './refusals';
 
 /**
  * Boot mappings changed without editing JSON: the CLI's `profile …`/`client …` and the editor's commands call these,
@@ -51,8 +52,22 @@ function servableCheck(root: string, opts: MappingWriteOptions) {
   return async (next: Farm, current: LoadedFarm): Promise<void> => {
     const secrets = await readSecrets(root);
     const key = (i: BootIssue) => `${i.pointer}\0${i.message}`;
-    const before = new Set(checkBootMappings(current.farm, current.layout, secrets).map(key));
-    const added = checkBootMappings(next, current.layout, secrets).filter((i) => i.severity === 'error' && !before.has(key(i)));
+    const beforeIssues = checkBootMappings(current.farm, current.layout, secrets);
+    const before = new Set(beforeIssues.map(key));
+    const wasRefused = attributeIssues(beforeIssues).refusals;
+    const nowIssues = checkBootMappings(next, current.layout, secrets).filter((i) => i.severity === 'error');
+    const nowRefused = attributeIssues(nowIssues).refusals;
+    const added = nowIssues.filter((i) => !before.has(key(i)));
+    // A client put on a profile that is already broken brings no new issue, but a new refusal all the same.
+    for (const [name, c] of Object.entries(next.clients)) {
+      const why = mappingRefusal(nowRefused, name, c, c.profile ?? next.defaultProfile);
+      const old = own(current.farm.clients, name);
+      if (!why || why === mappingRefusal(wasRefused, name, old, old ? old.profile ?? current.farm.defaultProfile : undefined)) continue;
+      const under = (p: string, base: string) => p === base || p.startsWith(`${base}/`);
+      const profile = c.profile ?? next.defaultProfile;
+      const behind = nowIssues.filter((i) => under(i.pointer, `/clients/${name}`) || (profile !== undefined && under(i.pointer, `/profiles/${profile}`)));
+      if (!behind.some((i) => added.includes(i))) added.push({ pointer: `/clients/${name}`, message: why, severity: 'error', missing: behind.every((i) => i.missing) ? true : undefined });
+    }
     const refused = opts.allowMissing ? added.filter((i) => !i.missing) : added;
     if (refused.length > 0) {
       const more = refused.length > 1 ? ` (and ${refused.length - 1} more problem${refused.length > 2 ? 's' : ''})` : '';

@@ -82,7 +82,12 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
       if (macText === undefined) return undefined;
       const profiles = Object.keys(loaded.farm.profiles);
       const profile = o.profile ?? (profiles.length && !o.name ? await vscode.window.showQuickPick(['(farm default)', ...profiles], { placeHolder: 'Boot profile' }) : undefined);
-      await setClient(loaded.layout.root, name, { profile: profile && profile !== '(farm default)' ? profile : undefined, macs: parseMacs(macText) }, { create: true });
+      // As `client set --allow-missing`: a profile's kernel or secret may come later (the Problems panel lists it);
+      // anything else the boot service could not serve is refused.
+      const missing: string[] = [];
+      await setClient(loaded.layout.root, name, { profile: profile && profile !== '(farm default)' ? profile : undefined, macs: parseMacs(macText) }, { create: true, allowMissing: true, onMissing: (s) => missing.push(s) });
+      for (const s of missing) c.out.farm.warn(s);
+      if (missing.length) void vscode.window.showWarningMessage(`Client ${name} added, but it is refused at boot until this is fixed: ${missing[0]}`);
       c.out.farm.info(`Client ${name} added to the farm file`);
       await refresh();
       return name;

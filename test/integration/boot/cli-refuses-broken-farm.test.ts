@@ -86,6 +86,8 @@ test('finding 1: with --allow-missing the kernel may come later; the service the
   let r = farmCli(['profile', 'add', 'next', '--kernel', 'vmlinuz-6.12', '--allow-missing']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /vmlinuz-6\.12/, 'it still says what is missing');
+  // Putting a client on that profile is a new refusal too: it needs the flag as well.
+  assertRefused(['client', 'set', 'dut2', '--profile', 'next'], /profile next of client dut2 is broken: .*vmlinuz-6\.12.*does not exist.*--allow-missing/);
   r = farmCli(['client', 'set', 'dut2', '--profile', 'next', '--allow-missing']);
   assert.equal(r.status, 0, r.stderr);
   // Without the flag, another change that leaves the (already accepted) missing kernel alone is not blocked by it.
