@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey } from 'node:crypto';
-import { copyFileSync, linkSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { fillKeyPool, initCa, issueClient, keyPoolSettled, pkiPaths, readPkiIndex } from '../../../src/core/pki';
@@ -18,7 +18,7 @@ async function farmWithOneSpare() {
   await initCa(root);
   await keyPoolSettled();
   const paths = pkiPaths(farmLayout(root));
-  for (const n of readdirSync(paths.spareDir)) (await import('node:fs')).rmSync(path.join(paths.spareDir, n));
+  for (const n of existsSync(paths.spareDir) ? readdirSync(paths.spareDir) : []) rmSync(path.join(paths.spareDir, n));
   await fillKeyPool(root, { target: 1 });
   const [spare] = readdirSync(paths.spareDir);
   return { root, paths, spare: path.join(paths.spareDir, spare!) };
