@@ -10,6 +10,7 @@ import { buildCert, Profile, subjectFields } from './build';
 import { loadCa, LoadedCa } from './ca';
 import { certToPem } from './certs';
 import { caKeyPem, KeyBits, nativeSigner, newRsaKey, toForgePublicKey } from './keys';
+import { assertNameFree } from './names';
 import { claimSpareKey, raceForKey, spareNames, type KeyRace } from './keyPool';
 import { pkiPaths, type PkiPaths } from './paths';
 import { parseSerial, serialToDerHex, serialToNginx } from './serial';
@@ -244,6 +245,7 @@ export async function issueClients(root: string, names: string[], opts: IssueOpt
   const keys = await planKeys(root, names.length, opts.keys ?? 'pool');
   return pkiTransaction(root, async (t) => {
     for (const n of names) {
+      assertNameFree(t.index, t.farm, n, 'client', 'Choose another client name, or revoke that certificate first.');
       const have = currentCert(t.index, 'client', n);
       if (have) {
         throw new FarmError(

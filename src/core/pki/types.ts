@@ -28,6 +28,8 @@ export interface CertRecord {
   certFile: string;
   keyFile?: string;
   issuedAt: string;
+  /** DNS names and IP addresses of a server certificate signed from a CSR. */
+  altNames?: string[];
   /** Serial of the certificate this one renewed. */
   renews?: string;
 }
