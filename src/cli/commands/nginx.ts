@@ -78,7 +78,7 @@ export const nginxCommands: CliCommand[] = [
   },
   {
     name: 'nginx status',
-    summary: 'is nginx running, stopped, or exited (with its last log lines)?',
+    summary: 'is nginx running, stopped, or exited (with its last log lines)? and who can reach the boot socket',
     options: RUNTIME,
     async run(ctx, _p, o) {
       const { root, rt } = await open(ctx, o);

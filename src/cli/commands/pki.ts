@@ -201,7 +201,7 @@ export const pkiCommands: CliCommand[] = [
   {
     name: 'sign-csr',
     args: 'FILE',
-    summary: 'Sign an external certificate request (the key stays with its owner).',
+    summary: 'Sign an external certificate request (the key stays with its owner); --profile server --allow-names N,… for SANs beyond the farm\'s names.',
     options: {
       ...PASS,
       name: { type: 'string', description: 'record name (default: from the CSR\'s CN)' },
