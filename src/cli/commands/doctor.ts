@@ -1,4 +1,5 @@
-import { formatChecks, runChecks } from '../../core/doctor/checks';
+import { formatChecks, runChecks, socketReachCheck } from '../../core/doctor/checks';
+import { farmLayout } from '../../core/farm/layout';
 import { findFarmRoot, loadFarm } from '../../core/farm/load';
 import type { CliCommand } from '../framework';
 
@@ -11,6 +12,7 @@ export const doctorCommands: CliCommand[] = [
       const root = await findFarmRoot(ctx.cwd);
       const farm = root ? (await loadFarm(root).catch(() => undefined))?.farm : undefined;
       const checks = await runChecks({ ipxeSource: farm?.ipxe.source, ipxeRef: farm?.ipxe.ref });
+      if (farm && root) checks.push(socketReachCheck(farm, farmLayout(root)));
       if (ctx.json) ctx.outJson({ checks });
       else ctx.out(formatChecks(checks));
       return checks.some((c) => c.required && !c.ok) ? 1 : 0;

@@ -1,5 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FarmLayout } from '../farm/layout';
+import type { Farm } from '../farm/model';
+import { describeSocketReach } from '../nginx/socketReach';
 import { run, which } from '../process/run';
 import { cachedTreeDir } from '../ipxe/source';
 
@@ -100,6 +103,12 @@ export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } 
   });
   checks.push(programCheck('openssl', 'checking certificates by hand (the farm itself never calls it)', 'openssl', false));
   return checks;
+}
+
+/** In a farm: who can reach its boot socket (only nginx's workers should); a socket open to others fails the check. */
+export function socketReachCheck(farm: Farm, layout: FarmLayout): Check {
+  const r = describeSocketReach(farm, layout);
+  return { id: 'boot-socket', purpose: 'only nginx may reach the boot service (else client identities can be forged)', required: !r.ok, ok: r.ok, detail: r.text, fix: r.fix };
 }
 
 export function formatChecks(checks: Check[]): string {
