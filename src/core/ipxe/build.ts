@@ -82,7 +82,8 @@ export const NAMED_CONFIG = 'ipxefarm';
  */
 async function syncConfigHeaders(src: string, tuning: DhcpTuning): Promise<boolean> {
   await ensureDir(path.join(src, 'config', 'local', NAMED_CONFIG));
-  let changed = false;
+  const stale: Array<[string, string]> = [];
+  // Every header is checked before any is written: a refused build leaves the tree as it found it.
   for (const [name, content] of Object.entries(localConfigHeaders(tuning))) {
     const file = path.join(src, 'config', 'local', name);
     const current = await fsp.readFile(file, 'utf8').catch(() => undefined);
@@ -94,10 +95,10 @@ async function syncConfigHeaders(src: string, tuning: DhcpTuning): Promise<boole
         'ECONFIGHEADER',
       );
     }
-    await writeFileAtomic(file, content);
-    changed = true;
+    stale.push([file, content]);
   }
-  return changed;
+  for (const [file, content] of stale) await writeFileAtomic(file, content);
+  return stale.length > 0;
 }
 
 /**
