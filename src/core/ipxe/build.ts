@@ -287,7 +287,7 @@ export async function imageState(root: string, client: string, target?: ImageTar
   const reasons: string[] = [];
   let script: string | undefined;
   try { script = clientEmbeddedScript(farm, client, record.options.script); } catch (err) { reasons.push(`The embedded script cannot be made any more: ${(err as Error).message}`); }
-  if (script !== undefined && sha256(script) !== record.scriptSha256) reasons.push('The embedded script changed (server address, port or NTP in ipxe-farm.json).');
+  if (script !== undefined && sha256(script) !== record.scriptSha256) reasons.push('The embedded script changed (server address, port, NTP or the client\'s MACs in ipxe-farm.json).');
   let inputs: BuildInputs | undefined;
   try { inputs = await readBuildInputs(layout, client); } catch (err) { reasons.push((err as FarmError).message); }
   if (inputs) {

@@ -136,3 +136,21 @@ test('DHCP header: by default no ProxyDHCP wait and a quick first retransmission
   assert.notEqual(JSON.stringify(localConfigHeaders({})), JSON.stringify(localConfigHeaders({ proxyDhcp: true })));
   assert.equal(JSON.stringify(localConfigHeaders({})), JSON.stringify(localConfigHeaders({ proxyDhcp: false, fastDhcpRetry: true })));
 });
+
+test('with the client\'s MACs, DHCP runs first on the interface that has one (no 15 s link wait on an uncabled port before it)', () => {
+  const farm = starterFarm('lab');
+  farm.clients.dut1 = { macs: ['52:54:00:00:00:21', '52:54:00:00:00:22'], vars: {} };
+  const lines = clientEmbeddedScript(farm, 'dut1').split('\n');
+  const at = (l: string) => { const i = lines.indexOf(l); assert.ok(i >= 0, `has: ${l}`); return i; };
+  const first = at('iseq ${net${farm_if}/mac} 52:54:00:00:00:21 && goto farm_dhcp_if ||');
+  at('iseq ${net${farm_if}/mac} 52:54:00:00:00:22 && goto farm_dhcp_if ||');
+  const walk = at('isset ${net${farm_if}/mac} && goto farm_find_if ||');
+  const known = at('dhcp net${farm_if} && goto farm_net ||');
+  const all = at('dhcp && goto farm_net ||');
+  assert.ok(at('set farm_if:int32 0') < first && first < walk && walk < known && known < all, 'known interface first, every interface after');
+  // No MACs in the farm file: the plain dhcp, as before.
+  assert.ok(!clientEmbeddedScript(farm, 'dut2').includes('farm_if'));
+  // A value that is not a MAC never reaches the script.
+  assert.throws(() => embeddedScript({ ...base, macs: ['52:54:00:00:00:21 && shell'] }), (e: unknown) => e instanceof FarmError && /MAC/.test(e.message));
+  assert.throws(() => embeddedScript({ ...base, macs: ['${x}'] }), FarmError);
+});
