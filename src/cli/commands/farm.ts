@@ -1,8 +1,6 @@
 import * as path from 'node:path';
 import { initFarm } from '../../core/farm/init';
 import { loadFarm } from '../../core/farm/load';
-import { SETTABLE, setFarmSetting } from '../../core/farm/settings';
-import { UsageError } from '../../core/errors';
 import type { CliCommand } from '../framework';
 
 export const farmCommands: CliCommand[] = [
@@ -28,21 +26,6 @@ export const farmCommands: CliCommand[] = [
       const { farm, layout } = await loadFarm(await ctx.farmRoot());
       if (ctx.json) ctx.outJson({ root: layout.root, farm });
       else ctx.out(JSON.stringify(farm, null, 2));
-    },
-  },
-  {
-    name: 'set',
-    args: 'KEY VALUE',
-    summary: 'Change one farm setting in ipxe-farm.json (checked as a whole before it is written).',
-    details: `
-Keys: ${Object.keys(SETTABLE).join(', ')}.
-Example: ipxe-farm set ipxe.proxyDhcp true   (this network has a PXE/ProxyDHCP server: keep iPXE's 2 s wait)
-Settings that change built images (ipxe.*, server.address, server.httpsPort) make those images stale: rebuild them.`,
-    async run(ctx, args) {
-      if (args.length !== 2) throw new UsageError('Give a KEY and a VALUE.', 'Example: `ipxe-farm set ipxe.proxyDhcp true`.');
-      const r = await setFarmSetting(await ctx.farmRoot(), args[0]!, args[1]!);
-      if (ctx.json) ctx.outJson({ key: r.key, before: r.before ?? null, after: r.after });
-      else ctx.out(`${r.key}: ${JSON.stringify(r.before ?? null)} → ${JSON.stringify(r.after)}`);
     },
   },
 ];

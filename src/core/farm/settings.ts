@@ -1,71 +1,77 @@
 import { FarmError, UsageError } from '../errors';
-import { updateFarm } from './load';
 import type { Farm } from './model';
+import { checkFarmText, loadFarm, type LoadedFarm, updateFarm } from './load';
+
+type Json = unknown;
+const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * The single-value farm settings `ipxe-farm set KEY VALUE` changes (the editor changes the same keys in
- * ipxe-farm.json with the schema's completion). Lists, profiles and clients have their own commands. Every change
- * goes through updateFarm: validated as a whole, written atomically, refused with the file untouched.
+ * A setting's path in the farm file: `server.address` (dots), or a JSON pointer `/clients/dut1.lab/profile` when a
+ * name itself holds a dot.
  */
-export const SETTABLE = {
-  name: 'string',
-  'server.address': 'string',
-  'server.httpsPort': 'integer',
-  'server.httpPort': 'integer',
-  'nginx.runtime': 'string',
-  'nginx.image': 'string',
-  'nginx.container': 'string',
-  'ipxe.source': 'string',
-  'ipxe.ref': 'string',
-  'ipxe.debug': 'string',
-  'ipxe.ntp': 'string',
-  'ipxe.proxyDhcp': 'boolean',
-  'ipxe.fastDhcpRetry': 'boolean',
-  'qemu.accel': 'string',
-  'qemu.memoryMiB': 'integer',
-  'qemu.firmware': 'string',
-  defaultProfile: 'string',
-} as const;
-
-export type SettableKey = keyof typeof SETTABLE;
-
-function parseValue(key: SettableKey, text: string): string | number | boolean {
-  const kind = SETTABLE[key];
-  if (kind === 'boolean') {
-    if (text === 'true' || text === 'false') return text === 'true';
-    throw new UsageError(`${key} takes true or false, not "${text}".`, `Example: ipxe-farm set ${key} true`);
+export function settingPath(key: string): string[] {
+  const k = key.trim();
+  const parts = k.startsWith('/')
+    ? k.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    : k.split('.');
+  if (!k || parts.some((p) => p === '')) {
+    throw new UsageError(`"${key}" is not a farm setting's name.`, 'Use a dotted path such as server.address or nginx.runtime, or a JSON pointer such as /clients/dut1/profile.');
   }
-  if (kind === 'integer') {
-    if (/^\d{1,9}$/.test(text)) return Number(text);
-    throw new UsageError(`${key} takes a whole number, not "${text}".`);
-  }
-  return text;
+  return parts;
 }
 
-function lookUp(obj: Record<string, unknown>, key: string): unknown {
-  return key.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+function lookup(value: Json, path: string[]): { found: boolean; value?: Json } {
+  let v = value;
+  for (const p of path) {
+    if (Array.isArray(v) && /^\d+$/.test(p)) v = v[Number(p)];
+    else if (isObj(v) && Object.hasOwn(v, p)) v = v[p];
+    else return { found: false };
+  }
+  return { found: v !== undefined, value: v };
 }
 
-/** Set one value; returns what the farm reads before and after (defaults filled in). */
-export async function setFarmSetting(root: string, key: string, text: string): Promise<{ key: SettableKey; before: unknown; after: unknown; farm: Farm }> {
-  if (!(key in SETTABLE)) {
-    throw new UsageError(`"${key}" is not a farm setting this command changes.`, `Use one of: ${Object.keys(SETTABLE).join(', ')}.`);
+/** The value iPXE Farm uses for a setting (defaults filled in), as the farm's readers see it. */
+export function getSetting(farm: Farm, key: string): Json {
+  const path = settingPath(key);
+  const hit = lookup(farm, path);
+  if (!hit.found) throw new UsageError(`The farm has no setting ${key}.`, 'Run `ipxe-farm show` to see every setting and its value.');
+  return hit.value;
+}
+
+/** A command-line VALUE: JSON when it reads as JSON (numbers, true/false, lists, quoted strings), else the text. */
+export function parseSettingValue(text: string): Json {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
-  const k = key as SettableKey;
-  const value = parseValue(k, text);
-  let before: unknown;
-  const { farm } = await updateFarm(root, (raw, current) => {
-    before = lookUp(current as unknown as Record<string, unknown>, k);
-    const parts = k.split('.');
-    let at: Record<string, unknown> = raw;
-    for (const p of parts.slice(0, -1)) {
-      const next = at[p];
-      if (next !== undefined && (typeof next !== 'object' || next === null || Array.isArray(next))) {
-        throw new FarmError(`${p} in ipxe-farm.json is not an object, so ${k} cannot be set.`, `Fix ${p} in the file first (\`ipxe-farm show\` lists the problems).`, 'EUSAGE');
-      }
-      at = (next as Record<string, unknown>) ?? (at[p] = {});
+}
+
+/**
+ * Set (or, with `undefined`, remove) one setting and write the farm file only if it still loads. The validator is the
+ * one judge of what a setting is: a key it does not read back is refused as unknown, so a typo never lands silently.
+ */
+export async function setSetting(root: string, key: string, value: Json): Promise<LoadedFarm> {
+  const path = settingPath(key);
+  const apply = (raw: Record<string, Json>): void => {
+    let o = raw;
+    for (const p of path.slice(0, -1)) {
+      if (!Object.hasOwn(o, p)) o[p] = {};
+      const next = o[p];
+      if (!isObj(next)) throw new UsageError(`${key} cannot be set: ${p} is not an object in the farm file.`, 'Set the enclosing setting as a whole instead.');
+      o = next;
     }
-    at[parts.at(-1)!] = value;
-  });
-  return { key: k, before, after: lookUp(farm as unknown as Record<string, unknown>, k), farm };
+    const last = path[path.length - 1]!;
+    if (value === undefined) delete o[last];
+    else o[last] = value;
+  };
+  if (value !== undefined) {
+    const trial = structuredClone((await loadFarm(root)).raw);
+    apply(trial);
+    const { farm } = checkFarmText(JSON.stringify(trial));
+    if (farm && !lookup(farm, path).found) {
+      throw new UsageError(`The farm has no setting ${key}.`, 'Run `ipxe-farm show` to see every setting and its name.');
+    }
+  }
+  return updateFarm(root, apply);
 }

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { farmWithPki } from '../../support/pki';
 import { which } from '../../support/farm';
 import { loadFarm } from '../../../src/core/farm/load';
-import { setFarmSetting } from '../../../src/core/farm/settings';
+import { setSetting } from '../../../src/core/farm/settings';
 import { buildClientImage, imageState } from '../../../src/core/ipxe/build';
 import { locateIpxeSource, type IpxeSource } from '../../../src/core/ipxe/source';
 
@@ -52,7 +52,7 @@ test('by default no ProxyDHCP wait; a farm with a ProxyDHCP server gets iPXE\'s 
   assert.deepEqual(effectiveDhcp(src), { DHCP_DISC_START_TIMEOUT_SEC: 0, DHCP_DISC_END_TIMEOUT_SEC: 10, DHCP_DISC_PROXY_TIMEOUT_SEC: 0 });
   assert.equal((await imageState(root, 'dut1', 'iso')).state, 'built');
 
-  await setFarmSetting(root, 'ipxe.proxyDhcp', 'true');
+  await setSetting(root, 'ipxe.proxyDhcp', true);
   const stale = await imageState(root, 'dut1', 'iso');
   assert.equal(stale.state, 'stale');
   assert.match(stale.reasons.join(' '), /iPXE build options changed \(ipxe\.proxyDhcp/);
@@ -63,14 +63,14 @@ test('by default no ProxyDHCP wait; a farm with a ProxyDHCP server gets iPXE\'s 
   assert.equal((await imageState(root, 'dut1', 'iso')).state, 'built');
 
   // Both settings at iPXE's standard: the header overrides nothing, so the tree builds exactly as stock iPXE.
-  await setFarmSetting(root, 'ipxe.fastDhcpRetry', 'false');
+  await setSetting(root, 'ipxe.fastDhcpRetry', false);
   await build(t);
   assert.deepEqual(effectiveDhcp(src), { DHCP_DISC_START_TIMEOUT_SEC: 1, DHCP_DISC_END_TIMEOUT_SEC: 10, DHCP_DISC_PROXY_TIMEOUT_SEC: 2 });
   assert.doesNotMatch(await fsp.readFile(path.join(src, 'config', 'local', 'dhcp.h'), 'utf8'), /#define/);
 
   // Back to the farm defaults (this also leaves a shared tree as the other tests expect it).
-  await setFarmSetting(root, 'ipxe.proxyDhcp', 'false');
-  await setFarmSetting(root, 'ipxe.fastDhcpRetry', 'true');
+  await setSetting(root, 'ipxe.proxyDhcp', false);
+  await setSetting(root, 'ipxe.fastDhcpRetry', true);
   assert.equal((await imageState(root, 'dut1', 'iso')).state, 'stale');
   await build(t);
   assert.equal(effectiveDhcp(src).DHCP_DISC_PROXY_TIMEOUT_SEC, 0);
