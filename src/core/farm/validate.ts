@@ -129,6 +129,8 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
       targets: ipxe.targets === undefined ? d.ipxe.targets : (c.strs(ipxe, 'targets', '/ipxe') as Farm['ipxe']['targets']),
       debug: c.optStr(ipxe, 'debug', '/ipxe'),
       ntp: c.optStr(ipxe, 'ntp', '/ipxe'),
+      proxyDhcp: c.bool(ipxe, 'proxyDhcp', '/ipxe', false),
+      fastDhcpRetry: c.bool(ipxe, 'fastDhcpRetry', '/ipxe', true),
     },
     qemu: {
       accel: c.oneOf(qemu, 'accel', '/qemu', ['auto', 'kvm', 'tcg'] as const, d.qemu.accel),
