@@ -5,6 +5,7 @@ import type { Client, Farm, Profile } from '../farm/model';
 import { archFacts, clientArch, type CpuArch } from '../farm/arch';
 import { profileKernel } from '../farm/profileKernel';
 import type { Secrets } from '../secrets/store';
+import { own } from '../farm/table';
 import { Piece, safeLine, UnsafeValueError } from './ipxeLine';
 import { fillTemplate, parseTemplate, Placeholder, TemplateError } from './template';
 
@@ -74,7 +75,7 @@ function resolver(input: RenderInput, used: Set<string>) {
       case 'server.http':
         return { text: serverHttp(input.farm), trusted: true };
       case 'client.vars': {
-        const v = input.client?.vars[p.name];
+        const v = own(input.client?.vars, p.name);
         if (v === undefined) {
           throw new RenderError(
             `Profile "${input.profileName}" uses {{client.vars.${p.name}}}, but client "${input.clientName}" has no variable "${p.name}".`,
@@ -85,7 +86,7 @@ function resolver(input: RenderInput, used: Set<string>) {
         return { text: v };
       }
       case 'secret': {
-        const v = input.secrets[p.name];
+        const v = own(input.secrets, p.name);
         if (v === undefined) {
           throw new RenderError(
             `Profile "${input.profileName}" uses {{secret.${p.name}}}, but secrets.json has no secret "${p.name}".`,
@@ -130,7 +131,7 @@ function imageUrl(input: RenderInput, ref: string): string {
  * `imgverify` can refer to them, and a failed `imgverify` stops the script before `boot`.
  */
 export function renderScript(input: RenderInput): RenderedScript {
-  const profile: Profile | undefined = input.farm.profiles[input.profileName];
+  const profile: Profile | undefined = own(input.farm.profiles, input.profileName);
   if (!profile) {
     throw new RenderError(`Profile "${input.profileName}" is not defined under /profiles.`, 'Add it with `ipxe-farm profile add`.', '/profiles');
   }

@@ -81,7 +81,7 @@ export async function ensureSharedBase(layout: FarmLayout, farm: Farm, cpu: CpuA
     cpu, kind,
     scriptSha256: sha256(script),
     caSha256: opts.caSha256,
-    configSha256: sha256(JSON.stringify(localConfigHeaders())),
+    configSha256: sha256(JSON.stringify(localConfigHeaders(farm.ipxe))),
     sourceId: opts.source.sourceId,
     debug: opts.debug ?? null,
     makeVars: [...make.vars, ...opts.source.makeVars],
@@ -107,7 +107,7 @@ export async function ensureSharedBase(layout: FarmLayout, farm: Farm, cpu: CpuA
     const src = opts.source.srcDir;
     const jobs = Math.max(1, Math.min(opts.jobs ?? 2, os.availableParallelism()));
     const bytes = await withTreeLock(opts.source.dir, async () => {
-      await syncConfigHeaders(src);
+      await syncConfigHeaders(src, farm.ipxe);
       opts.onProgress?.(`${ipxeVersionLine(opts.source)}: building the farm's shared ${make.target} (no client key in it)`);
       let output = '';
       const r = await run('make', ['-C', src, `-j${jobs}`, ...vars, make.target], {

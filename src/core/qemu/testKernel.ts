@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { runOk, which } from '../process/run';
-import { userCacheDir } from './cacheDir';
+import { userCacheDir } from '../fs/cacheDir';
 import { archFacts, debianArch, type CpuArch } from '../farm/arch';
 import { aptOptions, machineDebianMirror } from '../stock/debianPackage';
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { run, runOk, which } from '../process/run';
-import { userCacheDir } from '../qemu/cacheDir';
+import { userCacheDir } from '../fs/cacheDir';
 import { debianArch, type CpuArch } from '../farm/arch';
 
 /**
