@@ -22,7 +22,11 @@ import { bootHeadless } from '../../src/core/qemu/launch';
 
 const { values: o } = parseArgs({ options: { runs: { type: 'string', default: '2' } } });
 const runs = Number(o.runs);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 
 async function byHand(stick: string, vars: string, https: number, http: number): Promise<number> {
   const fw = findOvmf('arm64')!;
@@ -62,7 +66,7 @@ async function main(): Promise<void> {
       const r = await bootHeadless({ ...(await clientLaunchOptions(root, 'dut1')), headless: { timeoutMs: 600_000, marker: LINUX_MARKER_RE } });
       if (r.reason !== 'marker') throw new Error(`product: ${r.reason}\n${r.output.slice(-2000)}`);
       product.push(r.elapsedMs);
-      console.log(`run ${i + 1}: hand ${(hand[i]! / 1000).toFixed(1)} s · product ${(r.elapsedMs / 1000).toFixed(1)} s (load ${os.loadavg()[0]!.toFixed(1)})`);
+      console.log(`run ${i + 1}: hand ${(hand[i]! / 1000).toFixed(1)} s · product ${(r.elapsedMs / 1000).toFixed(1)} s (${((r.elapsedMs - hand[i]!) / 1000).toFixed(2)} s) · load ${os.loadavg()[0]!.toFixed(1)}`);
     }
   } finally {
     await servers.stop();
