@@ -47,7 +47,7 @@ export const qemuCommands: CliCommand[] = [
   {
     name: 'qemu',
     args: 'CLIENT',
-    summary: 'Boot a client\'s image in QEMU with its serial console here (BIOS, or EFI with --efi).',
+    summary: 'Boot a client\'s image in QEMU with its serial console here (machine and firmware from the client\'s arch).',
     options: {
       efi: { type: 'boolean', description: 'boot with OVMF (the client\'s ipxe-efi.img, or --image)' },
       headless: { type: 'boolean', description: 'no console input; stop at the timeout, on --until, or when the guest powers off' },
