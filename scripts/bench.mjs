@@ -25,7 +25,7 @@ let script = path.join(repo, entry);
 if (entry.endsWith('.ts')) {
   script = path.join(repo, 'out', 'bench', `${name}.js`);
   const esbuild = await import('esbuild');
-  await esbuild.build({ entryPoints: [path.join(repo, entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: script, external: ['esbuild', 'vscode'], logLevel: 'warning' });
+  await esbuild.build({ entryPoints: [path.join(repo, entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: script, external: ['esbuild', 'vscode'], logLevel: 'warning' });
 }
 const r = spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit', cwd: repo });
 process.exit(r.status ?? 1);
