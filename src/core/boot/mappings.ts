@@ -48,7 +48,7 @@ export interface MappingWriteOptions {
  * mapping in the first place. Only problems this change brings count: a farm that is already wrong elsewhere can still
  * be edited (and mended) one step at a time.
  */
-function servableCheck(root: string, opts: MappingWriteOptions) {
+export function servableCheck(root: string, opts: MappingWriteOptions) {
   return async (next: Farm, current: LoadedFarm): Promise<void> => {
     const secrets = await readSecrets(root);
     const key = (i: BootIssue) => `${i.pointer}\0${i.message}`;

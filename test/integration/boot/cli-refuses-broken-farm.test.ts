@@ -65,6 +65,9 @@ test('finding 1: the CLI refuses each mapping the service would refuse, writes n
   assertRefused(['client', 'set', 'dut2', '--var', 'disk=a"b'], /double quote/);
   assertRefused(['client', 'set', 'dut2', '--var', 'disk=a  b'], /several spaces/);
   assertRefused(['client', 'set', 'dut3', '--profile', 'ci'], /client "dut3" has no variable "disk"/);
+  // The generic setter writes the same file, so it refuses the same things.
+  assertRefused(['config', 'set', '/clients/dut2/vars/disk', 'a || shell'], /\|\|/);
+  assertRefused(['config', 'set', '/profiles/ci/kernel', 'vmlinuz-6.12'], /does not exist.*--allow-missing/);
 });
 
 test('finding 4: names are looked up as own entries only (constructor, toString, __proto__)', () => {
