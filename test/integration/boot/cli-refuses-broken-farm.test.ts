@@ -68,6 +68,12 @@ test('finding 1: the CLI refuses each mapping the service would refuse, writes n
   // The generic setter writes the same file, so it refuses the same things.
   assertRefused(['config', 'set', '/clients/dut2/vars/disk', 'a || shell'], /\|\|/);
   assertRefused(['config', 'set', '/profiles/ci/kernel', 'vmlinuz-6.12'], /does not exist.*--allow-missing/);
+  // Removing a secret a profile uses would refuse its clients just the same.
+  const secrets = fs.readFileSync(farmLayout(root).secrets, 'utf8');
+  const rm = farmCli(['secret', 'rm', 's3key']);
+  assert.equal(rm.status, 1, rm.stdout);
+  assert.match(rm.stderr, /Removing secret "s3key" would refuse clients at boot: .*secret "s3key"/);
+  assert.equal(fs.readFileSync(farmLayout(root).secrets, 'utf8'), secrets, 'secrets.json unchanged');
 });
 
 test('finding 4: names are looked up as own entries only (constructor, toString, __proto__)', () => {
