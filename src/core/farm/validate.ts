@@ -1,5 +1,6 @@
 import { Farm, FARM_VERSION, NAME_PATTERN, NAME_RULE, starterFarm } from './model';
 import { emptyTable, hasOwnName } from './table';
+import { isHostName } from '../net/hostName';
 
 /** One thing wrong with the farm file, at a JSON pointer (`/clients/dut1/profile`) so the editor can underline it. */
 export interface FarmIssue {
@@ -128,6 +129,8 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
       targets: ipxe.targets === undefined ? d.ipxe.targets : (c.strs(ipxe, 'targets', '/ipxe') as Farm['ipxe']['targets']),
       debug: c.optStr(ipxe, 'debug', '/ipxe'),
       ntp: c.optStr(ipxe, 'ntp', '/ipxe'),
+      proxyDhcp: c.bool(ipxe, 'proxyDhcp', '/ipxe', false),
+      fastDhcpRetry: c.bool(ipxe, 'fastDhcpRetry', '/ipxe', true),
     },
     qemu: {
       accel: c.oneOf(qemu, 'accel', '/qemu', ['auto', 'kvm', 'tcg'] as const, d.qemu.accel),
@@ -138,6 +141,12 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
     clients: emptyTable(),
     defaultProfile: c.optStr(root, 'defaultProfile', ''),
   };
+  // Both go into every script, the server certificate and nginx's listen line: only a plain address or name loads.
+  const host = (v: string, p: string) => {
+    if (!isHostName(v)) c.error(p, `${p} ${JSON.stringify(v)} is not an IP address or a DNS name; write it plain, like 10.0.2.2 or boot.lab.example (no port, scheme, brackets, spaces or \${…}).`);
+  };
+  host(farm.server.address, '/server/address');
+  farm.server.names.forEach((n, i) => host(n, `/server/names/${i}`));
   if (farm.server.httpPort === farm.server.httpsPort) {
     c.error('/server/httpPort', `/server/httpPort and /server/httpsPort are both ${farm.server.httpPort}; give them different ports.`);
   }
