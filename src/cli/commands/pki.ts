@@ -6,6 +6,7 @@ import {
   crlStatus, crossSign, expiryReport, fillKeyPool, initCa, keyPoolSettled, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, keyPoolStatus, pkiPaths,
   readPkiIndex, renew, revoke, REVOCATION_REASONS, signCsrFile, signFile, SPARE_TARGET, writeCrl, type CertRecord,
 } from '../../core/pki';
+import { reloadNginxForCrl } from '../../core/nginx/reloadForCrl';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
 const PASS: Record<string, OptionSpec> = {
@@ -246,14 +247,18 @@ lists the others; the names signed are printed.`,
   {
     name: 'revoke',
     args: 'NAME|SERIAL',
-    summary: 'Revoke a certificate and republish the CRL (pki/crl.pem, pki/crl.der).',
+    summary: 'Revoke a certificate, republish the CRL (pki/crl.pem, pki/crl.der) and reload the farm\'s running nginx.',
     options: { ...PASS, reason: { type: 'string', description: `one of ${Object.keys(REVOCATION_REASONS).join(', ')}` } },
     async run(ctx, args, o) {
       const target = one(args, 'NAME|SERIAL', 'revoke');
       const root = await ctx.farmRoot();
       const rec = await revoke(root, target, { reason: o.reason as string | undefined, passphrase: await caPassphrase(ctx, root, o) });
-      if (ctx.json) ctx.outJson(rec);
-      else ctx.out(`Revoked ${describe(rec)}; CRL updated. Reload nginx so it reads the new CRL.`);
+      const nginx = await reloadNginxForCrl(root, ctx.signal);
+      if (ctx.json) ctx.outJson({ ...rec, nginx });
+      else ctx.out(`Revoked ${describe(rec)}; CRL updated; the boot service refuses it at its next request. ${nginx.ok ? nginx.message : ''}`.trim());
+      // The revocation is recorded either way; exit 1 says that a running nginx still has the old CRL.
+      if (!nginx.ok) { ctx.info(nginx.message); return 1; }
+      return 0;
     },
   },
   {
@@ -265,6 +270,11 @@ lists the others; the names signed are printed.`,
       const target = one(args, 'NAME|SERIAL', 'renew');
       const root = await ctx.farmRoot();
       report(ctx, root, 'Renewed:', [await renew(root, target, { passphrase: await caPassphrase(ctx, root, o) })]);
+      // The old certificate is revoked (superseded): nginx reads the new CRL now, not at its next restart.
+      const nginx = await reloadNginxForCrl(root, ctx.signal);
+      if (!nginx.ok) { ctx.info(nginx.message); return 1; }
+      if (!ctx.json) ctx.info(nginx.message);
+      return 0;
     },
   },
   {

@@ -81,8 +81,12 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   });
   events.open();
   const reloader = new BootStateReloader(opts.root, state, {
-    onReload: () => log('reloaded the farm file, PKI index and secrets'),
-    onReject: (err) => log(`kept serving the last good farm: ${err instanceof FarmError ? err.sentence : err.message}`),
+    onReload: (s) => {
+      log('reloaded the farm file, PKI index and secrets');
+      // Each part is loaded on its own: what is wrong refuses only what it concerns, and is said every time.
+      for (const p of s.problems) log(p);
+    },
+    onReject: (err) => log(`kept serving the last loaded state: ${err instanceof FarmError ? err.sentence : err.message}`),
   }, opts.reloadIntervalMs);
 
   const answerOf = opts.rememberAnswers === false ? freshAnswer : rememberedAnswer;
@@ -120,6 +124,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   if (listenFd === undefined) await openSocketToNginx(socket, access, log);
   await reloader.start();
   log(`boot service for farm "${state.farm.name}" listening on ${listenFd === undefined ? socket : `the socket the service manager passed (fd ${listenFd})`}`);
+  for (const p of reloader.state.problems) log(p);
   if (secretsExposure(opts.root)) log(`warning: ${layout.secrets} can be read by other users; run: chmod 600 ${layout.secrets}`);
 
   return {

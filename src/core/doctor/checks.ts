@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { describeSocketReach } from '../nginx/socketReach';
 import { run, which } from '../process/run';
+import { cachedTreeDir } from '../ipxe/source';
 
 /** One thing the farm needs from the machine, and how to get it when it is missing. */
 export interface Check {
@@ -37,8 +37,7 @@ function programCheck(id: string, purpose: string, pkg: string, required = true)
 
 /** The iPXE source trees the farm would find: $IPXE_SRC, then the per-user cache of the pinned ref. */
 export function ipxeSourceCandidates(ref = 'v2.0.0'): string[] {
-  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return [process.env.IPXE_SRC, path.join(cache, 'ipxe-farm', 'src', `ipxe-${ref}`)].filter((p): p is string => !!p);
+  return [process.env.IPXE_SRC, cachedTreeDir(ref)].filter((p): p is string => !!p);
 }
 
 export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } = {}): Promise<Check[]> {

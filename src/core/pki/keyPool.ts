@@ -8,6 +8,7 @@ import { loadFarm } from '../farm/load';
 import { issuedKeyHashes, publicKeySha256 } from './issuedKeys';
 import { leafKeyPem, newRsaKey } from './keys';
 import { pkiPaths, PkiPaths } from './paths';
+import { pidAlive } from '../process/alive';
 import type { PkiIndex } from './types';
 
 /**
@@ -161,15 +162,11 @@ async function poolOf(root: string): Promise<PkiPaths> {
   return pkiPaths(layout);
 }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
 /** Temp files of fills that were killed (a fill holds no lock, so lock takeover's clean-up never sees them). */
 async function removeDeadTemps(paths: PkiPaths): Promise<void> {
   for (const n of await fsp.readdir(paths.spareDir).catch(() => [] as string[])) {
     const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await fsp.rm(path.join(paths.spareDir, n), { force: true });
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) await fsp.rm(path.join(paths.spareDir, n), { force: true });
   }
 }
 
