@@ -43,7 +43,10 @@ export function describeSocketReach(farm: Farm, layout: FarmLayout, socket = lay
     return { ok: true, text: `No boot socket at ${socket}: the boot service is not running (\`ipxe-farm serve\`).` };
   }
   const access = bootSocketAccess(farm);
-  const dirs = ancestors(socket);
+  let dirs: fs.Stats[];
+  try { dirs = ancestors(socket); } catch (err) {
+    return { ok: true, text: `Cannot tell who can reach the boot socket ${socket}: a folder above it cannot be read (${(err as NodeJS.ErrnoException).code}).` };
+  }
   const others = (st.mode & 0o002) !== 0 && dirs.every((d) => (d.mode & 0o001) !== 0);
   const group = (st.mode & 0o020) !== 0 && dirs.every((d) => (d.gid === st.gid ? d.mode & 0o010 : d.mode & 0o001) !== 0);
   const who = [`${userName(st.uid)} (its owner)`, ...(st.uid === 0 ? [] : ['root'])];
