@@ -56,12 +56,12 @@ export function describeSocketReach(farm: Farm, layout: FarmLayout, socket = lay
   if (access.kind === 'container') who.push(`the processes of container ${access.container} (nginx), where ${path.relative(layout.root, path.dirname(socket))} is mounted`);
   const text = `Boot socket ${where} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, ${userName(st.uid)}:${groupName(st.gid)}) can be reached by ${others ? 'EVERY user of this machine' : who.join(', ')}.`;
   if (others) return { ok: false, text, fix: `Make ${layout.runtime} 0700 (podman) or restart the boot service, which sets the modes again.` };
-  // Not an exposure, but boots would fail with 502: say so where the operator is already looking.
-  if (access.kind === 'group' && access.gid !== undefined && access.gid !== st.uid && !(group && nginxGroup)) {
-    return { ok: true, text: `${text} Note: nginx's workers (group ${groupName(access.gid)}) cannot reach it: let them pass through the folders above the farm (chmod o+x), as for a home folder.` };
-  }
   if (group && !nginxGroup) {
     return { ok: false, text: `${text} Group ${groupName(st.gid)} is not nginx's: its members could forge client identities.`, fix: 'Restart the boot service (`ipxe-farm serve`), which sets the socket\'s folders and modes again.' };
+  }
+  // Not an exposure, but boots would fail with 502: say so where the operator is already looking.
+  if (access.kind === 'group' && access.group !== undefined && access.gid !== undefined && !(group && nginxGroup)) {
+    return { ok: true, text: `${text} Note: nginx's workers (group ${groupName(access.gid)}) cannot reach it: let them pass through the folders above the farm (chmod o+x), as for a home folder.` };
   }
   return { ok: true, text };
 }
