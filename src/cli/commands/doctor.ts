@@ -1,5 +1,6 @@
-import { formatChecks, runChecks } from '../../core/doctor/checks';
+import { formatChecks, runChecks, socketReachCheck } from '../../core/doctor/checks';
 import { dhcpAdvice, NO_PXEDHCP_LINES } from '../../core/doctor/dhcpAdvice';
+import { farmLayout } from '../../core/farm/layout';
 import { findFarmRoot, loadFarm } from '../../core/farm/load';
 import type { CliCommand } from '../framework';
 
@@ -12,6 +13,7 @@ export const doctorCommands: CliCommand[] = [
       const root = await findFarmRoot(ctx.cwd);
       const farm = root ? (await loadFarm(root).catch(() => undefined))?.farm : undefined;
       const checks = await runChecks({ ipxeSource: farm?.ipxe.source, ipxeRef: farm?.ipxe.ref });
+      if (farm && root) checks.push(socketReachCheck(farm, farmLayout(root)));
       if (ctx.json) ctx.outJson({ checks, noPxeDhcp: NO_PXEDHCP_LINES });
       else ctx.out(`${formatChecks(checks)}\n\n${dhcpAdvice(farm)}`);
       return checks.some((c) => c.required && !c.ok) ? 1 : 0;

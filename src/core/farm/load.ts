@@ -88,13 +88,19 @@ export function serialiseFarm(raw: Record<string, unknown>): string {
  * Read, change, validate, write atomically. The change works on the raw JSON so unknown keys survive; a change that
  * makes the file invalid is refused and the file on disk stays as it was.
  */
-export async function updateFarm(root: string, change: (raw: Record<string, unknown>, farm: Farm) => void): Promise<LoadedFarm> {
+export async function updateFarm(
+  root: string,
+  change: (raw: Record<string, unknown>, farm: Farm) => void,
+  /** More checks of the valid result before it is written (boot mappings); throw to refuse, nothing is written. */
+  check?: (next: Farm, current: LoadedFarm) => void | Promise<void>,
+): Promise<LoadedFarm> {
   const current = await loadFarm(root);
   const raw = structuredClone(current.raw);
   change(raw, current.farm);
   const text = editJsonText(current.text, current.raw, raw);
   const { farm, issues } = checkFarmText(text);
   if (!farm || issues.some((i) => i.severity === 'error')) throw refuse(current.layout.farmFile, issues);
+  await check?.(farm, current);
   await writeFileAtomic(current.layout.farmFile, text);
   return { farm, layout: current.layout, raw, text };
 }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { FarmError } from '../errors';
+import { isHostName } from '../net/hostName';
 import { NAME_PATTERN, NAME_RULE, type Farm } from '../farm/model';
 
 /**
@@ -50,14 +51,11 @@ export const SCRIPT_MARKERS = {
   givingUp: 'iPXE Farm: giving up',
 } as const;
 
-const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
-
 /** A host name or IP literal that can stand in a URL in an iPXE script; throws with the fix otherwise. */
 export function checkScriptHost(value: string, what: string): string {
   const v = value.trim();
-  if (isIP(v) === 4) return v;
   if (isIP(v.replace(/^\[|\]$/g, '')) === 6) return v;
-  if (v.length > 0 && v.length <= 253 && v.split('.').every((l) => HOST_LABEL.test(l)) && !/^[0-9.]+$/.test(v)) return v;
+  if (isHostName(v)) return v;
   throw new FarmError(
     `${what} "${value}" cannot go into an iPXE script: it is not a host name or an IP address.`,
     'Use a plain DNS name or IP address (no spaces, quotes, slashes or ${…}).',
