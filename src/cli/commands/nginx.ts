@@ -8,6 +8,8 @@ import { formatDiagnostic, type NginxDiagnostic } from '../../core/nginx/diagnos
 import { NginxConfigError, type NginxRuntime, type NginxStatus } from '../../core/nginx/runtime';
 import { ReloadOnSave, type ReloadOutcome } from '../../core/nginx/reloadOnSave';
 import { watchNginxFiles } from '../../core/nginx/watch';
+import { chooseNginxImage } from '../../core/nginx/imageChoice';
+import { buildLocalNginxImage } from '../../core/nginx/localImage';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
 const RUNTIME: Record<string, OptionSpec> = {
@@ -43,6 +45,18 @@ async function withDiagnostics<T>(ctx: CliContext, rel: (f: string) => string, f
 }
 
 export const nginxCommands: CliCommand[] = [
+  {
+    name: 'nginx image',
+    summary: 'build localhost/ipxe-farm-nginx:VERSION from this machine\'s Debian/Ubuntu nginx packages (no registry)',
+    details: `For labs that cannot reach Docker Hub: apt-get download of nginx and the libraries it links, unpacked into a
+root folder, FROM scratch, podman build. Logs go to the container's stdout/stderr and workers run as nginx (uid 101),
+like the official image. A farm on the default image uses the official image when it is here, else this one.`,
+    async run(ctx) {
+      const r = await buildLocalNginxImage({ signal: ctx.signal, onProgress: (l) => ctx.info(l) });
+      if (ctx.json) { ctx.outJson(r); return; }
+      ctx.out(`built ${r.image} from nginx ${r.packageVersion} (${r.packages.length} packages) in ${(r.durationMs / 1000).toFixed(1)} s; nginx -v in it: ${r.check}`);
+    },
+  },
   {
     name: 'nginx init',
     summary: 'write the farm\'s mutual-TLS nginx config (nginx/nginx.conf, nginx/conf.d/*.conf) once',
@@ -80,9 +94,12 @@ export const nginxCommands: CliCommand[] = [
     summary: 'is nginx running, stopped, or exited (with its last log lines)?',
     options: RUNTIME,
     async run(ctx, _p, o) {
-      const { rt } = await open(ctx, o);
+      const { root, rt } = await open(ctx, o);
       const s = await rt.status(ctx.signal);
-      if (ctx.json) ctx.outJson(s); else ctx.out(describeStatus(s));
+      // Which image the podman runtime runs (or would): the official one, one built here, or the farm's own.
+      const image = rt.kind === 'podman' ? await chooseNginxImage((await loadFarm(root)).farm.nginx.image, { signal: ctx.signal }) : undefined;
+      if (ctx.json) ctx.outJson(image ? { ...s, image } : s);
+      else ctx.out(`${describeStatus(s)}${image ? `\nimage: ${image.describe}${image.fix ? `\n${image.fix}` : ''}` : ''}`);
     },
   },
   {
