@@ -10,7 +10,7 @@ export const doctorCommands: CliCommand[] = [
     async run(ctx) {
       const root = await findFarmRoot(ctx.cwd);
       const farm = root ? (await loadFarm(root).catch(() => undefined))?.farm : undefined;
-      const checks = await runChecks({ ipxeSource: farm?.ipxe.source, ipxeRef: farm?.ipxe.ref });
+      const checks = await runChecks({ ipxeSource: farm?.ipxe.source, ipxeRef: farm?.ipxe.ref, nginxImage: farm?.nginx.image });
       if (ctx.json) ctx.outJson({ checks });
       else ctx.out(formatChecks(checks));
       return checks.some((c) => c.required && !c.ok) ? 1 : 0;

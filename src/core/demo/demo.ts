@@ -16,7 +16,9 @@ import { buildStockImage } from '../stock/image';
 import { sha256File, sha256PinLines } from '../stock/pins';
 import { bootHeadless, type QemuResult } from '../qemu/launch';
 import { clientLaunchOptions } from '../qemu/client';
-import { run } from '../process/run';
+import { probePodman } from '../nginx/podmanProbe';
+import { chooseNginxImage, OFFICIAL_NGINX_IMAGE } from '../nginx/imageChoice';
+import { buildLocalNginxImage } from '../nginx/localImage';
 import { freeLoopbackPort } from '../net/freePort';
 import { demoKernel, DEMO_MARKER } from './kernel';
 import { BUILT_PATH_HINT, chooseDemoIpxe, type DemoIpxeChoice, type DemoIpxeWish } from './ipxePath';
@@ -89,12 +91,32 @@ async function tempParent(): Promise<string> {
   return dir;
 }
 
-async function chooseRuntime(want: DemoOptions['runtime'], say: (s: string) => void): Promise<'podman' | 'local'> {
+/**
+ * podman (the seed's own workflow) whenever it can start containers here, with the official nginx image or, where no
+ * registry answers, one built from this machine's packages; else the local runtime, saying why.
+ */
+async function chooseRuntime(want: DemoOptions['runtime'], say: (s: string) => void, signal?: AbortSignal): Promise<'podman' | 'local'> {
   if (want) return want;
-  const info = await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { timeout: 20_000 }).catch(() => undefined);
-  if (info?.exitCode === 0) return 'podman';
-  say('podman is not usable here, so nginx runs as a local process (the farm\'s "local" runtime).');
-  return 'local';
+  const probe = await probePodman({ signal });
+  if (!probe.ok) {
+    const fix = probe.fix ? ' (`ipxe-farm doctor` prints the containers.conf that fixes it)' : '';
+    say(`[nginx] ${probe.detail}${fix}; nginx runs as a local process instead (the farm's "local" runtime)`);
+    return 'local';
+  }
+  const choice = await chooseNginxImage(OFFICIAL_NGINX_IMAGE, { pull: true, signal, onProgress: (l) => say(`[nginx] ${l}`) });
+  if (choice.present) {
+    say(`[nginx] podman starts containers here; image ${choice.describe}`);
+    return 'podman';
+  }
+  say('[nginx] no nginx image here and none could be pulled: building one from this machine\'s packages (`ipxe-farm nginx image`)');
+  try {
+    const built = await buildLocalNginxImage({ signal, onProgress: (l) => say(`[nginx] ${l}`) });
+    say(`[nginx] built ${built.image} in ${(built.durationMs / 1000).toFixed(1)} s`);
+    return 'podman';
+  } catch (err) {
+    say(`[nginx] could not build an nginx image (${describeError(err).split('\n')[0]}); nginx runs as a local process instead`);
+    return 'local';
+  }
 }
 
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
@@ -116,11 +138,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   try {
     say(`[farm] creating a farm in ${root}`);
     await initFarm(root, { name: 'demo' });
-    result.runtime = await chooseRuntime(opts.runtime, say);
     const [httpsPort, httpPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
     await updateFarm(root, (raw) => {
       raw.server = { address: DEMO_ADDRESS, names: ['localhost', '127.0.0.1'], httpsPort, httpPort };
-      raw.nginx = { ...(raw.nginx as object), runtime: result.runtime };
     });
     mark('farm');
 
@@ -184,6 +204,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     mark('kernel');
 
     stage = 'nginx';
+    result.runtime = await chooseRuntime(opts.runtime, say, opts.signal);
+    await updateFarm(root, (raw) => { raw.nginx = { ...(raw.nginx as object), runtime: result.runtime }; });
     await generateNginxConfig(root);
     const farm = (await loadFarm(root)).farm;
     nginx = createNginxRuntime(farm, layout, result.runtime);

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { run, which } from '../process/run';
 import { formatPodmanFix, probePodman } from '../nginx/podmanProbe';
+import { chooseNginxImage, OFFICIAL_NGINX_IMAGE } from '../nginx/imageChoice';
 
 /** One thing the farm needs from the machine, and how to get it when it is missing. */
 export interface Check {
@@ -39,7 +40,7 @@ export function ipxeSourceCandidates(ref = 'v2.0.0'): string[] {
   return [process.env.IPXE_SRC, path.join(cache, 'ipxe-farm', 'src', `ipxe-${ref}`)].filter((p): p is string => !!p);
 }
 
-export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } = {}): Promise<Check[]> {
+export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string; nginxImage?: string } = {}): Promise<Check[]> {
   const checks: Check[] = [];
   const nodeMajor = Number(process.versions.node.split('.')[0]);
   checks.push({
@@ -68,6 +69,10 @@ export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } 
     }
   }
   checks.push(podman);
+  if (which('podman')) {
+    const image = await chooseNginxImage(opts.nginxImage ?? OFFICIAL_NGINX_IMAGE).catch(() => undefined);
+    if (image) checks.push({ id: 'nginx-image', purpose: 'the podman nginx runtime', required: false, ok: image.present, detail: image.describe, fix: image.fix });
+  }
 
   const qemu = programCheck('qemu-system-x86_64', 'test boots of client images', 'qemu-system-x86');
   if (qemu.ok) qemu.detail = `${qemu.detail} (${(await version('qemu-system-x86_64', ['--version'], /version (\S+)/)) ?? '?'})`;
