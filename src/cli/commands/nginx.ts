@@ -46,18 +46,6 @@ async function withDiagnostics<T>(ctx: CliContext, rel: (f: string) => string, f
 
 export const nginxCommands: CliCommand[] = [
   {
-    name: 'nginx image',
-    summary: 'build localhost/ipxe-farm-nginx:VERSION from this machine\'s Debian/Ubuntu nginx packages (no registry)',
-    details: `For labs that cannot reach Docker Hub: apt-get download of nginx and the libraries it links, unpacked into a
-root folder, FROM scratch, podman build. Logs go to the container's stdout/stderr and workers run as nginx (uid 101),
-like the official image. A farm on the default image uses the official image when it is here, else this one.`,
-    async run(ctx) {
-      const r = await buildLocalNginxImage({ signal: ctx.signal, onProgress: (l) => ctx.info(l) });
-      if (ctx.json) { ctx.outJson(r); return; }
-      ctx.out(`built ${r.image} from nginx ${r.packageVersion} (${r.packages.length} packages) in ${(r.durationMs / 1000).toFixed(1)} s; nginx -v in it: ${r.check}`);
-    },
-  },
-  {
     name: 'nginx init',
     summary: 'write the farm\'s mutual-TLS nginx config (nginx/nginx.conf, nginx/conf.d/*.conf) once',
     options: { force: { type: 'boolean', description: 'overwrite the existing config files' } },
@@ -176,6 +164,18 @@ like the official image. A farm on the default image uses the official image whe
       watcher.close();
       await reloader.idle();
       reloader.dispose();
+    },
+  },
+  {
+    name: 'nginx image',
+    summary: 'build localhost/ipxe-farm-nginx:VERSION from this machine\'s Debian/Ubuntu nginx packages (no registry)',
+    details: `For labs that cannot reach Docker Hub: apt-get download of nginx and the libraries it links, unpacked into a
+root folder, FROM scratch, podman build. Logs go to the container's stdout/stderr and workers run as nginx (uid 101),
+like the official image. A farm on the default image uses the official image when it is here, else this one.`,
+    async run(ctx) {
+      const r = await buildLocalNginxImage({ signal: ctx.signal, onProgress: (l) => ctx.info(l) });
+      if (ctx.json) { ctx.outJson(r); return; }
+      ctx.out(`built ${r.image} from nginx ${r.packageVersion} (${r.packages.length} packages) in ${(r.durationMs / 1000).toFixed(1)} s; nginx -v in it: ${r.check}`);
     },
   },
 ];
