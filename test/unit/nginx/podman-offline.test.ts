@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyPodmanFailure, containersConfText, hardLimits } from '../../../src/core/nginx/podmanProbe';
+import { localImageTag } from '../../../src/core/nginx/localImage';
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max processes             63432                63432                processes
@@ -23,4 +24,10 @@ test('podman failures are told apart: rlimits, crun, anything else', () => {
   assert.equal(classifyPodmanFailure('Error: runc: runc create failed: unable to start container process: error during container init: error setting rlimits for ready process: error setting rlimit type 7: operation not permitted: OCI permission denied'), 'rlimits');
   assert.equal(classifyPodmanFailure('Error: crun: cgroups in hybrid mode not supported, drop all controllers from cgroupv2: OCI runtime error'), 'crun');
   assert.equal(classifyPodmanFailure('Error: short-name resolution enforced'), 'other');
+});
+
+test('the local nginx image is tagged with the upstream part of the package version, in characters a tag allows', () => {
+  assert.equal(localImageTag('1.22.1-9+deb12u12'), 'localhost/ipxe-farm-nginx:1.22.1');
+  assert.equal(localImageTag('1.18.0-6ubuntu14.4'), 'localhost/ipxe-farm-nginx:1.18.0');
+  assert.equal(localImageTag('2:1.26.0+dfsg-1'), 'localhost/ipxe-farm-nginx:1.26.0_dfsg');
 });
