@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors';
 import { formatStages } from '../../core/qemu/stages';
 import type { CliCommand } from '../framework';
 
-const ORDER: DemoStage[] = ['farm', 'pki', 'source', 'kernel', 'nginx', 'boot-service', 'image', 'qemu', 'check'];
+const ORDER: DemoStage[] = ['farm', 'source', 'pki', 'kernel', 'nginx', 'boot-service', 'image', 'qemu', 'check'];
 
 export const demoCommands: CliCommand[] = [
   {

@@ -34,7 +34,7 @@ export const DEMO_CLIENT = 'dut1';
 /** The address the guest uses for the farm; restricted user networking forwards it to 127.0.0.1. */
 export const DEMO_ADDRESS = '10.0.2.100';
 
-export type DemoStage = 'farm' | 'pki' | 'source' | 'kernel' | 'nginx' | 'boot-service' | 'image' | 'qemu' | 'check';
+export type DemoStage = 'farm' | 'source' | 'pki' | 'kernel' | 'nginx' | 'boot-service' | 'image' | 'qemu' | 'check';
 
 export const STAGE_HELP: Record<DemoStage, string> = {
   farm: 'check that the folder is writable and holds no farm yet',
@@ -144,14 +144,6 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     });
     mark('farm');
 
-    stage = 'pki';
-    say('[pki] CA, server certificate (for 10.0.2.100), client certificate dut1, code-signing certificate');
-    await initCa(root);
-    await issueServer(root);
-    await issueClient(root, DEMO_CLIENT);
-    await issueCodesign(root);
-    mark('pki');
-
     stage = 'source';
     const choice: DemoIpxeChoice = await chooseDemoIpxe((await loadFarm(root)).farm, root, opts.ipxe ?? 'auto', {
       clone: opts.clone,
@@ -165,6 +157,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       say(`[source] booting Debian's prebuilt EFI iPXE (${choice.why}); ${BUILT_PATH_HINT}`);
     }
     mark('source');
+
+    stage = 'pki';
+    say(`[pki] CA, server certificate (for 10.0.2.100), client certificate dut1${choice.kind === 'built' ? ', code-signing certificate' : ''}`);
+    await initCa(root);
+    await issueServer(root);
+    await issueClient(root, DEMO_CLIENT);
+    // Only imgverify needs it: the stock path pins hashes instead.
+    if (choice.kind === 'built') await issueCodesign(root);
+    mark('pki');
 
     stage = 'kernel';
     const stock = choice.kind === 'stock';
