@@ -7,6 +7,7 @@ import { createNginxRuntime } from '../../core/nginx/createRuntime';
 import { formatDiagnostic, type NginxDiagnostic } from '../../core/nginx/diagnostics';
 import { NginxConfigError, type NginxRuntime, type NginxStatus } from '../../core/nginx/runtime';
 import { ReloadOnSave, type ReloadOutcome } from '../../core/nginx/reloadOnSave';
+import { describeSocketReach } from '../../core/nginx/socketReach';
 import { watchNginxFiles } from '../../core/nginx/watch';
 import { chooseNginxImage } from '../../core/nginx/imageChoice';
 import { buildLocalNginxImage } from '../../core/nginx/localImage';
@@ -79,15 +80,20 @@ export const nginxCommands: CliCommand[] = [
   },
   {
     name: 'nginx status',
-    summary: 'is nginx running, stopped, or exited (with its last log lines)?',
+    summary: 'is nginx running, stopped, or exited (with its last log lines)? and who can reach the boot socket',
     options: RUNTIME,
     async run(ctx, _p, o) {
       const { root, rt } = await open(ctx, o);
       const s = await rt.status(ctx.signal);
+      const { farm, layout } = await loadFarm(root);
+      const reach = describeSocketReach(farm, layout);
       // Which image the podman runtime runs (or would): the official one, one built here, or the farm's own.
-      const image = rt.kind === 'podman' ? await chooseNginxImage((await loadFarm(root)).farm.nginx.image, { signal: ctx.signal }) : undefined;
-      if (ctx.json) ctx.outJson(image ? { ...s, image } : s);
-      else ctx.out(`${describeStatus(s)}${image ? `\nimage: ${image.describe}${image.fix ? `\n${image.fix}` : ''}` : ''}`);
+      const image = rt.kind === 'podman' ? await chooseNginxImage(farm.nginx.image, { signal: ctx.signal }) : undefined;
+      if (ctx.json) { ctx.outJson({ ...s, bootSocket: reach, ...(image ? { image } : {}) }); return reach.ok ? 0 : 1; }
+      ctx.out(describeStatus(s));
+      if (image) ctx.out(`image: ${image.describe}${image.fix ? `\n${image.fix}` : ''}`);
+      ctx.out(reach.ok ? reach.text : `WARNING: ${reach.text} ${reach.fix ?? ''}`.trimEnd());
+      return reach.ok ? 0 : 1;
     },
   },
   {

@@ -4,7 +4,7 @@ import { FarmError } from '../errors';
 import { ensureDir, exists } from '../fs/atomic';
 import { withTreeLock } from '../ipxe/treeLock';
 import { run, runOk, which } from '../process/run';
-import { userCacheDir } from '../qemu/cacheDir';
+import { userCacheDir } from '../fs/cacheDir';
 import { probePodman } from './podmanProbe';
 
 /**

@@ -9,7 +9,7 @@ import { locateIpxeSource } from '../../../src/core/ipxe/source';
 import { testKernelUnavailable } from '../../support/kernel';
 import { stockUnavailable } from '../../../src/core/stock/debianPackage';
 import { findOvmf } from '../../../src/core/qemu/ovmf';
-import { userCacheDir } from '../../../src/core/qemu/cacheDir';
+import { userCacheDir } from '../../../src/core/fs/cacheDir';
 
 const repo = path.resolve(__dirname, '..', '..', '..', '..');
 
