@@ -9,6 +9,8 @@ import type { Secrets } from '../secrets/store';
 import { readSecrets } from '../secrets/store';
 import { fileOnDisk, fileReferenceProblem, isFileReference, RenderError, renderScript } from './render';
 import { parseTemplate, TemplateError } from './template';
+import { renderSecretContents } from './secretFiles';
+import { cmdlineSecretWarnings, secretFileTemplateIssues } from './secretWarnings';
 
 /**
  * Boot mappings checked when the farm is loaded, not when a machine boots: templates parse, every secret and file a
@@ -57,12 +59,17 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
     if (ok) profileOk.add(name);
   }
 
+  const secretFileIssues = secretFileTemplateIssues(farm, secrets);
+  for (const i of secretFileIssues) profileOk.delete(i.pointer.split('/')[2]!);
+  issues.push(...secretFileIssues, ...cmdlineSecretWarnings(farm));
+
   // Render every client once: a variable or secret that could break the script is found now, where it was written.
   for (const [name, client] of Object.entries(farm.clients)) {
     const profile = client.profile ?? farm.defaultProfile;
     if (!profile || !profileOk.has(profile)) continue;
     try {
       renderScript({ farm, layout, secrets, clientName: name, client, profileName: profile });
+      renderSecretContents({ farm, layout, secrets, clientName: name, client, profileName: profile });
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
       error(err.pointer, `${err.message} ${err.fix ?? ''}`.trim());

@@ -18,6 +18,8 @@ export const IPXE_SSL_CIPHERS = 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GC
 /** The boot service's routes; everything else on the HTTPS port is refused. */
 export const BOOT_ROUTES = ['= /boot.ipxe', '= /ipxe', '/ipxe/', '= /why.ipxe'] as const;
 export const BOOT_UPSTREAM = 'ipxefarm_boot';
+/** Secret files' one-time URLs (/secret/TOKEN): routed to the boot service, logged without the token. */
+export const SECRET_LOCATION = '^~ /secret/';
 
 /**
  * Why nginx refused a client certificate, by the value of $ssl_client_verify (OpenSSL's verify error after "FAILED:"),
@@ -130,6 +132,9 @@ http {
     log_format farm '$remote_addr [$time_local] "$request_method $uri" $status $body_bytes_sent '
                     'verify=$ssl_client_verify serial=$ssl_client_serial';
     access_log logs/access.log farm;
+    # Secret files' URLs carry a one-time token in their path: their lines name the route, never the token.
+    log_format farm_secret '$remote_addr [$time_local] "$request_method /secret/..." $status $body_bytes_sent '
+                           'verify=$ssl_client_verify serial=$ssl_client_serial';
 
     client_body_temp_path temp/body;
     proxy_temp_path       temp/proxy;
@@ -214,6 +219,15 @@ server {
 
     # The boot service listens on a unix socket only nginx's workers may open (see .ipxe-farm/run/).
 ${locations}
+    # Secret files: one-time URLs bound to the certificate that fetched the script (the boot service checks both). The
+    # token is in the path, so this route logs without it, and only errors nginx cannot go on from (crit), since
+    # nginx's error lines quote the request line. No caching anywhere: each answer is for one machine, once.
+    location ${SECRET_LOCATION} {
+        access_log logs/access.log farm_secret;
+        error_log logs/error.log crit;
+        proxy_pass http://${BOOT_UPSTREAM};
+    }
+
     location / {
         return 404;
     }
