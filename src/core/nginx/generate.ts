@@ -129,12 +129,15 @@ http {
     server_tokens off;
 
     # The TLS fields say which machine asked for what; no query strings or bodies are logged (secrets never are).
-    log_format farm '$remote_addr [$time_local] "$request_method $uri" $status $body_bytes_sent '
+    # Secret files' URLs carry a one-time token in their path: every line (also of a refused handshake, answered by
+    # @tls_refused) names their route, never the token.
+    map $uri $ipxefarm_logged_uri {
+        ~^/secret/ /secret/...;
+        default    $uri;
+    }
+    log_format farm '$remote_addr [$time_local] "$request_method $ipxefarm_logged_uri" $status $body_bytes_sent '
                     'verify=$ssl_client_verify serial=$ssl_client_serial';
     access_log logs/access.log farm;
-    # Secret files' URLs carry a one-time token in their path: their lines name the route, never the token.
-    log_format farm_secret '$remote_addr [$time_local] "$request_method /secret/..." $status $body_bytes_sent '
-                           'verify=$ssl_client_verify serial=$ssl_client_serial';
 
     client_body_temp_path temp/body;
     proxy_temp_path       temp/proxy;
@@ -220,10 +223,9 @@ server {
     # The boot service listens on a unix socket only nginx's workers may open (see .ipxe-farm/run/).
 ${locations}
     # Secret files: one-time URLs bound to the certificate that fetched the script (the boot service checks both). The
-    # token is in the path, so this route logs without it, and only errors nginx cannot go on from (crit), since
-    # nginx's error lines quote the request line. No caching anywhere: each answer is for one machine, once.
+    # token is in the path: the access log shows the route without it (see log_format), and this route's error log
+    # keeps only what nginx cannot go on from (crit), since nginx's error lines quote the request line.
     location ${SECRET_LOCATION} {
-        access_log logs/access.log farm_secret;
         error_log logs/error.log crit;
         proxy_pass http://${BOOT_UPSTREAM};
     }
