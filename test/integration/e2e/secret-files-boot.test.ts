@@ -7,7 +7,9 @@ import { farmWithPki } from '../../support/pki';
 import { ensureTestKernel, LINUX_MARKER_RE, SECRET_FILE_RE } from '../../support/kernel';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { nginxPaths } from '../../../src/core/nginx/paths';
-import { updateFarm } from '../../../src/core/farm/load';
+import { loadFarm, updateFarm } from '../../../src/core/farm/load';
+import { buildClientImage } from '../../../src/core/ipxe/build';
+import { locateIpxeSource, type IpxeSource } from '../../../src/core/ipxe/source';
 import { setSecret } from '../../../src/core/secrets/store';
 import { readBootEvents } from '../../../src/core/boot/events';
 import { ensureStockIpxe, stockUnavailable } from '../../../src/core/stock/debianPackage';
@@ -76,13 +78,8 @@ function explain(r: QemuResult): string {
   return `${r.reason} after ${(r.elapsedMs / 1000).toFixed(1)} s; console tail:\n${r.output.slice(-3000)}\nservice:\n${serviceLog.slice(-10).join('\n')}`;
 }
 
-test('stock EFI: the secret arrives as /run/secrets/minio.env (0600), not on /proc/cmdline, and in no log', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
-  if (skipReason) return t.skip(skipReason);
-  const opts = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick!.image, efiVars: stick!.vars });
-  assert.equal(opts.spec.network.kind, 'restricted');
-  // No redaction: the serial log must hold no secret by itself.
-  const r = await bootHeadless({ ...opts, linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
-  t.diagnostic(`stock EFI with a secret file: ${formatStages(r.stages)}`);
+/** What every boot must show: the file with the secret, 0600; the secret on no command line and in no log. */
+async function assertSecretOnlyInFile(r: QemuResult, servedSoFar: number): Promise<void> {
   assert.equal(r.reason, 'marker', explain(r));
   const files = [...r.output.matchAll(SECRET_FILE_RE)].map((m) => ({ path: m[1], sha256: m[2], mode: m[3] }));
   assert.deepEqual(files, [{ path: '/run/secrets/minio.env', sha256: sha256(CONTENT), mode: '600' }], explain(r));
@@ -97,6 +94,35 @@ test('stock EFI: the secret arrives as /run/secrets/minio.env (0600), not on /pr
   if (fs.existsSync(errorLog)) assert.ok(!fs.readFileSync(errorLog, 'utf8').includes(MINIO));
   const events = await readBootEvents(root);
   assert.ok(!JSON.stringify(events).includes(MINIO));
-  assert.ok(events.some((e) => e.reason === 'secret file served' && e.client === 'dut1' && e.secretFile === '/run/secrets/minio.env'), JSON.stringify(events));
+  const served = events.filter((e) => e.reason === 'secret file served' && e.client === 'dut1' && e.secretFile === '/run/secrets/minio.env');
+  assert.equal(served.length, servedSoFar, JSON.stringify(events));
   assert.ok(!serviceLog.join('\n').includes(MINIO));
+}
+
+test('stock EFI: the secret arrives as /run/secrets/minio.env (0600), not on /proc/cmdline, and in no log', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const opts = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick!.image, efiVars: stick!.vars });
+  assert.equal(opts.spec.network.kind, 'restricted');
+  // No redaction: the serial log must hold no secret by itself.
+  const r = await bootHeadless({ ...opts, linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
+  t.diagnostic(`stock EFI with a secret file: ${formatStages(r.stages)}`);
+  await assertSecretOnlyInFile(r, 1);
+});
+
+test('built BIOS image (IPXE_SRC): the same file through a bzImage boot', { timeout: 30 * 60_000 }, async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  let source: IpxeSource;
+  try {
+    source = await locateIpxeSource((await loadFarm(root)).farm, root, { clone: false });
+  } catch (err) {
+    return t.skip(`SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC): ${(err as Error).message}`);
+  }
+  if (missingTools(['make', 'gcc', 'xorriso'])) return t.skip(missingTools(['make', 'gcc', 'xorriso'])!);
+  await buildClientImage(root, 'dut1', { target: 'iso', source, script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
+  const opts = await clientLaunchOptions(root, 'dut1');
+  assert.equal(opts.spec.network.kind, 'restricted');
+  const r = await bootHeadless({ ...opts, linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
+  t.diagnostic(`built BIOS ISO with a secret file: ${formatStages(r.stages)}`);
+  const before = (await readBootEvents(root)).filter((e) => e.reason === 'secret file served').length;
+  await assertSecretOnlyInFile(r, before);
 });
