@@ -81,10 +81,13 @@ function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
+/** A secret file's one-time URL as iPXE prints it while downloading (boot/tokens.ts: 43 base64url characters). */
+const ONE_TIME_TOKEN = /(\/secret\/)[A-Za-z0-9_-]{43}/g;
+
 function redactor(values: string[] | undefined): (s: string) => string {
   const vs = (values ?? []).filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
-  if (!vs.length) return (s) => s;
-  return (s) => vs.reduce((acc, v) => acc.split(v).join('«redacted»'), s);
+  // Tokens are spent once fetched, but one printed before a failed fetch stays valid for its TTL: keep them all out.
+  return (s) => vs.reduce((acc, v) => acc.split(v).join('«redacted»'), s).replace(ONE_TIME_TOKEN, '$1«token»');
 }
 
 export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {

@@ -87,6 +87,8 @@ async function assertSecretOnlyInFile(r: QemuResult, servedSoFar: number): Promi
   assert.ok(!r.marker![1]!.includes(MINIO), '/proc/cmdline holds the secret');
   const serial = fs.readFileSync(r.logFile, 'utf8');
   assert.ok(!serial.includes(MINIO) && !r.output.includes(MINIO), 'the serial log holds the secret');
+  assert.match(serial, /\/secret\/«token» \/run\/secrets\/minio\.env|\/secret\/«token»/, 'iPXE printed the secret file\'s URL, its token redacted');
+  assert.doesNotMatch(serial, /\/secret\/[A-Za-z0-9_-]{43}/, 'a one-time token in the serial log');
   const access = servers!.accessLog();
   assert.match(access, /"GET \/secret\/\.\.\." 200 .*verify=SUCCESS/);
   assert.doesNotMatch(access, /\/secret\/[A-Za-z0-9_-]{20}/, 'a token in the access log');
