@@ -11,7 +11,7 @@ const BENCHES = {
   boot: ['bench/boot/bench.ts', 'boot service through mTLS nginx vs a static file and the seed\'s Flask/gunicorn app; each alone'],
   ipxe: ['bench/ipxe/build.ts', 'clean iPXE build, rebuild for another client, images for 20 clients'],
   'secret-files': ['bench/boot/secretFiles.ts', 'boot to the Linux marker with one secret file vs the secret on the command line (stock EFI)'],
-  stages: ['bench/boot/stages.ts', 'boot stage times under QEMU: the product\'s chain vs the same chain by hand'],
+  stages: ['bench/boot/stages.ts', 'boot stage times under QEMU: the product\'s farm-tuned image vs the seed\'s chain built by hand (stock iPXE config)'],
   editor: ['bench/vscode/editor.mjs', 'activation and 1,000-client tree render inside the real VS Code; .vsix size'],
 };
 
@@ -26,7 +26,7 @@ let script = path.join(repo, entry);
 if (entry.endsWith('.ts')) {
   script = path.join(repo, 'out', 'bench', `${name}.js`);
   const esbuild = await import('esbuild');
-  await esbuild.build({ entryPoints: [path.join(repo, entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: script, external: ['esbuild', 'vscode'], logLevel: 'warning' });
+  await esbuild.build({ entryPoints: [path.join(repo, entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: script, external: ['esbuild', 'vscode'], logLevel: 'warning' });
 }
 const r = spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit', cwd: repo });
 process.exit(r.status ?? 1);

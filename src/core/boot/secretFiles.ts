@@ -117,7 +117,7 @@ export class SecretFileService {
     const fp = typeof id === 'string' ? undefined : id.fingerprint?.toLowerCase();
     if (req.method !== 'GET') return refuse(405, 'only GET is answered');
     if (typeof id === 'string') return refuse(403, id);
-    const decision = selectBoot(state.farm, state.certs, id, now);
+    const decision = selectBoot(state.farm, state.certs, id, now, state.refusals);
     if (!decision.ok) return refuse(403, decision.reason, { client: decision.client, fingerprint: decision.cert?.sha1 ?? fp, serial: decision.cert?.serial });
     const fields = { client: decision.client, fingerprint: decision.cert.sha1, serial: decision.cert.serial };
     const r = this.tokens.redeem(token, decision.cert.sha1, now.getTime());

@@ -77,3 +77,10 @@ test('MACs are normalised to iPXE ${mac} form', () => {
   assert.equal(normaliseMac('5254.00ab.cdef'), '52:54:00:ab:cd:ef');
   assert.equal(normaliseMac('52:54:00:ab:cd'), undefined);
 });
+
+test('ipxe.proxyDhcp and ipxe.fastDhcpRetry must be true or false', () => {
+  const { issues, farm } = checkFarmText('{ "name": "lab", "ipxe": { "proxyDhcp": "yes", "fastDhcpRetry": 0 } }');
+  assert.deepEqual(issues.map((i) => i.pointer).sort(), ['/ipxe/fastDhcpRetry', '/ipxe/proxyDhcp']);
+  assert.equal(farm?.ipxe.proxyDhcp, false);
+  assert.equal(checkFarmText('{ "name": "lab", "ipxe": { "proxyDhcp": true } }').farm?.ipxe.proxyDhcp, true);
+});
