@@ -128,3 +128,26 @@ test('built BIOS image (IPXE_SRC): the same file through a bzImage boot', { time
   t.diagnostic(`built BIOS ISO with a secret file: ${formatStages(r.stages)}`);
   await assertSecretOnlyInFile(r, servedBefore + 1);
 });
+
+test('stock EFI: a one-time URL that expired before iPXE fetched it is refused, and the console says why', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  // One second: the kernel and initrd downloads before the secret file take longer than that under TCG.
+  await updateFarm(root, (raw) => { raw.boot = { secretTtl: 1 }; });
+  try {
+    for (const until = Date.now() + 10_000; servers!.service.reloader.state.farm.boot?.secretTtl !== 1;) {
+      if (Date.now() > until) assert.fail('the boot service did not load boot.secretTtl');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const opts = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick!.image, efiVars: stick!.vars });
+    const told = /iPXE Farm refused a secret file of this machine:\s*\r?\n[^\n]*expired before it was fetched/;
+    const r = await bootHeadless({ ...opts, linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: told } });
+    t.diagnostic(`expired token: ${formatStages(r.stages)}`);
+    assert.equal(r.reason, 'marker', explain(r));
+    assert.equal(r.stages.linuxMarker, undefined, 'Linux must not boot without its secret file');
+    assert.ok(!r.output.includes(MINIO));
+    const refused = (await readBootEvents(root)).filter((e) => e.path === '/secret/…' && e.status === 410);
+    assert.ok(refused.some((e) => e.client === 'dut1' && /expired/.test(e.reason ?? '')), JSON.stringify(refused));
+  } finally {
+    await updateFarm(root, (raw) => { delete raw.boot; });
+  }
+});
