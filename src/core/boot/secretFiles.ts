@@ -110,7 +110,12 @@ export class SecretFileService {
   private secretAnswer(state: BootState, req: BootRequest, token: string, now: Date): Answer {
     const time = isoTime(now);
     const refuse = (status: number, reason: string, fields: Partial<BootEvent> = {}): Answer => {
-      if (fp && this.why.size < WHY_MEMORY_LIMIT) this.why.set(fp, { reason, until: now.getTime() + WHY_MEMORY_MS });
+      if (fp) {
+        // Oldest first out: a flood of refusals cannot grow memory, and the newest reason is the one asked about.
+        this.why.delete(fp);
+        if (this.why.size >= WHY_MEMORY_LIMIT) this.why.delete(this.why.keys().next().value!);
+        this.why.set(fp, { reason, until: now.getTime() + WHY_MEMORY_MS });
+      }
       return { status, body: refusalScript(SECRET_REFUSED_HEADLINE, reason), event: { time, status, path: SECRET_EVENT_PATH, ...fields, reason } };
     };
     const id = identityOf(req);
