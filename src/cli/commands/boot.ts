@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { FarmError, UsageError } from '../../core/errors';
-import { addProfile, parseSecretFileArg, removeClient, removeProfile, setClient, setProfile, type ProfileFields } from '../../core/boot/mappings';
+import { addProfile, parseSecretFileArg, removeClient, removeProfile, secretRemovalProblem, setClient, setProfile, type ProfileFields } from '../../core/boot/mappings';
 import { checkFarmWithBoot } from '../../core/boot/check';
 import { explainBoot } from '../../core/boot/explain';
 import { startBootService } from '../../core/boot/service';
@@ -199,10 +199,16 @@ export const bootCommands: CliCommand[] = [
   {
     name: 'secret rm',
     args: 'NAME',
-    summary: 'Remove a secret.',
-    async run(ctx, args) {
+    summary: 'Remove a secret (refused while a profile uses it, unless --allow-missing).',
+    options: { 'allow-missing': { type: 'boolean', description: 'remove it although a profile uses it (its clients are refused until it is back)' } },
+    async run(ctx, args, o) {
       const name = one(args, 'secret name', 'secret rm');
-      if (!(await removeSecret(await ctx.farmRoot(), name))) throw new FarmError(`There is no secret "${name}".`, 'List them with `ipxe-farm secret list`.', 'ENOENT');
+      const root = await ctx.farmRoot();
+      // Removing a secret a profile uses would leave its clients refused: say so instead, unless it comes back later.
+      const breaks = await secretRemovalProblem(root, name);
+      if (breaks && o['allow-missing'] !== true) throw new FarmError(`Removing secret "${name}" would refuse clients at boot: ${breaks}.`, 'Nothing was removed; change those profiles first, or pass --allow-missing if the secret comes back later.', 'EMAPPING');
+      if (breaks) ctx.info(`note: ${breaks} (accepted with --allow-missing: those clients are refused until it is back)`);
+      if (!(await removeSecret(root, name))) throw new FarmError(`There is no secret "${name}".`, 'List them with `ipxe-farm secret list`.', 'ENOENT');
       await printOk(ctx, `Removed secret ${name}.`, { removed: name });
     },
   },

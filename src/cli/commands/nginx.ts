@@ -9,6 +9,8 @@ import { NginxConfigError, type NginxRuntime, type NginxStatus } from '../../cor
 import { ReloadOnSave, type ReloadOutcome } from '../../core/nginx/reloadOnSave';
 import { describeSocketReach } from '../../core/nginx/socketReach';
 import { watchNginxFiles } from '../../core/nginx/watch';
+import { chooseNginxImage } from '../../core/nginx/imageChoice';
+import { buildLocalNginxImage } from '../../core/nginx/localImage';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
 const RUNTIME: Record<string, OptionSpec> = {
@@ -85,8 +87,11 @@ export const nginxCommands: CliCommand[] = [
       const s = await rt.status(ctx.signal);
       const { farm, layout } = await loadFarm(root);
       const reach = describeSocketReach(farm, layout);
-      if (ctx.json) { ctx.outJson({ ...s, bootSocket: reach }); return reach.ok ? 0 : 1; }
+      // Which image the podman runtime runs (or would): the official one, one built here, or the farm's own.
+      const image = rt.kind === 'podman' ? await chooseNginxImage(farm.nginx.image, { signal: ctx.signal }) : undefined;
+      if (ctx.json) { ctx.outJson({ ...s, bootSocket: reach, ...(image ? { image } : {}) }); return reach.ok ? 0 : 1; }
       ctx.out(describeStatus(s));
+      if (image) ctx.out(`image: ${image.describe}${image.fix ? `\n${image.fix}` : ''}`);
       ctx.out(reach.ok ? reach.text : `WARNING: ${reach.text} ${reach.fix ?? ''}`.trimEnd());
       return reach.ok ? 0 : 1;
     },
@@ -165,6 +170,18 @@ export const nginxCommands: CliCommand[] = [
       watcher.close();
       await reloader.idle();
       reloader.dispose();
+    },
+  },
+  {
+    name: 'nginx image',
+    summary: 'build localhost/ipxe-farm-nginx:VERSION from this machine\'s Debian/Ubuntu nginx packages (no registry)',
+    details: `For labs that cannot reach Docker Hub: apt-get download of nginx and the libraries it links, unpacked into a
+root folder, FROM scratch, podman build. Logs go to the container's stdout/stderr and workers run as nginx (uid 101),
+like the official image. A farm on the default image uses the official image when it is here, else this one.`,
+    async run(ctx) {
+      const r = await buildLocalNginxImage({ signal: ctx.signal, onProgress: (l) => ctx.info(l) });
+      if (ctx.json) { ctx.outJson(r); return; }
+      ctx.out(`built ${r.image} from nginx ${r.packageVersion} (${r.packages.length} packages) in ${(r.durationMs / 1000).toFixed(1)} s; nginx -v in it: ${r.check}`);
     },
   },
 ];

@@ -2,9 +2,9 @@ import { FarmError, UsageError } from '../errors';
 import { updateFarm } from '../farm/load';
 import { NAME_PATTERN, NAME_RULE, type SecretFile } from '../farm/model';
 import { normaliseMac } from '../farm/validate';
-import { hasOwnName, own } from '../farm/table';
+import { emptyTable, hasOwnName, own } from '../farm/table';
 import type { Farm } from '../farm/model';
-import type { LoadedFarm } from '../farm/load';
+import { loadFarm, type LoadedFarm } from '../farm/load';
 import { readSecrets } from '../secrets/store';
 import { BootIssue, checkBootMappings } from './check';
 import { attributeIssues, mappingRefusal } from './refusals';
@@ -64,7 +64,7 @@ export interface MappingWriteOptions {
  * mapping in the first place. Only problems this change brings count: a farm that is already wrong elsewhere can still
  * be edited (and mended) one step at a time.
  */
-function servableCheck(root: string, opts: MappingWriteOptions) {
+export function servableCheck(root: string, opts: MappingWriteOptions) {
   return async (next: Farm, current: LoadedFarm): Promise<void> => {
     const secrets = await readSecrets(root);
     const key = (i: BootIssue) => `${i.pointer}\0${i.message}`;
@@ -96,6 +96,23 @@ function servableCheck(root: string, opts: MappingWriteOptions) {
     }
     for (const i of added) opts.onMissing?.(`${i.message} (accepted with --allow-missing: that client is refused until it is there)`);
   };
+}
+
+/**
+ * What removing secret `name` would break, in one sentence, or undefined: a profile that uses it would leave its
+ * clients refused at boot. (A farm file that does not load cannot be checked; the service reports it anyway.)
+ */
+export async function secretRemovalProblem(root: string, name: string): Promise<string | undefined> {
+  let loaded: LoadedFarm;
+  try { loaded = await loadFarm(root); } catch { return undefined; }
+  const secrets = await readSecrets(root);
+  if (!hasOwnName(secrets, name)) return undefined;
+  const rest = emptyTable<string>();
+  for (const [k, v] of Object.entries(secrets)) if (k !== name) rest[k] = v;
+  const key = (i: BootIssue) => `${i.pointer}\0${i.message}`;
+  const before = new Set(checkBootMappings(loaded.farm, loaded.layout, secrets).map(key));
+  const added = checkBootMappings(loaded.farm, loaded.layout, rest).filter((i) => i.severity === 'error' && !before.has(key(i)));
+  return added.length ? added[0]!.message.replace(/\.$/, '') : undefined;
 }
 
 export function checkMappingName(name: string, what: 'profile' | 'client'): void {

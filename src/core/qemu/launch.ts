@@ -115,13 +115,14 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
   }
   const args = qemuArgs({ ...opts.spec, accel, ovmf });
   const program = opts.program ?? QEMU_PROGRAM;
-  const command = shellLine(program, args);
-
-  // The log may hold a client's command line: readable by this user only, like the keys.
-  const log = fs.createWriteStream(logFile, { mode: 0o600, flags: 'w' });
   const secrets = await secretValues(opts);
   // Tokens are spent once fetched, but one printed before a failed fetch stays valid for its TTL: keep them all out.
   const redact = (text: string) => maskValues(text, secrets, LOG_MASK).replace(ONE_TIME_TOKEN, '$1«token»');
+  // Shown in the CLI, the editor's terminal and output channel: a kernel command line in -append is masked too.
+  const command = redact(shellLine(program, args));
+
+  // The log may hold a client's command line: readable by this user only, like the keys.
+  const log = fs.createWriteStream(logFile, { mode: 0o600, flags: 'w' });
   const live = new StreamMasker(secrets);
   const tracker = new BootStageTracker(opts.linuxMarker ?? opts.headless?.marker);
   const listeners = new Set<(d: string) => void>();

@@ -51,7 +51,7 @@ before(async () => {
   if (skip) return;
   const esbuild = await import('esbuild');
   const cli = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-cli-')), 'cli.js');
-  await esbuild.build({ entryPoints: [path.join(process.cwd(), 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cli, external: ['vscode'], logLevel: 'error' });
+  await esbuild.build({ entryPoints: [path.join(process.cwd(), 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: cli, external: ['vscode'], logLevel: 'error' });
   root = await localBootFarm();
   // One ordinary start gives the socket's folders their modes and group, as `ipxe-farm serve` does on a new farm.
   await (await startBootService({ root, log: () => undefined })).close();
