@@ -10,6 +10,7 @@ const BENCHES = {
   nginx: ['bench/nginx/save-to-served.ts', 'save-to-served latency (podman and local) vs the bare reload command; diagnostics latency'],
   boot: ['bench/boot/bench.ts', 'boot service through mTLS nginx vs a static file and the seed\'s Flask/gunicorn app; each alone'],
   ipxe: ['bench/ipxe/build.ts', 'clean iPXE build, rebuild for another client, images for 20 clients'],
+  'secret-files': ['bench/boot/secretFiles.ts', 'boot to the Linux marker with one secret file vs the secret on the command line (stock EFI)'],
   stages: ['bench/boot/stages.ts', 'boot stage times under QEMU: the product\'s farm-tuned image vs the seed\'s chain built by hand (stock iPXE config)'],
   demo: ['bench/demo/demo.ts', '`npm run demo` wall time and stage times: Debian\'s prebuilt iPXE (stock) vs an ISO built from IPXE_SRC'],
   editor: ['bench/vscode/editor.mjs', 'activation and 1,000-client tree render inside the real VS Code; .vsix size'],

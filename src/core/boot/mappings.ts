@@ -1,6 +1,6 @@
 import { FarmError, UsageError } from '../errors';
 import { updateFarm } from '../farm/load';
-import { NAME_PATTERN, NAME_RULE } from '../farm/model';
+import { NAME_PATTERN, NAME_RULE, type SecretFile } from '../farm/model';
 import { normaliseMac } from '../farm/validate';
 import { emptyTable, hasOwnName, own } from '../farm/table';
 import type { Farm } from '../farm/model';
@@ -25,6 +25,22 @@ export interface ProfileFields {
   verify?: boolean;
   extra?: string[];
   description?: string;
+  /** Replaces the profile's secret files (an empty list removes them). */
+  secretFiles?: SecretFile[];
+}
+
+/**
+ * `PATH=TEMPLATE` or `PATH:MODE=TEMPLATE` (the CLI's --secret-file): a path holds neither ":" nor "=", so the first
+ * "=" ends the path. The path and mode are checked with the farm file's rules when the change is validated.
+ */
+export function parseSecretFileArg(arg: string): SecretFile {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--secret-file "${arg.slice(0, 40)}" is not PATH=TEMPLATE.`, 'Write it as /run/secrets/minio.env=\'KEY={{secret.minio}}\' (add :0640 after the path for another mode).');
+  const head = arg.slice(0, eq);
+  const colon = head.indexOf(':');
+  const path = colon < 0 ? head : head.slice(0, colon);
+  const content = arg.slice(eq + 1);
+  return colon < 0 ? { path, content } : { path, content, mode: head.slice(colon + 1) };
 }
 
 export interface ClientFields {

@@ -86,6 +86,9 @@ function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
+/** A secret file's one-time URL as iPXE prints it while downloading (boot/tokens.ts: 43 base64url characters). */
+const ONE_TIME_TOKEN = /(\/secret\/)[A-Za-z0-9_-]{43}/g;
+
 /** Every value this boot must never show: the farm's secrets (all of them: any may be in a script) and `redact`. */
 async function secretValues(opts: LaunchOptions): Promise<string[]> {
   const farm = opts.root ? Object.values(await readSecrets(opts.root)) : [];
@@ -113,7 +116,8 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
   const args = qemuArgs({ ...opts.spec, accel, ovmf });
   const program = opts.program ?? QEMU_PROGRAM;
   const secrets = await secretValues(opts);
-  const redact = (text: string) => maskValues(text, secrets, LOG_MASK);
+  // Tokens are spent once fetched, but one printed before a failed fetch stays valid for its TTL: keep them all out.
+  const redact = (text: string) => maskValues(text, secrets, LOG_MASK).replace(ONE_TIME_TOKEN, '$1«token»');
   // Shown in the CLI, the editor's terminal and output channel: a kernel command line in -append is masked too.
   const command = redact(shellLine(program, args));
 

@@ -3,6 +3,8 @@ import { startBootService, BootService } from '../../core/boot/service';
 import { renderScript } from '../../core/boot/render';
 import { readSecrets } from '../../core/secrets/store';
 import { maskSecrets } from '../../core/secrets/mask';
+import { secretFilesAsComments, showSecretFiles } from '../../core/boot/secretFiles';
+import { showTokenSlots } from '../../core/boot/secretLines';
 import { FarmError } from '../../core/errors';
 import { NginxConfigError } from '../../core/nginx/runtime';
 import { generateNginxConfig } from '../../core/nginx/generate';
@@ -103,7 +105,9 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
       const secrets = await readSecrets(loaded.layout.root);
       const { script } = renderScript({ farm: loaded.farm, layout: loaded.layout, secrets, clientName: name, client, profileName, mac: client?.macs[0] });
       // Shown on screen and maybe screen-shared: the secret values are masked; the machine gets them over mTLS only.
-      const masked = `#!ipxe\n# What ${name} receives from the boot service (profile ${profileName}); secret values masked here.\n${maskSecrets(script, secrets).replace(/^#!ipxe\r?\n/, '')}`;
+      const input = { farm: loaded.farm, layout: loaded.layout, secrets, clientName: name, client, profileName, mac: client?.macs[0] };
+      const files = secretFilesAsComments(showSecretFiles(input));
+      const masked = `#!ipxe\n# What ${name} receives from the boot service (profile ${profileName}); secret values masked here.\n${showTokenSlots(maskSecrets(script, secrets)).replace(/^#!ipxe\r?\n/, '')}${files}`;
       const doc = await vscode.workspace.openTextDocument({ language: 'ipxe', content: masked });
       await vscode.window.showTextDocument(doc, { preview: true });
       return masked;
