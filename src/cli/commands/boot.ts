@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { FarmError, UsageError } from '../../core/errors';
-import { addProfile, removeClient, removeProfile, setClient, setProfile, type ProfileFields } from '../../core/boot/mappings';
+import { addProfile, parseSecretFileArg, removeClient, removeProfile, secretRemovalProblem, setClient, setProfile, type ProfileFields } from '../../core/boot/mappings';
+import { checkFarmWithBoot } from '../../core/boot/check';
 import { explainBoot } from '../../core/boot/explain';
 import { startBootService } from '../../core/boot/service';
 import { listSecretNames, removeSecret, setSecret } from '../../core/secrets/store';
@@ -23,6 +24,8 @@ const profileOptions = {
   'no-verify': { type: 'boolean', description: 'do not imgverify' },
   extra: { type: 'string', multiple: true, description: 'an extra iPXE line before boot (repeat for several)' },
   description: { type: 'string', description: 'what this profile is for' },
+  'secret-file': { type: 'string', multiple: true, description: 'PATH[:MODE]=TEMPLATE: a file placed in the initramfs, fetched once with a one-time URL (repeat for several; replaces the list)' },
+  'no-secret-files': { type: 'boolean', description: 'remove the profile\'s secret files' },
   'allow-missing': { type: 'boolean', description: 'write it although a file, signature or secret it names is not there yet (that client is refused until it is)' },
 } as const;
 
@@ -40,6 +43,7 @@ function profileFields(o: Record<string, unknown>): ProfileFields {
     verify: o.verify === true ? true : o['no-verify'] === true ? false : undefined,
     extra: Array.isArray(o.extra) ? (o.extra as string[]) : undefined,
     description: typeof o.description === 'string' ? o.description : undefined,
+    secretFiles: Array.isArray(o['secret-file']) ? (o['secret-file'] as string[]).map(parseSecretFileArg) : o['no-secret-files'] === true ? [] : undefined,
   };
 }
 
@@ -77,7 +81,8 @@ export const bootCommands: CliCommand[] = [
       if (e.error) throw new FarmError(e.error, undefined, 'ERENDER');
       if (e.preview && e.script) ctx.info(`note: ${e.decision.steps[0]}; this is the script it will get.`);
       else if (!e.decision.ok) throw new FarmError(`This client would be refused: ${e.decision.reason}.`, undefined, 'EREFUSED');
-      if (ctx.json) ctx.outJson({ client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, preview: e.preview === true, script: e.script });
+      for (const w of e.warnings ?? []) ctx.info(`warning: ${w}`);
+      if (ctx.json) ctx.outJson({ client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, preview: e.preview === true, script: e.script, secretFiles: e.secretFiles ?? [], warnings: e.warnings ?? [] });
       else ctx.out(e.script!);
     },
   },
@@ -88,10 +93,27 @@ export const bootCommands: CliCommand[] = [
     options: { mac: { type: 'string', description: 'as if asked for /ipxe/MAC' } },
     async run(ctx, args, o) {
       const e = await explainBoot(await ctx.farmRoot(), one(args, 'client or fingerprint', 'explain'), { mac: o.mac as string | undefined });
-      if (ctx.json) { ctx.outJson({ ok: e.decision.ok, steps: e.decision.steps, client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, error: e.error }); return e.decision.ok && !e.error ? 0 : 1; }
+      if (ctx.json) { ctx.outJson({ ok: e.decision.ok, steps: e.decision.steps, client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, error: e.error, secretFiles: e.secretFiles ?? [], warnings: e.warnings ?? [] }); return e.decision.ok && !e.error ? 0 : 1; }
       e.decision.steps.forEach((s, i) => ctx.out(`${i + 1}. ${s}`));
+      for (const f of e.secretFiles ?? []) ctx.out(`secret file ${f.path} (mode ${f.mode}), one-time URL bound to this certificate: ${JSON.stringify(f.content)}`);
+      for (const w of e.warnings ?? []) ctx.out(`warning: ${w}`);
       if (e.error) ctx.out(`but the script cannot be made: ${e.error}`);
       return e.decision.ok && !e.error ? 0 : 1;
+    },
+  },
+  {
+    name: 'check',
+    summary: 'Check the farm file, its profiles, clients and secrets; print every error and warning with its line.',
+    async run(ctx) {
+      const root = await ctx.farmRoot();
+      const issues = await checkFarmWithBoot(root);
+      const errors = issues.filter((i) => i.severity === 'error').length;
+      if (ctx.json) ctx.outJson({ ok: errors === 0, issues: issues.map((i) => ({ severity: i.severity, pointer: i.pointer, line: i.at.line + 1, column: i.at.column + 1, message: i.message })) });
+      else {
+        for (const i of issues) ctx.out(`ipxe-farm.json:${i.at.line + 1}:${i.at.column + 1}: ${i.severity}: ${i.message}`);
+        ctx.out(issues.length ? `${errors} error(s), ${issues.length - errors} warning(s).` : 'The farm file is fine.');
+      }
+      return errors === 0 ? 0 : 1;
     },
   },
   {
@@ -182,10 +204,16 @@ export const bootCommands: CliCommand[] = [
   {
     name: 'secret rm',
     args: 'NAME',
-    summary: 'Remove a secret.',
-    async run(ctx, args) {
+    summary: 'Remove a secret (refused while a profile uses it, unless --allow-missing).',
+    options: { 'allow-missing': { type: 'boolean', description: 'remove it although a profile uses it (its clients are refused until it is back)' } },
+    async run(ctx, args, o) {
       const name = one(args, 'secret name', 'secret rm');
-      if (!(await removeSecret(await ctx.farmRoot(), name))) throw new FarmError(`There is no secret "${name}".`, 'List them with `ipxe-farm secret list`.', 'ENOENT');
+      const root = await ctx.farmRoot();
+      // Removing a secret a profile uses would leave its clients refused: say so instead, unless it comes back later.
+      const breaks = await secretRemovalProblem(root, name);
+      if (breaks && o['allow-missing'] !== true) throw new FarmError(`Removing secret "${name}" would refuse clients at boot: ${breaks}.`, 'Nothing was removed; change those profiles first, or pass --allow-missing if the secret comes back later.', 'EMAPPING');
+      if (breaks) ctx.info(`note: ${breaks} (accepted with --allow-missing: those clients are refused until it is back)`);
+      if (!(await removeSecret(root, name))) throw new FarmError(`There is no secret "${name}".`, 'List them with `ipxe-farm secret list`.', 'ENOENT');
       await printOk(ctx, `Removed secret ${name}.`, { removed: name });
     },
   },

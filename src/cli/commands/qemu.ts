@@ -4,6 +4,7 @@ import { clientLaunchOptions } from '../../core/qemu/client';
 import { launchQemu, QemuResult } from '../../core/qemu/launch';
 import { formatStages } from '../../core/qemu/stages';
 import { buildStockImage } from '../../core/stock/image';
+import { lastMadeImage } from '../../core/stock/latest';
 import type { CliCommand, CliContext } from '../framework';
 
 function parseTimeout(v: unknown): number {
@@ -65,14 +66,18 @@ output are decoded. Interactive: Ctrl-A x quits QEMU.
 Examples:
   ipxe-farm qemu dut1
   ipxe-farm qemu dut1 --headless --timeout 120 --until 'login:'
-  ipxe-farm stock-image dut1 && ipxe-farm qemu dut1 --efi --image ipxe/dut1/out/stock-efi.img --vars ipxe/dut1/out/stock-vars.fd`,
+  ipxe-farm stock-image dut1 && ipxe-farm qemu dut1 --efi --image ipxe/dut1/out/stock-efi.img --vars ipxe/dut1/out/stock-vars.fd
+Without --efi/--image/--vars it boots what was made for CLIENT last (build or stock-image), like the editor's ▶.`,
     async run(ctx, args, o) {
       if (args.length !== 1) throw new UsageError('qemu takes exactly one CLIENT.', 'Example: ipxe-farm qemu dut1');
       const headless = o.headless === true;
       if (!headless && (o.timeout !== undefined || o.until !== undefined)) throw new UsageError('--timeout and --until need --headless.', 'Add --headless.');
       const stop = headless ? { timeoutMs: parseTimeout(o.timeout) * 1000, marker: parseUntil(o.until) } : undefined;
       const root = await ctx.farmRoot();
-      const opts = await clientLaunchOptions(root, args[0]!, { efi: o.efi === true ? true : undefined, image: o.image as string | undefined, efiVars: o.vars as string | undefined });
+      // Nothing named: what was made for the client last (built image or stock stick), as the editor's ▶ does.
+      const named = o.efi !== undefined || o.image !== undefined || o.vars !== undefined;
+      const choice = named ? { efi: o.efi === true ? true : undefined, image: o.image as string | undefined, efiVars: o.vars as string | undefined } : await lastMadeImage(root, args[0]!);
+      const opts = await clientLaunchOptions(root, args[0]!, choice);
       const h = await launchQemu({ ...opts, signal: ctx.signal, headless: stop });
       ctx.info(`$ ${h.command}`);
       if (!ctx.json) h.onData((d) => process.stdout.write(d));

@@ -9,6 +9,8 @@ import type { Secrets } from '../secrets/store';
 import { readSecrets } from '../secrets/store';
 import { fileOnDisk, fileReferenceProblem, fileRelative, isFileReference, RenderError, renderScript } from './render';
 import { parseTemplate, TemplateError } from './template';
+import { renderSecretContents } from './secretFiles';
+import { cmdlineSecretWarnings, secretFileTemplateIssues } from './secretWarnings';
 import { hasOwnName } from '../farm/table';
 
 /**
@@ -75,12 +77,17 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
     if (ok) profileOk.add(name);
   }
 
+  const secretFileIssues = secretFileTemplateIssues(farm, secrets);
+  for (const i of secretFileIssues) profileOk.delete(i.pointer.split('/')[2]!);
+  issues.push(...secretFileIssues, ...cmdlineSecretWarnings(farm));
+
   // Render every client once: a variable or secret that could break the script is found now, where it was written.
   for (const [name, client] of Object.entries(farm.clients)) {
     const profile = client.profile ?? farm.defaultProfile;
     if (!profile || !profileOk.has(profile)) continue;
     try {
       renderScript({ farm, layout, secrets, clientName: name, client, profileName: profile });
+      renderSecretContents({ farm, layout, secrets, clientName: name, client, profileName: profile });
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
       // A problem at the profile's pointer (its template, a secret's value) is the same for all of its clients, and

@@ -1,11 +1,11 @@
 import { FarmError, UsageError } from '../errors';
 import { updateFarm } from '../farm/load';
-import { NAME_PATTERN, NAME_RULE } from '../farm/model';
+import { NAME_PATTERN, NAME_RULE, type SecretFile } from '../farm/model';
 import { normaliseMac } from '../farm/validate';
 import { CLIENT_ARCHES, CPU_ARCHES, isClientArch } from '../farm/arch';
-import { hasOwnName, own } from '../farm/table';
+import { emptyTable, hasOwnName, own } from '../farm/table';
 import type { Farm } from '../farm/model';
-import type { LoadedFarm } from '../farm/load';
+import { loadFarm, type LoadedFarm } from '../farm/load';
 import { readSecrets } from '../secrets/store';
 import { BootIssue, checkBootMappings } from './check';
 import { attributeIssues, mappingRefusal } from './refusals';
@@ -28,6 +28,22 @@ export interface ProfileFields {
   verify?: boolean;
   extra?: string[];
   description?: string;
+  /** Replaces the profile's secret files (an empty list removes them). */
+  secretFiles?: SecretFile[];
+}
+
+/**
+ * `PATH=TEMPLATE` or `PATH:MODE=TEMPLATE` (the CLI's --secret-file): a path holds neither ":" nor "=", so the first
+ * "=" ends the path. The path and mode are checked with the farm file's rules when the change is validated.
+ */
+export function parseSecretFileArg(arg: string): SecretFile {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--secret-file "${arg.slice(0, 40)}" is not PATH=TEMPLATE.`, 'Write it as /run/secrets/minio.env=\'KEY={{secret.minio}}\' (add :0640 after the path for another mode).');
+  const head = arg.slice(0, eq);
+  const colon = head.indexOf(':');
+  const path = colon < 0 ? head : head.slice(0, colon);
+  const content = arg.slice(eq + 1);
+  return colon < 0 ? { path, content } : { path, content, mode: head.slice(colon + 1) };
 }
 
 export interface ClientFields {
@@ -53,7 +69,7 @@ export interface MappingWriteOptions {
  * mapping in the first place. Only problems this change brings count: a farm that is already wrong elsewhere can still
  * be edited (and mended) one step at a time.
  */
-function servableCheck(root: string, opts: MappingWriteOptions) {
+export function servableCheck(root: string, opts: MappingWriteOptions) {
   return async (next: Farm, current: LoadedFarm): Promise<void> => {
     const secrets = await readSecrets(root);
     const key = (i: BootIssue) => `${i.pointer}\0${i.message}`;
@@ -85,6 +101,23 @@ function servableCheck(root: string, opts: MappingWriteOptions) {
     }
     for (const i of added) opts.onMissing?.(`${i.message} (accepted with --allow-missing: that client is refused until it is there)`);
   };
+}
+
+/**
+ * What removing secret `name` would break, in one sentence, or undefined: a profile that uses it would leave its
+ * clients refused at boot. (A farm file that does not load cannot be checked; the service reports it anyway.)
+ */
+export async function secretRemovalProblem(root: string, name: string): Promise<string | undefined> {
+  let loaded: LoadedFarm;
+  try { loaded = await loadFarm(root); } catch { return undefined; }
+  const secrets = await readSecrets(root);
+  if (!hasOwnName(secrets, name)) return undefined;
+  const rest = emptyTable<string>();
+  for (const [k, v] of Object.entries(secrets)) if (k !== name) rest[k] = v;
+  const key = (i: BootIssue) => `${i.pointer}\0${i.message}`;
+  const before = new Set(checkBootMappings(loaded.farm, loaded.layout, secrets).map(key));
+  const added = checkBootMappings(loaded.farm, loaded.layout, rest).filter((i) => i.severity === 'error' && !before.has(key(i)));
+  return added.length ? added[0]!.message.replace(/\.$/, '') : undefined;
 }
 
 export function checkMappingName(name: string, what: 'profile' | 'client'): void {

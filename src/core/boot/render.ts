@@ -8,6 +8,7 @@ import type { Secrets } from '../secrets/store';
 import { own } from '../farm/table';
 import { Piece, safeLine, UnsafeValueError } from './ipxeLine';
 import { fillTemplate, parseTemplate, Placeholder, TemplateError } from './template';
+import { secretFileLines } from './secretLines';
 
 export interface RenderInput {
   farm: Farm;
@@ -62,7 +63,8 @@ export class RenderError extends FarmError {
   }
 }
 
-function resolver(input: RenderInput, used: Set<string>) {
+/** How each placeholder is filled for this client (secret files reuse it for their contents). */
+export function resolver(input: RenderInput, used: Set<string>) {
   return (p: Placeholder): { text: string; trusted?: boolean } => {
     switch (p.kind) {
       case 'client.name':
@@ -156,6 +158,7 @@ export function renderScript(input: RenderInput): RenderedScript {
     out.push(line(input, used, [{ text: `initrd --name initrd${i} ` }], url, 'words', `${kp}/initrds/${i}`));
     if (profile.verify) out.push(line(input, used, [{ text: `imgverify initrd${i} ` }], `${url}.sig`, 'words', `${kp}/initrds/${i}`));
   });
+  out.push(...secretFileLines(input.farm, profile));
   profile.extra.forEach((extra, i) => out.push(line(input, used, [], extra.trim(), 'words', `${p}/extra/${i}`)));
   out.push('boot', '');
   return { script: out.join('\n'), secretsUsed: [...used].sort() };

@@ -84,6 +84,28 @@ export interface Profile {
   verify: boolean;
   /** Extra iPXE lines placed before `boot` (templated like cmdline). */
   extra: string[];
+  /**
+   * Files iPXE adds to the initramfs, fetched once over mutual TLS with a one-time token, so secrets stay off the
+   * kernel command line (where every process reads them through /proc/cmdline). Absent or empty: none.
+   */
+  secretFiles?: SecretFile[];
+}
+
+export interface SecretFile {
+  /** Absolute path inside the initramfs, e.g. /run/secrets/minio.env. */
+  path: string;
+  /** The file's contents, templated like cmdline ({{secret.NAME}}, {{client.vars.NAME}}, …). */
+  content: string;
+  /** Octal permission bits as written in the farm file ("0600" when absent). */
+  mode?: string;
+}
+
+/** Seconds a secret file's one-time URL stays valid after the script that carries it was fetched. */
+export const SECRET_TTL_DEFAULT = 60;
+
+export interface BootSettings {
+  /** Seconds a secret file's one-time URL is honoured after its script was fetched (default 60). */
+  secretTtl?: number;
 }
 
 export interface Client {
@@ -106,6 +128,8 @@ export interface Farm {
   profiles: Record<string, Profile>;
   clients: Record<string, Client>;
   defaultProfile?: string;
+  /** Boot service settings; absent: defaults. */
+  boot?: BootSettings;
 }
 
 /** Names of clients, profiles and secrets become file names, URL parts and certificate CNs: keep them boring. */

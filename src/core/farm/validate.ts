@@ -1,6 +1,7 @@
 import { ArchKernel, Farm, FARM_VERSION, NAME_PATTERN, NAME_RULE, Profile, starterFarm } from './model';
 import { archFacts, CLIENT_ARCHES, clientArch, CPU_ARCHES, CpuArch } from './arch';
 import { profileKernel } from './profileKernel';
+import { validateSecretFiles, validateSecretTtl } from './secretFiles';
 import { emptyTable, hasOwnName } from './table';
 import { isHostName } from '../net/hostName';
 
@@ -172,6 +173,17 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
       verify: c.bool(po, 'verify', p, false),
       extra: c.strs(po, 'extra', p),
     };
+    if (po.secretFiles !== undefined) {
+      const sf = validateSecretFiles(po.secretFiles, `${p}/secretFiles`);
+      c.issues.push(...sf.issues);
+      farm.profiles[pname]!.secretFiles = sf.files;
+    }
+  }
+  if (root.boot !== undefined) {
+    const boot = c.obj(root.boot, '/boot');
+    const ttl = validateSecretTtl(boot.secretTtl, '/boot/secretTtl');
+    c.issues.push(...ttl.issues);
+    farm.boot = boot.secretTtl === undefined ? {} : { secretTtl: ttl.ttl };
   }
 
   const clients = c.obj(root.clients ?? {}, '/clients');

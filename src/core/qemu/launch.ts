@@ -90,6 +90,9 @@ function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
+/** A secret file's one-time URL as iPXE prints it while downloading (boot/tokens.ts: 43 base64url characters). */
+const ONE_TIME_TOKEN = /(\/secret\/)[A-Za-z0-9_-]{43}/g;
+
 /** Every value this boot must never show: the farm's secrets (all of them: any may be in a script) and `redact`. */
 async function secretValues(opts: LaunchOptions): Promise<string[]> {
   const farm = opts.root ? Object.values(await readSecrets(opts.root)) : [];
@@ -118,12 +121,14 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
   }
   const args = qemuArgs({ ...opts.spec, accel, ovmf });
   const program = opts.program ?? qemuProgram(opts.spec.cpu);
-  const command = shellLine(program, args);
+  const secrets = await secretValues(opts);
+  // Tokens are spent once fetched, but one printed before a failed fetch stays valid for its TTL: keep them all out.
+  const redact = (text: string) => maskValues(text, secrets, LOG_MASK).replace(ONE_TIME_TOKEN, '$1«token»');
+  // Shown in the CLI, the editor's terminal and output channel: a kernel command line in -append is masked too.
+  const command = redact(shellLine(program, args));
 
   // The log may hold a client's command line: readable by this user only, like the keys.
   const log = fs.createWriteStream(logFile, { mode: 0o600, flags: 'w' });
-  const secrets = await secretValues(opts);
-  const redact = (text: string) => maskValues(text, secrets, LOG_MASK);
   const live = new StreamMasker(secrets);
   const tracker = new BootStageTracker(opts.linuxMarker ?? opts.headless?.marker);
   const listeners = new Set<(d: string) => void>();

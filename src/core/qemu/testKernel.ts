@@ -29,11 +29,21 @@ export interface TestKernel {
   package: string;
 }
 
+/**
+ * One line per file under /run/secrets (secret files iPXE placed in the initramfs), printed before the marker line:
+ * `IPXE-FARM-SECRET-FILE <path> sha256=<hex> mode=<octal>`. Only the hash, so a boot log never holds the secret.
+ */
+export const SECRET_FILE_MARKER = 'IPXE-FARM-SECRET-FILE';
+export const SECRET_FILE_RE = /IPXE-FARM-SECRET-FILE (\S+) sha256=([0-9a-f]{64}) mode=([0-7]+)/g;
+
 /** The init that prints the marker on the first serial port (ttyS0 on x86_64, ttyAMA0 on arm64's `virt`). */
 export function initScript(serialTty = 'ttyS0'): string {
   return `#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
+for f in /run/secrets/*; do
+  [ -f "$f" ] && /bin/busybox echo "${SECRET_FILE_MARKER} $f sha256=$(/bin/busybox sha256sum < "$f" | /bin/busybox cut -c1-64) mode=$(/bin/busybox stat -c %a "$f")" > /dev/${serialTty}
+done
 /bin/busybox echo "${LINUX_MARKER} cmdline: $(/bin/busybox cat /proc/cmdline)" > /dev/${serialTty}
 /bin/busybox poweroff -f
 `;
