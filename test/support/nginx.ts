@@ -49,7 +49,7 @@ export interface EchoService {
  * nginx, not this.
  */
 export async function echoBootService(layout: FarmLayout, farm: Farm): Promise<EchoService> {
-  const access = bootSocketAccess(farm);
+  const access = bootSocketAccess(farm, layout);
   await prepareSocketPath(layout, layout.bootSocket, access, () => undefined);
   const seen: EchoService['seen'] = [];
   const server = http.createServer((req, res) => {

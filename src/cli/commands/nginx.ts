@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { UsageError } from '../../core/errors';
 import { loadFarm } from '../../core/farm/load';
+import { switchNginxRuntime } from '../../core/nginx/switchRuntime';
 import type { NginxRuntimeKind } from '../../core/farm/model';
 import { generateNginxConfig } from '../../core/nginx/generate';
 import { createNginxRuntime } from '../../core/nginx/createRuntime';
@@ -14,15 +15,19 @@ import { buildLocalNginxImage } from '../../core/nginx/localImage';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
 const RUNTIME: Record<string, OptionSpec> = {
-  runtime: { type: 'string', description: 'podman or local (default: nginx.runtime in ipxe-farm.json; local when podman is absent)' },
+  runtime: { type: 'string', description: 'podman or local (default: the runtime running this farm\'s nginx, else nginx.runtime in ipxe-farm.json; local when podman is absent)' },
 };
+
+function runtimeOption(o: Record<string, unknown>): NginxRuntimeKind | undefined {
+  const kind = o.runtime as string | undefined;
+  if (kind !== undefined && kind !== 'podman' && kind !== 'local') throw new UsageError(`--runtime must be podman or local, not "${kind}".`);
+  return kind;
+}
 
 async function open(ctx: CliContext, o: Record<string, unknown>): Promise<{ root: string; rt: NginxRuntime; rel: (f: string) => string }> {
   const root = await ctx.farmRoot();
   const { farm, layout } = await loadFarm(root);
-  const kind = o.runtime as string | undefined;
-  if (kind !== undefined && kind !== 'podman' && kind !== 'local') throw new UsageError(`--runtime must be podman or local, not "${kind}".`);
-  return { root, rt: createNginxRuntime(farm, layout, kind as NginxRuntimeKind | undefined), rel: (f) => path.relative(ctx.cwd, f) || f };
+  return { root, rt: createNginxRuntime(farm, layout, runtimeOption(o)), rel: (f) => path.relative(ctx.cwd, f) || f };
 }
 
 function printDiagnostics(ctx: CliContext, diagnostics: NginxDiagnostic[], rel: (f: string) => string): void {
@@ -62,7 +67,10 @@ export const nginxCommands: CliCommand[] = [
     name: 'nginx up',
     summary: 'test the config, then start nginx (podman container or local nginx)',
     options: RUNTIME,
+    details: '--runtime that differs from nginx.runtime in ipxe-farm.json changes the farm file (it says so): the file is where the farm\'s runtime is decided, so the editor, `nginx status`, the boot socket and the next `up` all follow it.',
     async run(ctx, _p, o) {
+      const wanted = runtimeOption(o);
+      if (wanted) for (const line of await switchNginxRuntime(await ctx.farmRoot(), wanted)) ctx.info(line);
       const { rt, rel } = await open(ctx, o);
       const s = await withDiagnostics(ctx, rel, () => rt.up(ctx.signal));
       if (ctx.json) ctx.outJson(s); else ctx.out(describeStatus(s));

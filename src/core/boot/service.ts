@@ -71,7 +71,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   const state = await loadBootState(opts.root);
   const layout = state.layout;
   const socket = opts.socket ?? layout.bootSocket;
-  const access: SocketAccess = opts.gid !== undefined ? { kind: 'group', gid: opts.gid } : bootSocketAccess(state.farm);
+  const access: SocketAccess = opts.gid !== undefined ? { kind: 'group', gid: opts.gid } : bootSocketAccess(state.farm, layout);
 
   // With socket activation the service manager owns the socket (path, mode, group) and keeps it open across restarts:
   // nginx's connections wait in its backlog while the service restarts, instead of failing.

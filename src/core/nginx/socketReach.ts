@@ -42,7 +42,7 @@ export function describeSocketReach(farm: Farm, layout: FarmLayout, socket = lay
   try { st = fs.statSync(socket); } catch {
     return { ok: true, text: `No boot socket at ${socket}: the boot service is not running (\`ipxe-farm serve\`).` };
   }
-  const access = bootSocketAccess(farm);
+  const access = bootSocketAccess(farm, layout);
   let dirs: fs.Stats[];
   try { dirs = ancestors(socket); } catch (err) {
     return { ok: true, text: `Cannot tell who can reach the boot socket ${socket}: a folder above it cannot be read (${(err as NodeJS.ErrnoException).code}).` };

@@ -37,7 +37,7 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
       try {
         const st = await nginxAction(`Starting nginx (${rt.kind})`, (s) => rt.up(s)) as Awaited<ReturnType<typeof rt.up>>;
         hook.diagnostics.clear();
-        c.server.setNginx(st.state, `${st.where} · https ${st.ports.https}`);
+        c.server.setNginx(st.state, `${st.where} · https ${st.ports.https}`, st.runtime);
         c.out.nginx.info(`nginx ${st.state}: ${st.where}, https ${st.ports.https}, http ${st.ports.http}`);
         return st;
       } catch (err) {
@@ -48,7 +48,7 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
     command(c, 'ipxeFarm.stopNginx', async () => {
       const rt = await runtimeFor(requireRoot(c));
       const st = await nginxAction('Stopping nginx', (s) => rt.down(s)) as Awaited<ReturnType<typeof rt.down>>;
-      c.server.setNginx(st.state);
+      c.server.setNginx(st.state, '', st.runtime);
       c.out.nginx.info(`nginx ${st.state}`);
       return st;
     }),
@@ -67,7 +67,7 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
     command(c, 'ipxeFarm.nginxStatus', async () => {
       const rt = await runtimeFor(requireRoot(c));
       const st = await rt.status();
-      c.server.setNginx(st.state, st.detail ?? st.where);
+      c.server.setNginx(st.state, st.detail ?? st.where, st.runtime);
       return st;
     }),
     command(c, 'ipxeFarm.showNginxLogs', async () => {
