@@ -22,7 +22,7 @@ import { updateFarm } from '../../src/core/farm/load';
 import { setSecret } from '../../src/core/secrets/store';
 import { ensureStockIpxe, stockUnavailable } from '../../src/core/stock/debianPackage';
 import { buildStockImage } from '../../src/core/stock/image';
-import { findOvmf } from '../../src/core/qemu/ovmf';
+import { findOvmf } from '../../src/core/stock/ovmf';
 import { clientLaunchOptions } from '../../src/core/qemu/client';
 import { bootHeadless } from '../../src/core/qemu/launch';
 import { formatStages } from '../../src/core/qemu/stages';

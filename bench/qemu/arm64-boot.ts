@@ -16,7 +16,7 @@ import { arm64Farm, ARM64_SCRIPT } from '../../test/integration/e2e/arm64Farm';
 import { startFarmServers } from '../../test/integration/e2e/rig';
 import { loadFarm } from '../../src/core/farm/load';
 import { buildStockImage } from '../../src/core/stock/image';
-import { findOvmf } from '../../src/core/qemu/ovmf';
+import { findOvmf } from '../../src/core/stock/ovmf';
 import { clientLaunchOptions } from '../../src/core/qemu/client';
 import { bootHeadless } from '../../src/core/qemu/launch';
 

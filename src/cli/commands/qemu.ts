@@ -4,7 +4,7 @@ import { clientLaunchOptions } from '../../core/qemu/client';
 import { launchQemu, QemuResult } from '../../core/qemu/launch';
 import { formatStages } from '../../core/qemu/stages';
 import { buildStockImage } from '../../core/stock/image';
-import { lastMadeImage } from '../../core/stock/latest';
+import { lastMadeImage } from '../../core/qemu/lastMade';
 import type { CliCommand, CliContext } from '../framework';
 
 function parseTimeout(v: unknown): number {

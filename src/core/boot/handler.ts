@@ -1,8 +1,9 @@
 import type { BootEvent } from './events';
-import { echoText } from './ipxeLine';
+import { echoText } from '../ipxe/scriptLine';
 import { RenderError, renderScript } from './render';
 import { BootDecision, BootIdentity, selectBoot } from './select';
 import type { BootState } from './state';
+import { REFUSED_HEADLINE } from '../ipxe/refusalText';
 
 /**
  * iPXE v2.0.0 never runs the body of a 4xx answer (net/tcp/httpcore.c turns the status into an error code), so a
@@ -30,7 +31,7 @@ export interface Answer {
   until?: number;
 }
 
-export const REFUSED_HEADLINE = 'iPXE Farm refused this machine:';
+export { REFUSED_HEADLINE };
 
 /**
  * A script that tells the person at the console why, then stops (iPXE prints `echo` lines on screen and serial).

@@ -13,4 +13,4 @@ export { readLastBoots, readBootEvents, type BootEvent } from './events';
 export { renderScript, serverHttp, RenderError, type RenderInput, type RenderedScript } from './render';
 export { selectBoot, type BootDecision, type BootIdentity } from './select';
 export { loadBootState, BootStateReloader, type BootState } from './state';
-export { safeLine, UnsafeValueError } from './ipxeLine';
+export { safeLine, UnsafeValueError } from '../ipxe/scriptLine';

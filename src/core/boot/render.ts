@@ -6,7 +6,7 @@ import { archFacts, clientArch, type CpuArch } from '../farm/arch';
 import { profileKernel } from '../farm/profileKernel';
 import type { Secrets } from '../secrets/store';
 import { own } from '../farm/table';
-import { Piece, safeLine, UnsafeValueError } from './ipxeLine';
+import { Piece, safeLine, UnsafeValueError } from '../ipxe/scriptLine';
 import { fillTemplate, parseTemplate, Placeholder, TemplateError } from './template';
 import { secretFileLines } from './secretLines';
 
@@ -129,7 +129,7 @@ function imageUrl(input: RenderInput, ref: string): string {
 }
 
 /**
- * The per-client script. Every line is checked against iPXE's parser (see ipxeLine.ts); images are named so that
+ * The per-client script. Every line is checked against iPXE's parser (see ipxe/scriptLine.ts); images are named so that
  * `imgverify` can refer to them, and a failed `imgverify` stops the script before `boot`.
  */
 export function renderScript(input: RenderInput): RenderedScript {

@@ -6,7 +6,7 @@ import { checkScriptHost, urlHost } from '../ipxe/script';
 export const SECRET_ROUTE = '/secret/';
 
 /**
- * Where a one-time token goes in a rendered script: NUL, which no other script line can hold (ipxeLine.ts refuses
+ * Where a one-time token goes in a rendered script: NUL, which no other script line can hold (ipxe/scriptLine.ts refuses
  * control characters everywhere), around the file's index. The boot service swaps each slot for a fresh token per
  * request (secretFiles.ts); `explain`/`script` show a placeholder. A slot that reached iPXE would fail, never leak.
  */

@@ -1,4 +1,4 @@
-import type { Piece } from './ipxeLine';
+import type { Piece } from '../ipxe/scriptLine';
 
 /**
  * Profile templates: {{client.name}}, {{client.mac}}, {{client.vars.NAME}}, {{secret.NAME}}, {{server.http}}.

@@ -4,7 +4,7 @@ import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { describeSocketReach } from '../nginx/socketReach';
 import { run, which } from '../process/run';
-import { findOvmf } from '../qemu/ovmf';
+import { findOvmf } from '../stock/ovmf';
 import { formatPodmanFix, probePodman } from '../nginx/podmanProbe';
 import { chooseNginxImage, OFFICIAL_NGINX_IMAGE } from '../nginx/imageChoice';
 import { cachedTreeDir } from '../ipxe/source';

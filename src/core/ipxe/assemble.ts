@@ -8,7 +8,7 @@ import { loadFarm } from '../farm/load';
 import { archFacts, clientArch } from '../farm/arch';
 import type { ImageTarget } from '../farm/model';
 import { runOk } from '../process/run';
-import { ipxeHex, pemToDer } from '../stock/image';
+import { ipxeHex, pemToDer } from './identityHex';
 import { checkDebug, defaultTarget, makeFatImage, type BuildProgress, type BuildResult } from './build';
 import { readBuildInputs } from './inputs';
 import { clientOutDir, imageFiles, writeManifest, type ImageRecord } from './manifest';

@@ -8,7 +8,7 @@ import type { Accel } from '../farm/model';
 import { start } from '../process/run';
 import { resolveAccel } from './accel';
 import { qemuArgs, qemuProgram, QemuSpec, shellLine } from './args';
-import { requireOvmf } from './ovmf';
+import { requireOvmf } from '../stock/ovmf';
 import { decodeIpxeError, type IpxeErrorInfo } from '../ipxe/errors';
 import { LOG_MASK, maskValues, StreamMasker } from '../secrets/mask';
 import { readSecrets } from '../secrets/store';

@@ -7,7 +7,10 @@ import { readBuildInputs } from '../ipxe/inputs';
 import { clientOutDir } from '../ipxe/manifest';
 import { clientEmbeddedScript, type EmbeddedScriptOptions } from '../ipxe/script';
 import { runOk } from '../process/run';
-import { requireOvmf } from '../qemu/ovmf';
+import { requireOvmf } from './ovmf';
+import { ipxeHex, pemToDer } from '../ipxe/identityHex';
+
+export { ipxeHex, pemToDer };
 import { ensureStockIpxe, stockEfiFor } from './debianPackage';
 import { archFacts, clientArch, type ClientArch } from '../farm/arch';
 import { enrollTlsCaCertificates } from './efiVars';
@@ -39,17 +42,6 @@ export interface StockImageResult {
   ipxeVersion: string;
   certSerial: string;
   caSha256: string;
-}
-
-export function pemToDer(pem: string): Buffer {
-  const body = /-----BEGIN [^-]+-----([\s\S]*?)-----END [^-]+-----/.exec(pem)?.[1];
-  if (!body) throw new Error('not a PEM block');
-  return Buffer.from(body.replace(/\s+/g, ''), 'base64');
-}
-
-/** iPXE's `hex` setting type: bytes as two hex digits separated by colons. */
-export function ipxeHex(der: Buffer): string {
-  return [...der].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
 /** The autoexec script: identity first, then the farm script every built image carries. */

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { decodeIpxeError, describeIpxeError } from '../../core/ipxe/errors';
 import type { BootMedium } from '../../core/qemu/args';
 import { clientLaunchOptions, farmNetwork } from '../../core/qemu/client';
-import { lastMadeImage } from '../../core/stock/latest';
+import { lastMadeImage } from '../../core/qemu/lastMade';
 import { launchQemu } from '../../core/qemu/launch';
 import { QemuSerialTerminal } from '../qemu/serialTerminal';
 import { settings } from '../settings';

@@ -8,7 +8,7 @@ import { which } from '../../../src/core/process/run';
 import { locateIpxeSource } from '../../../src/core/ipxe/source';
 import { testKernelUnavailable } from '../../support/kernel';
 import { stockUnavailable } from '../../../src/core/stock/debianPackage';
-import { findOvmf } from '../../../src/core/qemu/ovmf';
+import { findOvmf } from '../../../src/core/stock/ovmf';
 import { userCacheDir } from '../../../src/core/fs/cacheDir';
 
 const repo = path.resolve(__dirname, '..', '..', '..', '..');

@@ -6,7 +6,7 @@ import { ensureTestKernel } from '../../support/kernel';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { updateFarm } from '../../../src/core/farm/load';
 import { setSecret } from '../../../src/core/secrets/store';
-import { findOvmf } from '../../../src/core/qemu/ovmf';
+import { findOvmf } from '../../../src/core/stock/ovmf';
 
 /** The arm64 end-to-end farm: two arm64-efi clients whose profile serves Debian's arm64 kernel + busybox initramfs. */
 

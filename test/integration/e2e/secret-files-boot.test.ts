@@ -14,7 +14,7 @@ import { setSecret } from '../../../src/core/secrets/store';
 import { readBootEvents } from '../../../src/core/boot/events';
 import { ensureStockIpxe, stockUnavailable } from '../../../src/core/stock/debianPackage';
 import { buildStockImage, StockImageResult } from '../../../src/core/stock/image';
-import { findOvmf } from '../../../src/core/qemu/ovmf';
+import { findOvmf } from '../../../src/core/stock/ovmf';
 import { clientLaunchOptions } from '../../../src/core/qemu/client';
 import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
 import { formatStages } from '../../../src/core/qemu/stages';

@@ -15,7 +15,7 @@ import { imageState } from '../../../src/core/ipxe/build';
 import { assembleClientImage } from '../../../src/core/ipxe/assemble';
 import { sharedBaseDir } from '../../../src/core/ipxe/shared';
 import { locateIpxeSource, type IpxeSource } from '../../../src/core/ipxe/source';
-import { findOvmf } from '../../../src/core/qemu/ovmf';
+import { findOvmf } from '../../../src/core/stock/ovmf';
 import { clientLaunchOptions } from '../../../src/core/qemu/client';
 import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
 import { formatStages } from '../../../src/core/qemu/stages';

@@ -9,7 +9,7 @@ import { TLS_REFUSAL_REASONS } from '../../../src/core/nginx/generate';
 import { ensureStockIpxe, stockUnavailable } from '../../../src/core/stock/debianPackage';
 import { buildStockImage, StockImageResult } from '../../../src/core/stock/image';
 import { readVariable, GUIDS } from '../../../src/core/stock/efiVars';
-import { findOvmf } from '../../../src/core/qemu/ovmf';
+import { findOvmf } from '../../../src/core/stock/ovmf';
 import { clientLaunchOptions } from '../../../src/core/qemu/client';
 import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
 import { formatStages } from '../../../src/core/qemu/stages';

@@ -14,7 +14,7 @@ import { locateIpxeSource, type IpxeSource } from '../../../src/core/ipxe/source
 import { SCRIPT_MARKERS } from '../../../src/core/ipxe/script';
 import { TLS_REFUSAL_REASONS } from '../../../src/core/nginx/generate';
 import { clientLaunchOptions } from '../../../src/core/qemu/client';
-import { findOvmf } from '../../../src/core/qemu/ovmf';
+import { findOvmf } from '../../../src/core/stock/ovmf';
 import { ensureStockIpxe, stockUnavailable } from '../../../src/core/stock/debianPackage';
 import { buildStockImage, type StockImageResult } from '../../../src/core/stock/image';
 import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';

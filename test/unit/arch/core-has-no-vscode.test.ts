@@ -23,3 +23,46 @@ test('src/cli imports nothing from vscode', () => {
   const offenders = sources(path.join(repo, 'src', 'cli')).filter((f) => /['"]vscode['"]/.test(readFileSync(f, 'utf8')));
   assert.deepEqual(offenders, []);
 });
+
+/** Every relative import of a source file, resolved to a path under src/ (what a bare-name check would miss). */
+function relativeImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/(?:from\s+|import\(\s*|require\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
+  return specs.map((s) => path.relative(path.join(repo, 'src'), path.resolve(path.dirname(file), s)));
+}
+
+const domainOf = (rel: string) => rel.split(path.sep).slice(0, rel.startsWith(`core${path.sep}`) ? 2 : 1).join('/');
+
+test('relative imports run down the layers: core reaches neither cli nor vscode, cli not vscode, nginx not boot', () => {
+  const bad: string[] = [];
+  for (const f of sources(path.join(repo, 'src'))) {
+    const from = domainOf(path.relative(path.join(repo, 'src'), f));
+    for (const to of relativeImports(f).map(domainOf)) {
+      if (from.startsWith('core') && (to === 'cli' || to === 'vscode')) bad.push(`${path.relative(repo, f)} -> ${to}`);
+      if (from === 'cli' && to === 'vscode') bad.push(`${path.relative(repo, f)} -> ${to}`);
+      // nginx serves the boot service, never the other way round: what both need (iPXE script text) lives below both.
+      if (from === 'core/nginx' && to === 'core/boot') bad.push(`${path.relative(repo, f)} -> ${to}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('the folders of src/core import each other without a circle', () => {
+  const edges = new Map<string, Set<string>>();
+  for (const f of sources(path.join(repo, 'src', 'core'))) {
+    const from = domainOf(path.relative(path.join(repo, 'src'), f));
+    for (const to of relativeImports(f).map(domainOf)) if (to !== from && to.startsWith('core/')) {
+      if (!edges.has(from)) edges.set(from, new Set());
+      edges.get(from)!.add(to);
+    }
+  }
+  const circles: string[] = [];
+  const walk = (node: string, trail: string[]) => {
+    for (const next of edges.get(node) ?? []) {
+      if (next === trail[0]) circles.push([...trail, next].join(' -> '));
+      else if (!trail.includes(next) && next > trail[0]!) walk(next, [...trail, next]);
+    }
+  };
+  for (const start of edges.keys()) walk(start, [start]);
+  assert.deepEqual(circles, []);
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { echoText, isEchoSafe, safeLine, UnsafeValueError } from '../../../src/core/boot/ipxeLine';
+import { echoText, isEchoSafe, safeLine, UnsafeValueError } from '../../../src/core/ipxe/scriptLine';
 import { parseIpxeScript } from './ipxeParse';
 
 const v = (text: string, value = 'secret.x') => ({ text, value });

@@ -7,7 +7,7 @@ import { initFarm } from '../../../src/core/farm/init';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { starterFarm } from '../../../src/core/farm/model';
 import { generateNginxConfig, isLoopbackAddress, nginxPath, renderNginxConfig, IPXE_SSL_CIPHERS, TLS_REFUSAL_DEFAULT, TLS_REFUSAL_REASONS } from '../../../src/core/nginx/generate';
-import { isEchoSafe } from '../../../src/core/boot/ipxeLine';
+import { isEchoSafe } from '../../../src/core/ipxe/scriptLine';
 import { parseIpxeScript } from '../boot/ipxeParse';
 import { pkiPaths } from '../../../src/core/pki/paths';
 import { FarmError } from '../../../src/core/errors';

@@ -14,7 +14,7 @@ import { MANIFEST_FILE as TREE_MANIFEST_FILE } from '../../../src/vscode/model/i
 import { which } from '../../../src/core/process/run';
 import { stockUnavailable } from '../../../src/core/stock/debianPackage';
 import type { StockImageResult } from '../../../src/core/stock/image';
-import { findOvmf } from '../../../src/core/qemu/ovmf';
+import { findOvmf } from '../../../src/core/stock/ovmf';
 import { screenshot } from '../screenshot';
 import { api, eventually, farmRoot, rows } from './support';
 

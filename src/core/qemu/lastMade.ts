@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { farmLayout } from '../farm/layout';
 import { clientOutDir, readManifest } from '../ipxe/manifest';
 import type { ClientBootOptions } from '../qemu/client';
-import { STOCK_RECORD } from './image';
+import { STOCK_RECORD } from '../stock/image';
 
 /** The client's stock EFI stick and its variable store, as `stock-image` last wrote them. */
 export async function readStockStick(root: string, client: string): Promise<{ image: string; vars: string; builtAt: string } | undefined> {
