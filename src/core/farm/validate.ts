@@ -1,4 +1,5 @@
 import { Farm, FARM_VERSION, NAME_PATTERN, NAME_RULE, starterFarm } from './model';
+import { checkConsole, checkPower } from './validateBoard';
 
 /** One thing wrong with the farm file, at a JSON pointer (`/clients/dut1/profile`) so the editor can underline it. */
 export interface FarmIssue {
@@ -7,10 +8,10 @@ export interface FarmIssue {
   severity: 'error' | 'warning';
 }
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-class Checker {
+export class Checker {
   issues: FarmIssue[] = [];
   error(pointer: string, message: string): void { this.issues.push({ pointer, message, severity: 'error' }); }
   warn(pointer: string, message: string): void { this.issues.push({ pointer, message, severity: 'warning' }); }
@@ -185,6 +186,10 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
       c.error(`${p}/profile`, `Client "${cname}" uses profile "${profile}", which is not defined under /profiles.`);
     }
     farm.clients[cname] = { description: c.optStr(co, 'description', p), profile, macs, vars };
+    const power = checkPower(c, co.power, `${p}/power`);
+    const console = checkConsole(c, co.console, `${p}/console`);
+    if (power) farm.clients[cname]!.power = power;
+    if (console) farm.clients[cname]!.console = console;
   }
   if (farm.defaultProfile !== undefined && !(farm.defaultProfile in farm.profiles)) {
     c.error('/defaultProfile', `The default profile "${farm.defaultProfile}" is not defined under /profiles.`);

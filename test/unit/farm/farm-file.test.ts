@@ -77,3 +77,13 @@ test('MACs are normalised to iPXE ${mac} form', () => {
   assert.equal(normaliseMac('5254.00ab.cdef'), '52:54:00:ab:cd:ef');
   assert.equal(normaliseMac('52:54:00:ab:cd'), undefined);
 });
+
+test('a power command may not put a secret on a command line (ps shows it): the validator names the argument', () => {
+  const { issues } = checkFarmText(JSON.stringify({
+    name: 'lab', profiles: {},
+    clients: { plug1: { macs: [], power: { driver: 'command', on: ['plug', '{{secret.pw}}'], off: ['plug', 'off'] } } },
+  }));
+  const e = issues.find((i) => i.pointer === '/clients/plug1/power/on/1');
+  assert.ok(e, JSON.stringify(issues));
+  assert.match(e.message, /visible to every user in ps/);
+});
