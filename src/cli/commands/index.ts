@@ -7,6 +7,7 @@ import { ipxeCommands } from './ipxe';
 import { qemuCommands } from './qemu';
 import { doctorCommands } from './doctor';
 import { demoCommands } from './demo';
+import { boardCommands } from './board';
 
 /** Every CLI command, in the order `ipxe-farm --help` lists them (the seed's chapters: CA, nginx, app, iPXE, QEMU). */
 export const allCommands: CliCommand[] = [
@@ -16,6 +17,7 @@ export const allCommands: CliCommand[] = [
   ...bootCommands,
   ...ipxeCommands,
   ...qemuCommands,
+  ...boardCommands,
   ...doctorCommands,
   ...demoCommands,
 ];
