@@ -8,6 +8,7 @@ import { qemuCommands } from './qemu';
 import { doctorCommands } from './doctor';
 import { demoCommands } from './demo';
 import { boardCommands } from './board';
+import { consoleCommands } from './console';
 
 /** Every CLI command, in the order `ipxe-farm --help` lists them (the seed's chapters: CA, nginx, app, iPXE, QEMU). */
 export const allCommands: CliCommand[] = [
@@ -18,6 +19,7 @@ export const allCommands: CliCommand[] = [
   ...ipxeCommands,
   ...qemuCommands,
   ...boardCommands,
+  ...consoleCommands,
   ...doctorCommands,
   ...demoCommands,
 ];
