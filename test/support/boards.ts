@@ -57,7 +57,7 @@ export function makeBoard(dir: string, command: string, opts: { qemu?: boolean }
   const historyFile = path.join(dir, 'history');
   const script = path.join(dir, 'board.sh');
   const start = opts.qemu
-    ? `${command} -daemonize -pidfile ${pidFile} 2> ${dir}/qemu.err || { cat ${dir}/qemu.err >&2; exit 1; }
+    ? `${command} -daemonize -pidfile ${pidFile} > ${dir}/qemu.err 2>&1 || { cat ${dir}/qemu.err >&2; exit 1; }
   ln -sfn "$(grep -o '/dev/pts/[0-9]*' ${dir}/qemu.err | head -1)" ${ptyLink}`
     : `setsid sh -c '${command.replace(/'/g, `'\\''`)}' > /dev/null 2>&1 < /dev/null & echo $! > ${pidFile}`;
   fs.writeFileSync(script, `#!/bin/sh

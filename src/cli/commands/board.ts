@@ -67,3 +67,29 @@ Examples:
     },
   })),
 ];
+
+export const metricsCommands: CliCommand[] = [
+  {
+    name: 'metrics',
+    summary: 'Serve the farm\'s boot metrics for Prometheus (boots, refusals, stage latencies, certificate days left).',
+    options: {
+      listen: { type: 'string', description: 'HOST:PORT (default: /metrics/listen of the farm file, else 127.0.0.1:9464)' },
+      once: { type: 'boolean', description: 'print the metrics once and exit (no listener)' },
+    },
+    details: `
+Only loopback unless the farm file names another address in "metrics": {"listen": "HOST:PORT"}. The numbers are read
+from the farm's records at each scrape: verdicts (.ipxe-farm/verdicts.jsonl), the boot events, the PKI index.`,
+    async run(ctx, _args, o) {
+      const root = await ctx.farmRoot();
+      const { farmMetrics } = await import('../../core/metrics/collect');
+      if (o.once === true) { ctx.out(await (await farmMetrics(root)).metrics()); return; }
+      const { metricsListen, startMetricsServer } = await import('../../core/metrics/serve');
+      const { farm } = await loadFarm(root);
+      const server = await startMetricsServer(root, metricsListen(farm, o.listen as string | undefined));
+      ctx.info(`Serving ${server.url} (Ctrl-C stops).`);
+      if (ctx.json) ctx.outJson({ url: server.url });
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await server.close();
+    },
+  },
+];

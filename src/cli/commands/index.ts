@@ -7,8 +7,9 @@ import { ipxeCommands } from './ipxe';
 import { qemuCommands } from './qemu';
 import { doctorCommands } from './doctor';
 import { demoCommands } from './demo';
-import { boardCommands } from './board';
+import { boardCommands, metricsCommands } from './board';
 import { consoleCommands } from './console';
+import { verdictCommands } from './verdict';
 
 /** Every CLI command, in the order `ipxe-farm --help` lists them (the seed's chapters: CA, nginx, app, iPXE, QEMU). */
 export const allCommands: CliCommand[] = [
@@ -20,6 +21,8 @@ export const allCommands: CliCommand[] = [
   ...qemuCommands,
   ...boardCommands,
   ...consoleCommands,
+  ...verdictCommands,
+  ...metricsCommands,
   ...doctorCommands,
   ...demoCommands,
 ];

@@ -30,7 +30,10 @@ export function tcpConsole(client: string, t: TcpConsoleTarget): ConsoleStream {
     if (closed) return;
     const s = net.connect({ host: t.host, port: t.port });
     const telnet = t.protocol === 'telnet' ? new TelnetFilter() : undefined;
-    let first = true;
+    // ser2net answers a connection it cannot serve with one line, then closes: that line is a state, not console text.
+    let firstData = true;
+    let up = false;
+    const markUp = () => { if (!up && !closed) { up = true; attempt = 0; ev.setState('connected', `connected to ${t.host}:${t.port}`); } };
     let dropWhy = `the console server at ${t.host}:${t.port} closed the connection; reconnecting`;
     s.setNoDelay(true);
     s.on('connect', () => { sock = s; });
@@ -42,23 +45,22 @@ export function tcpConsole(client: string, t: TcpConsoleTarget): ConsoleStream {
         data = r.data;
       }
       let text = data.toString('utf8');
-      if (first && text.length) {
-        first = false;
+      if (firstData && text.length) {
+        firstData = false;
         const m = SER2NET_REFUSAL.exec(text);
         if (m) {
           dropWhy = /in use/.test(m[1]!)
             ? `the console of ${client} is busy: ${t.host}:${t.port} answered "${m[1]!.trim()}" (someone else is connected); waiting for it to free up`
             : `the console server at ${t.host}:${t.port} cannot open ${client}'s serial device ("${m[1]!.trim()}": is the board powered and its adapter plugged in?); retrying`;
           text = text.slice(m[0].length);
-          return;
+          if (!text) return;
         }
-        attempt = 0;
-        ev.setState('connected', `connected to ${t.host}:${t.port}`);
       }
+      markUp();
       if (text) ev.emitData(text);
     });
-    // A raw server that sends nothing yet (the board is quiet) is connected all the same.
-    s.on('connect', () => setTimeout(() => { if (first && sock === s && !closed) { first = false; attempt = 0; ev.setState('connected', `connected to ${t.host}:${t.port}`); } }, 150));
+    // A server that sends nothing yet (the board is quiet) is connected all the same, once it has not refused us.
+    s.on('connect', () => setTimeout(() => { if (firstData && sock === s) markUp(); }, 1000));
     s.on('error', (err: NodeJS.ErrnoException) => {
       dropWhy = err.code === 'ECONNREFUSED'
         ? `nothing listens at ${t.host}:${t.port} (is the console server running? /clients/${client}/console); retrying`

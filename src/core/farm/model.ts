@@ -112,6 +112,8 @@ export interface Farm {
   profiles: Record<string, Profile>;
   clients: Record<string, Client>;
   defaultProfile?: string;
+  /** Where `ipxe-farm metrics` listens for Prometheus; absent: 127.0.0.1:9464 (this machine only). */
+  metrics?: { listen: string };
 }
 
 /** Names of clients, profiles and secrets become file names, URL parts and certificate CNs: keep them boring. */

@@ -191,6 +191,12 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
     if (power) farm.clients[cname]!.power = power;
     if (console) farm.clients[cname]!.console = console;
   }
+  if (root.metrics !== undefined) {
+    const m = c.obj(root.metrics, '/metrics');
+    const listen = c.str(m, 'listen', '/metrics', '127.0.0.1:9464');
+    if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen)) c.error('/metrics/listen', `/metrics/listen "${listen}" must be HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464.`);
+    farm.metrics = { listen };
+  }
   if (farm.defaultProfile !== undefined && !(farm.defaultProfile in farm.profiles)) {
     c.error('/defaultProfile', `The default profile "${farm.defaultProfile}" is not defined under /profiles.`);
   }
