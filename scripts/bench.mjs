@@ -11,6 +11,7 @@ const BENCHES = {
   boot: ['bench/boot/bench.ts', 'boot service through mTLS nginx vs a static file and the seed\'s Flask/gunicorn app; each alone'],
   ipxe: ['bench/ipxe/build.ts', 'clean iPXE build, rebuild for another client, images for 20 clients'],
   stages: ['bench/boot/stages.ts', 'boot stage times under QEMU: the product\'s chain vs the same chain by hand'],
+  boards: ['bench/boards/power-path.ts', '▶ to "script served": board (pdudaemon + ser2net) vs the QEMU driver; train --boots N wall time and verdicts'],
   editor: ['bench/vscode/editor.mjs', 'activation and 1,000-client tree render inside the real VS Code; .vsix size'],
 };
 
