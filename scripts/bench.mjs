@@ -10,7 +10,7 @@ const BENCHES = {
   nginx: ['bench/nginx/save-to-served.ts', 'save-to-served latency (podman and local) vs the bare reload command; diagnostics latency'],
   boot: ['bench/boot/bench.ts', 'boot service through mTLS nginx vs a static file and the seed\'s Flask/gunicorn app; each alone'],
   ipxe: ['bench/ipxe/build.ts', 'clean iPXE build, rebuild for another client, images for 20 clients'],
-  stages: ['bench/boot/stages.ts', 'boot stage times under QEMU: the product\'s chain vs the same chain by hand'],
+  stages: ['bench/boot/stages.ts', 'boot stage times under QEMU: the product\'s farm-tuned image vs the seed\'s chain built by hand (stock iPXE config)'],
   boards: ['bench/boards/power-path.ts', '▶ to "script served": board (pdudaemon + ser2net) vs the QEMU driver; train --boots N wall time and verdicts'],
   editor: ['bench/vscode/editor.mjs', 'activation and 1,000-client tree render inside the real VS Code; .vsix size'],
 };
@@ -26,7 +26,7 @@ let script = path.join(repo, entry);
 if (entry.endsWith('.ts')) {
   script = path.join(repo, 'out', 'bench', `${name}.js`);
   const esbuild = await import('esbuild');
-  await esbuild.build({ entryPoints: [path.join(repo, entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: script, external: ['esbuild', 'vscode'], logLevel: 'warning' });
+  await esbuild.build({ entryPoints: [path.join(repo, entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: script, external: ['esbuild', 'vscode'], logLevel: 'warning' });
 }
 const r = spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit', cwd: repo });
 process.exit(r.status ?? 1);

@@ -45,6 +45,8 @@ async function bundleTests(name, files) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // A package's ES module build first: jsonc-parser's UMD build hides its requires from the bundler.
+    mainFields: ['module', 'main'],
     sourcemap: 'inline',
     external: ['vscode', 'playwright-core', 'esbuild'],
     logLevel: 'warning',

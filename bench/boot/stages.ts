@@ -1,15 +1,17 @@
 /**
- * Boot stage times under QEMU: the product's chain against the same chain configured by hand, side by side in one run.
+ * Boot stage times under QEMU: the product's image against the seed's chain built by hand, side by side in one run.
  *
- *   npx esbuild bench/boot/stages.ts --bundle --platform=node --outfile=out/bench/stages.js && node out/bench/stages.js [--runs 3]
+ *   npm run bench -- stages [--runs 5]
  *
- * Product: farm + PKI from src/core/pki, the image from buildClientImage, the generated nginx config on the local
- * runtime, the boot service rendering dut1's script (imgverify of a signed kernel + initrd), and launchQemu with
- * the farm's client boot options (accelerator probe, stage tracking, redacted serial log).
- * By hand: the same ISO and files, a hand-written mutual-TLS nginx.conf serving a static boot.ipxe with the same
- * lines, and the DESIGN.md §5 qemu-system-x86_64 command line spawned directly, its console read raw.
- * Both boots use restricted user networking to 127.0.0.1 (no packet leaves loopback). Runs alternate (hand, product,
- * hand, …) so load from other work on the machine hits both alike; medians are printed per stage.
+ * Product: farm + PKI from src/core/pki, dut1's image from buildClientImage (the farm-tuned iPXE configuration:
+ * config/local/ipxefarm + config/local/dhcp.h), launched with launchQemu and the farm's client boot options.
+ * By hand: dut2's ISO built from a scratch copy of the same iPXE tree with iPXE's stock configuration, the seed's
+ * `dhcp` + `chain https://…` script and the seed's make line (handChain.ts), started with DESIGN.md §5's
+ * qemu-system-x86_64 command line, its console read raw.
+ * Both chain to the same nginx (generated mutual-TLS config, local runtime) and the same boot service, which serves
+ * both clients the same profile (kernel + initrd, each checked with imgverify). Both boots use restricted user
+ * networking to 127.0.0.1 (no packet leaves loopback). Runs alternate (hand, product, hand, …) so load from other
+ * work on the machine hits both alike; medians are printed per stage, with the load average before and after.
  * Needs an iPXE source tree (IPXE_SRC or the per-user cache of v2.0.0); says so and exits 2 without one.
  */
 import { spawn } from 'node:child_process';
@@ -32,7 +34,7 @@ import { BootStages, BootStageTracker, STAGE_LABELS } from '../../src/core/qemu/
 import { qemuArgs, QEMU_PROGRAM } from '../../src/core/qemu/args';
 import { probeAccel } from '../../src/core/qemu/accel';
 import { startFarmServers } from '../../test/integration/e2e/rig';
-import { IPXE_SSL_CIPHERS } from '../../src/core/nginx/generate';
+import { buildHandChain } from './handChain';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const RUNS = Math.max(1, Number(values.runs));
@@ -45,42 +47,15 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-/** The hand-written nginx.conf a person following the seed notes would write for this farm. */
-function handNginxConf(dir: string, root: string, httpsPort: number, httpPort: number): string {
-  const pki = pkiPaths(farmLayout(root));
-  return `worker_processes 1;
-error_log ${dir}/error.log;
-pid ${dir}/nginx.pid;
-events { worker_connections 256; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/t/body; proxy_temp_path ${dir}/t/proxy; fastcgi_temp_path ${dir}/t/fcgi;
-  uwsgi_temp_path ${dir}/t/uwsgi; scgi_temp_path ${dir}/t/scgi;
-  default_type application/octet-stream;
-  server {
-    listen 127.0.0.1:${httpsPort} ssl;
-    ssl_certificate ${pki.serverChain};
-    ssl_certificate_key ${pki.serverKey};
-    ssl_protocols TLSv1.2;
-    ssl_ciphers ${IPXE_SSL_CIPHERS};
-    ssl_client_certificate ${pki.caCert};
-    ssl_verify_client on;
-    location = /boot.ipxe { alias ${dir}/boot.ipxe; }
-  }
-  server {
-    listen 127.0.0.1:${httpPort};
-    root ${farmLayout(root).files};
-  }
-}
-`;
-}
+const secs = (ms: number | undefined) => ((ms ?? NaN) / 1000).toFixed(2);
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 async function handBoot(iso: string, httpsPort: number, httpPort: number, accel: 'kvm' | 'tcg'): Promise<BootStages> {
   // DESIGN.md §5's command line, restricted to the farm's two ports as every test boot is.
   const args = qemuArgs({
     firmware: 'bios', accel, memoryMiB: 512, medium: { kind: 'cdrom', path: iso },
     network: { kind: 'restricted', address: '10.0.2.100', forwards: [{ guestPort: httpsPort, hostPort: httpsPort }, { guestPort: httpPort, hostPort: httpPort }] },
-    mac: '52:54:00:00:00:21',
+    mac: '52:54:00:00:00:22',
   });
   const tracker = new BootStageTracker(LINUX_MARKER_RE);
   const t0 = Date.now();
@@ -119,67 +94,53 @@ async function main(): Promise<void> {
     (raw.server as Record<string, unknown>).address = '10.0.2.100';
     (raw.nginx as Record<string, unknown>).runtime = 'local';
     raw.profiles = { linux: { kernel: 'vmlinuz', initrds: ['initrd.gz'], cmdline: 'console=ttyS0 quiet farm.token={{secret.token}} host={{client.name}}', verify: true, extra: [] } };
-    raw.clients = { dut1: { profile: 'linux', macs: ['52:54:00:00:00:21'], vars: {} } };
+    raw.clients = {
+      dut1: { profile: 'linux', macs: ['52:54:00:00:00:21'], vars: {} },
+      dut2: { profile: 'linux', macs: ['52:54:00:00:00:22'], vars: {} },
+    };
   });
-  const t0 = Date.now();
-  const built = await buildClientImage(root, 'dut1', { target: 'iso', script: { onFailure: 'poweroff', chainAttempts: 1 } });
-  console.log(`# image: ${built.files[0]} (${((Date.now() - t0) / 1000).toFixed(1)} s, iPXE tree ${sourceDir})`);
   const { farm } = await loadFarm(root);
   const { httpsPort, httpPort } = farm.server;
+  console.log(`# load average (1/5/15 min) at start: ${load()}; ${os.availableParallelism()} CPUs`);
+  const t0 = Date.now();
+  const built = await buildClientImage(root, 'dut1', { target: 'iso', script: { onFailure: 'poweroff', chainAttempts: 1 } });
+  console.log(`# product image: ${built.files[0]} (${((Date.now() - t0) / 1000).toFixed(1)} s, iPXE tree ${sourceDir}, ipxe.proxyDhcp=${farm.ipxe.proxyDhcp}, ipxe.fastDhcpRetry=${farm.ipxe.fastDhcpRetry})`);
+  const pki = pkiPaths(layout);
+  const hand = await buildHandChain(sourceDir, { ca: pki.caCert, cert: pki.clientCert('dut2'), key: pki.clientKey('dut2') }, `https://10.0.2.100:${httpsPort}/boot.ipxe`);
+  console.log(`# hand-made image: stock configuration in a scratch copy of ${sourceDir}, clean build ${hand.buildSeconds.toFixed(1)} s`);
   const accel = (await probeAccel()).accel;
   console.log(`# accelerator: ${accel}; ${RUNS} run(s) each, alternating; Linux marker = the busybox init's cmdline line`);
 
-  // By hand: the same script lines the boot service renders for dut1, as a static file.
-  const handDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-bench-hand-'));
-  fs.chmodSync(handDir, 0o755);
-  fs.mkdirSync(path.join(handDir, 't'));
-  const http = `http://10.0.2.100:${httpPort}`;
-  fs.writeFileSync(path.join(handDir, 'boot.ipxe'), [
-    '#!ipxe',
-    `kernel --name kernel ${http}/vmlinuz console=ttyS0 quiet farm.token=${TOKEN} host=dut1`,
-    `imgverify kernel ${http}/vmlinuz.sig`,
-    `initrd --name initrd0 ${http}/initrd.gz`,
-    `imgverify initrd0 ${http}/initrd.gz.sig`,
-    'boot', '',
-  ].join('\n'));
-  fs.writeFileSync(path.join(handDir, 'nginx.conf'), handNginxConf(handDir, root, httpsPort, httpPort));
-
   const results: Record<'hand' | 'product', BootStages[]> = { hand: [], product: [] };
-  fs.chmodSync(path.dirname(root), 0o711);
-  for (let i = 0; i < RUNS; i++) {
-    // By hand: nginx -p … -c nginx.conf in the foreground, then the qemu line.
-    const nginx = spawn('nginx', ['-p', `${handDir}/`, '-c', path.join(handDir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 500));
-    try {
-      results.hand.push(await handBoot(built.files[0]!, httpsPort, httpPort, accel));
-    } finally {
-      nginx.kill('SIGQUIT');
-      await new Promise((r) => nginx.once('exit', r));
-    }
-    console.log(`hand    #${i + 1}: ${STAGES.map((s) => `${s}=${((results.hand.at(-1)![s] ?? NaN) / 1000).toFixed(2)}`).join(' ')}`);
-
-    const servers = await startFarmServers(root, () => undefined);
-    try {
+  const servers = await startFarmServers(root, () => undefined);
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      results.hand.push(await handBoot(hand.iso, httpsPort, httpPort, accel));
+      console.log(`hand    #${i + 1}: ${STAGES.map((s) => `${s}=${secs(results.hand.at(-1)![s])}`).join(' ')}`);
       const r = await bootHeadless({ ...(await clientLaunchOptions(root, 'dut1')), redact: [TOKEN], headless: { timeoutMs: TIMEOUT, marker: LINUX_MARKER_RE } });
       if (r.reason !== 'marker') throw new Error(`product boot ended with ${r.reason}:\n${r.output.slice(-1500)}`);
       results.product.push(r.stages);
-    } finally {
-      await servers.stop();
+      console.log(`product #${i + 1}: ${STAGES.map((s) => `${s}=${secs(results.product.at(-1)![s])}`).join(' ')}`);
     }
-    console.log(`product #${i + 1}: ${STAGES.map((s) => `${s}=${((results.product.at(-1)![s] ?? NaN) / 1000).toFixed(2)}`).join(' ')}`);
+  } finally {
+    await servers.stop();
+    hand.dispose();
   }
 
-  console.log('\nstage (median s, from QEMU start)   by hand   product   product - hand');
+  console.log(`\n| stage (median s from QEMU start) | by hand | product | product − hand |\n|---|---:|---:|---:|`);
   for (const s of STAGES) {
     const h = median(results.hand.map((x) => x[s] ?? NaN)) / 1000;
     const p = median(results.product.map((x) => x[s] ?? NaN)) / 1000;
-    console.log(`${STAGE_LABELS[s].padEnd(34)} ${h.toFixed(2).padStart(8)} ${p.toFixed(2).padStart(9)} ${(p - h >= 0 ? '+' : '') + (p - h).toFixed(2).padStart(8)}`);
+    console.log(`| ${STAGE_LABELS[s]} | ${h.toFixed(2)} | ${p.toFixed(2)} | ${(p - h >= 0 ? '+' : '') + (p - h).toFixed(2)} |`);
   }
-  const seg = (x: BootStages) => (x.scriptFetched! - x.dhcpOk!) / 1000;
-  console.log(`\nscript over mTLS (DHCP ok -> script fetched), median: by hand ${median(results.hand.map(seg)).toFixed(2)} s, product ${median(results.product.map(seg)).toFixed(2)} s`);
-  const delta = median(results.product.map((x) => x.linuxMarker!)) / 1000 - median(results.hand.map((x) => x.linuxMarker!)) / 1000;
-  console.log(`product adds ${delta.toFixed(2)} s to the Linux marker (target <= 0.3 s): ${delta <= 0.3 ? 'MET' : 'NOT MET'}`);
-  fs.rmSync(handDir, { recursive: true, force: true });
+  const seg = (a: keyof BootStages, b: keyof BootStages) => (x: BootStages) => (x[b]! - x[a]!) / 1000;
+  for (const [a, b] of [['ipxeUp', 'dhcpOk'], ['dhcpOk', 'scriptFetched'], ['scriptFetched', 'imagesLoaded'], ['imagesLoaded', 'linuxMarker']] as const) {
+    console.log(`${STAGE_LABELS[a]} -> ${STAGE_LABELS[b]}, median: by hand ${median(results.hand.map(seg(a, b))).toFixed(2)} s, product ${median(results.product.map(seg(a, b))).toFixed(2)} s`);
+  }
+  const h = median(results.hand.map((x) => x.linuxMarker!)) / 1000;
+  const p = median(results.product.map((x) => x.linuxMarker!)) / 1000;
+  console.log(`\nLinux marker, median: by hand ${h.toFixed(2)} s, product ${p.toFixed(2)} s: product ${(h - p).toFixed(2)} s sooner (target >= 2.00 s): ${h - p >= 2.0 ? 'MET' : 'NOT MET'}`);
+  console.log(`# load average (1/5/15 min) at end: ${load()}`);
 }
 
 main().catch((err) => {

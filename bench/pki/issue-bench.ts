@@ -250,7 +250,7 @@ async function phases(root: string, line: (xs: number[]) => string): Promise<voi
     await step('commit: tail + fsync + rename + folder fsync', () => w.commit(index));
     await fillKeyPool(root, { target: 1 });
     const to = path.join(p.privateSerialsDir, 'bench-claim.key');
-    const key = await step('claim a spare (rename + checks)', () => claimSpareKey(p, to));
+    const key = await step('claim a spare (rename + checks)', () => claimSpareKey(p, to, index));
     rmSync(to, { force: true });
     await step('build + sign the certificate', () => buildCert({ profile: 'client', serialDerHex: '7FFF', subject: subjectFor(farm, 'x'), publicKey: toForgePublicKey(key!), days: 365 }, ca));
     await step('one small atomic write (temp, fsync, rename, folder fsync)', () => writeFileAtomic(path.join(p.dir, 'bench.tmpfile'), 'x'.repeat(1500)));

@@ -32,6 +32,8 @@ async function bundle(entryPoints, outdir, outbase) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // A package's ES module build first: jsonc-parser's UMD build hides its requires from the bundler.
+    mainFields: ['module', 'main'],
     sourcemap: 'inline',
     external: ['vscode', 'mocha'],
     logLevel: 'warning',

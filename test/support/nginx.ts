@@ -9,7 +9,8 @@ import { farmLayout, FarmLayout } from '../../src/core/farm/layout';
 import type { Farm, NginxRuntimeKind } from '../../src/core/farm/model';
 import { pkiPaths } from '../../src/core/pki/paths';
 import { generateNginxConfig } from '../../src/core/nginx/generate';
-import { nginxWorkerGid } from '../../src/core/nginx/workerGroup';
+import { bootSocketAccess } from '../../src/core/nginx/socketAccess';
+import { openSocketToNginx, prepareSocketPath } from '../../src/core/boot/socketPath';
 import { TEST_NGINX_IMAGE } from './podman';
 
 export interface NginxTestFarm {
@@ -41,20 +42,14 @@ export interface EchoService {
 }
 
 /**
- * A test double of the boot service on the farm's unix socket, with the boot service's permissions (socket 0660 and
- * its folder 0750, both owned by nginx's worker group): it answers with the headers nginx sent it, so a test can see
- * that nginx set X-SSL-Client-* and replaced what the client sent. The thing under test is nginx, not this.
+ * A test double of the boot service on the farm's unix socket, with the boot service's own permissions (core's
+ * socketPath.ts: a local nginx's worker group, or the podman container's mount): it answers with the headers nginx
+ * sent it, so a test can see that nginx set X-SSL-Client-* and replaced what the client sent. The thing under test is
+ * nginx, not this.
  */
 export async function echoBootService(layout: FarmLayout, farm: Farm): Promise<EchoService> {
-  const gid = nginxWorkerGid(farm);
-  await fsp.mkdir(layout.socketDir, { recursive: true });
-  if (gid !== undefined) {
-    for (const d of [layout.runtime, layout.socketDir]) {
-      await fsp.chown(d, -1, gid);
-      await fsp.chmod(d, ((await fsp.stat(d)).mode & 0o700) | 0o050);
-    }
-  }
-  await fsp.rm(layout.bootSocket, { force: true });
+  const access = bootSocketAccess(farm);
+  await prepareSocketPath(layout, layout.bootSocket, access, () => undefined);
   const seen: EchoService['seen'] = [];
   const server = http.createServer((req, res) => {
     seen.push({ url: req.url ?? '', headers: req.headers });
@@ -62,8 +57,7 @@ export async function echoBootService(layout: FarmLayout, farm: Farm): Promise<E
     res.end(JSON.stringify({ url: req.url, headers: req.headers }));
   });
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(layout.bootSocket, resolve); });
-  await fsp.chmod(layout.bootSocket, 0o660);
-  if (gid !== undefined) await fsp.chown(layout.bootSocket, -1, gid);
+  await openSocketToNginx(layout.bootSocket, access, () => undefined);
   return {
     seen,
     close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),

@@ -5,6 +5,7 @@ import { explainBoot } from '../../core/boot/explain';
 import { startBootService } from '../../core/boot/service';
 import { listSecretNames, removeSecret, setSecret } from '../../core/secrets/store';
 import { writeDeployUnits } from '../../core/deploy/write';
+import { emptyTable } from '../../core/farm/table';
 import type { CliCommand, CliContext } from '../framework';
 
 function one(args: string[], what: string, cmd: string): string {
@@ -20,7 +21,13 @@ const profileOptions = {
   'no-verify': { type: 'boolean', description: 'do not imgverify' },
   extra: { type: 'string', multiple: true, description: 'an extra iPXE line before boot (repeat for several)' },
   description: { type: 'string', description: 'what this profile is for' },
+  'allow-missing': { type: 'boolean', description: 'write it although a file, signature or secret it names is not there yet (that client is refused until it is)' },
 } as const;
+
+/** --allow-missing, and its sentences on stderr: what was accepted, and who is refused until it arrives. */
+function writeOptions(ctx: CliContext, o: Record<string, unknown>) {
+  return { allowMissing: o['allow-missing'] === true, onMissing: (s: string) => ctx.info(`note: ${s}`) };
+}
 
 function profileFields(o: Record<string, unknown>): ProfileFields {
   return {
@@ -87,12 +94,12 @@ export const bootCommands: CliCommand[] = [
   {
     name: 'profile add',
     args: 'NAME',
-    summary: 'Add a boot profile (kernel, initrds, command line).',
+    summary: 'Add a boot profile (kernel, initrds, command line); --allow-missing if its file comes later.',
     options: profileOptions,
     async run(ctx, args, o) {
       const name = one(args, 'profile name', 'profile add');
       if (typeof o.kernel !== 'string') throw new UsageError('profile add needs --kernel URL|FILE.');
-      await addProfile(await ctx.farmRoot(), name, profileFields(o));
+      await addProfile(await ctx.farmRoot(), name, profileFields(o), writeOptions(ctx, o));
       await printOk(ctx, `Added profile ${name}.`, { profile: name });
     },
   },
@@ -103,7 +110,7 @@ export const bootCommands: CliCommand[] = [
     options: { ...profileOptions, default: { type: 'boolean', description: 'make it the farm\'s default profile' } },
     async run(ctx, args, o) {
       const name = one(args, 'profile name', 'profile set');
-      await setProfile(await ctx.farmRoot(), name, profileFields(o), { makeDefault: o.default === true });
+      await setProfile(await ctx.farmRoot(), name, profileFields(o), { makeDefault: o.default === true, ...writeOptions(ctx, o) });
       await printOk(ctx, `Updated profile ${name}.`, { profile: name });
     },
   },
@@ -126,10 +133,11 @@ export const bootCommands: CliCommand[] = [
       mac: { type: 'string', multiple: true, description: 'a MAC of this machine (repeat for several; replaces the list)' },
       var: { type: 'string', multiple: true, description: 'KEY=VALUE for {{client.vars.KEY}} (repeat for several)' },
       description: { type: 'string', description: 'what this machine is' },
+      'allow-missing': profileOptions['allow-missing'],
     },
     async run(ctx, args, o) {
       const name = one(args, 'client name', 'client set');
-      const vars: Record<string, string> = {};
+      const vars = emptyTable<string>();
       for (const kv of (o.var as string[] | undefined) ?? []) {
         const i = kv.indexOf('=');
         if (i <= 0) throw new UsageError(`--var "${kv}" is not KEY=VALUE.`);
@@ -140,7 +148,7 @@ export const bootCommands: CliCommand[] = [
         macs: Array.isArray(o.mac) ? (o.mac as string[]) : undefined,
         vars,
         description: typeof o.description === 'string' ? o.description : undefined,
-      });
+      }, writeOptions(ctx, o));
       await printOk(ctx, `Client ${name} updated.`, { client: name });
     },
   },

@@ -1,4 +1,6 @@
-import { formatChecks, runChecks } from '../../core/doctor/checks';
+import { formatChecks, runChecks, socketReachCheck } from '../../core/doctor/checks';
+import { dhcpAdvice, NO_PXEDHCP_LINES } from '../../core/doctor/dhcpAdvice';
+import { farmLayout } from '../../core/farm/layout';
 import { findFarmRoot, loadFarm } from '../../core/farm/load';
 import type { CliCommand } from '../framework';
 
@@ -6,13 +8,14 @@ export const doctorCommands: CliCommand[] = [
   {
     name: 'doctor',
     summary: 'Check this machine for everything the farm needs (nginx, podman, QEMU, OVMF, build tools, iPXE source).',
-    details: 'Exits 1 when a required item is missing, and says how to install it.',
+    details: 'Exits 1 when a required item is missing, and says how to install it. Also prints the dnsmasq and ISC dhcpd lines that spare iPXE its 2 s ProxyDHCP wait.',
     async run(ctx) {
       const root = await findFarmRoot(ctx.cwd);
       const farm = root ? (await loadFarm(root).catch(() => undefined))?.farm : undefined;
       const checks = await runChecks({ ipxeSource: farm?.ipxe.source, ipxeRef: farm?.ipxe.ref });
-      if (ctx.json) ctx.outJson({ checks });
-      else ctx.out(formatChecks(checks));
+      if (farm && root) checks.push(socketReachCheck(farm, farmLayout(root)));
+      if (ctx.json) ctx.outJson({ checks, noPxeDhcp: NO_PXEDHCP_LINES });
+      else ctx.out(`${formatChecks(checks)}\n\n${dhcpAdvice(farm)}`);
       return checks.some((c) => c.required && !c.ok) ? 1 : 0;
     },
   },

@@ -1,5 +1,6 @@
 import type { CliCommand } from '../framework';
 import { farmCommands } from './farm';
+import { configCommands } from './config';
 import { pkiCommands } from './pki';
 import { nginxCommands } from './nginx';
 import { bootCommands } from './boot';
@@ -14,6 +15,7 @@ import { verdictCommands } from './verdict';
 /** Every CLI command, in the order `ipxe-farm --help` lists them (the seed's chapters: CA, nginx, app, iPXE, QEMU). */
 export const allCommands: CliCommand[] = [
   ...farmCommands,
+  ...configCommands,
   ...pkiCommands,
   ...nginxCommands,
   ...bootCommands,

@@ -81,7 +81,7 @@ Example: ipxe-farm build dut1 dut2 --target usb`,
 const status: CliCommand = {
   name: 'ipxe status',
   args: '[CLIENT…]',
-  summary: 'Say whether each client\'s image is built, stale (script, certificate, CA or iPXE source changed) or missing.',
+  summary: 'Say whether each client\'s image is built, stale (script, certificate, CA, iPXE build options such as ipxe.proxyDhcp, or iPXE source changed) or missing.',
   options: { target: { type: 'string', description: 'iso, usb or efi (default: the farm\'s first target)' } },
   async run(ctx, args, o) {
     const root = await ctx.farmRoot();

@@ -7,6 +7,7 @@ import { createNginxRuntime } from '../../core/nginx/createRuntime';
 import { formatDiagnostic, type NginxDiagnostic } from '../../core/nginx/diagnostics';
 import { NginxConfigError, type NginxRuntime, type NginxStatus } from '../../core/nginx/runtime';
 import { ReloadOnSave, type ReloadOutcome } from '../../core/nginx/reloadOnSave';
+import { describeSocketReach } from '../../core/nginx/socketReach';
 import { watchNginxFiles } from '../../core/nginx/watch';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
@@ -77,12 +78,17 @@ export const nginxCommands: CliCommand[] = [
   },
   {
     name: 'nginx status',
-    summary: 'is nginx running, stopped, or exited (with its last log lines)?',
+    summary: 'is nginx running, stopped, or exited (with its last log lines)? and who can reach the boot socket',
     options: RUNTIME,
     async run(ctx, _p, o) {
-      const { rt } = await open(ctx, o);
+      const { root, rt } = await open(ctx, o);
       const s = await rt.status(ctx.signal);
-      if (ctx.json) ctx.outJson(s); else ctx.out(describeStatus(s));
+      const { farm, layout } = await loadFarm(root);
+      const reach = describeSocketReach(farm, layout);
+      if (ctx.json) { ctx.outJson({ ...s, bootSocket: reach }); return reach.ok ? 0 : 1; }
+      ctx.out(describeStatus(s));
+      ctx.out(reach.ok ? reach.text : `WARNING: ${reach.text} ${reach.fix ?? ''}`.trimEnd());
+      return reach.ok ? 0 : 1;
     },
   },
   {

@@ -6,6 +6,7 @@ import {
   crlStatus, crossSign, expiryReport, fillKeyPool, initCa, keyPoolSettled, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, keyPoolStatus, pkiPaths,
   readPkiIndex, renew, revoke, REVOCATION_REASONS, signCsrFile, signFile, SPARE_TARGET, writeCrl, type CertRecord,
 } from '../../core/pki';
+import { reloadNginxForCrl } from '../../core/nginx/reloadForCrl';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
 const PASS: Record<string, OptionSpec> = {
@@ -201,22 +202,34 @@ export const pkiCommands: CliCommand[] = [
   {
     name: 'sign-csr',
     args: 'FILE',
-    summary: 'Sign an external certificate request (the key stays with its owner).',
+    summary: 'Sign an external certificate request (the key stays with its owner); --profile server --allow-names N,… for SANs beyond the farm\'s names.',
     options: {
       ...PASS,
       name: { type: 'string', description: 'record name (default: from the CSR\'s CN)' },
       profile: { type: 'string', description: 'client (default) or server' },
       days: { type: 'string', description: 'validity in days (default: the farm\'s client/server days)' },
+      'allow-names': { type: 'string', description: 'server: also sign these SANs (comma-separated) besides the farm\'s own names' },
     },
+    details: `
+The record takes the CSR's CN as its name (or --name); a name already used by another certificate (a client, the
+server, code signing, another CSR) or by a client in ipxe-farm.json is refused, so revoke and renew never guess.
+With --profile server, only the farm's names (server.address and server.names) are signed unless --allow-names
+lists the others; the names signed are printed.`,
     async run(ctx, args, o) {
       const file = path.resolve(ctx.cwd, one(args, 'FILE', 'sign-csr'));
       const profile = o.profile ?? 'client';
       if (profile !== 'client' && profile !== 'server') throw new UsageError(`--profile must be client or server, not "${String(profile)}".`);
+      const allowNames = typeof o['allow-names'] === 'string' ? o['allow-names'].split(',').map((n) => n.trim()).filter(Boolean) : undefined;
+      if (allowNames && profile !== 'server') throw new UsageError('--allow-names only applies to --profile server.', 'Add --profile server, or drop --allow-names.');
       const root = await ctx.farmRoot();
       const rec = await signCsrFile(root, file, {
-        name: o.name as string | undefined, profile, days: positiveInt(o.days, '--days'), passphrase: await caPassphrase(ctx, root, o),
+        name: o.name as string | undefined, profile, days: positiveInt(o.days, '--days'), passphrase: await caPassphrase(ctx, root, o), allowNames,
       });
       report(ctx, root, 'Signed', [rec]);
+      if (!ctx.json && rec.altNames) {
+        const extra = allowNames?.length ? ` (allowed by --allow-names: ${allowNames.join(', ')})` : '';
+        ctx.out(`  names: ${rec.altNames.join(', ')}${extra}`);
+      }
     },
   },
   {
@@ -234,14 +247,18 @@ export const pkiCommands: CliCommand[] = [
   {
     name: 'revoke',
     args: 'NAME|SERIAL',
-    summary: 'Revoke a certificate and republish the CRL (pki/crl.pem, pki/crl.der).',
+    summary: 'Revoke a certificate, republish the CRL (pki/crl.pem, pki/crl.der) and reload the farm\'s running nginx.',
     options: { ...PASS, reason: { type: 'string', description: `one of ${Object.keys(REVOCATION_REASONS).join(', ')}` } },
     async run(ctx, args, o) {
       const target = one(args, 'NAME|SERIAL', 'revoke');
       const root = await ctx.farmRoot();
       const rec = await revoke(root, target, { reason: o.reason as string | undefined, passphrase: await caPassphrase(ctx, root, o) });
-      if (ctx.json) ctx.outJson(rec);
-      else ctx.out(`Revoked ${describe(rec)}; CRL updated. Reload nginx so it reads the new CRL.`);
+      const nginx = await reloadNginxForCrl(root, ctx.signal);
+      if (ctx.json) ctx.outJson({ ...rec, nginx });
+      else ctx.out(`Revoked ${describe(rec)}; CRL updated; the boot service refuses it at its next request. ${nginx.ok ? nginx.message : ''}`.trim());
+      // The revocation is recorded either way; exit 1 says that a running nginx still has the old CRL.
+      if (!nginx.ok) { ctx.info(nginx.message); return 1; }
+      return 0;
     },
   },
   {
@@ -253,6 +270,11 @@ export const pkiCommands: CliCommand[] = [
       const target = one(args, 'NAME|SERIAL', 'renew');
       const root = await ctx.farmRoot();
       report(ctx, root, 'Renewed:', [await renew(root, target, { passphrase: await caPassphrase(ctx, root, o) })]);
+      // The old certificate is revoked (superseded): nginx reads the new CRL now, not at its next restart.
+      const nginx = await reloadNginxForCrl(root, ctx.signal);
+      if (!nginx.ok) { ctx.info(nginx.message); return 1; }
+      if (!ctx.json) ctx.info(nginx.message);
+      return 0;
     },
   },
   {

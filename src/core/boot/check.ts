@@ -7,16 +7,26 @@ import { positionOf } from '../farm/jsonLocate';
 import { farmLayout } from '../farm/layout';
 import type { Secrets } from '../secrets/store';
 import { readSecrets } from '../secrets/store';
-import { fileOnDisk, fileReferenceProblem, isFileReference, RenderError, renderScript } from './render';
+import { fileOnDisk, fileReferenceProblem, fileRelative, isFileReference, RenderError, renderScript } from './render';
 import { parseTemplate, TemplateError } from './template';
+import { hasOwnName } from '../farm/table';
+
+/**
+ * A boot-mapping problem; its pointer says whose it is (a client's or a profile's, see refusals.ts). `missing` marks a file, signature or secret that is simply not there yet (the CLI's --allow-missing accepts those).
+ */
+export interface BootIssue extends FarmIssue {
+  missing?: true;
+  /** The file on disk a `missing` problem waits for. */
+  file?: string;
+}
 
 /**
  * Boot mappings checked when the farm is loaded, not when a machine boots: templates parse, every secret and file a
  * profile names exists, and every client's script renders safely. Pointers are JSON pointers into the farm file.
  */
-export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secrets, fileExists = (f: string) => fs.existsSync(f)): FarmIssue[] {
-  const issues: FarmIssue[] = [];
-  const error = (pointer: string, message: string) => issues.push({ pointer, message, severity: 'error' });
+export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secrets, fileExists = (f: string) => fs.existsSync(f)): BootIssue[] {
+  const issues: BootIssue[] = [];
+  const error = (pointer: string, message: string, more: Partial<BootIssue> = {}) => issues.push({ pointer, message, severity: 'error', ...more });
   const profileOk = new Set<string>();
 
   for (const [name, profile] of Object.entries(farm.profiles)) {
@@ -31,8 +41,8 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
     for (const [pointer, t] of templates) {
       try {
         for (const part of parseTemplate(t)) {
-          if ('ref' in part && part.ref.kind === 'secret' && !(part.ref.name in secrets)) {
-            error(pointer, `Profile "${name}" uses {{secret.${part.ref.name}}}, but secrets.json has no secret "${part.ref.name}"; run \`ipxe-farm secret set ${part.ref.name}\`.`);
+          if ('ref' in part && part.ref.kind === 'secret' && !hasOwnName(secrets, part.ref.name)) {
+            error(pointer, `Profile "${name}" uses {{secret.${part.ref.name}}}, but secrets.json has no secret "${part.ref.name}"; run \`ipxe-farm secret set ${part.ref.name}\`.`, { missing: true });
             ok = false;
           }
         }
@@ -48,9 +58,9 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
       const problem = fileReferenceProblem(ref);
       if (problem) { error(pointer, `Profile "${name}": the file reference "${ref}" ${problem}; name a file under files/.`); ok = false; continue; }
       const file = fileOnDisk(layout, ref);
-      if (!fileExists(file)) { error(pointer, `Profile "${name}" boots ${file}, which does not exist; put the file under files/ or use a URL.`); ok = false; continue; }
+      if (!fileExists(file)) { error(pointer, `Profile "${name}" boots files/${fileRelative(ref)}, which does not exist; put the file under files/ or use a URL.`, { missing: true, file }); ok = false; continue; }
       if (profile.verify && !fileExists(`${file}.sig`)) {
-        error(pointer, `Profile "${name}" has verify on, but ${file}.sig does not exist; sign the file (\`ipxe-farm sign\`) or set verify to false.`);
+        error(pointer, `Profile "${name}" has verify on, but files/${fileRelative(ref)}.sig does not exist; sign the file (\`ipxe-farm sign\`) or set verify to false.`, { missing: true, file: `${file}.sig` });
         ok = false;
       }
     }
@@ -65,10 +75,13 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
       renderScript({ farm, layout, secrets, clientName: name, client, profileName: profile });
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
-      error(err.pointer, `${err.message} ${err.fix ?? ''}`.trim());
+      // A problem at the profile's pointer (its template, a secret's value) is the same for all of its clients, and
+      // each of them is told it (refusals.ts): it must not name the one client it happened to be found with.
+      const message = err.pointer.startsWith('/clients/') ? err.message : err.message.replace(` for client "${name}"`, '');
+      error(err.pointer, `${message} ${err.fix ?? ''}`.trim());
     }
   }
-  if (farm.defaultProfile && farm.profiles[farm.defaultProfile] && profileOk.has(farm.defaultProfile)) {
+  if (farm.defaultProfile && hasOwnName(farm.profiles, farm.defaultProfile) && profileOk.has(farm.defaultProfile)) {
     // A certificate without a /clients entry boots the default profile with only its name known.
     try {
       renderScript({ farm, layout, secrets, clientName: 'any-client', profileName: farm.defaultProfile });

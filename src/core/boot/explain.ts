@@ -1,8 +1,10 @@
 import { FarmError } from '../errors';
 import { maskSecrets } from '../secrets/mask';
+import { hasOwnName } from '../farm/table';
 import { renderScript } from './render';
 import { BootDecision, selectBoot } from './select';
 import { loadBootState } from './state';
+import { mappingRefusal } from './refusals';
 
 export interface Explanation {
   query: string;
@@ -26,13 +28,15 @@ export async function explainBoot(root: string, query: string, opts: { reveal?: 
   else {
     const certs = state.certs.ofClient(query);
     if (certs.length === 0) {
-      if (!(query in state.farm.clients)) {
+      if (!hasOwnName(state.farm.clients, query)) {
         throw new FarmError(`"${query}" is neither a client of this farm nor a SHA-1 fingerprint.`, 'Give a client name from /clients or a 40-hex-digit fingerprint.', 'EUSAGE');
       }
       // No certificate yet: show what it will get (the editor previews scripts before anything is issued).
       const client = state.farm.clients[query]!;
       const profile = client.profile ?? state.farm.defaultProfile;
       const steps = [`client ${query} has no certificate yet, so no machine can boot as it (run \`ipxe-farm issue client ${query}\`)`];
+      const broken = mappingRefusal(state.refusals, query, client, profile);
+      if (broken) return { query, decision: { ok: false, reason: 'no certificate yet', client: query, steps }, error: broken, preview: true };
       if (!profile) {
         steps.push('refused: it has no profile and the farm has no default profile');
         return { query, decision: { ok: false, reason: steps[1]!.slice(9), client: query, steps } };
@@ -47,7 +51,7 @@ export async function explainBoot(root: string, query: string, opts: { reveal?: 
     }
     fingerprint = (certs.find((c) => c.status === 'valid') ?? certs[0]!).sha1;
   }
-  const decision = selectBoot(state.farm, state.certs, { verify: 'SUCCESS', fingerprint, mac: opts.mac });
+  const decision = selectBoot(state.farm, state.certs, { verify: 'SUCCESS', fingerprint, mac: opts.mac }, new Date(), state.refusals);
   if (!decision.ok) return { query, decision };
   try {
     const { script } = renderScript({

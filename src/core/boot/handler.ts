@@ -91,7 +91,7 @@ export function answer(state: BootState, req: BootRequest, now = new Date()): An
   if (typeof id === 'string') {
     return { status: 403, body: refusalScript(REFUSED_HEADLINE, id), event: { time, status: 403, path: shownPath, reason: id } };
   }
-  const decision = selectBoot(state.farm, state.certs, id, now);
+  const decision = selectBoot(state.farm, state.certs, id, now, state.refusals);
   // Events are written out with explicit keys, not spreads: this is the path of every first boot, and spreads cost.
   const { fingerprint, serial } = certFields(decision, id.fingerprint);
   const until = untilExpiry(decision, now);
@@ -184,7 +184,7 @@ function whyAnswer(state: BootState, req: BootRequest, time: string, now: Date):
   });
   const id = identity(req, undefined);
   if (typeof id === 'string') return said(REFUSED_HEADLINE, id);
-  const decision = selectBoot(state.farm, state.certs, id, now);
+  const decision = selectBoot(state.farm, state.certs, id, now, state.refusals);
   until = untilExpiry(decision, now);
   const fields = { ...certFields(decision, id.fingerprint), client: decision.client };
   if (!decision.ok) return said(REFUSED_HEADLINE, decision.reason, fields);

@@ -2,6 +2,12 @@ import { FarmError, UsageError } from '../errors';
 import { updateFarm } from '../farm/load';
 import { NAME_PATTERN, NAME_RULE } from '../farm/model';
 import { normaliseMac } from '../farm/validate';
+import { hasOwnName, own } from '../farm/table';
+import type { Farm } from '../farm/model';
+import type { LoadedFarm } from '../farm/load';
+import { readSecrets } from '../secrets/store';
+import { BootIssue, checkBootMappings } from './check';
+import { attributeIssues, mappingRefusal } from './refusals';
 
 /**
  * Boot mappings changed without editing JSON: the CLI's `profile …`/`client …` and the editor's commands call these,
@@ -30,6 +36,52 @@ export interface ClientFields {
   description?: string;
 }
 
+export interface MappingWriteOptions {
+  /** A file, signature or secret the change names may come later: write anyway, that client is refused until then. */
+  allowMissing?: boolean;
+  /** What was accepted under allowMissing, one sentence each (the CLI prints them). */
+  onMissing?: (sentence: string) => void;
+}
+
+/**
+ * The boot service refuses a client whose mapping it cannot serve; the CLI and the editor refuse to write such a
+ * mapping in the first place. Only problems this change brings count: a farm that is already wrong elsewhere can still
+ * be edited (and mended) one step at a time.
+ */
+function servableCheck(root: string, opts: MappingWriteOptions) {
+  return async (next: Farm, current: LoadedFarm): Promise<void> => {
+    const secrets = await readSecrets(root);
+    const key = (i: BootIssue) => `${i.pointer}\0${i.message}`;
+    const beforeIssues = checkBootMappings(current.farm, current.layout, secrets);
+    const before = new Set(beforeIssues.map(key));
+    const wasRefused = attributeIssues(beforeIssues).refusals;
+    const nowIssues = checkBootMappings(next, current.layout, secrets).filter((i) => i.severity === 'error');
+    const nowRefused = attributeIssues(nowIssues).refusals;
+    const added = nowIssues.filter((i) => !before.has(key(i)));
+    // A client put on a profile that is already broken brings no new issue, but a new refusal all the same.
+    for (const [name, c] of Object.entries(next.clients)) {
+      const why = mappingRefusal(nowRefused, name, c, c.profile ?? next.defaultProfile);
+      const old = own(current.farm.clients, name);
+      if (!why || why === mappingRefusal(wasRefused, name, old, old ? old.profile ?? current.farm.defaultProfile : undefined)) continue;
+      const under = (p: string, base: string) => p === base || p.startsWith(`${base}/`);
+      const profile = c.profile ?? next.defaultProfile;
+      const behind = nowIssues.filter((i) => under(i.pointer, `/clients/${name}`) || (profile !== undefined && under(i.pointer, `/profiles/${profile}`)));
+      if (!behind.some((i) => added.includes(i))) added.push({ pointer: `/clients/${name}`, message: why, severity: 'error', missing: behind.every((i) => i.missing) ? true : undefined });
+    }
+    const refused = opts.allowMissing ? added.filter((i) => !i.missing) : added;
+    if (refused.length > 0) {
+      const more = refused.length > 1 ? ` (and ${refused.length - 1} more problem${refused.length > 2 ? 's' : ''})` : '';
+      const onlyMissing = refused.every((i) => i.missing);
+      throw new FarmError(
+        `${refused[0]!.message.replace(/\.$/, '')}${more}.`,
+        onlyMissing ? 'Nothing was written; pass --allow-missing if it comes later (that client is refused until it is there).' : 'Nothing was written.',
+        'EMAPPING',
+      );
+    }
+    for (const i of added) opts.onMissing?.(`${i.message} (accepted with --allow-missing: that client is refused until it is there)`);
+  };
+}
+
 export function checkMappingName(name: string, what: 'profile' | 'client'): void {
   if (!NAME_PATTERN.test(name)) throw new UsageError(`The ${what} name "${name}" is not allowed: ${NAME_RULE}.`);
 }
@@ -44,23 +96,23 @@ function apply(p: Raw, f: ProfileFields): Raw {
   return out;
 }
 
-export async function addProfile(root: string, name: string, fields: ProfileFields): Promise<void> {
+export async function addProfile(root: string, name: string, fields: ProfileFields, w: MappingWriteOptions = {}): Promise<void> {
   checkMappingName(name, 'profile');
   if (!fields.kernel) throw new UsageError(`Profile "${name}" needs a kernel.`, 'Give it a URL or a file under files/ (--kernel).');
   await updateFarm(root, (raw) => {
     const profiles = obj(raw.profiles);
-    if (name in profiles) throw new FarmError(`Profile "${name}" already exists.`, `Change it with \`ipxe-farm profile set ${name}\`.`, 'EEXIST');
+    if (hasOwnName(profiles, name)) throw new FarmError(`Profile "${name}" already exists.`, `Change it with \`ipxe-farm profile set ${name}\`.`, 'EEXIST');
     raw.profiles = { ...profiles, [name]: apply({ kernel: fields.kernel, initrds: [], cmdline: '', verify: false, extra: [] }, fields) };
-  });
+  }, servableCheck(root, w));
 }
 
-export async function setProfile(root: string, name: string, fields: ProfileFields, opts: { makeDefault?: boolean } = {}): Promise<void> {
+export async function setProfile(root: string, name: string, fields: ProfileFields, opts: { makeDefault?: boolean } & MappingWriteOptions = {}): Promise<void> {
   await updateFarm(root, (raw) => {
     const profiles = obj(raw.profiles);
-    if (!(name in profiles)) throw new FarmError(`There is no profile "${name}".`, `Add it with \`ipxe-farm profile add ${name} --kernel …\`.`, 'ENOENT');
+    if (!hasOwnName(profiles, name)) throw new FarmError(`There is no profile "${name}".`, `Add it with \`ipxe-farm profile add ${name} --kernel …\`.`, 'ENOENT');
     raw.profiles = { ...profiles, [name]: apply(obj(profiles[name]), fields) };
     if (opts.makeDefault) raw.defaultProfile = name;
-  });
+  }, servableCheck(root, opts));
 }
 
 export async function removeProfile(root: string, name: string): Promise<void> {
@@ -69,32 +121,32 @@ export async function removeProfile(root: string, name: string): Promise<void> {
     if (users.length) throw new FarmError(`Profile "${name}" is used by ${users.join(', ')}.`, 'Give those clients another profile first (`ipxe-farm client set NAME --profile P`).', 'EBUSY');
     if (farm.defaultProfile === name) throw new FarmError(`Profile "${name}" is the default profile.`, 'Make another profile the default first (`ipxe-farm profile set P --default`).', 'EBUSY');
     const profiles = obj(raw.profiles);
-    if (!(name in profiles)) throw new FarmError(`There is no profile "${name}".`, undefined, 'ENOENT');
+    if (!hasOwnName(profiles, name)) throw new FarmError(`There is no profile "${name}".`, undefined, 'ENOENT');
     delete profiles[name];
     raw.profiles = profiles;
   });
 }
 
 /** Create or change a client's mapping; `create` refuses a client that already exists. */
-export async function setClient(root: string, name: string, fields: ClientFields, opts: { create?: boolean } = {}): Promise<void> {
+export async function setClient(root: string, name: string, fields: ClientFields, opts: { create?: boolean } & MappingWriteOptions = {}): Promise<void> {
   checkMappingName(name, 'client');
   const macs = fields.macs && normaliseMacs(fields.macs);
   await updateFarm(root, (raw) => {
     const clients = obj(raw.clients);
-    if (opts.create && name in clients) throw new FarmError(`Client "${name}" already exists.`, `Change it with \`ipxe-farm client set ${name}\`.`, 'EEXIST');
+    if (opts.create && hasOwnName(clients, name)) throw new FarmError(`Client "${name}" already exists.`, `Change it with \`ipxe-farm client set ${name}\`.`, 'EEXIST');
     const c: Raw = { macs: [], vars: {}, ...obj(clients[name]) };
     if (fields.profile !== undefined) c.profile = fields.profile;
     if (macs) c.macs = macs;
     if (fields.vars && Object.keys(fields.vars).length) c.vars = { ...obj(c.vars), ...fields.vars };
     if (fields.description !== undefined) c.description = fields.description;
     raw.clients = { ...clients, [name]: c };
-  });
+  }, servableCheck(root, opts));
 }
 
 export async function removeClient(root: string, name: string): Promise<void> {
   await updateFarm(root, (raw) => {
     const clients = obj(raw.clients);
-    if (!(name in clients)) throw new FarmError(`There is no client "${name}".`, undefined, 'ENOENT');
+    if (!hasOwnName(clients, name)) throw new FarmError(`There is no client "${name}".`, undefined, 'ENOENT');
     delete clients[name];
     raw.clients = clients;
   });

@@ -47,7 +47,8 @@ export class CertLookup {
   private bySerial = new Map<string, CertRecord>();
   private byName = new Map<string, CertRecord[]>();
 
-  constructor(readonly index: PkiIndex) {
+  /** `problem`: the index could not be read, so every certificate is refused with this reason. */
+  constructor(readonly index: PkiIndex, readonly problem?: string) {
     for (const r of index.records) {
       if (typeof r.sha1 === 'string') this.bySha1.set(normaliseFingerprint(r.sha1), r);
       if (typeof r.serial === 'string') this.bySerial.set(normaliseSerial(r.serial), r);

@@ -3,6 +3,7 @@ import { FarmError } from '../errors';
 import type { FarmLayout } from '../farm/layout';
 import type { Client, Farm, Profile } from '../farm/model';
 import type { Secrets } from '../secrets/store';
+import { own } from '../farm/table';
 import { Piece, safeLine, UnsafeValueError } from './ipxeLine';
 import { fillTemplate, parseTemplate, Placeholder, TemplateError } from './template';
 
@@ -72,7 +73,7 @@ function resolver(input: RenderInput, used: Set<string>) {
       case 'server.http':
         return { text: serverHttp(input.farm), trusted: true };
       case 'client.vars': {
-        const v = input.client?.vars[p.name];
+        const v = own(input.client?.vars, p.name);
         if (v === undefined) {
           throw new RenderError(
             `Profile "${input.profileName}" uses {{client.vars.${p.name}}}, but client "${input.clientName}" has no variable "${p.name}".`,
@@ -83,7 +84,7 @@ function resolver(input: RenderInput, used: Set<string>) {
         return { text: v };
       }
       case 'secret': {
-        const v = input.secrets[p.name];
+        const v = own(input.secrets, p.name);
         if (v === undefined) {
           throw new RenderError(
             `Profile "${input.profileName}" uses {{secret.${p.name}}}, but secrets.json has no secret "${p.name}".`,
@@ -128,7 +129,7 @@ function imageUrl(input: RenderInput, ref: string): string {
  * `imgverify` can refer to them, and a failed `imgverify` stops the script before `boot`.
  */
 export function renderScript(input: RenderInput): RenderedScript {
-  const profile: Profile | undefined = input.farm.profiles[input.profileName];
+  const profile: Profile | undefined = own(input.farm.profiles, input.profileName);
   if (!profile) {
     throw new RenderError(`Profile "${input.profileName}" is not defined under /profiles.`, 'Add it with `ipxe-farm profile add`.', '/profiles');
   }

@@ -1,7 +1,9 @@
 import type { Client, Farm } from '../farm/model';
 import { normaliseMac } from '../farm/validate';
 import type { CertRecord } from '../pki/types';
+import { own } from '../farm/table';
 import { CertLookup } from './pkiLookup';
+import { mappingRefusal, MappingRefusals, NO_REFUSALS } from './refusals';
 
 /** What nginx tells the boot service about the TLS client (X-SSL-Client-* headers) and what the path asked for. */
 export interface BootIdentity {
@@ -32,7 +34,7 @@ export type BootDecision =
  * the client's own profile, then the farm's default profile. Every step is recorded, so `ipxe-farm explain` and the
  * boot log tell the same story the service acted on.
  */
-export function selectBoot(farm: Farm, certs: CertLookup, id: BootIdentity, now = new Date()): BootDecision {
+export function selectBoot(farm: Farm, certs: CertLookup, id: BootIdentity, now = new Date(), refusals: MappingRefusals = NO_REFUSALS): BootDecision {
   const steps: string[] = [];
   const refuse = (reason: string, extra: { client?: string; cert?: CertRecord } = {}): BootDecision => {
     steps.push(`refused: ${reason}`);
@@ -45,6 +47,7 @@ export function selectBoot(farm: Farm, certs: CertLookup, id: BootIdentity, now 
     return refuse(why);
   }
   steps.push('nginx verified the client certificate against the farm CA');
+  if (certs.problem) return refuse(certs.problem);
 
   let cert: CertRecord | undefined;
   let matchedBy: 'fingerprint' | 'serial';
@@ -71,7 +74,7 @@ export function selectBoot(farm: Farm, certs: CertLookup, id: BootIdentity, now 
     return refuse(`certificate serial ${cert.serial} of client ${cert.name} expired on ${cert.notAfter.slice(0, 10)}`, { client: cert.name, cert });
   }
   const clientName = cert.name;
-  const entry = farm.clients[clientName];
+  const entry = own(farm.clients, clientName);
 
   let mac: string | undefined;
   if (id.mac !== undefined) {
@@ -82,6 +85,10 @@ export function selectBoot(farm: Farm, certs: CertLookup, id: BootIdentity, now 
     }
     steps.push(`MAC ${mac} belongs to client ${clientName}`);
   }
+
+  // The farm file as it is now cannot boot this machine: refuse with its reason, never an older script.
+  const broken = mappingRefusal(refusals, clientName, entry, entry?.profile ?? farm.defaultProfile);
+  if (broken) return refuse(broken, { client: clientName, cert });
 
   if (entry?.profile) {
     steps.push(`client ${clientName} boots profile ${entry.profile} (set on the client)`);

@@ -1,22 +1,20 @@
-import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import { FarmError } from '../errors';
-import type { FarmLayout } from '../farm/layout';
-import { ensureDir } from '../fs/atomic';
-import { nginxWorkerGid } from '../nginx/workerGroup';
+import { bootSocketAccess, type SocketAccess } from '../nginx/socketAccess';
 import { secretsExposure } from '../secrets/store';
 import { BootEventLog } from './events';
 import { eventLine, freshAnswer, rememberedAnswer } from './answerMemo';
 import { isoTime } from './handler';
 import { serveWireConnection, WireOptions, WireRequest } from './httpWire';
+import { openSocketToNginx, prepareSocketPath } from './socketPath';
 import { BootStateReloader, loadBootState } from './state';
 
 export interface BootServiceOptions {
   root: string;
   /** Defaults to farmLayout(root).bootSocket. */
   socket?: string;
-  /** Group allowed to connect (nginx's workers); defaults to nginxWorkerGid(farm). */
+  /** Group allowed to connect (nginx's workers); default: bootSocketAccess(farm), the farm's nginx runtime decides. */
   gid?: number;
   /** Service log lines (requests, reloads, rejected changes); never a script or a secret. */
   log?: (line: string) => void;
@@ -41,28 +39,6 @@ export interface BootService {
   close(): Promise<void>;
 }
 
-async function removeStaleSocket(socket: string): Promise<void> {
-  let st: fs.Stats;
-  try { st = await fsp.lstat(socket); } catch { return; }
-  if (!st.isSocket()) throw new FarmError(`${socket} exists and is not a socket.`, 'Move that file away and start again.', 'EEXIST');
-  const alive = await new Promise<boolean>((resolve) => {
-    const c = net.connect(socket);
-    c.once('connect', () => { c.destroy(); resolve(true); });
-    c.once('error', () => resolve(false));
-  });
-  if (alive) throw new FarmError(`Another boot service is already listening on ${socket}.`, 'Stop it first (systemctl stop ipxe-farm-boot, or the other `ipxe-farm serve`).', 'EADDRINUSE');
-  await fsp.rm(socket, { force: true });
-}
-
-function tryChgrp(p: string, gid: number | undefined, log: (l: string) => void): void {
-  if (gid === undefined) return;
-  try {
-    fs.chownSync(p, -1, gid);
-  } catch (err) {
-    log(`note: cannot give ${p} to group ${gid} (${(err as NodeJS.ErrnoException).code}); nginx must then run as this user`);
-  }
-}
-
 /**
  * The socket systemd passes (sd_listen_fds(3): fd 3 when LISTEN_PID is this process), or undefined. The variables are
  * removed so that processes this one starts do not take the socket for theirs.
@@ -81,36 +57,22 @@ export function inheritedListenFd(env: NodeJS.ProcessEnv = process.env, pid = pr
   return 3;
 }
 
-/** The socket's folders for nginx's worker group, and no stale socket in the way (not for an inherited socket). */
-async function prepareSocketPath(layout: FarmLayout, socket: string, gid: number | undefined, log: (l: string) => void): Promise<void> {
-  // nginx's workers must pass through the runtime folder to reach the socket folder, but not list or read it.
-  await ensureDir(layout.runtime, 0o700);
-  const runtimeMode = (await fsp.stat(layout.runtime)).mode & 0o777;
-  if (socket.startsWith(`${layout.runtime}/`) && gid !== undefined && gid !== process.getgid?.()) {
-    await fsp.chmod(layout.runtime, (runtimeMode & 0o700) | 0o010);
-    tryChgrp(layout.runtime, gid, log);
-  }
-  const socketDir = socket.slice(0, socket.lastIndexOf('/'));
-  await ensureDir(socketDir, 0o750, true);
-  tryChgrp(socketDir, gid, log);
-  await removeStaleSocket(socket);
-}
-
 /**
- * The boot service on its unix socket. Only nginx can reach it: the socket folder is 0750 and the socket 0660, both
- * owned by nginx's worker group, so nobody else can connect and forge the X-SSL-Client-* headers.
+ * The boot service on its unix socket. Only nginx can reach it (socketAccess.ts): a local nginx's worker group owns the
+ * socket folder (0750) and socket (0660); for podman the socket folder is mounted into the farm's container alone and
+ * the runtime folder above it is 0700 on the host. Nobody else can connect and forge the X-SSL-Client-* headers.
  */
 export async function startBootService(opts: BootServiceOptions): Promise<BootService> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const state = await loadBootState(opts.root);
   const layout = state.layout;
   const socket = opts.socket ?? layout.bootSocket;
-  const gid = opts.gid ?? nginxWorkerGid(state.farm);
+  const access: SocketAccess = opts.gid !== undefined ? { kind: 'group', gid: opts.gid } : bootSocketAccess(state.farm);
 
   // With socket activation the service manager owns the socket (path, mode, group) and keeps it open across restarts:
   // nginx's connections wait in its backlog while the service restarts, instead of failing.
   const listenFd = opts.listenFd ?? inheritedListenFd();
-  if (listenFd === undefined) await prepareSocketPath(layout, socket, gid, log);
+  if (listenFd === undefined) await prepareSocketPath(layout, socket, access, log);
 
   const events = new BootEventLog(layout.bootEvents, {
     onWriteError: (err, lost) => log(err
@@ -119,8 +81,12 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   });
   events.open();
   const reloader = new BootStateReloader(opts.root, state, {
-    onReload: () => log('reloaded the farm file, PKI index and secrets'),
-    onReject: (err) => log(`kept serving the last good farm: ${err instanceof FarmError ? err.sentence : err.message}`),
+    onReload: (s) => {
+      log('reloaded the farm file, PKI index and secrets');
+      // Each part is loaded on its own: what is wrong refuses only what it concerns, and is said every time.
+      for (const p of s.problems) log(p);
+    },
+    onReject: (err) => log(`kept serving the last loaded state: ${err instanceof FarmError ? err.sentence : err.message}`),
   }, opts.reloadIntervalMs);
 
   const answerOf = opts.rememberAnswers === false ? freshAnswer : rememberedAnswer;
@@ -155,12 +121,10 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
     if (listenFd === undefined) server.listen(socket, () => resolve());
     else server.listen({ fd: listenFd }, () => resolve());
   });
-  if (listenFd === undefined) {
-    await fsp.chmod(socket, 0o660);
-    tryChgrp(socket, gid, log);
-  }
+  if (listenFd === undefined) await openSocketToNginx(socket, access, log);
   await reloader.start();
   log(`boot service for farm "${state.farm.name}" listening on ${listenFd === undefined ? socket : `the socket the service manager passed (fd ${listenFd})`}`);
+  for (const p of reloader.state.problems) log(p);
   if (secretsExposure(opts.root)) log(`warning: ${layout.secrets} can be read by other users; run: chmod 600 ${layout.secrets}`);
 
   return {

@@ -1,44 +1,103 @@
+import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
 import { farmLayout, FarmLayout } from '../farm/layout';
 import { checkFarmText } from '../farm/load';
 import type { Farm } from '../farm/model';
+import { emptyTable } from '../farm/table';
 import { pkiPaths } from '../pki/paths';
 import { readSecrets, Secrets } from '../secrets/store';
-import { checkBootMappings } from './check';
+import { BootIssue, checkBootMappings } from './check';
 import { CertLookup, readIndexForBoot } from './pkiLookup';
+import { attributeIssues, describeRefusals, MappingRefusals } from './refusals';
+import { placeholdersOf } from './template';
 
-/** Everything a request needs, loaded together and swapped whole, so a request never sees half of a reload. */
+/**
+ * Everything a request needs, swapped whole so a request never sees half of a reload. Its three sources are loaded
+ * independently: an error in one never holds back the others, so a revocation or a new secret counts whatever state the
+ * farm file is in.
+ * - PKI index unreadable: every certificate is refused with that reason (CertLookup.problem): fail closed.
+ * - secrets.json unreadable: the profiles that use a secret are refused with that reason; the rest boot.
+ * - farm file: a problem in one client's or profile's mapping refuses only those machines (refusals); a problem that
+ *   belongs to no mapping (not JSON, a wrong server setting) keeps the last good farm file's mappings, still with the
+ *   current PKI index and secrets.
+ */
 export interface BootState {
   farm: Farm;
   layout: FarmLayout;
   secrets: Secrets;
   certs: CertLookup;
+  refusals: MappingRefusals;
+  /** What is wrong with the files as they are now, one sentence each, for the service log; empty when nothing is. */
+  problems: string[];
+  /** Files a mapping names that are not there yet (--allow-missing): their arrival is a change like an edit. */
+  awaiting: string[];
   loadedAt: Date;
   /** Scripts rendered from this state, by client/profile/MAC: a state never changes, so neither do they. */
   scripts: Map<string, string>;
 }
 
-/** Load and check farm file, PKI index and secrets; throws a FarmError listing every problem when any is an error. */
-export async function loadBootState(root: string): Promise<BootState> {
+async function loadCerts(layout: FarmLayout): Promise<CertLookup> {
+  try {
+    return new CertLookup(await readIndexForBoot(layout));
+  } catch (err) {
+    const why = err instanceof FarmError ? err.message : (err as Error).message;
+    return new CertLookup({ version: 1, nextSerial: '01', records: [] }, `the farm's PKI index cannot be read, so no certificate can be checked (${why.replace(/\.$/, '')})`);
+  }
+}
+
+async function loadSecrets(root: string): Promise<{ secrets: Secrets; problem?: string }> {
+  try {
+    return { secrets: await readSecrets(root) };
+  } catch (err) {
+    return { secrets: emptyTable(), problem: (err instanceof FarmError ? err.message : (err as Error).message).replace(/\.$/, '') };
+  }
+}
+
+function usesSecrets(farm: Farm, profile: string): boolean {
+  const p = farm.profiles[profile]!;
+  return [p.kernel, p.cmdline, ...p.initrds, ...p.extra].some((t) => {
+    try { return placeholdersOf(t).some((x) => x.kind === 'secret'); } catch { return false; }
+  });
+}
+
+/**
+ * Load the three parts and check every mapping against them. `previous` is the state being replaced: its farm is kept
+ * when the farm file on disk has a problem that belongs to no mapping. Without one, such a problem is thrown (startup).
+ */
+export async function loadBootState(root: string, previous?: BootState): Promise<BootState> {
   const layout = farmLayout(root);
-  let text: string;
+  const [certs, sec] = await Promise.all([loadCerts(layout), loadSecrets(root)]);
+  const problems: string[] = [];
+  if (certs.problem) problems.push(`every certificate is refused: ${certs.problem}`);
+  if (sec.problem) problems.push(`profiles that use a secret are refused: ${sec.problem}`);
+
+  let text: string | undefined;
+  let readError = '';
   try {
     text = await fsp.readFile(layout.farmFile, 'utf8');
   } catch (err) {
-    throw new FarmError(`Cannot read ${layout.farmFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, 'Run `ipxe-farm init`, or pass --farm DIR.', 'ENOFARM');
+    readError = `Cannot read ${layout.farmFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`;
   }
-  const { farm, issues } = checkFarmText(text);
-  const secrets = await readSecrets(root);
-  const all = [...issues.filter((i) => i.severity === 'error').map((i) => `${layout.farmFile}:${i.at.line + 1}:${i.at.column + 1}: ${i.message}`)];
-  if (farm && all.length === 0) {
-    for (const i of checkBootMappings(farm, layout, secrets)) if (i.severity === 'error') all.push(`${layout.farmFile} ${i.pointer}: ${i.message}`);
+  const checked = text === undefined ? undefined : checkFarmText(text);
+  const located = (checked?.issues ?? []).filter((i) => i.severity === 'error');
+  const globalText = located.filter((i) => attributeIssues([i]).global.length > 0);
+  let farm = checked?.farm;
+  if (!farm || globalText.length > 0 || readError) {
+    const why = readError || globalText.map((i) => `${layout.farmFile}:${i.at.line + 1}:${i.at.column + 1}: ${i.message}`).join(' ');
+    if (!previous) throw new FarmError(why, readError ? 'Run `ipxe-farm init`, or pass --farm DIR.' : 'Fix the farm file (or secrets.json).', readError ? 'ENOFARM' : 'EFARMFILE');
+    problems.push(`kept serving the last good farm: ${why}`);
+    farm = previous.farm;
   }
-  if (!farm || all.length > 0) {
-    throw new FarmError(all.length === 1 ? all[0]! : `The farm has ${all.length} problems:\n  ${all.join('\n  ')}`, 'Fix the farm file (or secrets.json).', 'EFARMFILE');
+
+  const issues: BootIssue[] = [...(farm === checked?.farm ? located : []), ...checkBootMappings(farm, layout, sec.secrets)];
+  const { refusals } = attributeIssues(issues);
+  if (sec.problem) {
+    for (const name of Object.keys(farm.profiles)) if (usesSecrets(farm, name)) refusals.profiles.set(name, `secrets.json cannot be used: ${sec.problem}`);
   }
-  const certs = new CertLookup(await readIndexForBoot(layout));
-  return { farm, layout, secrets, certs, loadedAt: new Date(), scripts: new Map() };
+  problems.push(...describeRefusals(refusals));
+  const awaiting = issues.flatMap((i) => (i.file ? [i.file] : []));
+  return { farm, layout, secrets: sec.secrets, certs, refusals, problems, awaiting, loadedAt: new Date(), scripts: new Map() };
 }
 
 /** Files whose change means "load again". */
@@ -46,42 +105,58 @@ export function watchedFiles(layout: FarmLayout): string[] {
   return [layout.farmFile, pkiPaths(layout).index, layout.secrets];
 }
 
-async function signature(files: string[]): Promise<string> {
-  const parts = await Promise.all(
-    files.map(async (f) => {
-      try {
-        const s = await fsp.stat(f);
-        // Atomic writes replace the inode; size and mtime catch in-place edits.
-        return `${s.ino}:${s.size}:${s.mtimeMs}`;
-      } catch {
-        return 'absent';
-      }
-    }),
-  );
-  return parts.join('|');
+/**
+ * How a file looked when last read. Identity (inode, size, mtime, ctime in ns) is cheap to compare, but a file written
+ * twice within one tick of the kernel's file clock keeps it: until its ctime is RACY_MS old, its content is hashed on
+ * every check too (git's "racily clean" rule). An in-place edit with the mtime put back still moves the ctime.
+ */
+interface Stamp { id: string; hash: string; hashUntil: number }
+const RACY_MS = 2000;
+
+async function stampOf(file: string, prev: Stamp | undefined, existenceOnly: boolean): Promise<Stamp> {
+  let id: string;
+  let ctimeMs: number;
+  try {
+    const st = await fsp.stat(file, { bigint: true });
+    id = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    ctimeMs = Number(st.ctimeNs / 1_000_000n);
+  } catch (err) {
+    return { id: `absent:${(err as NodeJS.ErrnoException).code}`, hash: '', hashUntil: 0 };
+  }
+  if (existenceOnly) return { id: 'present', hash: '', hashUntil: 0 };
+  if (prev && prev.id === id && Date.now() > prev.hashUntil) return prev;
+  let hash: string;
+  try {
+    hash = createHash('sha256').update(await fsp.readFile(file)).digest('hex');
+  } catch (err) {
+    hash = `unreadable:${(err as NodeJS.ErrnoException).code}`;
+  }
+  return { id, hash, hashUntil: ctimeMs + RACY_MS };
 }
 
 export interface ReloaderEvents {
   onReload?(state: BootState): void;
-  /** A change that does not load: the service keeps serving the last good state and says why. */
+  /** A load that failed as a whole (unexpected): the service keeps serving the state it has and says why. */
   onReject?(err: FarmError | Error): void;
 }
 
 /**
- * Keeps the current BootState fresh: checks the watched files' identity (inode, size, mtime) at most every
- * `intervalMs`, and on a change loads in the background and swaps. Requests keep using the state they started with;
- * nothing waits for a reload, so none is dropped.
+ * Keeps the current BootState fresh: at most every `intervalMs` it compares the watched files (and the files a mapping
+ * waits for) with how they were when last loaded, and on any change loads in the background and swaps. Requests keep
+ * using the state they started with; nothing waits for a reload, so none is dropped.
  */
 export class BootStateReloader {
-  private sig = '';
+  private stamps = new Map<string, Stamp>();
   private inflight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private rejectedSig = '';
 
   constructor(readonly root: string, public state: BootState, private readonly events: ReloaderEvents = {}, private readonly intervalMs = 250) {}
 
   async start(): Promise<void> {
-    this.sig = await signature(watchedFiles(this.state.layout));
+    await this.changed();
+    // The first stamps are taken after the caller loaded `state`: load once more, so a change made in between (a
+    // revocation while the service was starting) is not left waiting for the next one.
+    await this.reload(false);
     this.timer = setInterval(() => { if (!this.inflight) void this.check(); }, this.intervalMs);
     this.timer.unref();
   }
@@ -98,18 +173,28 @@ export class BootStateReloader {
     return this.inflight;
   }
 
+  /** Take new stamps; true when any file differs from its last stamp (the first call only records them). */
+  private async changed(): Promise<boolean> {
+    const files = [...watchedFiles(this.state.layout).map((f) => [f, false] as const), ...this.state.awaiting.map((f) => [f, true] as const)];
+    const next = new Map<string, Stamp>();
+    await Promise.all(files.map(async ([f, existenceOnly]) => { next.set(f, await stampOf(f, this.stamps.get(f), existenceOnly)); }));
+    const first = this.stamps.size === 0;
+    // A file a mapping waits for is new in the list after the load that found it missing: only its arrival counts.
+    const differs = [...next].some(([f, s]) => { const p = this.stamps.get(f); return p ? p.id !== s.id || p.hash !== s.hash : s.id === 'present'; });
+    this.stamps = next;
+    return !first && differs;
+  }
+
   private async checkOnce(): Promise<void> {
-    const sig = await signature(watchedFiles(this.state.layout));
-    if (sig === this.sig || sig === this.rejectedSig) return;
+    // Stamps are taken before loading: a change made during the load shows at the next check.
+    if (await this.changed()) await this.reload();
+  }
+
+  private async reload(tell = true): Promise<void> {
     try {
-      const next = await loadBootState(this.root);
-      // The files may have changed again while loading; the next check catches that.
-      this.state = next;
-      this.sig = sig;
-      this.rejectedSig = '';
-      this.events.onReload?.(next);
+      this.state = await loadBootState(this.root, this.state);
+      if (tell) this.events.onReload?.(this.state);
     } catch (err) {
-      this.rejectedSig = sig;
       this.events.onReject?.(err as Error);
     }
   }

@@ -4,13 +4,12 @@ import { ensureDir } from '../fs/atomic';
 import { farmLayout } from '../farm/layout';
 import { decodeIpxeError } from '../ipxe/errors';
 import { BootStageTracker } from '../qemu/stages';
-import { maskSecrets } from '../secrets/mask';
+import { LOG_MASK, maskValues, StreamMasker } from '../secrets/mask';
 import type { Secrets } from '../secrets/store';
-import { StreamRedactor } from './redact';
 
 /**
  * What a board's console becomes for people: a live view with secrets masked and every iPXE error code explained
- * right after its line, and a kept log (0600, each line stamped with the time it arrived) with the same.
+ * right after its line (the project's one StreamMasker), and a kept log (0600, each line stamped with the time it arrived) with the same.
  */
 export function explainLine(code: string): string {
   const d = decodeIpxeError(code);
@@ -27,19 +26,21 @@ export async function consoleLogFile(root: string, client: string, explicit?: st
 export class ConsoleRecorder {
   readonly tracker: BootStageTracker;
   private readonly log: fs.WriteStream;
-  private readonly live: StreamRedactor;
+  private readonly live: StreamMasker;
+  private readonly values: string[];
   private logged = 0;
   private explainedLog = 0;
   private explainedLive = 0;
   private pending: string[] = [];
   private readonly t0 = Date.now();
 
-  constructor(readonly logFile: string, private readonly secrets: Secrets, linuxMarker?: RegExp) {
+  constructor(readonly logFile: string, secrets: Secrets, linuxMarker?: RegExp) {
     this.tracker = new BootStageTracker(linuxMarker);
     const fd = fs.openSync(logFile, 'a', 0o600);
     fs.fchmodSync(fd, 0o600);
     this.log = fs.createWriteStream('', { fd });
-    this.live = new StreamRedactor(secrets);
+    this.values = Object.values(secrets);
+    this.live = new StreamMasker(this.values);
   }
 
   get elapsedMs(): number { return Date.now() - this.t0; }
@@ -65,7 +66,7 @@ export class ConsoleRecorder {
   /** A line of our own (reconnects, the verdict) in the log and the view. */
   note(text: string): string {
     this.writeLog(true);
-    this.log.write(`${new Date().toISOString()} [ipxe-farm] ${maskSecrets(text, this.secrets)}\n`);
+    this.log.write(`${new Date().toISOString()} [ipxe-farm] ${maskValues(text, this.values, LOG_MASK)}\n`);
     return `\r\n[ipxe-farm] ${text}\r\n`;
   }
 
@@ -81,7 +82,7 @@ export class ConsoleRecorder {
     while (this.explainedLog < this.tracker.errors.length && this.tracker.errorEnds[this.explainedLog]! <= cut) {
       text += `${stamp} ${explainLine(this.tracker.errors[this.explainedLog++]!.code)}\n`;
     }
-    this.log.write(maskSecrets(text, this.secrets));
+    this.log.write(maskValues(text, this.values, LOG_MASK));
   }
 
   async close(): Promise<string> {

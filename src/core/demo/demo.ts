@@ -182,7 +182,6 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const q = await bootHeadless({
       ...(await clientLaunchOptions(root, DEMO_CLIENT, { image: built.files[0] })),
       headless: { timeoutMs: opts.timeoutMs ?? 240_000, marker: DEMO_MARKER, stopOnIpxeErrorAfterMs: 3000 },
-      redact: [secret],
       signal: opts.signal,
     });
     result.boot = { stages: q.stages, reason: q.reason, logFile: q.logFile, errors: q.errors };

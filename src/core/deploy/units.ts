@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
-import { nginxWorkerGid, nginxWorkerGroupName } from '../nginx/workerGroup';
+import { bootSocketAccess } from '../nginx/socketAccess';
 import { pkiPaths } from '../pki/paths';
 
 export type DeployKind = 'systemd' | 'quadlet';
@@ -29,28 +29,29 @@ export function unitNames(farm: Farm) {
   return { boot: `ipxe-farm-${farm.name}-boot`, nginx: `ipxe-farm-${farm.name}-nginx` };
 }
 
-/** nginx's worker group as a unit line can name it: the container's gid (rootful podman maps it 1:1), else the name. */
-function workerGroup(farm: Farm): string | undefined {
-  const name = nginxWorkerGroupName(farm);
-  if (name === 'nginx') return String(nginxWorkerGid(farm));
-  return name;
-}
-
 /**
  * systemd holds the boot service's socket, so it outlives every restart of the service: nginx's boots wait in the
  * socket's backlog for the new process instead of failing with 502 (measured: 110 of 800 boots failed across five
- * restarts without it, none with it). The folders are made passable for nginx's workers only, as the service itself
- * does when it binds the socket.
+ * restarts without it, none with it). The folders get the modes the service itself gives them (socketPath.ts): a
+ * local nginx's worker group may pass; for podman the runtime folder stays 0700 and the socket folder is reachable
+ * only through its mount in the farm's container.
  */
 function bootSocket(farm: Farm, layout: FarmLayout): UnitFile {
   const names = unitNames(farm);
-  const group = workerGroup(farm);
-  const prepare = group
+  const access = bootSocketAccess(farm);
+  const group = access.kind === 'group' ? access.group : undefined;
+  const prepare = access.kind === 'container'
     ? [
-        `ExecStartPre=/usr/bin/install -d -m 0710 -g ${group} ${unitPath(layout.runtime)}`,
-        `ExecStartPre=/usr/bin/install -d -m 0750 -g ${group} ${unitPath(layout.socketDir)}`,
+        `ExecStartPre=/usr/bin/install -d -m 0700 ${unitPath(layout.runtime)}`,
+        `ExecStartPre=/usr/bin/install -d -m 0711 ${unitPath(layout.socketDir)}`,
       ]
-    : [`ExecStartPre=/usr/bin/install -d -m 0750 ${unitPath(layout.socketDir)}`];
+    : group
+      ? [
+          `ExecStartPre=/usr/bin/install -d -m 0710 -g ${group} ${unitPath(layout.runtime)}`,
+          `ExecStartPre=/usr/bin/install -d -m 0750 -g ${group} ${unitPath(layout.socketDir)}`,
+        ]
+      : [`ExecStartPre=/usr/bin/install -d -m 0750 ${unitPath(layout.socketDir)}`];
+  const mode = access.kind === 'container' ? '0666' : '0660';
   return {
     name: `${names.boot}.socket`,
     text: `# Written by \`ipxe-farm deploy\`: the boot service's unix socket, held by systemd across service restarts.
@@ -61,7 +62,7 @@ PartOf=${names.boot}.service
 [Socket]
 ${prepare.join('\n')}
 ListenStream=${unitPath(layout.bootSocket)}
-SocketMode=0660
+SocketMode=${mode}
 ${group ? `SocketGroup=${group}\n` : ''}Backlog=1024
 
 [Install]

@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import type { FarmLayout } from '../farm/layout';
+import type { Farm } from '../farm/model';
+import { describeSocketReach } from '../nginx/socketReach';
 import { run, which } from '../process/run';
+import { cachedTreeDir } from '../ipxe/source';
 
 /** One thing the farm needs from the machine, and how to get it when it is missing. */
 export interface Check {
@@ -34,8 +37,7 @@ function programCheck(id: string, purpose: string, pkg: string, required = true)
 
 /** The iPXE source trees the farm would find: $IPXE_SRC, then the per-user cache of the pinned ref. */
 export function ipxeSourceCandidates(ref = 'v2.0.0'): string[] {
-  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return [process.env.IPXE_SRC, path.join(cache, 'ipxe-farm', 'src', `ipxe-${ref}`)].filter((p): p is string => !!p);
+  return [process.env.IPXE_SRC, cachedTreeDir(ref)].filter((p): p is string => !!p);
 }
 
 export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } = {}): Promise<Check[]> {
@@ -101,6 +103,12 @@ export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } 
   });
   checks.push(programCheck('openssl', 'checking certificates by hand (the farm itself never calls it)', 'openssl', false));
   return checks;
+}
+
+/** In a farm: who can reach its boot socket (only nginx's workers should); a socket open to others fails the check. */
+export function socketReachCheck(farm: Farm, layout: FarmLayout): Check {
+  const r = describeSocketReach(farm, layout);
+  return { id: 'boot-socket', purpose: 'only nginx may reach the boot service (else client identities can be forged)', required: !r.ok, ok: r.ok, detail: r.text, fix: r.fix };
 }
 
 export function formatChecks(checks: Check[]): string {

@@ -5,7 +5,8 @@ import { writeFileAtomic } from '../fs/atomic';
 import { FARM_FILE, Farm } from './model';
 import { farmLayout, FarmLayout } from './layout';
 import { FarmIssue, validateFarm } from './validate';
-import { parseErrorPosition, positionOf, TextPosition } from './jsonLocate';
+import { pointerTree, positionOf, syntaxError, TextPosition } from './jsonLocate';
+import { editJsonText } from './textEdit';
 
 export interface LocatedIssue extends FarmIssue {
   at: TextPosition;
@@ -25,14 +26,17 @@ export function checkFarmText(text: string): { farm?: Farm; raw?: Record<string,
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    const at = parseErrorPosition(text, err as Error);
-    return { issues: [{ pointer: '', severity: 'error', at, message: `${FARM_FILE} is not valid JSON: ${(err as Error).message}.` }] };
+    // The parser that knows positions says where; JSON.parse (what every reader of the farm uses) decides whether.
+    const bad = syntaxError(text);
+    const at = bad?.at ?? { line: 0, column: 0, length: 1 };
+    return { issues: [{ pointer: '', severity: 'error', at, message: `${FARM_FILE} is not valid JSON: ${bad ? `${bad.message} at line ${at.line + 1}, column ${at.column + 1}` : (err as Error).message}.` }] };
   }
   const { farm, issues } = validateFarm(raw);
+  const tree = issues.length ? pointerTree(text) : undefined;
   return {
     farm,
     raw: raw as Record<string, unknown>,
-    issues: issues.map((i) => ({ ...i, at: positionOf(text, i.pointer) })),
+    issues: issues.map((i) => ({ ...i, at: positionOf(text, i.pointer, tree) })),
   };
 }
 
@@ -84,13 +88,19 @@ export function serialiseFarm(raw: Record<string, unknown>): string {
  * Read, change, validate, write atomically. The change works on the raw JSON so unknown keys survive; a change that
  * makes the file invalid is refused and the file on disk stays as it was.
  */
-export async function updateFarm(root: string, change: (raw: Record<string, unknown>, farm: Farm) => void): Promise<LoadedFarm> {
+export async function updateFarm(
+  root: string,
+  change: (raw: Record<string, unknown>, farm: Farm) => void,
+  /** More checks of the valid result before it is written (boot mappings); throw to refuse, nothing is written. */
+  check?: (next: Farm, current: LoadedFarm) => void | Promise<void>,
+): Promise<LoadedFarm> {
   const current = await loadFarm(root);
   const raw = structuredClone(current.raw);
   change(raw, current.farm);
-  const text = serialiseFarm(raw);
+  const text = editJsonText(current.text, current.raw, raw);
   const { farm, issues } = checkFarmText(text);
   if (!farm || issues.some((i) => i.severity === 'error')) throw refuse(current.layout.farmFile, issues);
+  await check?.(farm, current);
   await writeFileAtomic(current.layout.farmFile, text);
   return { farm, layout: current.layout, raw, text };
 }

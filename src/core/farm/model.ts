@@ -49,6 +49,10 @@ export interface IpxeSettings {
   debug?: string;
   /** NTP server set before HTTPS (iPXE checks certificate validity against its clock). */
   ntp?: string;
+  /** The network has a PXE/ProxyDHCP server: keep iPXE's 2 s wait for its offer (default false: no wait). */
+  proxyDhcp?: boolean;
+  /** Resend the first DHCPDISCOVER within 1/4 s instead of 1 s (default true; false on spanning-tree ports). */
+  fastDhcpRetry?: boolean;
 }
 
 export interface QemuSettings {

@@ -1,5 +1,7 @@
 import { Farm, FARM_VERSION, NAME_PATTERN, NAME_RULE, starterFarm } from './model';
 import { checkConsole, checkPower } from './validateBoard';
+import { emptyTable, hasOwnName } from './table';
+import { isHostName } from '../net/hostName';
 
 /** One thing wrong with the farm file, at a JSON pointer (`/clients/dut1/profile`) so the editor can underline it. */
 export interface FarmIssue {
@@ -128,16 +130,24 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
       targets: ipxe.targets === undefined ? d.ipxe.targets : (c.strs(ipxe, 'targets', '/ipxe') as Farm['ipxe']['targets']),
       debug: c.optStr(ipxe, 'debug', '/ipxe'),
       ntp: c.optStr(ipxe, 'ntp', '/ipxe'),
+      proxyDhcp: c.bool(ipxe, 'proxyDhcp', '/ipxe', false),
+      fastDhcpRetry: c.bool(ipxe, 'fastDhcpRetry', '/ipxe', true),
     },
     qemu: {
       accel: c.oneOf(qemu, 'accel', '/qemu', ['auto', 'kvm', 'tcg'] as const, d.qemu.accel),
       memoryMiB: c.int(qemu, 'memoryMiB', '/qemu', 64, 65536, d.qemu.memoryMiB),
       firmware: c.oneOf(qemu, 'firmware', '/qemu', ['bios', 'efi'] as const, d.qemu.firmware),
     },
-    profiles: {},
-    clients: {},
+    profiles: emptyTable(),
+    clients: emptyTable(),
     defaultProfile: c.optStr(root, 'defaultProfile', ''),
   };
+  // Both go into every script, the server certificate and nginx's listen line: only a plain address or name loads.
+  const host = (v: string, p: string) => {
+    if (!isHostName(v)) c.error(p, `${p} ${JSON.stringify(v)} is not an IP address or a DNS name; write it plain, like 10.0.2.2 or boot.lab.example (no port, scheme, brackets, spaces or \${…}).`);
+  };
+  host(farm.server.address, '/server/address');
+  farm.server.names.forEach((n, i) => host(n, `/server/names/${i}`));
   if (farm.server.httpPort === farm.server.httpsPort) {
     c.error('/server/httpPort', `/server/httpPort and /server/httpsPort are both ${farm.server.httpPort}; give them different ports.`);
   }
@@ -176,13 +186,13 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
       macs.push(norm);
     });
     const varsObj = c.obj(co.vars ?? {}, `${p}/vars`);
-    const vars: Record<string, string> = {};
+    const vars = emptyTable<string>();
     for (const [k, v] of Object.entries(varsObj)) {
       if (typeof v === 'string') vars[k] = v;
       else c.error(`${p}/vars/${k}`, `${p}/vars/${k} must be a string.`);
     }
     const profile = c.optStr(co, 'profile', p);
-    if (profile !== undefined && !(profile in farm.profiles)) {
+    if (profile !== undefined && !hasOwnName(farm.profiles, profile)) {
       c.error(`${p}/profile`, `Client "${cname}" uses profile "${profile}", which is not defined under /profiles.`);
     }
     farm.clients[cname] = { description: c.optStr(co, 'description', p), profile, macs, vars };
@@ -197,7 +207,7 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
     if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen)) c.error('/metrics/listen', `/metrics/listen "${listen}" must be HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464.`);
     farm.metrics = { listen };
   }
-  if (farm.defaultProfile !== undefined && !(farm.defaultProfile in farm.profiles)) {
+  if (farm.defaultProfile !== undefined && !hasOwnName(farm.profiles, farm.defaultProfile)) {
     c.error('/defaultProfile', `The default profile "${farm.defaultProfile}" is not defined under /profiles.`);
   }
   return { farm, issues: c.issues };

@@ -1,18 +1,18 @@
 import type { Checker, Obj } from './validate';
 import { CONSOLE_DRIVERS, ConsoleSpec, NAME_PATTERN, POWER_DRIVERS, PowerSpec } from './model';
 import { parseTemplate, TemplateError } from '../boot/template';
+import { isHostName } from '../net/hostName';
 
 /**
  * A client's `power` and `console` sections: which driver switches it and where its serial console is read. Checked
  * here in full so that a board never half-powers because a field was missing at the moment it was needed.
  */
 
-const HOST = /^[A-Za-z0-9.:_-]{1,253}$/;
 const BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1500000];
 
 function host(c: Checker, o: Obj, p: string): string {
   const h = c.str(o, 'host', p, '127.0.0.1');
-  if (!HOST.test(h)) c.error(`${p}/host`, `${p}/host "${h}" is not a host name or IP address.`);
+  if (!isHostName(h)) c.error(`${p}/host`, `${p}/host "${h}" is not a host name or IP address.`);
   return h;
 }
 

@@ -7,7 +7,7 @@ import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { loadFarm } from '../farm/load';
 import type { ImageTarget } from '../farm/model';
 import { run, runOk } from '../process/run';
-import { localConfigHeaders } from './config';
+import { HEADER_MARK, localConfigHeaders, type DhcpTuning } from './config';
 import { clientEmbeddedScript, type EmbeddedScriptOptions } from './script';
 import { locateIpxeSource, type IpxeSource, type LocateOptions } from './source';
 import { withTreeLock } from './treeLock';
@@ -75,33 +75,30 @@ const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).
  */
 export const NAMED_CONFIG = 'ipxefarm';
 
-/** First line of every header iPXE Farm writes; a header without it is someone else's and is never overwritten. */
-const HEADER_MARK = localConfigHeaders()['general.h']!.split('\n')[0]!;
-
 /**
- * Put the farm's headers in config/local/ipxefarm/, touching them only when their content differs: iPXE rebuilds
- * nearly every object when a config header's mtime changes. An empty header (make creates them empty) or one
- * iPXE Farm wrote is replaced; one with anyone else's settings is left alone and the build refused.
+ * Put the farm's headers in config/local/ (ipxefarm/ and dhcp.h), touching them only when their content differs:
+ * iPXE rebuilds every object that includes a config header when its mtime changes. An empty header (make creates
+ * them empty) or one iPXE Farm wrote is replaced; one with anyone else's settings is left alone and the build refused.
  */
-async function syncConfigHeaders(src: string): Promise<boolean> {
-  const dir = path.join(src, 'config', 'local', NAMED_CONFIG);
-  await ensureDir(dir);
-  let changed = false;
-  for (const [name, content] of Object.entries(localConfigHeaders())) {
-    const file = path.join(dir, name);
+async function syncConfigHeaders(src: string, tuning: DhcpTuning): Promise<boolean> {
+  await ensureDir(path.join(src, 'config', 'local', NAMED_CONFIG));
+  const stale: Array<[string, string]> = [];
+  // Every header is checked before any is written: a refused build leaves the tree as it found it.
+  for (const [name, content] of Object.entries(localConfigHeaders(tuning))) {
+    const file = path.join(src, 'config', 'local', name);
     const current = await fsp.readFile(file, 'utf8').catch(() => undefined);
     if (current === content) continue;
     if (current !== undefined && current.trim() !== '' && !current.startsWith(HEADER_MARK)) {
       throw new FarmError(
         `${file} holds settings iPXE Farm did not write, and a farm build would replace them.`,
-        `Move them elsewhere (or empty the file) so iPXE Farm can write its own; iPXE Farm only ever writes config/local/${NAMED_CONFIG}/.`,
+        `Move them elsewhere (or empty the file) so iPXE Farm can write its own; iPXE Farm only writes config/local/${NAMED_CONFIG}/ and config/local/dhcp.h.`,
         'ECONFIGHEADER',
       );
     }
-    await writeFileAtomic(file, content);
-    changed = true;
+    stale.push([file, content]);
   }
-  return changed;
+  for (const [file, content] of stale) await writeFileAtomic(file, content);
+  return stale.length > 0;
 }
 
 /**
@@ -197,8 +194,8 @@ export async function buildClientImage(root: string, client: string, opts: Build
 
     progress('lock', `Taking the build lock of ${source.dir}`);
     const built = await withTreeLock(source.dir, async () => {
-      const headersChanged = await syncConfigHeaders(source.srcDir);
-      progress('prepare', `${ipxeVersionLine(source)}: building ${makeTarget} for ${client}${headersChanged ? ' (config headers changed: full rebuild)' : ''}`);
+      const headersChanged = await syncConfigHeaders(source.srcDir, farm.ipxe);
+      progress('prepare', `${ipxeVersionLine(source)}: building ${makeTarget} for ${client}${headersChanged ? ' (config headers changed: the objects using them are rebuilt)' : ''}`);
       const binDir = path.join(source.srcDir, path.dirname(makeTarget));
       const args = ['-c', 'umask 077 && exec "$@"', 'sh', 'make', '-C', source.srcDir, `-j${jobs}`, ...makeVars, makeTarget];
       let output = '';
@@ -245,7 +242,7 @@ export async function buildClientImage(root: string, client: string, opts: Build
       scriptSha256: sha256(script),
       cert: { serial: inputs.certSerial, sha256: inputs.certSha256, notAfter: inputs.certNotAfter },
       caSha256: inputs.caSha256,
-      configSha256: sha256(JSON.stringify(localConfigHeaders())),
+      configSha256: sha256(JSON.stringify(localConfigHeaders(farm.ipxe))),
       builtAt: new Date().toISOString(),
       durationMs: Date.now() - started,
       options: { target, debug: debug ?? null, makeVars: source.makeVars, script: opts.script ?? {} },
@@ -290,14 +287,14 @@ export async function imageState(root: string, client: string, target?: ImageTar
   const reasons: string[] = [];
   let script: string | undefined;
   try { script = clientEmbeddedScript(farm, client, record.options.script); } catch (err) { reasons.push(`The embedded script cannot be made any more: ${(err as Error).message}`); }
-  if (script !== undefined && sha256(script) !== record.scriptSha256) reasons.push('The embedded script changed (server address, port or NTP in ipxe-farm.json).');
+  if (script !== undefined && sha256(script) !== record.scriptSha256) reasons.push('The embedded script changed (server address, port, NTP or the client\'s MACs in ipxe-farm.json).');
   let inputs: BuildInputs | undefined;
   try { inputs = await readBuildInputs(layout, client); } catch (err) { reasons.push((err as FarmError).message); }
   if (inputs) {
     if (inputs.certSha256 !== record.cert.sha256) reasons.push(`The client certificate changed (serial ${record.cert.serial} → ${inputs.certSerial}).`);
     if (inputs.caSha256 !== record.caSha256) reasons.push('The farm CA changed.');
   }
-  if (sha256(JSON.stringify(localConfigHeaders())) !== record.configSha256) reasons.push('The iPXE build options of this iPXE Farm version changed.');
+  if (sha256(JSON.stringify(localConfigHeaders(farm.ipxe))) !== record.configSha256) reasons.push('The iPXE build options changed (ipxe.proxyDhcp or ipxe.fastDhcpRetry in ipxe-farm.json, or this iPXE Farm version).');
   try {
     const source = await locateIpxeSource(farm, layout.root, { clone: false, env: opts.env });
     if (source.dir !== record.source.dir || source.sourceId !== record.source.sourceId) {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { FarmError } from '../errors';
+import { isHostName } from '../net/hostName';
 import { NAME_PATTERN, NAME_RULE, type Farm } from '../farm/model';
 
 /**
@@ -20,6 +21,11 @@ export interface EmbeddedScriptOptions {
   path?: string;
   /** Set the clock before HTTPS (certificate validity depends on it). */
   ntp?: string;
+  /**
+   * The client's MACs (ipxe-farm.json): DHCP runs first on the interface that has one of them. A plain `dhcp` tries
+   * the interfaces in order and waits 15 s for link-up on each uncabled one before it (a board's second port).
+   */
+  macs?: string[];
   dhcpAttempts?: number;
   chainAttempts?: number;
   /** Seconds between attempts. */
@@ -45,14 +51,11 @@ export const SCRIPT_MARKERS = {
   givingUp: 'iPXE Farm: giving up',
 } as const;
 
-const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
-
 /** A host name or IP literal that can stand in a URL in an iPXE script; throws with the fix otherwise. */
 export function checkScriptHost(value: string, what: string): string {
   const v = value.trim();
-  if (isIP(v) === 4) return v;
   if (isIP(v.replace(/^\[|\]$/g, '')) === 6) return v;
-  if (v.length > 0 && v.length <= 253 && v.split('.').every((l) => HOST_LABEL.test(l)) && !/^[0-9.]+$/.test(v)) return v;
+  if (isHostName(v)) return v;
   throw new FarmError(
     `${what} "${value}" cannot go into an iPXE script: it is not a host name or an IP address.`,
     'Use a plain DNS name or IP address (no spaces, quotes, slashes or ${…}).',
@@ -74,6 +77,26 @@ function checkInt(value: number, what: string, min: number, max: number): number
 }
 
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/**
+ * Find the interface with one of the client's MACs (net0, net1, … until one has no MAC) and run DHCP there first;
+ * when none matches or its DHCP fails, the plain `dhcp` after these lines tries every interface as before.
+ */
+function knownInterfaceDhcp(macs: string[]): string[] {
+  if (macs.length === 0) return [];
+  return [
+    'set farm_if:int32 0',
+    ':farm_find_if',
+    ...macs.map((m) => `iseq \${net\${farm_if}/mac} ${m} && goto farm_dhcp_if ||`),
+    'inc farm_if',
+    'isset ${net${farm_if}/mac} && goto farm_find_if ||',
+    'goto farm_dhcp_all',
+    ':farm_dhcp_if',
+    'dhcp net${farm_if} && goto farm_net ||',
+    ':farm_dhcp_all',
+  ];
+}
 
 export function embeddedScript(o: EmbeddedScriptOptions): string {
   if (!NAME_PATTERN.test(o.client)) throw new FarmError(`The client name "${o.client}" cannot go into an iPXE script.`, `Rename it: ${NAME_RULE}.`, 'EUSAGE');
@@ -87,6 +110,10 @@ export function embeddedScript(o: EmbeddedScriptOptions): string {
   const dhcpAttempts = checkInt(o.dhcpAttempts ?? 5, 'The number of DHCP attempts', 1, 100);
   const chainAttempts = checkInt(o.chainAttempts ?? 3, 'The number of boot script attempts', 1, 100);
   const delay = checkInt(o.retryDelay ?? 5, 'The retry delay', 0, 3600);
+  const macs = (o.macs ?? []).map((m) => {
+    if (!MAC.test(m)) throw new FarmError(`The MAC "${m}" cannot go into an iPXE script.`, 'Write it as 52:54:00:12:34:56 (lowercase hex, colons).', 'EUSAGE');
+    return m;
+  });
   const onFailure = o.onFailure ?? 'retry';
   if (!['retry', 'shell', 'poweroff'].includes(onFailure)) throw new FarmError(`Unknown failure action "${onFailure}": use retry, shell or poweroff.`, undefined, 'EUSAGE');
   const url = `https://${urlHost(address, port)}${urlPath}`;
@@ -102,6 +129,7 @@ export function embeddedScript(o: EmbeddedScriptOptions): string {
     'set farm_try:int32 0',
     ':farm_dhcp',
     'inc farm_try',
+    ...knownInterfaceDhcp(macs),
     'dhcp && goto farm_net ||',
     `iseq \${farm_try} ${dhcpAttempts} && goto farm_no_dhcp ||`,
     `echo iPXE Farm: no DHCP lease yet (attempt \${farm_try} of ${dhcpAttempts}), retrying in ${delay} s`,
@@ -162,6 +190,7 @@ export function clientEmbeddedScript(farm: Farm, client: string, overrides: Part
     address: farm.server.address,
     httpsPort: farm.server.httpsPort,
     ntp: farm.ipxe.ntp || undefined,
+    macs: farm.clients[client]?.macs,
     ...overrides,
   });
 }

@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { userCacheDir } from '../fs/cacheDir';
 import { FarmError } from '../errors';
 import { ensureDir, exists } from '../fs/atomic';
 import { run } from '../process/run';
@@ -66,8 +66,7 @@ function checkRef(ref: string): void {
 
 /** `${XDG_CACHE_HOME:-$HOME/.cache}/ipxe-farm/src`: per user, shared by every farm of that user. */
 export function ipxeCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(env.HOME || os.homedir(), '.cache');
-  return path.join(base, 'ipxe-farm', 'src');
+  return path.join(userCacheDir(env), 'src');
 }
 
 export function cachedTreeDir(ref: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -232,9 +232,13 @@ server {
 
     root ${files};
     autoindex off;
+    # A symlink under files/ is never followed (a link to ../pki/private/ca.key or ../secrets.json would serve it to
+    # anyone): copy or hard-link kernels here instead. Only the part of a path below files/ is checked.
+    disable_symlinks on from=$document_root;
 
     location /files/ {
         alias ${files};
+        disable_symlinks on from=$document_root;
     }
 }
 `;

@@ -15,14 +15,11 @@ import { ensureWorkerCanReach, lookupUser } from './reach';
 import { followFile, lastLines } from './tailFile';
 import { readConfigSources } from './sources';
 import { LogFollower, LogSink, NginxConfigError, NginxReloadResult, NginxRuntime, NginxStatus, NginxTestResult } from './runtime';
+import { pidAlive } from '../process/alive';
 
 export interface LocalRuntimeOptions {
   /** The nginx binary (default: nginx on PATH). */
   nginx?: string;
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
 /**
@@ -88,7 +85,7 @@ export class LocalNginxRuntime implements NginxRuntime {
   private async readPid(): Promise<number | undefined> {
     try {
       const pid = Number((await fsp.readFile(this.paths.pidFile, 'utf8')).trim());
-      if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+      if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) return undefined;
       const cmd = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => 'nginx');
       return cmd.includes('nginx') ? pid : undefined;
     } catch {
@@ -141,8 +138,8 @@ export class LocalNginxRuntime implements NginxRuntime {
       // TERM: fast shutdown; the workers close their connections and the master removes its pid file.
       process.kill(pid, 'SIGTERM');
       const deadline = Date.now() + 5000;
-      while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
     }
     await fsp.rm(this.paths.pidFile, { force: true });
     return this.status();

@@ -3,19 +3,20 @@ import type { Farm } from '../farm/model';
 import { effectiveRuntimeKind } from './runtimeKind';
 
 /**
- * The group nginx's worker processes run as, so the boot service can make its unix socket 0660 for exactly that group
- * (nobody else can reach the service and forge X-SSL-Client-* headers). The generated nginx.conf has no `user`
- * directive; each runtime passes it with -g: the podman image's workers run as nginx (uid/gid 101), Debian's local
- * nginx started as root runs them as www-data. Started as another user, workers keep that user's group. A farm set to
- * podman on a machine without podman runs the local nginx (effectiveRuntimeKind), and so gets the local answer.
+ * The host group a local nginx's worker processes run as, so the boot service can make its unix socket 0660 for exactly
+ * that group (nobody else can reach the service and forge X-SSL-Client-* headers). The generated nginx.conf has no
+ * `user` directive; the local runtime passes it with -g: Debian's nginx started as root runs them as www-data; started
+ * as another user, workers keep that user's group. A farm set to podman on a machine without podman runs the local
+ * nginx (effectiveRuntimeKind), and so gets the local answer. The podman runtime needs no host group at all (its
+ * image's nginx gid, 101, is a host group such as Debian's `_ssh`): see socketAccess.ts.
  */
 export function nginxWorkerGroupName(farm: Farm): string | undefined {
-  if (effectiveRuntimeKind(farm) === 'podman') return 'nginx';
+  if (effectiveRuntimeKind(farm) === 'podman') return undefined;
   return process.getuid?.() === 0 ? 'www-data' : undefined;
 }
 
 export function nginxWorkerGid(farm: Farm): number | undefined {
-  if (effectiveRuntimeKind(farm) === 'podman') return 101;
+  if (effectiveRuntimeKind(farm) === 'podman') return undefined;
   const name = nginxWorkerGroupName(farm);
   if (!name) return process.getgid?.();
   try {

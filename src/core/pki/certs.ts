@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import forge from 'node-forge';
 import { FarmError } from '../errors';
+import { certPublicKeySha256 } from './issuedKeys';
 import { normaliseSerial } from './serial';
 import type { CertKind, CertRecord } from './types';
 
@@ -51,6 +52,7 @@ export function recordFor(
     subject: dnString(cert.subject.attributes),
     sha1: fp.sha1,
     sha256: fp.sha256,
+    publicKeySha256: certPublicKeySha256(cert),
     notBefore: cert.validity.notBefore.toISOString(),
     notAfter: cert.validity.notAfter.toISOString(),
     status: 'valid',

@@ -61,7 +61,7 @@ export function buildCrl(ca: Issuer, revoked: CertRecord[], opts: CrlOptions): s
   const thisUpdate = opts.thisUpdate ?? new Date();
   const entries = revoked.map((r) => {
     const fields = [integerFromHex(serialToDerHex(BigInt(`0x${r.serial}`))), time(new Date(r.revokedAt ?? thisUpdate))];
-    const code = r.revocationReason ? REVOCATION_REASONS[r.revocationReason] : undefined;
+    const code = r.revocationReason && Object.hasOwn(REVOCATION_REASONS, r.revocationReason) ? REVOCATION_REASONS[r.revocationReason] : undefined;
     if (code !== undefined && code !== 0) {
       fields.push(asn1.create(U, T.SEQUENCE, true, [ext('2.5.29.21', asn1.create(U, T.ENUMERATED, false, String.fromCharCode(code)))]));
     }

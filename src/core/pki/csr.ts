@@ -1,11 +1,12 @@
 import * as fsp from 'node:fs/promises';
 import forge from 'node-forge';
 import { FarmError } from '../errors';
-import { NAME_PATTERN, NAME_RULE } from '../farm/model';
+import { NAME_PATTERN, NAME_RULE, type Farm } from '../farm/model';
 import { buildCert, Issuer } from './build';
 import { loadCa } from './ca';
 import { certToPem, commonName, parseCertificate, pemBlocks } from './certs';
-import { PassphraseOptions } from './issue';
+import { PassphraseOptions, serverNames } from './issue';
+import { assertNameFree } from './names';
 import { serialToDerHex } from './serial';
 import { currentCert, reserveSerial } from './store';
 import { assertWritable, commitIssued, pkiTransaction } from './txn';
@@ -26,6 +27,11 @@ export interface SignCsrOptions extends PassphraseOptions {
   /** Record and file name; default derived from the CSR's CN. */
   name?: string;
   days?: number;
+  /**
+   * Server profile: names the certificate may carry besides the farm's own (server.address and server.names). A SAN
+   * outside both is refused, so a CSR cannot slip in `*.example.com` unseen.
+   */
+  allowNames?: string[];
 }
 
 interface CsrExtension { name?: string; cA?: boolean; altNames?: Array<{ type: number; value?: string; ip?: string }> }
@@ -65,13 +71,12 @@ export async function signCsr(root: string, csrText: string, opts: SignCsrOption
   const name = opts.name ?? nameFromCn(cn!);
   checkName(name);
   const profile = opts.profile ?? 'client';
-  const altNames = profile === 'server'
-    ? (csrExtensions(csr).find((e) => e.name === 'subjectAltName')?.altNames ?? []).map((a) => a.ip ?? a.value ?? '').filter(Boolean)
-    : undefined;
-  if (profile === 'server' && altNames && altNames.length === 0 && cn) altNames.push(cn);
+  const altNames = profile === 'server' ? csrAltNames(csr, cn) : undefined;
   return pkiTransaction(root, async (t) => {
     const have = currentCert(t.index, 'csr', name);
     if (have) throw new FarmError(`A certificate named "${name}" was already signed from a CSR (serial ${have.serial}).`, 'Revoke it first, or pass --name NAME.', 'EEXIST');
+    assertNameFree(t.index, t.farm, name, 'csr', `Pass --name NAME to record it under its own name (e.g. --name csr-${name}).`);
+    if (altNames) checkServerNames(altNames, t.farm, opts.allowNames ?? []);
     await assertWritable([t.paths.dir, t.paths.issuedDir]);
     const ca = await loadCa(t.paths, opts.passphrase);
     const serial = await reserveSerial(t.paths, t.index);
@@ -80,9 +85,34 @@ export async function signCsr(root: string, csrText: string, opts: SignCsrOption
       publicKey: csr.publicKey as forge.pki.rsa.PublicKey,
       days: opts.days ?? (profile === 'server' ? t.farm.ca.serverDays : t.farm.ca.clientDays), altNames,
     }, ca);
-    const [rec] = await commitIssued(t, [{ cert, kind: 'csr', name, certTo: t.paths.csrCert(name) }], certToPem(ca.cert));
+    const [rec] = await commitIssued(t, [{ cert, kind: 'csr', name, certTo: t.paths.csrCert(name), extra: altNames ? { altNames } : undefined }], certToPem(ca.cert));
     return rec!;
   });
+}
+
+/** A server CSR's names: its DNS and IP SANs (nothing else is signed), or its CN when it has none. */
+function csrAltNames(csr: forge.pki.CertificateSigningRequest, cn: string | undefined): string[] {
+  const sans = csrExtensions(csr).find((e) => e.name === 'subjectAltName')?.altNames ?? [];
+  const odd = sans.find((a) => a.type !== 2 && a.type !== 7);
+  if (odd) throw new FarmError(`The CSR asks for a subject alternative name of type ${odd.type}; a server certificate carries DNS names and IP addresses only.`, 'Make the CSR with DNS: and IP: names only.', 'ECSR');
+  const names = sans.map((a) => (a.type === 7 ? a.ip ?? '' : a.value ?? '')).filter(Boolean);
+  if (names.length === 0 && cn) names.push(cn);
+  return names;
+}
+
+const sameName = (n: string) => n.toLowerCase().replace(/\.$/, '');
+
+/** Every SAN must be one of the farm's names or one the operator allowed by name. */
+function checkServerNames(names: string[], farm: Farm, allow: string[]): void {
+  const ok = new Set([...serverNames(farm), ...allow].map(sameName));
+  const outside = names.filter((n) => !ok.has(sameName(n)));
+  if (outside.length) {
+    throw new FarmError(
+      `The server CSR asks for ${outside.length === 1 ? 'a name' : 'names'} the farm does not serve: ${outside.join(', ')} (the farm's names: ${serverNames(farm).join(', ')}).`,
+      `Nothing was signed; if you mean it, pass --allow-names ${outside.join(',')}.`,
+      'ECSRNAMES',
+    );
+  }
 }
 
 export async function signCsrFile(root: string, file: string, opts: SignCsrOptions = {}): Promise<CertRecord> {
@@ -118,6 +148,7 @@ export async function crossSign(root: string, rootCertText: string | Buffer, opt
     if (foreign.generateSubjectKeyIdentifier().getBytes() === mine) throw new FarmError('That is the farm\'s own CA.', 'Pass another root.', 'EUSAGE');
     const have = currentCert(t.index, 'cross', name);
     if (have) throw new FarmError(`"${name}" is already cross-signed (serial ${have.serial}).`, 'Revoke it first, or pass --name NAME.', 'EEXIST');
+    assertNameFree(t.index, t.farm, name, 'cross', 'Pass --name NAME to record it under its own name.');
     await assertWritable([t.paths.dir, t.paths.issuedDir]);
     const serial = await reserveSerial(t.paths, t.index);
     const cert = buildCert({

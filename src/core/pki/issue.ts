@@ -10,12 +10,13 @@ import { buildCert, Profile, subjectFields } from './build';
 import { loadCa, LoadedCa } from './ca';
 import { certToPem } from './certs';
 import { caKeyPem, KeyBits, nativeSigner, newRsaKey, toForgePublicKey } from './keys';
+import { assertNameFree } from './names';
 import { claimSpareKey, raceForKey, spareNames, type KeyRace } from './keyPool';
 import { pkiPaths, type PkiPaths } from './paths';
 import { parseSerial, serialToDerHex, serialToNginx } from './serial';
 import { beginIndexWrite, currentCert, findBySerial, PendingIndexWrite, reserveSerial } from './store';
 import { assertWritable, commitIssued, Issued, markRevoked, pkiTransaction, PkiTxn, publishCrl } from './txn';
-import type { CertKind, CertRecord } from './types';
+import type { CertKind, CertRecord, PkiIndex } from './types';
 
 export interface PassphraseOptions {
   /** The CA key's passphrase, when it was created with one. */
@@ -132,9 +133,9 @@ async function planKeys(root: string, n: number, mode: LeafKeyMode): Promise<Key
 }
 
 /** Under the lock, serials reserved: the keys, and whether the first is already at its per-serial file (a claimed spare). */
-async function takeKeys(plan: KeyPlan, paths: PkiPaths, first: bigint): Promise<{ keys: KeyObject[]; inPlace: boolean }> {
+async function takeKeys(plan: KeyPlan, paths: PkiPaths, index: PkiIndex, first: bigint): Promise<{ keys: KeyObject[]; inPlace: boolean }> {
   if (plan.pool) {
-    const spare = await claimSpareKey(paths, paths.keyBySerial(serialToNginx(first)));
+    const spare = await claimSpareKey(paths, paths.keyBySerial(serialToNginx(first)), index);
     if (spare) return { keys: [spare], inPlace: true };
     // Another process took the last one, or it was bad.
     if (!coreToSpare()) return { keys: [await newRsaKey(2048)], inPlace: false };
@@ -163,7 +164,7 @@ async function issueLeaves(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], plan: K
 
 async function signAndCommit(t: PkiTxn, ca: LoadedCa, reqs: LeafRequest[], plan: KeyPlan, superseded: CertRecord[], pending: Promise<PendingIndexWrite> | undefined): Promise<CertRecord[]> {
   const first = await reserveSerial(t.paths, t.index, reqs.length);
-  const { keys, inPlace } = await takeKeys(plan, t.paths, first);
+  const { keys, inPlace } = await takeKeys(plan, t.paths, t.index, first);
   if (keys.length !== reqs.length) throw new Error('issueLeaves: one key per request');
   const items: Issued[] = reqs.map((r, i) => {
     const cert = buildCert(
@@ -244,6 +245,7 @@ export async function issueClients(root: string, names: string[], opts: IssueOpt
   const keys = await planKeys(root, names.length, opts.keys ?? 'pool');
   return pkiTransaction(root, async (t) => {
     for (const n of names) {
+      assertNameFree(t.index, t.farm, n, 'client', 'Choose another client name, or revoke that certificate first.');
       const have = currentCert(t.index, 'client', n);
       if (have) {
         throw new FarmError(

@@ -5,8 +5,11 @@ import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign, verify
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { loadFarm } from '../farm/load';
+import { issuedKeyHashes, publicKeySha256 } from './issuedKeys';
 import { leafKeyPem, newRsaKey } from './keys';
 import { pkiPaths, PkiPaths } from './paths';
+import { pidAlive } from '../process/alive';
+import type { PkiIndex } from './types';
 
 /**
  * The spare-key pool: RSA-2048 leaf keys made ahead of time in pki/private/spare/, so that issuing a certificate need
@@ -51,13 +54,16 @@ export function checkLeafKey(pem: string): KeyObject | undefined {
   return key;
 }
 
-/** Read a spare without following a symlink; only a small regular file of ours that nobody else could read counts. */
+/**
+ * Read a spare without following a symlink; only a small regular file of ours that nobody else could read counts, with
+ * one name only: a second hard link could hand the same key out again.
+ */
 async function readSpare(file: string): Promise<KeyObject | undefined> {
   let h: fsp.FileHandle;
   try { h = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW); } catch { return undefined; }
   try {
     const st = await h.stat();
-    if (!st.isFile() || (st.mode & 0o077) !== 0 || st.size > MAX_KEY_BYTES) return undefined;
+    if (!st.isFile() || st.nlink !== 1 || (st.mode & 0o077) !== 0 || st.size > MAX_KEY_BYTES) return undefined;
     if (process.getuid && st.uid !== process.getuid()) return undefined;
     return checkLeafKey(await h.readFile('utf8'));
   } catch {
@@ -79,16 +85,19 @@ export async function addSpare(paths: PkiPaths, key: KeyObject): Promise<void> {
 
 /**
  * Call under the PKI lock: move a spare to `to` (the new certificate's per-serial key file) and return its key, or
- * undefined when the pool has no usable key. Spares that fail the checks are deleted on the way.
+ * undefined when the pool has no usable key. Spares that fail the checks are deleted on the way, and so is a spare
+ * whose public key the CA has certified before (a copy of a key already handed out, e.g. a restored backup).
  */
-export async function claimSpareKey(paths: PkiPaths, to: string): Promise<KeyObject | undefined> {
+export async function claimSpareKey(paths: PkiPaths, to: string, index: PkiIndex): Promise<KeyObject | undefined> {
   const names = await spareNames(paths);
   if (!names.length) return undefined;
   await ensureDir(path.dirname(to), 0o700, true);
+  let issued: Set<string> | undefined;
   for (const name of names) {
     try { await fsp.rename(path.join(paths.spareDir, name), to); } catch { continue; } // another process won it
     const key = await readSpare(to);
-    if (key) return key;
+    issued ??= key ? await issuedKeyHashes(index, paths) : undefined;
+    if (key && !issued!.has(publicKeySha256(key))) return key;
     await fsp.rm(to, { force: true });
   }
   return undefined;
@@ -153,15 +162,11 @@ async function poolOf(root: string): Promise<PkiPaths> {
   return pkiPaths(layout);
 }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
 /** Temp files of fills that were killed (a fill holds no lock, so lock takeover's clean-up never sees them). */
 async function removeDeadTemps(paths: PkiPaths): Promise<void> {
   for (const n of await fsp.readdir(paths.spareDir).catch(() => [] as string[])) {
     const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await fsp.rm(path.join(paths.spareDir, n), { force: true });
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) await fsp.rm(path.join(paths.spareDir, n), { force: true });
   }
 }
 

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FarmError } from '../errors';
+import { pidAlive } from '../process/alive';
 
 /**
  * One writer at a time in pki/: two CLI processes issuing at once would otherwise hand out the same serial. The lock
@@ -14,15 +15,11 @@ const STALE_AFTER_MS = 10 * 60_000;
 
 interface LockInfo { pid: number; host: string; at: number; token: string }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
 function isStale(info: LockInfo | undefined, mtimeMs: number): boolean {
   // Empty or garbled: the owner died between creating the file and writing its pid; give a live writer 5 s.
   if (!info || typeof info.pid !== 'number') return Date.now() - mtimeMs > 5_000;
   if (Date.now() - info.at > STALE_AFTER_MS) return true;
-  return info.host === os.hostname() && !alive(info.pid);
+  return info.host === os.hostname() && !pidAlive(info.pid);
 }
 
 // Same-process callers queue here first, so a burst of API calls does not poll the file.

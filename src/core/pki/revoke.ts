@@ -3,7 +3,7 @@ import { loadCa } from './ca';
 import { REVOCATION_REASONS } from './crl';
 import { resolveTarget, PassphraseOptions } from './issue';
 import { writeIndex } from './store';
-import { markRevoked, pkiTransaction, publishCrl } from './txn';
+import { markRevoked, pkiIndexTransaction, publishCrl } from './txn';
 import type { CertRecord } from './types';
 
 export interface RevokeOptions extends PassphraseOptions {
@@ -17,10 +17,10 @@ export interface RevokeOptions extends PassphraseOptions {
  */
 export async function revoke(root: string, nameOrSerial: string, opts: RevokeOptions = {}): Promise<CertRecord> {
   const reason = opts.reason ?? 'unspecified';
-  if (!(reason in REVOCATION_REASONS)) {
+  if (!Object.hasOwn(REVOCATION_REASONS, reason)) {
     throw new FarmError(`"${reason}" is not a revocation reason.`, `Use one of: ${Object.keys(REVOCATION_REASONS).join(', ')}.`, 'EUSAGE');
   }
-  return pkiTransaction(root, async (t) => {
+  return pkiIndexTransaction(root, async (t) => {
     const rec = resolveTarget(t.index.records, nameOrSerial);
     if (rec.kind === 'root') {
       throw new FarmError('The root CA cannot be revoked by its own CRL.', 'To retire it, create a new farm CA and re-issue.', 'EUSAGE');
@@ -35,7 +35,7 @@ export async function revoke(root: string, nameOrSerial: string, opts: RevokeOpt
 
 /** Republish the CRL (e.g. before the current one reaches its nextUpdate). */
 export async function writeCrl(root: string, opts: PassphraseOptions = {}): Promise<void> {
-  await pkiTransaction(root, async (t) => {
+  await pkiIndexTransaction(root, async (t) => {
     const ca = await loadCa(t.paths, opts.passphrase);
     await publishCrl(t, ca);
     await writeIndex(t.paths, t.index);

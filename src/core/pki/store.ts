@@ -7,6 +7,7 @@ import { farmLayout } from '../farm/layout';
 import { pkiPaths, PkiPaths } from './paths';
 import { parseSerial, serialToNginx } from './serial';
 import type { CertKind, CertRecord, PkiIndex } from './types';
+import { pidAlive } from '../process/alive';
 
 /**
  * The index is one JSON file, one record per line, read once and written once (atomically) per operation: at 10,000
@@ -196,10 +197,6 @@ export async function applyJournal(paths: PkiPaths, j: Journal): Promise<void> {
   await fsp.rm(paths.journal, { force: true });
 }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
 /** writeFileAtomic's temp files (`.NAME.PID.RAND.tmp`) and set-aside locks left by a killed run. */
 async function removeLeftovers(paths: PkiPaths): Promise<void> {
   const dirs = [paths.dir, paths.issuedDir, paths.serialsDir, paths.clientsDir, paths.privateDir, paths.privateSerialsDir, paths.clientKeysDir, paths.spareDir,
@@ -208,7 +205,7 @@ async function removeLeftovers(paths: PkiPaths): Promise<void> {
     const names = await fsp.readdir(d).catch(() => [] as string[]);
     for (const n of names) {
       const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n) ?? /^\.lock\.stale\.(\d+)\.[0-9a-f]{8}$/.exec(n);
-      if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await fsp.rm(path.join(d, n), { force: true });
+      if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) await fsp.rm(path.join(d, n), { force: true });
     }
   }
 }

@@ -5,6 +5,7 @@ import forge from 'node-forge';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { loadFarm } from '../farm/load';
+import { farmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { buildCrl, crlToPem } from './crl';
 import { certToPem, recordFor } from './certs';
@@ -25,12 +26,26 @@ export interface PkiTxn {
 
 export async function pkiTransaction<T>(root: string, fn: (t: PkiTxn) => Promise<T>): Promise<T> {
   const { farm, layout } = await loadFarm(root);
+  return pkiIndexTransaction(layout.root, (t) => fn({ ...t, farm }));
+}
+
+/**
+ * The same without reading the farm file: revoking and republishing the CRL need only the CA and the index, and must
+ * work whatever mistake the farm file holds at the time.
+ */
+export async function pkiIndexTransaction<T>(root: string, fn: (t: Omit<PkiTxn, 'farm'>) => Promise<T>): Promise<T> {
+  const layout = farmLayout(root);
+  try {
+    await fsp.access(layout.farmFile);
+  } catch {
+    throw new FarmError(`No farm at ${layout.root}: ipxe-farm.json is missing.`, 'Run `ipxe-farm init` there, or pass --farm DIR.', 'ENOFARM');
+  }
   const paths = pkiPaths(layout);
   await ensureDir(paths.dir, 0o700);
   return withPkiLock(paths.dir, async (tookOver) => {
     const index = await readIndexFile(paths.index, true);
     await recover(paths, index, tookOver);
-    return fn({ root: layout.root, farm, paths, index });
+    return fn({ root: layout.root, paths, index });
   });
 }
 
@@ -158,7 +173,7 @@ export function markRevoked(rec: CertRecord, reason: string, at = new Date()): v
 export const CRL_DAYS = 365;
 
 /** Write crl.pem and crl.der from the index (call before writing the index when revoking: a crash then errs safe). */
-export async function publishCrl(t: PkiTxn, ca: Issuer, now = new Date()): Promise<void> {
+export async function publishCrl(t: Omit<PkiTxn, 'farm'>, ca: Issuer, now = new Date()): Promise<void> {
   const number = (t.index.crlNumber ?? 0) + 1;
   let nextUpdate = new Date(now.getTime() + CRL_DAYS * 86_400_000);
   if (nextUpdate > ca.cert.validity.notAfter) nextUpdate = ca.cert.validity.notAfter;

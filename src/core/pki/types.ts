@@ -17,6 +17,8 @@ export interface CertRecord {
   sha1: string;
   /** SHA-256 of the DER, lowercase hex without colons (what iPXE's TRUST= embeds for a root). */
   sha256: string;
+  /** SHA-256 of the certified public key (SubjectPublicKeyInfo DER): a key is never certified twice via the pool. */
+  publicKeySha256?: string;
   notBefore: string; // ISO 8601
   notAfter: string; // ISO 8601
   status: CertStatus;
@@ -26,6 +28,8 @@ export interface CertRecord {
   certFile: string;
   keyFile?: string;
   issuedAt: string;
+  /** DNS names and IP addresses of a server certificate signed from a CSR. */
+  altNames?: string[];
   /** Serial of the certificate this one renewed. */
   renews?: string;
 }

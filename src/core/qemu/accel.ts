@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { run } from '../process/run';
 import { QEMU_PROGRAM } from './args';
-import { userCacheDir } from './cacheDir';
+import { userCacheDir } from '../fs/cacheDir';
 
 /**
  * Does `-accel kvm` really run guests here? /dev/kvm can exist and open while KVM cannot run a modern kernel (nested

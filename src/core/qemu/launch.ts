@@ -10,6 +10,8 @@ import { resolveAccel } from './accel';
 import { QEMU_PROGRAM, qemuArgs, QemuSpec, shellLine } from './args';
 import { requireOvmf } from './ovmf';
 import { decodeIpxeError, type IpxeErrorInfo } from '../ipxe/errors';
+import { LOG_MASK, maskValues, StreamMasker } from '../secrets/mask';
+import { readSecrets } from '../secrets/store';
 import { BootStages, BootStageTracker, Download, IpxeErrorSeen } from './stages';
 
 /**
@@ -34,7 +36,10 @@ export interface LaunchOptions {
     /** Stop this long after the first iPXE error code (the console has said why; iPXE may retry forever). */
     stopOnIpxeErrorAfterMs?: number;
   };
-  /** Values (client secrets) replaced in the log file; the live stream still shows them to whoever watches. */
+  /**
+   * Values masked besides the farm's own secrets, which are always masked when `root` is given: in the log file and in
+   * the live stream every listener (the CLI's console, the editor's terminal) receives.
+   */
   redact?: string[];
   signal?: AbortSignal;
   /** The QEMU binary (the editor's ipxeFarm.qemuPath setting); default qemu-system-x86_64 on PATH. */
@@ -81,10 +86,10 @@ function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
-function redactor(values: string[] | undefined): (s: string) => string {
-  const vs = (values ?? []).filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
-  if (!vs.length) return (s) => s;
-  return (s) => vs.reduce((acc, v) => acc.split(v).join('«redacted»'), s);
+/** Every value this boot must never show: the farm's secrets (all of them: any may be in a script) and `redact`. */
+async function secretValues(opts: LaunchOptions): Promise<string[]> {
+  const farm = opts.root ? Object.values(await readSecrets(opts.root)) : [];
+  return [...farm, ...(opts.redact ?? [])].filter((v) => v.length > 0);
 }
 
 export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
@@ -111,7 +116,9 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
 
   // The log may hold a client's command line: readable by this user only, like the keys.
   const log = fs.createWriteStream(logFile, { mode: 0o600, flags: 'w' });
-  const redact = redactor(opts.redact);
+  const secrets = await secretValues(opts);
+  const redact = (text: string) => maskValues(text, secrets, LOG_MASK);
+  const live = new StreamMasker(secrets);
   const tracker = new BootStageTracker(opts.linuxMarker ?? opts.headless?.marker);
   const listeners = new Set<(d: string) => void>();
   const t0 = Date.now();
@@ -152,7 +159,8 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
   const onChunk = (d: string) => {
     tracker.feed(d, Date.now() - t0);
     writeLog(false);
-    for (const l of listeners) l(d);
+    const shown = live.push(d);
+    if (shown) for (const l of listeners) l(shown);
     const h = opts.headless;
     if (!h || reason) return;
     if (h.marker && !markerMatch) {
@@ -179,6 +187,8 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
     clearTimeout(timeout);
     clearTimeout(errorTimer);
     writeLog(true);
+    const rest = live.flush();
+    if (rest) for (const l of listeners) l(rest);
     await new Promise<void>((resolve) => log.end(resolve));
     if (varsCopy) await fsp.rm(varsCopy, { force: true });
     if (!reason && opts.headless?.marker) {

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { runOk, which } from '../process/run';
-import { userCacheDir } from './cacheDir';
+import { userCacheDir } from '../fs/cacheDir';
 
 /**
  * A real Linux kernel and a tiny busybox initramfs for test boots (tests, `ipxe-farm demo`, the boot benchmark).

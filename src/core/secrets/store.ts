@@ -4,6 +4,7 @@ import { FarmError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
 import { farmLayout } from '../farm/layout';
 import { NAME_PATTERN, NAME_RULE } from '../farm/model';
+import { emptyTable, hasOwnName } from '../farm/table';
 
 /**
  * secrets.json: `{"version":1,"secrets":{"NAME":"value"}}`, mode 0600, written atomically. Profiles refer to a secret
@@ -24,7 +25,7 @@ export function parseSecrets(text: string, file = 'secrets.json'): Secrets {
   if (typeof obj !== 'object' || obj === null || typeof obj.secrets !== 'object' || obj.secrets === null || Array.isArray(obj.secrets)) {
     throw new FarmError(`${file} must hold {"version": 1, "secrets": {"NAME": "value"}}.`, 'Fix it, or set the secrets again with `ipxe-farm secret set NAME`.', 'ESECRETS');
   }
-  const out: Secrets = {};
+  const out = emptyTable<string>();
   for (const [k, v] of Object.entries(obj.secrets as Record<string, unknown>)) {
     if (typeof v !== 'string') throw new FarmError(`Secret "${k}" in ${file} is not a string.`, 'Set it again with `ipxe-farm secret set NAME`.', 'ESECRETS');
     out[k] = v;
@@ -39,7 +40,7 @@ export async function readSecrets(root: string): Promise<Secrets> {
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyTable();
     throw new FarmError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, 'Run as the user that owns the farm.', 'ESECRETS');
   }
   return parseSecrets(text, file);
@@ -82,7 +83,7 @@ export async function setSecret(root: string, name: string, value: string): Prom
 /** Remove a secret; false when it was not there. */
 export async function removeSecret(root: string, name: string): Promise<boolean> {
   const secrets = await readSecrets(root);
-  if (!(name in secrets)) return false;
+  if (!hasOwnName(secrets, name)) return false;
   delete secrets[name];
   await writeSecrets(root, secrets);
   return true;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { run, runOk, which } from '../process/run';
-import { userCacheDir } from '../qemu/cacheDir';
+import { userCacheDir } from '../fs/cacheDir';
 
 /**
  * Debian's prebuilt `ipxe` binaries (DESIGN.md §6), fetched with apt from the suite that has HTTPS-capable 2.0.0

@@ -12,6 +12,7 @@ import { setSecret } from '../../core/secrets/store';
 import { colonHex, expiringCerts } from '../model/certItems';
 import { checkMacs, checkName, checkSecretValue, parseMacs } from '../model/validation';
 import { withFarmProgress } from '../cancel';
+import { reloadNginxForCrl } from '../../core/nginx/reloadForCrl';
 import { ask, command, CommandContext, pickClient, refName, refSerial, requireFarm, requireRoot } from './context';
 import * as fsp from 'node:fs/promises';
 
@@ -81,7 +82,12 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
       if (macText === undefined) return undefined;
       const profiles = Object.keys(loaded.farm.profiles);
       const profile = o.profile ?? (profiles.length && !o.name ? await vscode.window.showQuickPick(['(farm default)', ...profiles], { placeHolder: 'Boot profile' }) : undefined);
-      await setClient(loaded.layout.root, name, { profile: profile && profile !== '(farm default)' ? profile : undefined, macs: parseMacs(macText) }, { create: true });
+      // As `client set --allow-missing`: a profile's kernel or secret may come later (the Problems panel lists it);
+      // anything else the boot service could not serve is refused.
+      const missing: string[] = [];
+      await setClient(loaded.layout.root, name, { profile: profile && profile !== '(farm default)' ? profile : undefined, macs: parseMacs(macText) }, { create: true, allowMissing: true, onMissing: (s) => missing.push(s) });
+      for (const s of missing) c.out.farm.warn(s);
+      if (missing.length) void vscode.window.showWarningMessage(`Client ${name} added, but it is refused at boot until this is fixed: ${missing[0]}`);
       c.out.farm.info(`Client ${name} added to the farm file`);
       await refresh();
       return name;
@@ -123,12 +129,14 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
       const o = (opts ?? {}) as { reason?: string; confirmed?: boolean };
       let reason = o.reason;
       if (!o.confirmed) {
-        const r = await vscode.window.showQuickPick(Object.keys(REVOCATION_REASONS), { placeHolder: `Revoke ${target}: reason (nginx refuses it from the next reload)` });
+        const r = await vscode.window.showQuickPick(Object.keys(REVOCATION_REASONS), { placeHolder: `Revoke ${target}: reason (nginx is reloaded and refuses it at once)` });
         if (!r) return undefined;
         reason = r;
       }
       const rec = await revoke(root, target, { reason, passphrase: await passphrase(c, root) });
-      c.out.farm.info(`Revoked ${rec.name} #${rec.serial} (${reason ?? 'unspecified'}); CRL republished`);
+      const nginx = await reloadNginxForCrl(root);
+      c.out.farm.info(`Revoked ${rec.name} #${rec.serial} (${reason ?? 'unspecified'}); CRL republished; ${nginx.message}`);
+      if (!nginx.ok) void vscode.window.showWarningMessage(`Revoked ${rec.name}, but ${nginx.message}`);
       await refresh();
       return rec;
     }),

@@ -54,7 +54,7 @@ test('pdudaemon power + ser2net console: the board boots over mutual TLS to its 
   assert.ok(notes.some((n) => n.startsWith('power cycle via pdudaemon')));
   assert.ok(v.stages.scriptServed !== undefined && v.stages.marker !== undefined && v.stages.scriptServed < v.stages.marker, explain(v, out));
   assert.ok(v.stages.kernelFetched === undefined || v.stages.kernelFetched <= v.stages.marker!);
-  assert.match(out, /IPXE-FARM-LINUX-UP cmdline: .*farm\.token=••••••/, 'the secret is masked on the console view');
+  assert.match(out, /IPXE-FARM-LINUX-UP cmdline: .*farm\.token=«redacted»/, 'the secret is masked on the console view');
   assert.ok(!out.includes(TOKEN));
   assert.ok(!fs.readFileSync(v.logFile, 'utf8').includes(TOKEN), 'the secret is not in the console log');
   assert.equal(fs.statSync(v.logFile).mode & 0o777, 0o600);

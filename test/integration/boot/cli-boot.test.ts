@@ -38,7 +38,9 @@ test('a farm is set up without editing JSON: secret, profile, client; script mas
   let r = farmCli(['profile', 'add', 'ci', '--kernel', 'vmlinuz', '--cmdline', 'console=ttyS0 key={{secret.minio}} h={{client.name}}']);
   assert.equal(r.status, 0, r.stderr);
   r = farmCli(['profile', 'add', 'broken', '--kernel', 'missing.img']);
-  assert.equal(r.status, 0, r.stderr); // the farm file rules accept it; the boot checks report it (below)
+  assert.equal(r.status, 1, 'a kernel that is not there is refused unless it comes later (issue 13)');
+  r = farmCli(['profile', 'add', 'broken', '--kernel', 'missing.img', '--allow-missing']);
+  assert.equal(r.status, 0, r.stderr); // the boot checks still report it (below)
   r = farmCli(['client', 'set', 'dut1', '--profile', 'ci', '--mac', '52-54-00-AA-BB-CC']);
   assert.equal(r.status, 0, r.stderr);
   r = farmCli(['profile', 'rm', 'ci']);

@@ -4,10 +4,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { farmWithPki } from '../../support/pki';
 import { farmLayout } from '../../../src/core/farm/layout';
-import { updateFarm } from '../../../src/core/farm/load';
+import { loadFarm, updateFarm } from '../../../src/core/farm/load';
 import { readPkiIndex, revoke } from '../../../src/core/pki';
 import { setSecret } from '../../../src/core/secrets/store';
 import { startBootService, BootService } from '../../../src/core/boot/service';
+import { bootSocketAccess } from '../../../src/core/nginx/socketAccess';
 import { readLastBoots, readBootEvents } from '../../../src/core/boot/events';
 import { parseIpxeScript } from '../../unit/boot/ipxeParse';
 import { socketGet } from './socketClient';
@@ -40,10 +41,14 @@ async function setup() {
 
 const ok = (fp: string) => ({ 'X-SSL-Client-Verify': 'SUCCESS', 'X-SSL-Client-Fingerprint': fp });
 
-test('the socket is 0660 in a 0750 folder; each client gets its own script and secret; events are logged without secrets', async () => {
+test('the socket is open to nginx alone (local: 0660 in a 0750 folder of its group; podman: the runtime folder is 0700 on the host); each client gets its own script and secret; events are logged without secrets', async () => {
   const { root, layout, svc, logs, cert } = await setup();
-  assert.equal(fs.statSync(svc.socket).mode & 0o777, 0o660);
-  assert.equal(fs.statSync(layout.socketDir).mode & 0o777, 0o750);
+  const mode = (p: string) => fs.statSync(p).mode & 0o777;
+  if (bootSocketAccess((await loadFarm(root)).farm).kind === 'container') {
+    assert.deepEqual([mode(layout.runtime), mode(layout.socketDir), mode(svc.socket)], [0o700, 0o711, 0o666]);
+  } else {
+    assert.deepEqual([mode(layout.socketDir), mode(svc.socket)], [0o750, 0o660]);
+  }
 
   const r1 = await socketGet(svc.socket, '/boot.ipxe', ok(cert('dut1').sha1));
   assert.equal(r1.status, 200);
@@ -106,7 +111,7 @@ test('refusals: no nginx headers, Verify FAILED/NONE, unknown, revoked, another 
   assert.ok(events.some((e) => e.status === 403 && e.client === 'dut1' && /revoked/.test(e.reason ?? '')));
 });
 
-test('reload without restart; a malformed farm file keeps the last good one serving and says why', async () => {
+test('reload without restart; a malformed farm file keeps the last good one serving, a broken mapping refuses its clients, and says why', async () => {
   const { root, layout, svc, logs, cert } = await setup();
   await updateFarm(root, (raw) => { (raw.profiles as Record<string, Record<string, unknown>>).p1!.cmdline = 'changed={{client.name}}'; });
   await svc.reloader.check();
@@ -121,12 +126,15 @@ test('reload without restart; a malformed farm file keeps the last good one serv
   assert.match(r.body, /changed=dut1/);
   assert.ok(logs.some((l) => /kept serving the last good farm: .*not valid JSON/.test(l)), logs.join('\n'));
 
-  // A cmdline with a newline is refused at load time too (not served), with the last good farm still answering.
+  // A cmdline with a newline is refused at load time: its clients are refused with the reason, never an older script
+  // (issue 13); the other profile's client is still served.
   fs.writeFileSync(layout.farmFile, good.replace('changed={{client.name}}', 'x=1\\nshell'));
   await svc.reloader.check();
   r = await socketGet(svc.socket, '/boot.ipxe', ok(cert('dut1').sha1));
-  assert.match(r.body, /changed=dut1/);
-  assert.ok(logs.some((l) => /kept serving the last good farm: .*line break/.test(l)), logs.join('\n'));
+  assert.equal(r.status, 403, r.body);
+  assert.match(r.body, /profile p1 of client dut1 is broken: .*line break/);
+  assert.equal((await socketGet(svc.socket, '/boot.ipxe', ok(cert('dut2').sha1))).status, 200);
+  assert.ok(logs.some((l) => /profile p1 cannot boot .*line break/.test(l)), logs.join('\n'));
 
   // Once the farm file is good again, a secret changed on disk is picked up.
   fs.writeFileSync(layout.farmFile, good);

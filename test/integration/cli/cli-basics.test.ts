@@ -61,3 +61,22 @@ test('doctor names the missing programs and the apt-get line that installs them'
   const text = ipxeFarm(['doctor'], { env: { ...process.env, PATH: empty } });
   assert.match(text.stdout, /Install them all with: sudo apt-get install -y .*nginx/);
 });
+
+test('config set ipxe.proxyDhcp (exit 0) and a non-boolean (exit 1, file kept); doctor prints the no-pxedhcp lines', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-dhcp-'));
+  assert.equal(ipxeFarm(['init', 'lab'], { cwd: dir }).status, 0);
+  const lab = path.join(dir, 'lab');
+  const ok = ipxeFarm(['config', 'set', 'ipxe.proxyDhcp', 'true', '--json'], { cwd: lab });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.deepEqual(JSON.parse(ok.stdout), { key: 'ipxe.proxyDhcp', value: true });
+  const text = readFileSync(path.join(lab, 'ipxe-farm.json'), 'utf8');
+  assert.equal(JSON.parse(text).ipxe.proxyDhcp, true);
+  const bad = ipxeFarm(['config', 'set', 'ipxe.proxyDhcp', 'maybe'], { cwd: lab });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /proxyDhcp must be true or false/);
+  assert.equal(readFileSync(path.join(lab, 'ipxe-farm.json'), 'utf8'), text);
+  const doctor = ipxeFarm(['doctor'], { cwd: lab });
+  assert.match(doctor.stdout, /^ {2}dnsmasq: {4}dhcp-option=encap:175,176,1b$/m);
+  assert.match(doctor.stdout, /option ipxe\.no-pxedhcp code 176 = unsigned integer 8;/);
+  assert.match(doctor.stdout, /ipxe\.proxyDhcp true/, 'says this farm\'s built images wait too');
+});

@@ -49,3 +49,17 @@ test('an empty header (as make leaves it) is taken over, and a failing make is r
   assert.match(await fsp.readFile(path.join(tree, 'src', 'config', 'local', 'ipxefarm', 'crypto.h'), 'utf8'), /#undef OCSP_CHECK/);
   assert.equal(await fsp.readFile(path.join(tree, 'src', 'config', 'local', 'general.h'), 'utf8'), '/* the user\'s */\n');
 });
+
+test('a config/local/dhcp.h with the user\'s own settings refuses the build and is left as it was', async (t) => {
+  if (!which('flock')) return t.skip('SKIPPED LOUDLY: flock (util-linux) is not installed');
+  const root = await farmWithPki('guard3');
+  const tree = await fakeTree();
+  const mine = '#undef DHCP_DISC_PROXY_TIMEOUT_SEC\n#define DHCP_DISC_PROXY_TIMEOUT_SEC 11\n';
+  const dhcp = path.join(tree, 'src', 'config', 'local', 'dhcp.h');
+  await fsp.writeFile(dhcp, mine);
+  const source = await describeTree(tree, 'farm', 'v2.0.0');
+  await assert.rejects(buildClientImage(root, 'dut1', { source }), (e: unknown) => e instanceof FarmError && e.code === 'ECONFIGHEADER' && e.message.includes(dhcp));
+  assert.equal(await fsp.readFile(dhcp, 'utf8'), mine);
+  // Checked before anything is written: the farm's own headers were not put in either.
+  await assert.rejects(fsp.access(path.join(tree, 'src', 'config', 'local', 'ipxefarm', 'general.h')));
+});

@@ -14,13 +14,15 @@ test('systemd: the boot service restarts on failure, sees the farm read-only, wr
   assert.match(boot!.text, /^Restart=on-failure$/m);
   assert.match(boot!.text, /^ReadOnlyPaths=\/srv\/farm$/m);
   assert.match(boot!.text, /^ReadWritePaths=\/srv\/farm\/\.ipxe-farm$/m);
-  // systemd holds the socket across restarts; only nginx's workers (the container's gid 101) may connect.
+  // systemd holds the socket across restarts; only the nginx container, where the socket folder is mounted, may connect:
+  // on the host the runtime folder is 0700, and no host group (gid 101 is Debian's _ssh) is involved.
   assert.match(boot!.text, /^Requires=ipxe-farm-lab-boot\.socket$/m);
   assert.equal(socket!.name, 'ipxe-farm-lab-boot.socket');
   assert.match(socket!.text, /^ListenStream=\/srv\/farm\/\.ipxe-farm\/run\/boot\.sock$/m);
-  assert.match(socket!.text, /^SocketMode=0660$/m);
-  assert.match(socket!.text, /^SocketGroup=101$/m);
-  assert.match(socket!.text, /^ExecStartPre=\/usr\/bin\/install -d -m 0750 -g 101 \/srv\/farm\/\.ipxe-farm\/run$/m);
+  assert.match(socket!.text, /^SocketMode=0666$/m);
+  assert.doesNotMatch(socket!.text, /SocketGroup|-g 101/);
+  assert.match(socket!.text, /^ExecStartPre=\/usr\/bin\/install -d -m 0700 \/srv\/farm\/\.ipxe-farm$/m);
+  assert.match(socket!.text, /^ExecStartPre=\/usr\/bin\/install -d -m 0711 \/srv\/farm\/\.ipxe-farm\/run$/m);
   assert.equal(nginx!.name, 'ipxe-farm-lab-nginx.service');
   assert.match(nginx!.text, /^Restart=on-failure$/m);
   assert.match(nginx!.text, /-v \/srv\/farm\/\.ipxe-farm\/run:\/srv\/farm\/\.ipxe-farm\/run /);

@@ -12,7 +12,7 @@ test('secrets.json is written 0600, atomically, and read back', async () => {
   await setSecret(root, 'minio', 'K002/x+y');
   const file = farmLayout(root).secrets;
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-  assert.deepEqual(await readSecrets(root), { minio: 'K002/x+y', token: 'abc def$' });
+  assert.deepEqual({ ...(await readSecrets(root)) }, { minio: 'K002/x+y', token: 'abc def$' });
   assert.deepEqual(await listSecretNames(root), ['minio', 'token']);
   assert.equal(await removeSecret(root, 'token'), true);
   assert.equal(await removeSecret(root, 'token'), false);

@@ -87,3 +87,10 @@ test('a power command may not put a secret on a command line (ps shows it): the 
   assert.ok(e, JSON.stringify(issues));
   assert.match(e.message, /visible to every user in ps/);
 });
+
+test('ipxe.proxyDhcp and ipxe.fastDhcpRetry must be true or false', () => {
+  const { issues, farm } = checkFarmText('{ "name": "lab", "ipxe": { "proxyDhcp": "yes", "fastDhcpRetry": 0 } }');
+  assert.deepEqual(issues.map((i) => i.pointer).sort(), ['/ipxe/fastDhcpRetry', '/ipxe/proxyDhcp']);
+  assert.equal(farm?.ipxe.proxyDhcp, false);
+  assert.equal(checkFarmText('{ "name": "lab", "ipxe": { "proxyDhcp": true } }').farm?.ipxe.proxyDhcp, true);
+});

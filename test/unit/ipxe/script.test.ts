@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { embeddedScript, clientEmbeddedScript, checkScriptHost, SCRIPT_MARKERS } from '../../../src/core/ipxe/script';
 import { REFUSED_HEADLINE } from '../../../src/core/boot/handler';
-import { generalHeader, cryptoHeader, localConfigHeaders } from '../../../src/core/ipxe/config';
+import { generalHeader, cryptoHeader, dhcpHeader, localConfigHeaders, HEADER_MARK } from '../../../src/core/ipxe/config';
 import { starterFarm } from '../../../src/core/farm/model';
 import { FarmError } from '../../../src/core/errors';
 
@@ -93,7 +93,7 @@ test('config headers: HTTPS and imgverify on, no cross-signing or OCSP, no seria
   const c = cryptoHeader();
   assert.match(c, /^#undef CROSSCERT\n#define CROSSCERT ""$/m);
   assert.match(c, /^#undef OCSP_CHECK$/m);
-  assert.deepEqual(Object.keys(localConfigHeaders()).sort(), ['crypto.h', 'general.h']);
+  assert.deepEqual(Object.keys(localConfigHeaders()).sort(), ['dhcp.h', 'ipxefarm/crypto.h', 'ipxefarm/general.h']);
   // Stable content: a header that changed between two calls would force iPXE to rebuild every object.
   assert.equal(generalHeader(), generalHeader());
 });
@@ -118,4 +118,39 @@ test('after a failed fetch the script asks /why.ipxe once per attempt, and keeps
 
 test('the refused marker is the headline the boot service and nginx print', () => {
   assert.equal(SCRIPT_MARKERS.refused, REFUSED_HEADLINE);
+});
+
+test('DHCP header: by default no ProxyDHCP wait and a quick first retransmission; each farm setting gives its standard wait back', () => {
+  const tuned = dhcpHeader({});
+  assert.ok(tuned.startsWith(HEADER_MARK));
+  assert.match(tuned, /^#undef DHCP_DISC_PROXY_TIMEOUT_SEC\n#define DHCP_DISC_PROXY_TIMEOUT_SEC 0$/m);
+  assert.match(tuned, /^#undef DHCP_DISC_START_TIMEOUT_SEC\n#define DHCP_DISC_START_TIMEOUT_SEC 0$/m);
+  // A farm with a ProxyDHCP server: iPXE's own 2 s wait (config/dhcp.h) stays in force.
+  const proxy = dhcpHeader({ proxyDhcp: true });
+  assert.ok(!/DHCP_DISC_PROXY_TIMEOUT_SEC/.test(proxy));
+  assert.match(proxy, /#define DHCP_DISC_START_TIMEOUT_SEC 0/);
+  const stock = dhcpHeader({ proxyDhcp: true, fastDhcpRetry: false });
+  assert.ok(!/#(define|undef)/.test(stock), 'both settings standard: the header changes nothing');
+  assert.ok(!/DHCP_DISC_START_TIMEOUT_SEC/.test(dhcpHeader({ fastDhcpRetry: false })));
+  // The hash images are checked against follows the settings.
+  assert.notEqual(JSON.stringify(localConfigHeaders({})), JSON.stringify(localConfigHeaders({ proxyDhcp: true })));
+  assert.equal(JSON.stringify(localConfigHeaders({})), JSON.stringify(localConfigHeaders({ proxyDhcp: false, fastDhcpRetry: true })));
+});
+
+test('with the client\'s MACs, DHCP runs first on the interface that has one (no 15 s link wait on an uncabled port before it)', () => {
+  const farm = starterFarm('lab');
+  farm.clients.dut1 = { macs: ['52:54:00:00:00:21', '52:54:00:00:00:22'], vars: {} };
+  const lines = clientEmbeddedScript(farm, 'dut1').split('\n');
+  const at = (l: string) => { const i = lines.indexOf(l); assert.ok(i >= 0, `has: ${l}`); return i; };
+  const first = at('iseq ${net${farm_if}/mac} 52:54:00:00:00:21 && goto farm_dhcp_if ||');
+  at('iseq ${net${farm_if}/mac} 52:54:00:00:00:22 && goto farm_dhcp_if ||');
+  const walk = at('isset ${net${farm_if}/mac} && goto farm_find_if ||');
+  const known = at('dhcp net${farm_if} && goto farm_net ||');
+  const all = at('dhcp && goto farm_net ||');
+  assert.ok(at('set farm_if:int32 0') < first && first < walk && walk < known && known < all, 'known interface first, every interface after');
+  // No MACs in the farm file: the plain dhcp, as before.
+  assert.ok(!clientEmbeddedScript(farm, 'dut2').includes('farm_if'));
+  // A value that is not a MAC never reaches the script.
+  assert.throws(() => embeddedScript({ ...base, macs: ['52:54:00:00:00:21 && shell'] }), (e: unknown) => e instanceof FarmError && /MAC/.test(e.message));
+  assert.throws(() => embeddedScript({ ...base, macs: ['${x}'] }), FarmError);
 });
