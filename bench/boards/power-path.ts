@@ -41,6 +41,8 @@ async function main(): Promise<void> {
       const b = await bootVerdict(root, 'dut1', { timeoutMs: 300_000, stopAtStage: 'scriptServed', record: false });
       if (b.stages.scriptServed === undefined) throw new Error(`board run ${i + 1}: ${b.reason}`);
       board.push(b.stages.scriptServed);
+      // The board still runs its boot: stop it (its disk image is locked while it runs) before QEMU boots the same stick.
+      rig.board.stop();
       await setBoard(false);
       const q = await bootVerdict(root, 'dut1', { timeoutMs: 300_000, stopAtStage: 'scriptServed', record: false, qemu });
       await setBoard(true);

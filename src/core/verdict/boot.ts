@@ -66,6 +66,7 @@ export async function bootVerdict(root: string, client: string, opts: BootVerdic
   try {
     if (qemuPower) {
       const launch = await clientLaunchOptions(root, client, opts.qemu);
+      follower.poweredAt = Date.now();
       qemu = await launchQemu({ ...launch, signal: opts.signal, redact: Object.values(secrets), headless: { timeoutMs: opts.timeoutMs + 5000 } });
       qemu.onData(show);
       void qemu.done.then(() => { ended = true; });
@@ -85,7 +86,8 @@ export async function bootVerdict(root: string, client: string, opts: BootVerdic
       await console.ready(3000).catch(() => undefined);
       note(`power cycle via ${power.describe}`);
       await power.cycle(opts.signal);
-      follower.stages.powered = Date.now() - t0;
+      follower.poweredAt = Date.now();
+      follower.stages.powered = follower.poweredAt - t0;
     }
     let decision;
     for (;;) {

@@ -49,9 +49,16 @@ export class BootFollower {
     private readonly graceMs = 8000,
   ) {}
 
-  /** New boot-service events for this client since the verdict started. */
+  /**
+   * When the machine was switched on (epoch ms): events before it belong to an earlier boot (a board still running
+   * the last one, a verdict right after another) and are not this boot's.
+   */
+  poweredAt?: number;
+
+  /** New boot-service events for this client since the machine was switched on. */
   async pollEvents(): Promise<void> {
-    const since = new Date(this.t0 - 1000).toISOString();
+    if (this.poweredAt === undefined) return;
+    const since = new Date(this.poweredAt).toISOString();
     const mine = (await readBootEvents(this.root, 256 * 1024)).filter((e) => e.client === this.client && e.time >= since);
     this.events.splice(0, this.events.length, ...mine);
     const served = mine.find((e) => e.status === 200 && e.path.split('?')[0] !== WHY_PATH);
@@ -59,13 +66,16 @@ export class BootFollower {
   }
 
   private consoleStages(): void {
+    // Console lines from before the power-on are the last boot's (a board that was still running): not this one's.
+    if (this.poweredAt === undefined) return;
+    const from = this.poweredAt - this.t0 - 500;
     const s = this.tracker.stages;
-    // Tracker times are ms since the console recorder started; the caller feeds them relative to t0.
-    if (s.ipxeUp !== undefined) this.stages.ipxeUp ??= s.ipxeUp;
-    if (s.dhcpOk !== undefined) this.stages.dhcpOk ??= s.dhcpOk;
-    if (s.scriptFetched !== undefined) this.stages.scriptServed ??= s.scriptFetched;
-    if (s.imagesLoaded !== undefined) this.stages.kernelFetched ??= s.imagesLoaded;
-    if (s.linuxMarker !== undefined) this.stages.marker ??= s.linuxMarker;
+    const take = (v: number | undefined) => (v !== undefined && v >= from ? v : undefined);
+    this.stages.ipxeUp ??= take(s.ipxeUp);
+    this.stages.dhcpOk ??= take(s.dhcpOk);
+    this.stages.scriptServed ??= take(s.scriptFetched);
+    this.stages.kernelFetched ??= take(s.imagesLoaded);
+    this.stages.marker ??= take(s.linuxMarker);
   }
 
   /** The farm's words from /why.ipxe, once their line is complete. */
