@@ -82,8 +82,13 @@ export async function bootVerdict(root: string, client: string, opts: BootVerdic
         if (s === 'connected') follower.stages.consoleUp ??= Date.now() - t0;
         if (s !== 'closed') note(`console ${s}: ${why}`);
       });
-      // The console is attached before the power cycle so the first words of the boot are not lost.
-      await console.ready(3000).catch(() => undefined);
+      // The console is attached before the power cycle so the first words of the boot are not lost: wait for the
+      // console server's first answer (connected, or "no device yet" while the board is off), at most 3 s.
+      const answered = console;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 3000);
+        const off = answered.onState((st) => { if (st !== 'connecting') { clearTimeout(t); queueMicrotask(() => off()); resolve(); } });
+      });
       note(`power cycle via ${power.describe}`);
       await power.cycle(opts.signal);
       follower.poweredAt = Date.now();

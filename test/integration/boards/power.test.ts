@@ -146,3 +146,26 @@ test('bad input: one sentence each, exit 1, and the board is left as it was', { 
   assert.equal(r.status, 0, r.stderr);
   assert.equal((await loadFarm(root)).farm.clients.plug1!.power!.driver, 'command');
 });
+
+test('health and boot from the CLI: verdicts on record are summed per client; a client that mixes QEMU and board sections is refused in one sentence', { timeout: 60_000 }, async (t) => {
+  if (skip) return t.skip(skip);
+  const { recordVerdict } = await import('../../../src/core/verdict/health');
+  const base = { stages: {}, elapsedMs: 1000, via: { power: 'x', console: 'y' }, logFile: '/dev/null' };
+  for (const [i, outcome] of (['pass', 'fail', 'pass', 'pass'] as const).entries()) {
+    await recordVerdict(root, { ...base, client: 'rack1', outcome, reason: outcome === 'pass' ? 'the boot reached its marker' : 'no marker within 300 s; last stage: DHCP ok', startedAt: `2026-12-01T00:00:0${i}Z` });
+  }
+  const h = ipxeFarm(['health', '--json', '--threshold', '0.9'], root);
+  assert.equal(h.status, 0, h.stderr);
+  const rack1 = (JSON.parse(h.stdout) as Array<Record<string, unknown>>).find((r) => r.client === 'rack1')!;
+  assert.deepEqual([rack1.boots, rack1.passed, rack1.state], [4, 3, 'flaky']);
+  assert.match(ipxeFarm(['health'], root).stdout, /^rack1\s+flaky\s+3\/4 passed \(75 %\) · last failure 2026-12-01T00:00:01Z: no marker within 300 s/m);
+  assert.equal(fs.statSync(path.join(root, '.ipxe-farm', 'verdicts.jsonl')).mode & 0o777, 0o600);
+  await updateFarm(root, (raw) => { (raw.clients as Record<string, any>).mixed = { macs: [], vars: {}, console: { driver: 'tcp', host: '127.0.0.1', port: 9 } }; });
+  const b = ipxeFarm(['boot', 'mixed', '--timeout', '5'], root);
+  assert.equal(b.status, 1);
+  assert.match(b.stderr, /mixed mixes a QEMU power with a real board's console\. Give \/clients\/mixed both a "power" and a "console" section, or neither\./);
+  const none = ipxeFarm(['boot', 'ghost'], root);
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /There is no client "ghost" in ipxe-farm\.json/);
+  assert.equal(ipxeFarm(['boot'], root).status, 2);
+});
