@@ -5,6 +5,7 @@ import { initFarm } from '../core/farm/init';
 import { positionOf } from '../core/farm/jsonLocate';
 import { FARM_FILE } from '../core/farm/model';
 import { command, CommandContext, lazyCommands } from './commands/context';
+import { FarmFileDiagnostics } from './farm/farmDiagnostics';
 import { NginxSaveHook } from './nginx/saveHook';
 import { Outputs } from './output';
 import { ServerStatus, statusBarItem } from './serverStatus';
@@ -47,8 +48,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<FarmEx
   const { views, disposables } = createViews(state, server);
   const saveHook = new NginxSaveHook(() => state.root, out, server);
   const c: CommandContext = { ext: context, state, views, out, server };
-  context.subscriptions.push(out, state, server, saveHook, ...disposables);
-  context.subscriptions.push(statusBarItem(server, () => state.snapshot?.loaded?.farm.nginx.runtime, state.onDidChange));
+  context.subscriptions.push(out, state, server, saveHook, new FarmFileDiagnostics(), ...disposables);
+  context.subscriptions.push(statusBarItem(server, () => { const f = state.snapshot?.loaded?.farm; return f && server.runtimeOf(f); }, state.onDidChange));
 
   context.subscriptions.push(
     command(c, 'ipxeFarm.createFarm', async (dir?: unknown) => {

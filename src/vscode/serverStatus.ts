@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Farm } from '../core/farm/model';
+import type { Farm, NginxRuntimeKind } from '../core/farm/model';
 import type { Shape } from './model/shape';
 
 export type NginxView = 'unknown' | 'stopped' | 'running' | 'exited' | 'config-error' | 'reloading';
@@ -16,11 +16,19 @@ export class ServerStatus implements vscode.Disposable {
   nginxDetail = '';
   boot: BootView = 'stopped';
   bootSocket = '';
+  /** The runtime nginx last reported running under (its run record), which can differ from the farm file's. */
+  nginxRuntime: NginxRuntimeKind | undefined;
 
-  setNginx(state: NginxView, detail = ''): void {
+  setNginx(state: NginxView, detail = '', runtime?: NginxRuntimeKind): void {
     this.nginx = state;
     this.nginxDetail = detail;
+    if (runtime) this.nginxRuntime = runtime;
     this.changed.fire();
+  }
+
+  /** What the Server view and status bar name: the runtime nginx runs under when known, else the farm file's. */
+  runtimeOf(farm: Farm): NginxRuntimeKind {
+    return this.nginxRuntime ?? farm.nginx.runtime;
   }
 
   setBoot(state: BootView, socket = ''): void {
@@ -34,7 +42,7 @@ export class ServerStatus implements vscode.Disposable {
     const row = (id: string, label: string, description: string, icon: string, contextValue: string, color?: string, tooltip?: string): Shape =>
       ({ id: `server:${id}`, label, description, icon, iconColor: color, contextValue, collapsible: 'none', tooltip, ref: { kind: 'server', name: id } });
     return [
-      row('runtime', 'Runtime', farm.nginx.runtime === 'podman' ? `podman (${farm.nginx.container})` : 'local nginx', 'server-environment', 'server.runtime'),
+      row('runtime', 'Runtime', this.runtimeOf(farm) === 'podman' ? `podman (${farm.nginx.container})` : 'local nginx', 'server-environment', 'server.runtime'),
       row('ports', 'Ports', `https ${farm.server.httpsPort} · http ${farm.server.httpPort} · ${farm.server.address}`, 'plug', 'server.ports'),
       row('nginx', 'nginx', ng === 'unknown' ? 'not checked yet' : ng + (this.nginxDetail ? ` · ${this.nginxDetail}` : ''), ng === 'running' ? 'pass-filled' : ng === 'config-error' || ng === 'exited' ? 'error' : 'circle-outline',
         `server.nginx.${ng}`, ng === 'running' ? 'testing.iconPassed' : ng === 'config-error' || ng === 'exited' ? 'list.errorForeground' : undefined, this.nginxDetail),

@@ -9,9 +9,9 @@ import { farmLayout, FarmLayout } from '../../src/core/farm/layout';
 import type { Farm, NginxRuntimeKind } from '../../src/core/farm/model';
 import { pkiPaths } from '../../src/core/pki/paths';
 import { generateNginxConfig } from '../../src/core/nginx/generate';
+import { OFFICIAL_NGINX_IMAGE } from '../../src/core/nginx/imageChoice';
 import { bootSocketAccess } from '../../src/core/nginx/socketAccess';
 import { openSocketToNginx, prepareSocketPath } from '../../src/core/boot/socketPath';
-import { TEST_NGINX_IMAGE } from './podman';
 
 export interface NginxTestFarm {
   root: string;
@@ -27,8 +27,9 @@ export async function nginxTestFarm(runtime: NginxRuntimeKind): Promise<NginxTes
   const root = await farmWithPki();
   fs.chmodSync(path.dirname(root), 0o711);
   const container = `ipxe-farm-test-${path.basename(path.dirname(root)).replace(/^ipxe-farm-test-/, '').replace(/[^a-zA-Z0-9_.-]/g, '')}`.toLowerCase();
+  // The default image: the podman runtime runs the official one when it is here, else `ipxe-farm nginx image`'s.
   await updateFarm(root, (raw) => {
-    raw.nginx = { runtime, image: TEST_NGINX_IMAGE, container };
+    raw.nginx = { runtime, image: OFFICIAL_NGINX_IMAGE, container };
   });
   await generateNginxConfig(root);
   const { farm, layout } = await loadFarm(root);
@@ -48,7 +49,7 @@ export interface EchoService {
  * nginx, not this.
  */
 export async function echoBootService(layout: FarmLayout, farm: Farm): Promise<EchoService> {
-  const access = bootSocketAccess(farm);
+  const access = bootSocketAccess(farm, layout);
   await prepareSocketPath(layout, layout.bootSocket, access, () => undefined);
   const seen: EchoService['seen'] = [];
   const server = http.createServer((req, res) => {

@@ -1,98 +1,80 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { which } from '../../src/core/process/run';
+import { containersConfText } from '../../src/core/nginx/podmanProbe';
+import { LOCAL_NGINX_REPO } from '../../src/core/nginx/localImage';
+import { OFFICIAL_NGINX_IMAGE } from '../../src/core/nginx/imageChoice';
 
 /**
- * Test-environment setup for podman (DESIGN §4), not product behaviour: this machine's sandbox needs runc and explicit
- * ulimits in a containers.conf, and images cannot be pulled, so an nginx image is built from Debian's .debs and tagged
- * docker.io/library/nginx:latest (the seed's plain `nginx` resolves to it offline). Idempotent and cached.
+ * Test-environment setup for podman (DESIGN §4): where podman cannot start containers, the containers.conf that
+ * `ipxe-farm doctor` prints (the product's text) goes into CONTAINERS_CONF for this process; the nginx image is the
+ * product's own `ipxe-farm nginx image` (localhost/ipxe-farm-nginx:VERSION, from Debian's packages), which farms on the
+ * default image run when the official one is not here. Nothing is tagged as the official image any more.
  */
-export const TEST_NGINX_IMAGE = 'docker.io/library/nginx:latest';
 const CACHE = path.join(os.tmpdir(), 'ipxe-farm-podman-cache');
-const DEBS = ['nginx', 'nginx-common', 'busybox-static', 'libc6', 'libcrypt1', 'libpcre2-8-0', 'libssl3', 'zlib1g'];
-
-function sh(cmd: string, args: string[], cwd?: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+/** out/cli.js of this checkout, from wherever the bundle of a test or benchmark sits. */
+function cliPath(): string {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) if (fs.existsSync(path.join(d, 'package.json'))) return path.join(d, 'out', 'cli.js');
+  throw new Error(`no package.json above ${__dirname}`);
 }
 
 function writeContainersConf(): string {
   const file = path.join(CACHE, 'containers.conf');
-  const hard = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
-  const n = /^\d+$/.test(hard) ? hard : '1024';
-  const text = `# iPXE Farm test setup: crun cannot run in this sandbox, and setrlimit above the hard limit is refused.
-[containers]
-default_ulimits = ["nofile=${n}:${n}", "nproc=32768:32768"]
-
-[engine]
-runtime = "runc"
-`;
+  const text = containersConfText();
   fs.mkdirSync(CACHE, { recursive: true });
-  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(file, text);
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) fs.writeFileSync(`${file}.tmp`, text), fs.renameSync(`${file}.tmp`, file);
   return file;
 }
 
-function imageExists(image: string): boolean {
-  return spawnSync('podman', ['image', 'exists', image], { env: process.env }).status === 0;
+function localImage(): string | undefined {
+  const r = spawnSync('podman', ['images', '--filter', `reference=${LOCAL_NGINX_REPO}`, '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8', env: process.env });
+  return r.stdout.split('\n').find((l) => l.startsWith(`${LOCAL_NGINX_REPO}:`));
 }
-
-/** Serialise the build across test files and benchmarks running at the same time. */
-function withLock<T>(fn: () => T): T {
-  const lock = path.join(CACHE, 'build.lock');
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try { fs.mkdirSync(lock); break; } catch {
-      if (Date.now() > deadline) throw new Error(`stale lock ${lock}: remove it`);
-      spawnSync('sleep', ['0.5']);
-    }
-  }
-  try { return fn(); } finally { fs.rmSync(lock, { recursive: true, force: true }); }
-}
-
-function buildImage(image: string): void {
-  const work = path.join(CACHE, 'build');
-  const debs = path.join(CACHE, 'debs');
-  fs.rmSync(work, { recursive: true, force: true });
-  fs.mkdirSync(path.join(work, 'rootfs'), { recursive: true });
-  fs.mkdirSync(debs, { recursive: true });
-  if (fs.readdirSync(debs).filter((f) => f.endsWith('.deb')).length < DEBS.length) sh('apt-get', ['download', ...DEBS], debs);
-  const root = path.join(work, 'rootfs');
-  for (const deb of fs.readdirSync(debs).filter((f) => f.endsWith('.deb'))) sh('dpkg-deb', ['-x', path.join(debs, deb), root]);
-  for (const d of ['etc', 'tmp', 'run', 'var/log/nginx', 'var/lib/nginx', 'var/cache/nginx', 'bin', 'dev']) fs.mkdirSync(path.join(root, d), { recursive: true });
-  fs.chmodSync(path.join(root, 'tmp'), 0o1777);
-  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnginx:x:101:101:nginx:/nonexistent:/bin/false\n');
-  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nnginx:x:101:\n');
-  // Like the official image: the logs are the container's stdout and stderr, so `podman logs` shows them.
-  fs.symlinkSync('/dev/stdout', path.join(root, 'var/log/nginx/access.log'));
-  fs.symlinkSync('/dev/stderr', path.join(root, 'var/log/nginx/error.log'));
-  const busybox = fs.existsSync(path.join(root, 'bin/busybox')) ? '/bin/busybox' : '/usr/bin/busybox';
-  for (const tool of ['sh', 'cat', 'ls', 'kill', 'sleep']) {
-    const link = path.join(root, 'bin', tool);
-    if (!fs.existsSync(link)) fs.symlinkSync(busybox, link);
-  }
-  fs.writeFileSync(path.join(work, 'Containerfile'), 'FROM scratch\nADD rootfs.tar /\nSTOPSIGNAL SIGQUIT\nCMD ["/usr/sbin/nginx", "-g", "daemon off;"]\n');
-  sh('tar', ['-C', root, '-cf', path.join(work, 'rootfs.tar'), '.']);
-  sh('podman', ['build', '-q', '-t', image, work]);
-  fs.rmSync(work, { recursive: true, force: true });
-}
-
-let ready: { ok: true } | { ok: false; reason: string } | undefined;
 
 /**
- * Make podman usable for tests: sets CONTAINERS_CONF for this process (the product's plain `podman` calls inherit it)
- * and builds the nginx image once. Returns the reason to skip, loudly, when podman cannot run here.
+ * The old helper built an image from Debian's .debs and tagged it as the official docker.io/library/nginx:latest in
+ * the user's store. Untag it when it is that one (no entrypoint, CMD /usr/sbin/nginx, no maintainer label): the
+ * official image has /docker-entrypoint.sh and a maintainer. In use by a container: left, and tried again next time.
  */
-export function setupPodman(): { ok: true } | { ok: false; reason: string } {
+export function removeMistaggedOfficialImage(): boolean {
+  const r = spawnSync('podman', ['image', 'inspect', OFFICIAL_NGINX_IMAGE, '--format', '{{json .Config}}'], { encoding: 'utf8', env: process.env });
+  if (r.status !== 0) return false;
+  let config: { Cmd?: string[]; Entrypoint?: string[] | null; Labels?: Record<string, string> | null };
+  try { config = JSON.parse(r.stdout); } catch { return false; }
+  const ours = config.Cmd?.[0] === '/usr/sbin/nginx' && !config.Entrypoint?.length && !config.Labels?.maintainer;
+  if (!ours) return false;
+  return spawnSync('podman', ['rmi', OFFICIAL_NGINX_IMAGE], { env: process.env, stdio: 'ignore' }).status === 0;
+}
+
+let ready: { ok: true; image: string } | { ok: false; reason: string } | undefined;
+
+/**
+ * Make podman usable for tests: CONTAINERS_CONF for this process when podman needs it (the product's plain `podman`
+ * calls inherit it) and the product-built nginx image. Returns the reason to skip, loudly, when podman cannot run here.
+ */
+export function setupPodman(): { ok: true; image: string } | { ok: false; reason: string } {
   if (ready) return ready;
   if (!which('podman')) return (ready = { ok: false, reason: 'SKIPPED: podman is not installed (apt-get install podman runc): the podman runtime was NOT tested' });
   if (!which('runc')) return (ready = { ok: false, reason: 'SKIPPED: runc is not installed (apt-get install runc): the podman runtime was NOT tested' });
   try {
-    process.env.CONTAINERS_CONF = writeContainersConf();
-    if (!imageExists(TEST_NGINX_IMAGE)) withLock(() => { if (!imageExists(TEST_NGINX_IMAGE)) buildImage(TEST_NGINX_IMAGE); });
-    const probe = spawnSync('podman', ['run', '--rm', '--network', 'none', TEST_NGINX_IMAGE, '/usr/sbin/nginx', '-v'], { encoding: 'utf8', env: process.env, timeout: 60_000 });
-    if (probe.status !== 0) return (ready = { ok: false, reason: `SKIPPED: podman cannot run a container here: ${(probe.stderr || probe.stdout).trim().split('\n').slice(-3).join(' | ')}` });
-    return (ready = { ok: true });
+    // The product's probe (podmanProbe.ts), synchronously: an empty root folder, a command that is not in it.
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'podman-probe-'));
+    const probe = spawnSync('podman', ['run', '--rm', '--network', 'none', '--rootfs', empty, '/ipxe-farm-probe'], { encoding: 'utf8', env: process.env, timeout: 90_000 });
+    fs.rmSync(empty, { recursive: true, force: true });
+    if (probe.status !== 127) process.env.CONTAINERS_CONF = writeContainersConf();
+    removeMistaggedOfficialImage();
+    let image = localImage();
+    if (!image) {
+      const b = spawnSync(process.execPath, [cliPath(), 'nginx', 'image'], { encoding: 'utf8', env: process.env, timeout: 600_000 });
+      if (b.status !== 0) return (ready = { ok: false, reason: `SKIPPED: \`ipxe-farm nginx image\` failed: ${(b.stderr || b.stdout).trim().split('\n').slice(-3).join(' | ')}` });
+      image = localImage();
+    }
+    if (!image) return (ready = { ok: false, reason: '`ipxe-farm nginx image` succeeded but podman lists no localhost/ipxe-farm-nginx image' });
+    const run = spawnSync('podman', ['run', '--rm', '--network', 'none', image, '/usr/sbin/nginx', '-v'], { encoding: 'utf8', env: process.env, timeout: 60_000 });
+    if (run.status !== 0) return (ready = { ok: false, reason: `SKIPPED: podman cannot run a container here: ${(run.stderr || run.stdout).trim().split('\n').slice(-3).join(' | ')}` });
+    return (ready = { ok: true, image });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     return (ready = { ok: false, reason: `SKIPPED: podman test setup failed: ${(e.stderr || e.message).trim().split('\n').slice(-3).join(' | ')}` });

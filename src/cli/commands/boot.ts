@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import { FarmError, UsageError } from '../../core/errors';
-import { addProfile, removeClient, removeProfile, setClient, setProfile, type ProfileFields } from '../../core/boot/mappings';
+import { addProfile, parseSecretFileArg, removeClient, removeProfile, secretRemovalProblem, setClient, setProfile, type ProfileFields } from '../../core/boot/mappings';
+import { checkFarmWithBoot } from '../../core/boot/check';
 import { explainBoot } from '../../core/boot/explain';
 import { startBootService } from '../../core/boot/service';
 import { listSecretNames, removeSecret, setSecret } from '../../core/secrets/store';
 import { writeDeployUnits } from '../../core/deploy/write';
+import { CLIENT_ARCHES, CPU_ARCHES } from '../../core/farm/arch';
 import { emptyTable } from '../../core/farm/table';
 import type { CliCommand, CliContext } from '../framework';
 
@@ -14,6 +16,7 @@ function one(args: string[], what: string, cmd: string): string {
 }
 
 const profileOptions = {
+  arch: { type: 'string', description: `the CPU --kernel, --initrd and --cmdline are for: ${CPU_ARCHES.join(', ')} (default x86_64)` },
   kernel: { type: 'string', description: 'kernel: a URL, or a file under files/' },
   initrd: { type: 'string', multiple: true, description: 'initrd: a URL or a file under files/ (repeat for several)' },
   cmdline: { type: 'string', description: 'kernel command line template ({{client.name}}, {{secret.NAME}}, …)' },
@@ -21,6 +24,8 @@ const profileOptions = {
   'no-verify': { type: 'boolean', description: 'do not imgverify' },
   extra: { type: 'string', multiple: true, description: 'an extra iPXE line before boot (repeat for several)' },
   description: { type: 'string', description: 'what this profile is for' },
+  'secret-file': { type: 'string', multiple: true, description: 'PATH[:MODE]=TEMPLATE: a file placed in the initramfs, fetched once with a one-time URL (repeat for several; replaces the list)' },
+  'no-secret-files': { type: 'boolean', description: 'remove the profile\'s secret files' },
   'allow-missing': { type: 'boolean', description: 'write it although a file, signature or secret it names is not there yet (that client is refused until it is)' },
 } as const;
 
@@ -31,12 +36,14 @@ function writeOptions(ctx: CliContext, o: Record<string, unknown>) {
 
 function profileFields(o: Record<string, unknown>): ProfileFields {
   return {
+    arch: typeof o.arch === 'string' ? o.arch : undefined,
     kernel: typeof o.kernel === 'string' ? o.kernel : undefined,
     initrds: Array.isArray(o.initrd) ? (o.initrd as string[]) : undefined,
     cmdline: typeof o.cmdline === 'string' ? o.cmdline : undefined,
     verify: o.verify === true ? true : o['no-verify'] === true ? false : undefined,
     extra: Array.isArray(o.extra) ? (o.extra as string[]) : undefined,
     description: typeof o.description === 'string' ? o.description : undefined,
+    secretFiles: Array.isArray(o['secret-file']) ? (o['secret-file'] as string[]).map(parseSecretFileArg) : o['no-secret-files'] === true ? [] : undefined,
   };
 }
 
@@ -74,7 +81,8 @@ export const bootCommands: CliCommand[] = [
       if (e.error) throw new FarmError(e.error, undefined, 'ERENDER');
       if (e.preview && e.script) ctx.info(`note: ${e.decision.steps[0]}; this is the script it will get.`);
       else if (!e.decision.ok) throw new FarmError(`This client would be refused: ${e.decision.reason}.`, undefined, 'EREFUSED');
-      if (ctx.json) ctx.outJson({ client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, preview: e.preview === true, script: e.script });
+      for (const w of e.warnings ?? []) ctx.info(`warning: ${w}`);
+      if (ctx.json) ctx.outJson({ client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, preview: e.preview === true, script: e.script, secretFiles: e.secretFiles ?? [], warnings: e.warnings ?? [] });
       else ctx.out(e.script!);
     },
   },
@@ -85,10 +93,27 @@ export const bootCommands: CliCommand[] = [
     options: { mac: { type: 'string', description: 'as if asked for /ipxe/MAC' } },
     async run(ctx, args, o) {
       const e = await explainBoot(await ctx.farmRoot(), one(args, 'client or fingerprint', 'explain'), { mac: o.mac as string | undefined });
-      if (ctx.json) { ctx.outJson({ ok: e.decision.ok, steps: e.decision.steps, client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, error: e.error }); return e.decision.ok && !e.error ? 0 : 1; }
+      if (ctx.json) { ctx.outJson({ ok: e.decision.ok, steps: e.decision.steps, client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, error: e.error, secretFiles: e.secretFiles ?? [], warnings: e.warnings ?? [] }); return e.decision.ok && !e.error ? 0 : 1; }
       e.decision.steps.forEach((s, i) => ctx.out(`${i + 1}. ${s}`));
+      for (const f of e.secretFiles ?? []) ctx.out(`secret file ${f.path} (mode ${f.mode}), one-time URL bound to this certificate: ${JSON.stringify(f.content)}`);
+      for (const w of e.warnings ?? []) ctx.out(`warning: ${w}`);
       if (e.error) ctx.out(`but the script cannot be made: ${e.error}`);
       return e.decision.ok && !e.error ? 0 : 1;
+    },
+  },
+  {
+    name: 'check',
+    summary: 'Check the farm file, its profiles, clients and secrets; print every error and warning with its line.',
+    async run(ctx) {
+      const root = await ctx.farmRoot();
+      const issues = await checkFarmWithBoot(root);
+      const errors = issues.filter((i) => i.severity === 'error').length;
+      if (ctx.json) ctx.outJson({ ok: errors === 0, issues: issues.map((i) => ({ severity: i.severity, pointer: i.pointer, line: i.at.line + 1, column: i.at.column + 1, message: i.message })) });
+      else {
+        for (const i of issues) ctx.out(`ipxe-farm.json:${i.at.line + 1}:${i.at.column + 1}: ${i.severity}: ${i.message}`);
+        ctx.out(issues.length ? `${errors} error(s), ${issues.length - errors} warning(s).` : 'The farm file is fine.');
+      }
+      return errors === 0 ? 0 : 1;
     },
   },
   {
@@ -130,6 +155,7 @@ export const bootCommands: CliCommand[] = [
     summary: 'Map a client to a profile, with its MACs and variables.',
     options: {
       profile: { type: 'string', description: 'the profile this client boots' },
+      arch: { type: 'string', description: `CPU and firmware: ${CLIENT_ARCHES.join(', ')} (default: x86_64 with the farm's qemu.firmware)` },
       mac: { type: 'string', multiple: true, description: 'a MAC of this machine (repeat for several; replaces the list)' },
       var: { type: 'string', multiple: true, description: 'KEY=VALUE for {{client.vars.KEY}} (repeat for several)' },
       description: { type: 'string', description: 'what this machine is' },
@@ -145,6 +171,7 @@ export const bootCommands: CliCommand[] = [
       }
       await setClient(await ctx.farmRoot(), name, {
         profile: typeof o.profile === 'string' ? o.profile : undefined,
+        arch: typeof o.arch === 'string' ? o.arch : undefined,
         macs: Array.isArray(o.mac) ? (o.mac as string[]) : undefined,
         vars,
         description: typeof o.description === 'string' ? o.description : undefined,
@@ -177,10 +204,16 @@ export const bootCommands: CliCommand[] = [
   {
     name: 'secret rm',
     args: 'NAME',
-    summary: 'Remove a secret.',
-    async run(ctx, args) {
+    summary: 'Remove a secret (refused while a profile uses it, unless --allow-missing).',
+    options: { 'allow-missing': { type: 'boolean', description: 'remove it although a profile uses it (its clients are refused until it is back)' } },
+    async run(ctx, args, o) {
       const name = one(args, 'secret name', 'secret rm');
-      if (!(await removeSecret(await ctx.farmRoot(), name))) throw new FarmError(`There is no secret "${name}".`, 'List them with `ipxe-farm secret list`.', 'ENOENT');
+      const root = await ctx.farmRoot();
+      // Removing a secret a profile uses would leave its clients refused: say so instead, unless it comes back later.
+      const breaks = await secretRemovalProblem(root, name);
+      if (breaks && o['allow-missing'] !== true) throw new FarmError(`Removing secret "${name}" would refuse clients at boot: ${breaks}.`, 'Nothing was removed; change those profiles first, or pass --allow-missing if the secret comes back later.', 'EMAPPING');
+      if (breaks) ctx.info(`note: ${breaks} (accepted with --allow-missing: those clients are refused until it is back)`);
+      if (!(await removeSecret(root, name))) throw new FarmError(`There is no secret "${name}".`, 'List them with `ipxe-farm secret list`.', 'ENOENT');
       await printOk(ctx, `Removed secret ${name}.`, { removed: name });
     },
   },

@@ -12,7 +12,7 @@ export const doctorCommands: CliCommand[] = [
     async run(ctx) {
       const root = await findFarmRoot(ctx.cwd);
       const farm = root ? (await loadFarm(root).catch(() => undefined))?.farm : undefined;
-      const checks = await runChecks({ ipxeSource: farm?.ipxe.source, ipxeRef: farm?.ipxe.ref });
+      const checks = await runChecks({ ipxeSource: farm?.ipxe.source, ipxeRef: farm?.ipxe.ref, nginxImage: farm?.nginx.image });
       if (farm && root) checks.push(socketReachCheck(farm, farmLayout(root)));
       if (ctx.json) ctx.outJson({ checks, noPxeDhcp: NO_PXEDHCP_LINES });
       else ctx.out(`${formatChecks(checks)}\n\n${dhcpAdvice(farm)}`);

@@ -3,6 +3,7 @@ import { describeError, FarmError, UsageError } from '../../core/errors';
 import { loadFarm } from '../../core/farm/load';
 import { starterFarm, type ImageTarget } from '../../core/farm/model';
 import { buildClientImage, imageState, type BuildResult } from '../../core/ipxe/build';
+import { assembleClientImage } from '../../core/ipxe/assemble';
 import { decodeIpxeError, describeIpxeError, findIpxeErrors } from '../../core/ipxe/errors';
 import { locateIpxeSource } from '../../core/ipxe/source';
 import type { CliCommand, CliContext } from '../framework';
@@ -33,12 +34,17 @@ const build: CliCommand = {
     target: { type: 'string', description: 'iso (default: the farm\'s first target), usb, or efi (ipxe.efi plus a FAT stick image)' },
     debug: { type: 'string', description: 'iPXE DEBUG= value, e.g. tls,x509:3,certstore (default: the farm\'s ipxe.debug)' },
     verbose: { type: 'boolean', short: 'v', description: 'show every line make prints' },
+    shared: { type: 'boolean', description: 'build iPXE once per farm and architecture (no key compiled in) and add each client\'s identity to a copy: about a second per client after the first (iso or efi)' },
   },
   details: `
 Runs a real make in the farm's iPXE tree (ipxe.source, else IPXE_SRC, else the per-user cache of ipxe.ref, cloned
 on first use). Builds in one tree wait for each other. Images go to ipxe/CLIENT/out/ with a manifest.json; they
 hold the client's private key, so they are written 0600 in a 0700 folder: copy them only to the machine they are for.
 The first build in a tree takes 1–2 minutes; later clients take a few seconds.
+With --shared, the farm's iPXE is built once per architecture and firmware (the farm CA and the boot script built
+in, no client key) under ipxe/.shared/, and each client's image is that binary plus its identity script (set cert,
+set privkey): beside the binary as autoexec.ipxe on an EFI stick, as ISOLINUX's INITRD on a BIOS ISO.
+An arm64-efi client's image is cross-built EFI (make CROSS=aarch64-linux-gnu- bin-arm64-efi/ipxe.efi).
 Example: ipxe-farm build dut1 dut2 --target usb`,
   async run(ctx, args, o) {
     if (args.length === 0) throw new UsageError('Name at least one client to build.', 'Example: `ipxe-farm build dut1`.');
@@ -49,7 +55,7 @@ Example: ipxe-farm build dut1 dut2 --target usb`,
     for (const client of args) {
       if (ctx.signal.aborted) break;
       try {
-        const r = await buildClientImage(root, client, {
+        const r = await (o.shared === true ? assembleClientImage : buildClientImage)(root, client, {
           target,
           debug: typeof o.debug === 'string' ? o.debug : undefined,
           signal: ctx.signal,

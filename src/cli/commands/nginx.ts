@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { UsageError } from '../../core/errors';
 import { loadFarm } from '../../core/farm/load';
+import { switchNginxRuntime } from '../../core/nginx/switchRuntime';
 import type { NginxRuntimeKind } from '../../core/farm/model';
 import { generateNginxConfig } from '../../core/nginx/generate';
 import { createNginxRuntime } from '../../core/nginx/createRuntime';
@@ -9,18 +10,24 @@ import { NginxConfigError, type NginxRuntime, type NginxStatus } from '../../cor
 import { ReloadOnSave, type ReloadOutcome } from '../../core/nginx/reloadOnSave';
 import { describeSocketReach } from '../../core/nginx/socketReach';
 import { watchNginxFiles } from '../../core/nginx/watch';
+import { chooseNginxImage } from '../../core/nginx/imageChoice';
+import { buildLocalNginxImage } from '../../core/nginx/localImage';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
 const RUNTIME: Record<string, OptionSpec> = {
-  runtime: { type: 'string', description: 'podman or local (default: nginx.runtime in ipxe-farm.json; local when podman is absent)' },
+  runtime: { type: 'string', description: 'podman or local (default: the runtime running this farm\'s nginx, else nginx.runtime in ipxe-farm.json; local when podman is absent)' },
 };
+
+function runtimeOption(o: Record<string, unknown>): NginxRuntimeKind | undefined {
+  const kind = o.runtime as string | undefined;
+  if (kind !== undefined && kind !== 'podman' && kind !== 'local') throw new UsageError(`--runtime must be podman or local, not "${kind}".`);
+  return kind;
+}
 
 async function open(ctx: CliContext, o: Record<string, unknown>): Promise<{ root: string; rt: NginxRuntime; rel: (f: string) => string }> {
   const root = await ctx.farmRoot();
   const { farm, layout } = await loadFarm(root);
-  const kind = o.runtime as string | undefined;
-  if (kind !== undefined && kind !== 'podman' && kind !== 'local') throw new UsageError(`--runtime must be podman or local, not "${kind}".`);
-  return { root, rt: createNginxRuntime(farm, layout, kind as NginxRuntimeKind | undefined), rel: (f) => path.relative(ctx.cwd, f) || f };
+  return { root, rt: createNginxRuntime(farm, layout, runtimeOption(o)), rel: (f) => path.relative(ctx.cwd, f) || f };
 }
 
 function printDiagnostics(ctx: CliContext, diagnostics: NginxDiagnostic[], rel: (f: string) => string): void {
@@ -60,7 +67,10 @@ export const nginxCommands: CliCommand[] = [
     name: 'nginx up',
     summary: 'test the config, then start nginx (podman container or local nginx)',
     options: RUNTIME,
+    details: '--runtime that differs from nginx.runtime in ipxe-farm.json changes the farm file (it says so): the file is where the farm\'s runtime is decided, so the editor, `nginx status`, the boot socket and the next `up` all follow it.',
     async run(ctx, _p, o) {
+      const wanted = runtimeOption(o);
+      if (wanted) for (const line of await switchNginxRuntime(await ctx.farmRoot(), wanted)) ctx.info(line);
       const { rt, rel } = await open(ctx, o);
       const s = await withDiagnostics(ctx, rel, () => rt.up(ctx.signal));
       if (ctx.json) ctx.outJson(s); else ctx.out(describeStatus(s));
@@ -85,8 +95,11 @@ export const nginxCommands: CliCommand[] = [
       const s = await rt.status(ctx.signal);
       const { farm, layout } = await loadFarm(root);
       const reach = describeSocketReach(farm, layout);
-      if (ctx.json) { ctx.outJson({ ...s, bootSocket: reach }); return reach.ok ? 0 : 1; }
+      // Which image the podman runtime runs (or would): the official one, one built here, or the farm's own.
+      const image = rt.kind === 'podman' ? await chooseNginxImage(farm.nginx.image, { signal: ctx.signal }) : undefined;
+      if (ctx.json) { ctx.outJson({ ...s, bootSocket: reach, ...(image ? { image } : {}) }); return reach.ok ? 0 : 1; }
       ctx.out(describeStatus(s));
+      if (image) ctx.out(`image: ${image.describe}${image.fix ? `\n${image.fix}` : ''}`);
       ctx.out(reach.ok ? reach.text : `WARNING: ${reach.text} ${reach.fix ?? ''}`.trimEnd());
       return reach.ok ? 0 : 1;
     },
@@ -165,6 +178,18 @@ export const nginxCommands: CliCommand[] = [
       watcher.close();
       await reloader.idle();
       reloader.dispose();
+    },
+  },
+  {
+    name: 'nginx image',
+    summary: 'build localhost/ipxe-farm-nginx:VERSION from this machine\'s Debian/Ubuntu nginx packages (no registry)',
+    details: `For labs that cannot reach Docker Hub: apt-get download of nginx and the libraries it links, unpacked into a
+root folder, FROM scratch, podman build. Logs go to the container's stdout/stderr and workers run as nginx (uid 101),
+like the official image. A farm on the default image uses the official image when it is here, else this one.`,
+    async run(ctx) {
+      const r = await buildLocalNginxImage({ signal: ctx.signal, onProgress: (l) => ctx.info(l) });
+      if (ctx.json) { ctx.outJson(r); return; }
+      ctx.out(`built ${r.image} from nginx ${r.packageVersion} (${r.packages.length} packages) in ${(r.durationMs / 1000).toFixed(1)} s; nginx -v in it: ${r.check}`);
     },
   },
 ];

@@ -4,6 +4,7 @@ import { clientLaunchOptions } from '../../core/qemu/client';
 import { launchQemu, QemuResult } from '../../core/qemu/launch';
 import { formatStages } from '../../core/qemu/stages';
 import { buildStockImage } from '../../core/stock/image';
+import { lastMadeImage } from '../../core/stock/latest';
 import type { CliCommand, CliContext } from '../framework';
 
 function parseTimeout(v: unknown): number {
@@ -47,7 +48,7 @@ export const qemuCommands: CliCommand[] = [
   {
     name: 'qemu',
     args: 'CLIENT',
-    summary: 'Boot a client\'s image in QEMU with its serial console here (BIOS, or EFI with --efi).',
+    summary: 'Boot a client\'s image in QEMU with its serial console here (machine and firmware from the client\'s arch).',
     options: {
       efi: { type: 'boolean', description: 'boot with OVMF (the client\'s ipxe-efi.img, or --image)' },
       headless: { type: 'boolean', description: 'no console input; stop at the timeout, on --until, or when the guest powers off' },
@@ -65,14 +66,18 @@ output are decoded. Interactive: Ctrl-A x quits QEMU.
 Examples:
   ipxe-farm qemu dut1
   ipxe-farm qemu dut1 --headless --timeout 120 --until 'login:'
-  ipxe-farm stock-image dut1 && ipxe-farm qemu dut1 --efi --image ipxe/dut1/out/stock-efi.img --vars ipxe/dut1/out/stock-vars.fd`,
+  ipxe-farm stock-image dut1 && ipxe-farm qemu dut1 --efi --image ipxe/dut1/out/stock-efi.img --vars ipxe/dut1/out/stock-vars.fd
+Without --efi/--image/--vars it boots what was made for CLIENT last (build or stock-image), like the editor's ▶.`,
     async run(ctx, args, o) {
       if (args.length !== 1) throw new UsageError('qemu takes exactly one CLIENT.', 'Example: ipxe-farm qemu dut1');
       const headless = o.headless === true;
       if (!headless && (o.timeout !== undefined || o.until !== undefined)) throw new UsageError('--timeout and --until need --headless.', 'Add --headless.');
       const stop = headless ? { timeoutMs: parseTimeout(o.timeout) * 1000, marker: parseUntil(o.until) } : undefined;
       const root = await ctx.farmRoot();
-      const opts = await clientLaunchOptions(root, args[0]!, { efi: o.efi === true ? true : undefined, image: o.image as string | undefined, efiVars: o.vars as string | undefined });
+      // Nothing named: what was made for the client last (built image or stock stick), as the editor's ▶ does.
+      const named = o.efi !== undefined || o.image !== undefined || o.vars !== undefined;
+      const choice = named ? { efi: o.efi === true ? true : undefined, image: o.image as string | undefined, efiVars: o.vars as string | undefined } : await lastMadeImage(root, args[0]!);
+      const opts = await clientLaunchOptions(root, args[0]!, choice);
       const h = await launchQemu({ ...opts, signal: ctx.signal, headless: stop });
       ctx.info(`$ ${h.command}`);
       if (!ctx.json) h.onData((d) => process.stdout.write(d));
@@ -99,12 +104,15 @@ Examples:
   {
     name: 'stock-image',
     args: 'CLIENT',
-    summary: 'EFI stick from Debian\'s prebuilt iPXE (no compiler): BOOTX64.EFI + autoexec.ipxe with the client\'s certificate and key, and an OVMF variable store trusting the farm CA.',
+    summary: 'EFI stick from Debian\'s prebuilt iPXE (no compiler): BOOTX64.EFI or BOOTAA64.EFI + autoexec.ipxe with the client\'s certificate and key, and an OVMF/AAVMF variable store trusting the farm CA.',
     details: `
 Downloads Debian's ipxe package once into the user cache (a private apt list; the machine's apt setup is not changed),
 then writes into ipxe/CLIENT/out/ (0700; the files are 0600 because they hold the client's private key):
-  stock-efi.img   FAT image: EFI/BOOT/BOOTX64.EFI (stock iPXE) + EFI/BOOT/autoexec.ipxe (set cert/privkey, dhcp, chain https)
-  stock-vars.fd   OVMF variable store with the farm CA enrolled as TlsCaCertificate (how a stock iPXE learns to trust it)
+  stock-efi.img   FAT image: EFI/BOOT/BOOTX64.EFI (BOOTAA64.EFI for an arm64-efi client; stock iPXE)
+                  + EFI/BOOT/autoexec.ipxe (set cert/privkey, dhcp, chain https)
+  stock-vars.fd   OVMF (AAVMF for arm64) variable store with the farm CA enrolled as TlsCaCertificate (how a stock
+                  iPXE learns to trust it)
+\`ipxe-farm qemu CLIENT\` boots this stick when the client has no built image.
 Limits of a stock binary: no imgverify, so pin kernel/initrd hashes in the served script (sha256sum + iseq).`,
     async run(ctx, args) {
       if (args.length !== 1) throw new UsageError('stock-image takes exactly one CLIENT.', 'Example: ipxe-farm stock-image dut1');

@@ -9,6 +9,8 @@ import type { Secrets } from '../secrets/store';
 import { readSecrets } from '../secrets/store';
 import { fileOnDisk, fileReferenceProblem, fileRelative, isFileReference, RenderError, renderScript } from './render';
 import { parseTemplate, TemplateError } from './template';
+import { renderSecretContents } from './secretFiles';
+import { cmdlineSecretWarnings, secretFileTemplateIssues } from './secretWarnings';
 import { hasOwnName } from '../farm/table';
 
 /**
@@ -32,10 +34,18 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
   for (const [name, profile] of Object.entries(farm.profiles)) {
     const p = `/profiles/${name}`;
     let ok = true;
+    // The top-level (x86_64) kernel if there is one, and each architecture's.
+    const kernels: Array<{ at: string; kernel: string; initrds: string[]; cmdline?: string }> = [
+      ...(profile.kernel ? [{ at: p, kernel: profile.kernel, initrds: profile.initrds, cmdline: profile.cmdline }] : []),
+      ...Object.entries(profile.arches ?? {}).map(([cpu, k]) => ({ at: `${p}/arches/${cpu}`, ...k! })),
+    ];
     const templates: [string, string][] = [
-      [`${p}/kernel`, profile.kernel],
       [`${p}/cmdline`, profile.cmdline],
-      ...profile.initrds.map((t, i): [string, string] => [`${p}/initrds/${i}`, t]),
+      ...kernels.flatMap((k): [string, string][] => [
+        [`${k.at}/kernel`, k.kernel],
+        ...(k.at !== p && k.cmdline !== undefined ? [[`${k.at}/cmdline`, k.cmdline] as [string, string]] : []),
+        ...k.initrds.map((t, i): [string, string] => [`${k.at}/initrds/${i}`, t]),
+      ]),
       ...profile.extra.map((t, i): [string, string] => [`${p}/extra/${i}`, t]),
     ];
     for (const [pointer, t] of templates) {
@@ -52,7 +62,7 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
         ok = false;
       }
     }
-    const images: [string, string][] = [[`${p}/kernel`, profile.kernel], ...profile.initrds.map((t, i): [string, string] => [`${p}/initrds/${i}`, t])];
+    const images = kernels.flatMap((k): [string, string][] => [[`${k.at}/kernel`, k.kernel], ...k.initrds.map((t, i): [string, string] => [`${k.at}/initrds/${i}`, t])]);
     for (const [pointer, ref] of images) {
       if (!isFileReference(ref)) continue;
       const problem = fileReferenceProblem(ref);
@@ -67,12 +77,17 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
     if (ok) profileOk.add(name);
   }
 
+  const secretFileIssues = secretFileTemplateIssues(farm, secrets);
+  for (const i of secretFileIssues) profileOk.delete(i.pointer.split('/')[2]!);
+  issues.push(...secretFileIssues, ...cmdlineSecretWarnings(farm));
+
   // Render every client once: a variable or secret that could break the script is found now, where it was written.
   for (const [name, client] of Object.entries(farm.clients)) {
     const profile = client.profile ?? farm.defaultProfile;
     if (!profile || !profileOk.has(profile)) continue;
     try {
       renderScript({ farm, layout, secrets, clientName: name, client, profileName: profile });
+      renderSecretContents({ farm, layout, secrets, clientName: name, client, profileName: profile });
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
       // A problem at the profile's pointer (its template, a secret's value) is the same for all of its clients, and

@@ -17,6 +17,8 @@ export interface BootEvent {
   profile?: string;
   /** Why a request was refused. */
   reason?: string;
+  /** A secret file's path in the initramfs, on the events of its one-time URL (never its contents or token). */
+  secretFile?: string;
 }
 
 export interface BootEventLogOptions {

@@ -1,7 +1,10 @@
 import { FarmError } from '../errors';
 import { maskSecrets } from '../secrets/mask';
 import { hasOwnName } from '../farm/table';
-import { renderScript } from './render';
+import { RenderInput, renderScript } from './render';
+import { secretFilesAsComments, ShownSecretFile, showSecretFiles } from './secretFiles';
+import { showTokenSlots } from './secretLines';
+import { cmdlineSecretWarnings } from './secretWarnings';
 import { BootDecision, selectBoot } from './select';
 import { loadBootState } from './state';
 import { mappingRefusal } from './refusals';
@@ -14,6 +17,22 @@ export interface Explanation {
   error?: string;
   /** True when the client has no certificate yet: the script is what it will get once it has one. */
   preview?: boolean;
+  /** The profile's secret files (contents masked unless `reveal`); their URLs in `script` show a placeholder token. */
+  secretFiles?: ShownSecretFile[];
+  /** Things allowed but worth a second look (a secret on the kernel command line). */
+  warnings?: string[];
+}
+
+/** The script as a person sees it: secrets masked unless revealed, one-time tokens as a placeholder, files listed. */
+function shown(input: RenderInput, reveal: boolean): Pick<Explanation, 'script' | 'secretFiles' | 'warnings'> {
+  const { script } = renderScript(input);
+  const secretFiles = showSecretFiles(input, reveal);
+  const warnings = cmdlineSecretWarnings(input.farm, input.profileName).map((w) => w.message);
+  return {
+    script: showTokenSlots(reveal ? script : maskSecrets(script, input.secrets)) + secretFilesAsComments(secretFiles),
+    ...(secretFiles.length ? { secretFiles } : {}),
+    ...(warnings.length ? { warnings } : {}),
+  };
 }
 
 /**
@@ -43,8 +62,8 @@ export async function explainBoot(root: string, query: string, opts: { reveal?: 
       }
       steps.push(`once issued, it boots profile ${profile} (${client.profile ? 'set on the client' : 'the default profile'})`);
       try {
-        const { script } = renderScript({ farm: state.farm, layout: state.layout, secrets: state.secrets, clientName: query, client, profileName: profile, mac: opts.mac });
-        return { query, decision: { ok: false, reason: 'no certificate yet', client: query, steps }, script: opts.reveal ? script : maskSecrets(script, state.secrets), preview: true };
+        const made = shown({ farm: state.farm, layout: state.layout, secrets: state.secrets, clientName: query, client, profileName: profile, mac: opts.mac }, opts.reveal === true);
+        return { query, decision: { ok: false, reason: 'no certificate yet', client: query, steps }, ...made, preview: true };
       } catch (err) {
         return { query, decision: { ok: false, reason: 'no certificate yet', client: query, steps }, error: (err as Error).message, preview: true };
       }
@@ -54,11 +73,11 @@ export async function explainBoot(root: string, query: string, opts: { reveal?: 
   const decision = selectBoot(state.farm, state.certs, { verify: 'SUCCESS', fingerprint, mac: opts.mac }, new Date(), state.refusals);
   if (!decision.ok) return { query, decision };
   try {
-    const { script } = renderScript({
+    const made = shown({
       farm: state.farm, layout: state.layout, secrets: state.secrets, clientName: decision.client,
       client: decision.clientEntry, profileName: decision.profile, mac: decision.mac,
-    });
-    return { query, decision, script: opts.reveal ? script : maskSecrets(script, state.secrets) };
+    }, opts.reveal === true);
+    return { query, decision, ...made };
   } catch (err) {
     return { query, decision, error: (err as Error).message };
   }

@@ -14,7 +14,7 @@ export const WHY_PATH = '/why.ipxe';
 
 /** Longer request targets are refused before any work: nothing legitimate comes close. */
 export const MAX_URL_LENGTH = 256;
-const MAC_IN_PATH = /^\/ipxe\/([0-9A-Fa-f]{2}(?:(?::|%3[Aa]|-)[0-9A-Fa-f]{2}){5})$/;
+export const MAC_IN_PATH = /^\/ipxe\/([0-9A-Fa-f]{2}(?:(?::|%3[Aa]|-)[0-9A-Fa-f]{2}){5})$/;
 /** The headers nginx sets from the TLS handshake: the only ones answer() reads. */
 export const IDENTITY_HEADERS = ['x-ssl-client-verify', 'x-ssl-client-fingerprint', 'x-ssl-client-serial'] as const;
 

@@ -1,10 +1,11 @@
 import { FarmError, UsageError } from '../errors';
 import { updateFarm } from '../farm/load';
-import { NAME_PATTERN, NAME_RULE } from '../farm/model';
+import { NAME_PATTERN, NAME_RULE, type SecretFile } from '../farm/model';
 import { normaliseMac } from '../farm/validate';
-import { hasOwnName, own } from '../farm/table';
+import { CLIENT_ARCHES, CPU_ARCHES, isClientArch } from '../farm/arch';
+import { emptyTable, hasOwnName, own } from '../farm/table';
 import type { Farm } from '../farm/model';
-import type { LoadedFarm } from '../farm/load';
+import { loadFarm, type LoadedFarm } from '../farm/load';
 import { readSecrets } from '../secrets/store';
 import { BootIssue, checkBootMappings } from './check';
 import { attributeIssues, mappingRefusal } from './refusals';
@@ -19,16 +20,36 @@ type Raw = Record<string, unknown>;
 const obj = (v: unknown): Raw => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : {});
 
 export interface ProfileFields {
+  /** The CPU the kernel, initrds and command line are for (`arm64` goes under /profiles/P/arches); default x86_64. */
+  arch?: string;
   kernel?: string;
   initrds?: string[];
   cmdline?: string;
   verify?: boolean;
   extra?: string[];
   description?: string;
+  /** Replaces the profile's secret files (an empty list removes them). */
+  secretFiles?: SecretFile[];
+}
+
+/**
+ * `PATH=TEMPLATE` or `PATH:MODE=TEMPLATE` (the CLI's --secret-file): a path holds neither ":" nor "=", so the first
+ * "=" ends the path. The path and mode are checked with the farm file's rules when the change is validated.
+ */
+export function parseSecretFileArg(arg: string): SecretFile {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--secret-file "${arg.slice(0, 40)}" is not PATH=TEMPLATE.`, 'Write it as /run/secrets/minio.env=\'KEY={{secret.minio}}\' (add :0640 after the path for another mode).');
+  const head = arg.slice(0, eq);
+  const colon = head.indexOf(':');
+  const path = colon < 0 ? head : head.slice(0, colon);
+  const content = arg.slice(eq + 1);
+  return colon < 0 ? { path, content } : { path, content, mode: head.slice(colon + 1) };
 }
 
 export interface ClientFields {
   profile?: string;
+  /** CPU and firmware (x86_64-bios, x86_64-efi, arm64-efi). */
+  arch?: string;
   /** Replaces the client's MAC list; each is normalised to iPXE's ${mac} form. */
   macs?: string[];
   /** Merged into the client's variables. */
@@ -48,7 +69,7 @@ export interface MappingWriteOptions {
  * mapping in the first place. Only problems this change brings count: a farm that is already wrong elsewhere can still
  * be edited (and mended) one step at a time.
  */
-function servableCheck(root: string, opts: MappingWriteOptions) {
+export function servableCheck(root: string, opts: MappingWriteOptions) {
   return async (next: Farm, current: LoadedFarm): Promise<void> => {
     const secrets = await readSecrets(root);
     const key = (i: BootIssue) => `${i.pointer}\0${i.message}`;
@@ -82,6 +103,23 @@ function servableCheck(root: string, opts: MappingWriteOptions) {
   };
 }
 
+/**
+ * What removing secret `name` would break, in one sentence, or undefined: a profile that uses it would leave its
+ * clients refused at boot. (A farm file that does not load cannot be checked; the service reports it anyway.)
+ */
+export async function secretRemovalProblem(root: string, name: string): Promise<string | undefined> {
+  let loaded: LoadedFarm;
+  try { loaded = await loadFarm(root); } catch { return undefined; }
+  const secrets = await readSecrets(root);
+  if (!hasOwnName(secrets, name)) return undefined;
+  const rest = emptyTable<string>();
+  for (const [k, v] of Object.entries(secrets)) if (k !== name) rest[k] = v;
+  const key = (i: BootIssue) => `${i.pointer}\0${i.message}`;
+  const before = new Set(checkBootMappings(loaded.farm, loaded.layout, secrets).map(key));
+  const added = checkBootMappings(loaded.farm, loaded.layout, rest).filter((i) => i.severity === 'error' && !before.has(key(i)));
+  return added.length ? added[0]!.message.replace(/\.$/, '') : undefined;
+}
+
 export function checkMappingName(name: string, what: 'profile' | 'client'): void {
   if (!NAME_PATTERN.test(name)) throw new UsageError(`The ${what} name "${name}" is not allowed: ${NAME_RULE}.`);
 }
@@ -91,8 +129,22 @@ export function normaliseMacs(macs: string[]): string[] {
 }
 
 function apply(p: Raw, f: ProfileFields): Raw {
+  const { arch, ...fields } = f;
   const out = { ...p };
-  for (const [k, v] of Object.entries(f)) if (v !== undefined) out[k] = v;
+  if (arch === undefined || arch === 'x86_64') {
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
+    return out;
+  }
+  if (!(CPU_ARCHES as readonly string[]).includes(arch)) throw new UsageError(`"${arch}" is not a CPU architecture iPXE Farm boots.`, `Use one of ${CPU_ARCHES.join(', ')}.`);
+  // The kernel, initrds and command line go to this CPU's entry; the rest stays the profile's.
+  const { kernel, initrds, cmdline, ...shared } = fields;
+  for (const [k, v] of Object.entries(shared)) if (v !== undefined) out[k] = v;
+  const arches = obj(out.arches);
+  const entry: Raw = { initrds: [], ...obj(arches[arch]) };
+  if (kernel !== undefined) entry.kernel = kernel;
+  if (initrds !== undefined) entry.initrds = initrds;
+  if (cmdline !== undefined) entry.cmdline = cmdline;
+  out.arches = { ...arches, [arch]: entry };
   return out;
 }
 
@@ -102,7 +154,8 @@ export async function addProfile(root: string, name: string, fields: ProfileFiel
   await updateFarm(root, (raw) => {
     const profiles = obj(raw.profiles);
     if (hasOwnName(profiles, name)) throw new FarmError(`Profile "${name}" already exists.`, `Change it with \`ipxe-farm profile set ${name}\`.`, 'EEXIST');
-    raw.profiles = { ...profiles, [name]: apply({ kernel: fields.kernel, initrds: [], cmdline: '', verify: false, extra: [] }, fields) };
+    const base: Raw = fields.arch && fields.arch !== 'x86_64' ? { cmdline: '', verify: false, extra: [] } : { kernel: fields.kernel, initrds: [], cmdline: '', verify: false, extra: [] };
+    raw.profiles = { ...profiles, [name]: apply(base, fields) };
   }, servableCheck(root, w));
 }
 
@@ -131,11 +184,15 @@ export async function removeProfile(root: string, name: string): Promise<void> {
 export async function setClient(root: string, name: string, fields: ClientFields, opts: { create?: boolean } & MappingWriteOptions = {}): Promise<void> {
   checkMappingName(name, 'client');
   const macs = fields.macs && normaliseMacs(fields.macs);
+  if (fields.arch !== undefined && !isClientArch(fields.arch)) {
+    throw new UsageError(`"${fields.arch}" is not an architecture iPXE Farm boots.`, `Use one of ${CLIENT_ARCHES.join(', ')}.`);
+  }
   await updateFarm(root, (raw) => {
     const clients = obj(raw.clients);
     if (opts.create && hasOwnName(clients, name)) throw new FarmError(`Client "${name}" already exists.`, `Change it with \`ipxe-farm client set ${name}\`.`, 'EEXIST');
     const c: Raw = { macs: [], vars: {}, ...obj(clients[name]) };
     if (fields.profile !== undefined) c.profile = fields.profile;
+    if (fields.arch !== undefined) c.arch = fields.arch;
     if (macs) c.macs = macs;
     if (fields.vars && Object.keys(fields.vars).length) c.vars = { ...obj(c.vars), ...fields.vars };
     if (fields.description !== undefined) c.description = fields.description;

@@ -2,10 +2,13 @@ import * as path from 'node:path';
 import { FarmError } from '../errors';
 import type { FarmLayout } from '../farm/layout';
 import type { Client, Farm, Profile } from '../farm/model';
+import { archFacts, clientArch, type CpuArch } from '../farm/arch';
+import { profileKernel } from '../farm/profileKernel';
 import type { Secrets } from '../secrets/store';
 import { own } from '../farm/table';
 import { Piece, safeLine, UnsafeValueError } from './ipxeLine';
 import { fillTemplate, parseTemplate, Placeholder, TemplateError } from './template';
+import { secretFileLines } from './secretLines';
 
 export interface RenderInput {
   farm: Farm;
@@ -60,7 +63,8 @@ export class RenderError extends FarmError {
   }
 }
 
-function resolver(input: RenderInput, used: Set<string>) {
+/** How each placeholder is filled for this client (secret files reuse it for their contents). */
+export function resolver(input: RenderInput, used: Set<string>) {
   return (p: Placeholder): { text: string; trusted?: boolean } => {
     switch (p.kind) {
       case 'client.name':
@@ -134,17 +138,27 @@ export function renderScript(input: RenderInput): RenderedScript {
     throw new RenderError(`Profile "${input.profileName}" is not defined under /profiles.`, 'Add it with `ipxe-farm profile add`.', '/profiles');
   }
   const used = new Set<string>();
+  // The kernel for this client's CPU (load-time validation made sure the profile has one).
+  // A certificate without a /clients entry: the profile's x86_64 kernel, or its only other one.
+  const cpu: CpuArch = input.client
+    ? archFacts(clientArch(input.farm, input.clientName)).cpu
+    : profile.kernel ? 'x86_64' : (Object.keys(profile.arches ?? {})[0] as CpuArch | undefined) ?? 'x86_64';
+  const k = profileKernel(profile, cpu);
+  if (!k) throw new RenderError(`Profile "${input.profileName}" has no ${cpu} kernel for client "${input.clientName}".`, `Add /profiles/${input.profileName}/arches/${cpu}.`, `/profiles/${input.profileName}`);
   const p = `/profiles/${input.profileName}`;
-  const kernelUrl = imageUrl(input, profile.kernel);
-  const kernelHead = line(input, used, [{ text: 'kernel --name kernel ' }], kernelUrl, 'words', `${p}/kernel`);
-  const out = ['#!ipxe', `# iPXE Farm: client ${input.clientName}, profile ${input.profileName}`];
-  out.push(profile.cmdline.trim() ? line(input, used, [{ text: `${kernelHead} ` }], profile.cmdline.trim(), 'cmdline', `${p}/cmdline`) : kernelHead);
-  if (profile.verify) out.push(line(input, used, [{ text: 'imgverify kernel ' }], `${kernelUrl}.sig`, 'words', `${p}/kernel`));
-  profile.initrds.forEach((ref, i) => {
+  const kp = cpu === 'x86_64' ? p : `${p}/arches/${cpu}`;
+  const cmdlinePointer = cpu !== 'x86_64' && profile.arches?.[cpu]?.cmdline !== undefined ? `${kp}/cmdline` : `${p}/cmdline`;
+  const kernelUrl = imageUrl(input, k.kernel);
+  const kernelHead = line(input, used, [{ text: 'kernel --name kernel ' }], kernelUrl, 'words', `${kp}/kernel`);
+  const out = ['#!ipxe', `# iPXE Farm: client ${input.clientName}, profile ${input.profileName}${cpu === 'x86_64' ? '' : `, ${cpu}`}`];
+  out.push(k.cmdline.trim() ? line(input, used, [{ text: `${kernelHead} ` }], k.cmdline.trim(), 'cmdline', cmdlinePointer) : kernelHead);
+  if (profile.verify) out.push(line(input, used, [{ text: 'imgverify kernel ' }], `${kernelUrl}.sig`, 'words', `${kp}/kernel`));
+  k.initrds.forEach((ref, i) => {
     const url = imageUrl(input, ref);
-    out.push(line(input, used, [{ text: `initrd --name initrd${i} ` }], url, 'words', `${p}/initrds/${i}`));
-    if (profile.verify) out.push(line(input, used, [{ text: `imgverify initrd${i} ` }], `${url}.sig`, 'words', `${p}/initrds/${i}`));
+    out.push(line(input, used, [{ text: `initrd --name initrd${i} ` }], url, 'words', `${kp}/initrds/${i}`));
+    if (profile.verify) out.push(line(input, used, [{ text: `imgverify initrd${i} ` }], `${url}.sig`, 'words', `${kp}/initrds/${i}`));
   });
+  out.push(...secretFileLines(input.farm, profile));
   profile.extra.forEach((extra, i) => out.push(line(input, used, [], extra.trim(), 'words', `${p}/extra/${i}`)));
   out.push('boot', '');
   return { script: out.join('\n'), secretsUsed: [...used].sort() };

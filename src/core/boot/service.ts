@@ -9,6 +9,7 @@ import { isoTime } from './handler';
 import { serveWireConnection, WireOptions, WireRequest } from './httpWire';
 import { openSocketToNginx, prepareSocketPath } from './socketPath';
 import { BootStateReloader, loadBootState } from './state';
+import { SecretFileService } from './secretFiles';
 
 export interface BootServiceOptions {
   root: string;
@@ -29,11 +30,14 @@ export interface BootServiceOptions {
    * answer out in full, which only the benchmark's "nothing remembered" row wants.
    */
   rememberAnswers?: boolean;
+  /** Secret files' one-time tokens (in memory only); tests pass their own to count or age them. */
+  secretFiles?: SecretFileService;
 }
 
 export interface BootService {
   socket: string;
   reloader: BootStateReloader;
+  secretFiles: SecretFileService;
   /** Connections accepted and requests answered since start: shows whether nginx's upstream keepalive holds. */
   stats(): { connections: number; requests: number };
   close(): Promise<void>;
@@ -67,7 +71,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   const state = await loadBootState(opts.root);
   const layout = state.layout;
   const socket = opts.socket ?? layout.bootSocket;
-  const access: SocketAccess = opts.gid !== undefined ? { kind: 'group', gid: opts.gid } : bootSocketAccess(state.farm);
+  const access: SocketAccess = opts.gid !== undefined ? { kind: 'group', gid: opts.gid } : bootSocketAccess(state.farm, layout);
 
   // With socket activation the service manager owns the socket (path, mode, group) and keeps it open across restarts:
   // nginx's connections wait in its backlog while the service restarts, instead of failing.
@@ -90,14 +94,26 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   }, opts.reloadIntervalMs);
 
   const answerOf = opts.rememberAnswers === false ? freshAnswer : rememberedAnswer;
+  const secretFiles = opts.secretFiles ?? new SecretFileService();
   let connections = 0;
   let requests = 0;
   const open = new Set<net.Socket>();
   const wire: WireOptions = {
     handle: (req: WireRequest, now: Date) => {
       requests++;
-      const a = answerOf(reloader.state, req, now);
-      events.appendLine(eventLine(a, isoTime(now)));
+      const state = reloader.state;
+      // Secret files (/secret/TOKEN, and /why.ipxe after one was refused) are answered fresh, never remembered.
+      const own = secretFiles.answer(state, req, now);
+      if (own) {
+        events.append(own.event);
+        if (own.status !== 200) log(`${own.status} ${own.event.path}${own.event.client ? ` client=${own.event.client}` : ''} (${own.event.reason})`);
+        return own;
+      }
+      const base = answerOf(state, req, now);
+      const a = secretFiles.withTokens(state, base, req, now);
+      // A script whose secret files could not be made turned into a 500: its event is not the remembered one.
+      if (a.status === base.status) events.appendLine(eventLine(a, isoTime(now)));
+      else events.append(a.event);
       // Every answer is in the boot-events log; the service log carries only what someone should look at.
       if (a.status !== 200) log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
       return a;
@@ -130,6 +146,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   return {
     socket,
     reloader,
+    secretFiles,
     stats: () => ({ connections, requests }),
     async close() {
       reloader.stop();

@@ -56,7 +56,7 @@ async function loadSecrets(root: string): Promise<{ secrets: Secrets; problem?: 
 
 function usesSecrets(farm: Farm, profile: string): boolean {
   const p = farm.profiles[profile]!;
-  return [p.kernel, p.cmdline, ...p.initrds, ...p.extra].some((t) => {
+  return [p.kernel, p.cmdline, ...p.initrds, ...p.extra, ...(p.secretFiles ?? []).map((f) => f.content)].some((t) => {
     try { return placeholdersOf(t).some((x) => x.kind === 'secret'); } catch { return false; }
   });
 }

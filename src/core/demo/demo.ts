@@ -12,11 +12,16 @@ import { createNginxRuntime } from '../nginx/createRuntime';
 import type { NginxRuntime } from '../nginx/runtime';
 import { startBootService, type BootService } from '../boot/service';
 import { buildClientImage } from '../ipxe/build';
+import { buildStockImage } from '../stock/image';
+import { sha256File, sha256PinLines } from '../stock/pins';
 import { bootHeadless, type QemuResult } from '../qemu/launch';
 import { clientLaunchOptions } from '../qemu/client';
-import { run } from '../process/run';
+import { probePodman } from '../nginx/podmanProbe';
+import { chooseNginxImage, OFFICIAL_NGINX_IMAGE } from '../nginx/imageChoice';
+import { buildLocalNginxImage } from '../nginx/localImage';
 import { freeLoopbackPort } from '../net/freePort';
 import { demoKernel, DEMO_MARKER } from './kernel';
+import { BUILT_PATH_HINT, chooseDemoIpxe, type DemoIpxeChoice, type DemoIpxeWish } from './ipxePath';
 
 /**
  * The whole of the seed's workflow in one go, with the product's own core calls: farm, CA, certificates, a signed
@@ -29,15 +34,16 @@ export const DEMO_CLIENT = 'dut1';
 /** The address the guest uses for the farm; restricted user networking forwards it to 127.0.0.1. */
 export const DEMO_ADDRESS = '10.0.2.100';
 
-export type DemoStage = 'farm' | 'pki' | 'kernel' | 'nginx' | 'boot-service' | 'image' | 'qemu' | 'check';
+export type DemoStage = 'farm' | 'source' | 'pki' | 'kernel' | 'nginx' | 'boot-service' | 'image' | 'qemu' | 'check';
 
 export const STAGE_HELP: Record<DemoStage, string> = {
   farm: 'check that the folder is writable and holds no farm yet',
   pki: 'see `ipxe-farm certs` in the farm folder',
+  source: 'IPXE_SRC or ipxe.source names a folder that is not an iPXE tree: fix or unset it (or run with --ipxe stock)',
   kernel: 'the demo kernel comes from Debian (apt-get download linux-image-amd64) and busybox-static: run `ipxe-farm doctor`',
   nginx: 'see `ipxe-farm nginx logs` and `ipxe-farm nginx test` in the farm folder',
   'boot-service': 'see the boot service lines above',
-  image: 'the iPXE source tree and build tools: run `ipxe-farm doctor`; the make output is in the error above',
+  image: 'the iPXE source tree and build tools (built image) or Debian\'s ipxe package, OVMF and mtools (stock image): run `ipxe-farm doctor`; the make output is in the error above',
   qemu: 'read the serial log named above; iPXE error codes are decoded in it (`ipxe-farm decode CODE`)',
   check: 'the guest booted but its command line lacks the secret: compare `ipxe-farm script dut1 --reveal` with the serial log',
 };
@@ -49,6 +55,10 @@ export interface DemoOptions {
   keep?: boolean;
   /** Force an nginx runtime; default podman when it can start here, else local. */
   runtime?: 'podman' | 'local';
+  /** Which iPXE to boot: a built image, Debian's prebuilt one, or (default) built when a source tree can be had. */
+  ipxe?: DemoIpxeWish;
+  /** Clone iPXE from GitHub when no tree is on this machine (default true); false: a tree you have, else stock. */
+  clone?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal;
   progress?: (line: string) => void;
@@ -58,6 +68,12 @@ export interface DemoResult {
   ok: boolean;
   root: string;
   runtime: 'podman' | 'local';
+  /** The iPXE that booted: built from source, or Debian's prebuilt EFI binary. */
+  ipxe?: 'built' | 'stock';
+  /** How the kernel and initrd were checked: imgverify signatures, or SHA-256 pins in the served script. */
+  integrity?: 'imgverify' | 'sha256';
+  /** Why the stock image was used. */
+  ipxeWhy?: string;
   /** Wall-clock seconds from the start of the demo to the end of each stage. */
   stageTimes: Partial<Record<DemoStage, number>>;
   boot?: Pick<QemuResult, 'stages' | 'reason' | 'logFile' | 'errors'>;
@@ -75,12 +91,32 @@ async function tempParent(): Promise<string> {
   return dir;
 }
 
-async function chooseRuntime(want: DemoOptions['runtime'], say: (s: string) => void): Promise<'podman' | 'local'> {
+/**
+ * podman (the seed's own workflow) whenever it can start containers here, with the official nginx image or, where no
+ * registry answers, one built from this machine's packages; else the local runtime, saying why.
+ */
+async function chooseRuntime(want: DemoOptions['runtime'], say: (s: string) => void, signal?: AbortSignal): Promise<'podman' | 'local'> {
   if (want) return want;
-  const info = await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { timeout: 20_000 }).catch(() => undefined);
-  if (info?.exitCode === 0) return 'podman';
-  say('podman is not usable here, so nginx runs as a local process (the farm\'s "local" runtime).');
-  return 'local';
+  const probe = await probePodman({ signal });
+  if (!probe.ok) {
+    const fix = probe.fix ? ' (`ipxe-farm doctor` prints the containers.conf that fixes it)' : '';
+    say(`[nginx] ${probe.detail}${fix}; nginx runs as a local process instead (the farm's "local" runtime)`);
+    return 'local';
+  }
+  const choice = await chooseNginxImage(OFFICIAL_NGINX_IMAGE, { pull: true, signal, onProgress: (l) => say(`[nginx] ${l}`) });
+  if (choice.present) {
+    say(`[nginx] podman starts containers here; image ${choice.describe}`);
+    return 'podman';
+  }
+  say('[nginx] no nginx image here and none could be pulled: building one from this machine\'s packages (`ipxe-farm nginx image`)');
+  try {
+    const built = await buildLocalNginxImage({ signal, onProgress: (l) => say(`[nginx] ${l}`) });
+    say(`[nginx] built ${built.image} in ${(built.durationMs / 1000).toFixed(1)} s`);
+    return 'podman';
+  } catch (err) {
+    say(`[nginx] could not build an nginx image (${describeError(err).split('\n')[0]}); nginx runs as a local process instead`);
+    return 'local';
+  }
 }
 
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
@@ -102,30 +138,56 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   try {
     say(`[farm] creating a farm in ${root}`);
     await initFarm(root, { name: 'demo' });
-    result.runtime = await chooseRuntime(opts.runtime, say);
     const [httpsPort, httpPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
     await updateFarm(root, (raw) => {
       raw.server = { address: DEMO_ADDRESS, names: ['localhost', '127.0.0.1'], httpsPort, httpPort };
-      raw.nginx = { ...(raw.nginx as object), runtime: result.runtime };
     });
     mark('farm');
 
+    stage = 'source';
+    const choice: DemoIpxeChoice = await chooseDemoIpxe((await loadFarm(root)).farm, root, opts.ipxe ?? 'auto', {
+      clone: opts.clone,
+      signal: opts.signal,
+      onProgress: (l) => { if (l.trim()) say(`[source] ${l.trim()}`); },
+    });
+    result.ipxe = choice.kind;
+    if (choice.kind === 'built') say(`[source] iPXE ${choice.source.version} at ${choice.source.dir}: building a client image`);
+    else {
+      result.ipxeWhy = choice.why;
+      say(`[source] booting Debian's prebuilt EFI iPXE (${choice.why}); ${BUILT_PATH_HINT}`);
+    }
+    mark('source');
+
     stage = 'pki';
-    say('[pki] CA, server certificate (for 10.0.2.100), client certificate dut1, code-signing certificate');
+    say(`[pki] CA, server certificate (for 10.0.2.100), client certificate dut1${choice.kind === 'built' ? ', code-signing certificate' : ''}`);
     await initCa(root);
     await issueServer(root);
     await issueClient(root, DEMO_CLIENT);
-    await issueCodesign(root);
+    // Only imgverify needs it: the stock path pins hashes instead.
+    if (choice.kind === 'built') await issueCodesign(root);
     mark('pki');
 
     stage = 'kernel';
-    say('[kernel] a Debian kernel and a busybox initramfs, signed for imgverify');
+    const stock = choice.kind === 'stock';
+    result.integrity = stock ? 'sha256' : 'imgverify';
+    say(stock
+      ? '[kernel] a Debian kernel and a busybox initramfs; integrity: SHA-256 pins in the served script (Debian\'s iPXE has no imgverify)'
+      : '[kernel] a Debian kernel and a busybox initramfs; integrity: imgverify against the farm\'s code-signing certificate');
     const { layout } = await loadFarm(root);
     const k = await demoKernel();
-    await fsp.copyFile(k.kernel, path.join(layout.files, 'vmlinuz'));
-    await fsp.copyFile(k.initrd, path.join(layout.files, 'initrd.gz'));
-    await signFile(root, path.join(layout.files, 'vmlinuz'));
-    await signFile(root, path.join(layout.files, 'initrd.gz'));
+    const [kernelFile, initrdFile] = [path.join(layout.files, 'vmlinuz'), path.join(layout.files, 'initrd.gz')];
+    await fsp.copyFile(k.kernel, kernelFile);
+    await fsp.copyFile(k.initrd, initrdFile);
+    if (!stock) {
+      await signFile(root, kernelFile);
+      await signFile(root, initrdFile);
+    }
+    const pins = stock
+      ? sha256PinLines([
+        { name: 'kernel', sha256: await sha256File(kernelFile), what: 'the kernel' },
+        { name: 'initrd0', sha256: await sha256File(initrdFile), what: 'the initrd' },
+      ])
+      : [];
     await setSecret(root, 's3key', secret);
     await updateFarm(root, (raw) => {
       raw.profiles = {
@@ -134,8 +196,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
           kernel: 'vmlinuz',
           initrds: ['initrd.gz'],
           cmdline: 'console=ttyS0 quiet farm.client={{client.name}} farm.s3={{secret.s3key}}',
-          verify: true,
-          extra: [],
+          verify: !stock,
+          extra: pins,
         },
       };
       raw.clients = { [DEMO_CLIENT]: { profile: 'linux', macs: ['52:54:00:12:34:56'], vars: {} } };
@@ -143,6 +205,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     mark('kernel');
 
     stage = 'nginx';
+    result.runtime = await chooseRuntime(opts.runtime, say, opts.signal);
+    await updateFarm(root, (raw) => { raw.nginx = { ...(raw.nginx as object), runtime: result.runtime }; });
     await generateNginxConfig(root);
     const farm = (await loadFarm(root)).farm;
     nginx = createNginxRuntime(farm, layout, result.runtime);
@@ -166,21 +230,31 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     mark('boot-service');
 
     stage = 'image';
-    say('[image] building an iPXE ISO for dut1 (TRUST = farm CA, CERT/PRIVKEY = dut1); a first build takes a minute or two');
-    const built = await buildClientImage(root, DEMO_CLIENT, {
-      target: 'iso',
-      signal: opts.signal,
-      onProgress: (p) => { if (p.stage !== 'make') say(`[image] ${p.message}`); },
-    });
-    say(`[image] ${built.files[0]} (${(built.durationMs / 1000).toFixed(1)} s)`);
+    let launch: Parameters<typeof clientLaunchOptions>[2];
+    if (stock) {
+      say('[image] an EFI stick for dut1: Debian\'s ipxe-amd64.efi + autoexec.ipxe (dut1\'s certificate and key), and an OVMF variable store with the farm CA as TlsCaCertificate');
+      const t = Date.now();
+      const stick = await buildStockImage(root, DEMO_CLIENT, { signal: opts.signal, onProgress: (l) => say(`[image] ${l}`) });
+      say(`[image] ${stick.image} (Debian iPXE ${stick.ipxeVersion}, ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+      launch = { efi: true, image: stick.image, efiVars: stick.vars };
+    } else {
+      say('[image] building an iPXE ISO for dut1 (TRUST = farm CA, CERT/PRIVKEY = dut1); a first build takes a minute or two');
+      const built = await buildClientImage(root, DEMO_CLIENT, {
+        target: 'iso',
+        signal: opts.signal,
+        onProgress: (p) => { if (p.stage !== 'make') say(`[image] ${p.message}`); },
+      });
+      say(`[image] ${built.files[0]} (${(built.durationMs / 1000).toFixed(1)} s)`);
+      launch = { image: built.files[0] };
+    }
     mark('image');
 
     stage = 'qemu';
-    say('[qemu] booting dut1 headless (restricted user networking: the guest reaches only the farm)');
+    say(`[qemu] booting dut1 headless${stock ? ' under OVMF' : ''} (restricted user networking: the guest reaches only the farm)`);
     // The same image, firmware and network choice as `ipxe-farm qemu dut1` and the editor's ▶: 10.0.2.100 becomes
     // restricted user networking whose only exits are the farm's two ports on 127.0.0.1.
     const q = await bootHeadless({
-      ...(await clientLaunchOptions(root, DEMO_CLIENT, { image: built.files[0] })),
+      ...(await clientLaunchOptions(root, DEMO_CLIENT, launch)),
       headless: { timeoutMs: opts.timeoutMs ?? 240_000, marker: DEMO_MARKER, stopOnIpxeErrorAfterMs: 3000 },
       signal: opts.signal,
     });

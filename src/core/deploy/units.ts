@@ -38,7 +38,7 @@ export function unitNames(farm: Farm) {
  */
 function bootSocket(farm: Farm, layout: FarmLayout): UnitFile {
   const names = unitNames(farm);
-  const access = bootSocketAccess(farm);
+  const access = bootSocketAccess(farm, layout);
   const group = access.kind === 'group' ? access.group : undefined;
   const prepare = access.kind === 'container'
     ? [

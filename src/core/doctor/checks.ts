@@ -4,6 +4,9 @@ import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { describeSocketReach } from '../nginx/socketReach';
 import { run, which } from '../process/run';
+import { findOvmf } from '../qemu/ovmf';
+import { formatPodmanFix, probePodman } from '../nginx/podmanProbe';
+import { chooseNginxImage, OFFICIAL_NGINX_IMAGE } from '../nginx/imageChoice';
 import { cachedTreeDir } from '../ipxe/source';
 
 /** One thing the farm needs from the machine, and how to get it when it is missing. */
@@ -40,7 +43,7 @@ export function ipxeSourceCandidates(ref = 'v2.0.0'): string[] {
   return [process.env.IPXE_SRC, cachedTreeDir(ref)].filter((p): p is string => !!p);
 }
 
-export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } = {}): Promise<Check[]> {
+export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string; nginxImage?: string } = {}): Promise<Check[]> {
   const checks: Check[] = [];
   const nodeMajor = Number(process.versions.node.split('.')[0]);
   checks.push({
@@ -60,9 +63,19 @@ export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } 
       podman.ok = false;
       podman.detail = `podman ${v ?? '?'} is installed but \`podman info\` fails: ${(info?.stderr ?? '').trim().split('\n').pop() ?? 'no answer'}`;
       podman.fix = 'Fix podman first (`podman info`); on machines where crun cannot run, set runtime = "runc" in containers.conf. The local runtime works meanwhile.';
-    } else podman.detail = `podman ${v ?? '?'}, OCI runtime ${info.stdout.trim()}`;
+    } else {
+      // `podman info` answers where every `podman run` fails: start a real (empty) container to know.
+      const probe = await probePodman();
+      podman.ok = probe.ok;
+      podman.detail = `podman ${v ?? '?'}, OCI runtime ${info.stdout.trim()}${probe.ok ? '' : `; ${probe.detail}`}`;
+      if (!probe.ok) podman.fix = `${formatPodmanFix(probe) ?? 'Check `podman run` by hand.'}\nThe local runtime works meanwhile.`;
+    }
   }
   checks.push(podman);
+  if (which('podman')) {
+    const image = await chooseNginxImage(opts.nginxImage ?? OFFICIAL_NGINX_IMAGE).catch(() => undefined);
+    if (image) checks.push({ id: 'nginx-image', purpose: 'the podman nginx runtime', required: false, ok: image.present, detail: image.describe, fix: image.fix });
+  }
 
   const qemu = programCheck('qemu-system-x86_64', 'test boots of client images', 'qemu-system-x86');
   if (qemu.ok) qemu.detail = `${qemu.detail} (${(await version('qemu-system-x86_64', ['--version'], /version (\S+)/)) ?? '?'})`;
@@ -80,6 +93,12 @@ export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } 
     id: 'ovmf', purpose: 'EFI test boots', required: false, ok: !!ovmf,
     detail: ovmf ?? 'no OVMF firmware found', fix: ovmf ? undefined : apt('ovmf'),
   });
+
+  // arm64 boards: optional, so a farm of x86 machines stays green without them.
+  checks.push(programCheck('qemu-system-aarch64', 'test boots of arm64-efi clients', 'qemu-system-arm', false));
+  const aavmf = findOvmf('arm64');
+  checks.push({ id: 'aavmf', purpose: 'arm64 EFI test boots', required: false, ok: !!aavmf, detail: aavmf?.code ?? 'no AAVMF firmware found', fix: aavmf ? undefined : apt('qemu-efi-aarch64') });
+  checks.push(programCheck('aarch64-linux-gnu-gcc', 'cross-building arm64 iPXE images', 'gcc-aarch64-linux-gnu', false));
 
   for (const [id, pkg, purpose] of [
     ['make', 'make', 'building iPXE'],
@@ -99,7 +118,7 @@ export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string } 
   checks.push({
     id: 'ipxe-source', purpose: 'building per-client iPXE images', required: true, ok: !!found,
     detail: found ?? `none of ${sources.join(', ')} holds an iPXE tree`,
-    fix: found ? undefined : `Run \`ipxe-farm ipxe source\` (clones the pinned release with git), or point IPXE_SRC or the farm's ipxe.source at a checkout.`,
+    fix: found ? undefined : `Run \`ipxe-farm ipxe source --fetch\` (clones the pinned release with git), or point IPXE_SRC or the farm's ipxe.source at a checkout. Meanwhile Debian's prebuilt EFI iPXE still works: \`ipxe-farm stock-image CLIENT\`, and \`ipxe-farm demo\` boots it.`,
   });
   checks.push(programCheck('openssl', 'checking certificates by hand (the farm itself never calls it)', 'openssl', false));
   return checks;
@@ -114,7 +133,8 @@ export function socketReachCheck(farm: Farm, layout: FarmLayout): Check {
 export function formatChecks(checks: Check[]): string {
   const lines = checks.map((c) => {
     const mark = c.ok ? 'ok  ' : c.required ? 'MISS' : 'opt ';
-    return `${mark} ${c.id.padEnd(19)} ${c.detail}${c.ok ? '' : `\n     ${''.padEnd(19)} for ${c.purpose}. ${c.fix ?? ''}`}`;
+    const fix = (c.fix ?? '').split('\n').join(`\n     ${''.padEnd(19)} `);
+    return `${mark} ${c.id.padEnd(19)} ${c.detail}${c.ok ? '' : `\n     ${''.padEnd(19)} for ${c.purpose}. ${fix}`}`;
   });
   const missing = checks.filter((c) => !c.ok && c.required);
   lines.push('', missing.length === 0 ? 'Everything the farm needs is here.' : `${missing.length} required item(s) missing: ${missing.map((c) => c.id).join(', ')}.`);

@@ -1,3 +1,5 @@
+import type { ClientArch, CpuArch } from './arch';
+
 /**
  * The farm file (`ipxe-farm.json`): everything the user decides. What the CA did lives in the PKI index, secrets live in
  * `secrets.json`; nothing here duplicates either.
@@ -61,21 +63,55 @@ export interface QemuSettings {
   firmware: Firmware;
 }
 
-export interface Profile {
-  description?: string;
-  /** URL, or a path under files/ served over plain HTTP. */
+/** The kernel a profile boots on one CPU architecture (a profile's top-level kernel is its x86_64 kernel). */
+export interface ArchKernel {
   kernel: string;
   initrds: string[];
+  /** This architecture's command line (its console differs: ttyAMA0 on arm64); default the profile's. */
+  cmdline?: string;
+}
+
+export interface Profile {
+  description?: string;
+  /** The x86_64 kernel: URL, or a path under files/ served over plain HTTP. Empty when the profile has none. */
+  kernel: string;
+  initrds: string[];
+  /** Kernels for other architectures, by CPU (`arm64`). */
+  arches?: Partial<Record<CpuArch, ArchKernel>>;
   /** Kernel command line template: {{client.name}}, {{client.mac}}, {{secret.NAME}}, {{server.http}}, ${ipxe}. */
   cmdline: string;
   /** Check kernel and initrds with imgverify against the farm's code-signing certificate. */
   verify: boolean;
   /** Extra iPXE lines placed before `boot` (templated like cmdline). */
   extra: string[];
+  /**
+   * Files iPXE adds to the initramfs, fetched once over mutual TLS with a one-time token, so secrets stay off the
+   * kernel command line (where every process reads them through /proc/cmdline). Absent or empty: none.
+   */
+  secretFiles?: SecretFile[];
+}
+
+export interface SecretFile {
+  /** Absolute path inside the initramfs, e.g. /run/secrets/minio.env. */
+  path: string;
+  /** The file's contents, templated like cmdline ({{secret.NAME}}, {{client.vars.NAME}}, …). */
+  content: string;
+  /** Octal permission bits as written in the farm file ("0600" when absent). */
+  mode?: string;
+}
+
+/** Seconds a secret file's one-time URL stays valid after the script that carries it was fetched. */
+export const SECRET_TTL_DEFAULT = 60;
+
+export interface BootSettings {
+  /** Seconds a secret file's one-time URL is honoured after its script was fetched (default 60). */
+  secretTtl?: number;
 }
 
 export interface Client {
   description?: string;
+  /** Absent: x86_64 with /qemu/firmware's firmware (see arch.ts clientArch). */
+  arch?: ClientArch;
   profile?: string;
   macs: string[];
   vars: Record<string, string>;
@@ -118,6 +154,8 @@ export interface Farm {
   defaultProfile?: string;
   /** Where `ipxe-farm metrics` listens for Prometheus; absent: 127.0.0.1:9464 (this machine only). */
   metrics?: { listen: string };
+  /** Boot service settings; absent: defaults. */
+  boot?: BootSettings;
 }
 
 /** Names of clients, profiles and secrets become file names, URL parts and certificate CNs: keep them boring. */

@@ -51,7 +51,7 @@ export function parseSettingValue(text: string): Json {
  * Set (or, with `undefined`, remove) one setting and write the farm file only if it still loads. The validator is the
  * one judge of what a setting is: a key it does not read back is refused as unknown, so a typo never lands silently.
  */
-export async function setSetting(root: string, key: string, value: Json): Promise<LoadedFarm> {
+export async function setSetting(root: string, key: string, value: Json, check?: Parameters<typeof updateFarm>[2]): Promise<LoadedFarm> {
   const path = settingPath(key);
   const apply = (raw: Record<string, Json>): void => {
     let o = raw;
@@ -73,5 +73,5 @@ export async function setSetting(root: string, key: string, value: Json): Promis
       throw new UsageError(`The farm has no setting ${key}.`, 'Run `ipxe-farm show` to see every setting and its name.');
     }
   }
-  return updateFarm(root, apply);
+  return updateFarm(root, apply, check);
 }

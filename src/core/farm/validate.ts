@@ -1,4 +1,7 @@
-import { Farm, FARM_VERSION, NAME_PATTERN, NAME_RULE, starterFarm } from './model';
+import { ArchKernel, Farm, FARM_VERSION, NAME_PATTERN, NAME_RULE, Profile, starterFarm } from './model';
+import { archFacts, CLIENT_ARCHES, clientArch, CPU_ARCHES, CpuArch } from './arch';
+import { profileKernel } from './profileKernel';
+import { validateSecretFiles, validateSecretTtl } from './secretFiles';
 import { checkConsole, checkPower } from './validateBoard';
 import { emptyTable, hasOwnName } from './table';
 import { isHostName } from '../net/hostName';
@@ -160,14 +163,28 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
     const p = `/profiles/${pname}`;
     c.name(pname, p, 'profile');
     const po = c.obj(praw, p);
+    const arches = archKernels(c, po, p);
     farm.profiles[pname] = {
       description: c.optStr(po, 'description', p),
-      kernel: c.str(po, 'kernel', p),
+      // A profile for other architectures only may leave out the top-level (x86_64) kernel.
+      kernel: po.kernel === undefined && Object.keys(arches).length ? '' : c.str(po, 'kernel', p),
       initrds: c.strs(po, 'initrds', p),
+      arches,
       cmdline: c.optStr(po, 'cmdline', p) ?? '',
       verify: c.bool(po, 'verify', p, false),
       extra: c.strs(po, 'extra', p),
     };
+    if (po.secretFiles !== undefined) {
+      const sf = validateSecretFiles(po.secretFiles, `${p}/secretFiles`);
+      c.issues.push(...sf.issues);
+      farm.profiles[pname]!.secretFiles = sf.files;
+    }
+  }
+  if (root.boot !== undefined) {
+    const boot = c.obj(root.boot, '/boot');
+    const ttl = validateSecretTtl(boot.secretTtl, '/boot/secretTtl');
+    c.issues.push(...ttl.issues);
+    farm.boot = boot.secretTtl === undefined ? {} : { secretTtl: ttl.ttl };
   }
 
   const clients = c.obj(root.clients ?? {}, '/clients');
@@ -195,7 +212,8 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
     if (profile !== undefined && !hasOwnName(farm.profiles, profile)) {
       c.error(`${p}/profile`, `Client "${cname}" uses profile "${profile}", which is not defined under /profiles.`);
     }
-    farm.clients[cname] = { description: c.optStr(co, 'description', p), profile, macs, vars };
+    const arch = co.arch === undefined ? undefined : c.oneOf(co, 'arch', p, CLIENT_ARCHES, 'x86_64-bios');
+    farm.clients[cname] = { description: c.optStr(co, 'description', p), ...(arch ? { arch } : {}), profile, macs, vars };
     const power = checkPower(c, co.power, `${p}/power`);
     const console = checkConsole(c, co.console, `${p}/console`);
     if (power) farm.clients[cname]!.power = power;
@@ -210,5 +228,46 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
   if (farm.defaultProfile !== undefined && !hasOwnName(farm.profiles, farm.defaultProfile)) {
     c.error('/defaultProfile', `The default profile "${farm.defaultProfile}" is not defined under /profiles.`);
   }
+  checkClientKernels(c, farm);
   return { farm, issues: c.issues };
+}
+
+/** `/profiles/P/arches`: a kernel per CPU architecture other than the top-level (x86_64) one. */
+function archKernels(c: Checker, po: Obj, p: string): NonNullable<Profile['arches']> {
+  const out: NonNullable<Profile['arches']> = {};
+  if (po.arches === undefined) return out;
+  const ao = c.obj(po.arches, `${p}/arches`);
+  for (const [cpu, kraw] of Object.entries(ao)) {
+    const ap = `${p}/arches/${cpu}`;
+    if (!(CPU_ARCHES as readonly string[]).includes(cpu) || cpu === 'x86_64') {
+      const others = CPU_ARCHES.filter((a) => a !== 'x86_64').map((a) => `"${a}"`).join(', ');
+      c.error(ap, cpu === 'x86_64'
+        ? `${ap}: the x86_64 kernel is the profile's own "kernel" and "initrds"; move it there.`
+        : `${ap}: unknown architecture "${cpu}"; use ${others}.`);
+      continue;
+    }
+    const ko = c.obj(kraw, ap);
+    const k: ArchKernel = { kernel: c.str(ko, 'kernel', ap), initrds: c.strs(ko, 'initrds', ap) };
+    const cmdline = c.optStr(ko, 'cmdline', ap);
+    if (cmdline !== undefined) k.cmdline = cmdline;
+    for (const key of Object.keys(ko)) if (!['kernel', 'initrds', 'cmdline'].includes(key)) c.error(`${ap}/${key}`, `${ap}/${key} is not a setting: an architecture's entry has kernel, initrds and cmdline.`);
+    out[cpu as CpuArch] = k;
+  }
+  return out;
+}
+
+/** Every client's profile must have a kernel for the client's CPU: found at load time, not when the board boots. */
+function checkClientKernels(c: Checker, farm: Farm): void {
+  for (const [cname, client] of Object.entries(farm.clients)) {
+    const pname = client.profile ?? farm.defaultProfile;
+    const profile = pname === undefined ? undefined : farm.profiles[pname];
+    if (!profile) continue;
+    const cpu = archFacts(clientArch(farm, cname)).cpu;
+    if (profileKernel(profile, cpu)) continue;
+    const pointer = client.arch ? `/clients/${cname}/arch` : client.profile ? `/clients/${cname}/profile` : `/clients/${cname}`;
+    const fix = cpu === 'x86_64'
+      ? `give /profiles/${pname} a "kernel"`
+      : `add /profiles/${pname}/arches/${cpu} with its kernel`;
+    c.error(pointer, `Client "${cname}" is ${clientArch(farm, cname)}, but profile "${pname}" has no ${cpu} kernel: ${fix}, or give the client another profile.`);
+  }
 }

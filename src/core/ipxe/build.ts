@@ -5,10 +5,11 @@ import { createHash } from 'node:crypto';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { loadFarm } from '../farm/load';
-import type { ImageTarget } from '../farm/model';
+import type { Farm, ImageTarget } from '../farm/model';
+import { archFacts, clientArch, type CpuArch } from '../farm/arch';
 import { run, runOk } from '../process/run';
 import { HEADER_MARK, localConfigHeaders, type DhcpTuning } from './config';
-import { clientEmbeddedScript, type EmbeddedScriptOptions } from './script';
+import { clientEmbeddedScript, type EmbeddedScriptOptions, type SharedKind } from './script';
 import { locateIpxeSource, type IpxeSource, type LocateOptions } from './source';
 import { withTreeLock } from './treeLock';
 import { readBuildInputs, type BuildInputs } from './inputs';
@@ -56,6 +57,30 @@ export const MAKE_TARGETS: Record<ImageTarget, string> = {
   efi: 'bin-x86_64-efi/ipxe.efi',
 };
 
+/**
+ * What make builds for a target on a CPU, and the make variables that choose the compiler. arm64 is cross-built with
+ * Debian's gcc-aarch64-linux-gnu (CROSS=, never ARCH=: the bin-arm64-efi/ folder name selects the architecture) as
+ * the all-drivers ipxe.efi, as Debian builds its ipxe-arm64.efi: snp.efi, which only drives the firmware's own
+ * network interfaces, found none under QEMU's AAVMF (the firmware had not connected virtio-net), so DHCP never ran.
+ */
+export function makeTargetFor(target: ImageTarget, cpu: CpuArch): { target: string; vars: string[] } {
+  if (cpu === 'x86_64') return { target: MAKE_TARGETS[target], vars: [] };
+  if (target !== 'efi') throw new FarmError(`An ${cpu} client boots UEFI only, so there is no ${target} image for it.`, 'Build its EFI image (--target efi).', 'EUSAGE');
+  return { target: 'bin-arm64-efi/ipxe.efi', vars: ['CROSS=aarch64-linux-gnu-'] };
+}
+
+/**
+ * The image target a client gets when none is asked for: the farm's first target, as always, for a client without
+ * an arch; EFI for an EFI client; a BIOS image (the first of iso/usb) for an x86_64-bios client.
+ */
+export function defaultTarget(farm: Farm, client: string): ImageTarget {
+  const first = farm.ipxe.targets[0] ?? 'iso';
+  const arch = farm.clients[client]?.arch;
+  if (!arch) return first;
+  if (archFacts(arch).firmware === 'efi') return 'efi';
+  return farm.ipxe.targets.find((t) => t !== 'efi') ?? 'iso';
+}
+
 const DEBUG_PATTERN = /^[A-Za-z0-9_]+(?::\d+)?(?:,[A-Za-z0-9_]+(?::\d+)?)*$/;
 
 export function checkDebug(debug: string | undefined): string | undefined {
@@ -80,7 +105,7 @@ export const NAMED_CONFIG = 'ipxefarm';
  * iPXE rebuilds every object that includes a config header when its mtime changes. An empty header (make creates
  * them empty) or one iPXE Farm wrote is replaced; one with anyone else's settings is left alone and the build refused.
  */
-async function syncConfigHeaders(src: string, tuning: DhcpTuning): Promise<boolean> {
+export async function syncConfigHeaders(src: string, tuning: DhcpTuning): Promise<boolean> {
   await ensureDir(path.join(src, 'config', 'local', NAMED_CONFIG));
   const stale: Array<[string, string]> = [];
   // Every header is checked before any is written: a refused build leaves the tree as it found it.
@@ -110,14 +135,14 @@ async function syncConfigHeaders(src: string, tuning: DhcpTuning): Promise<boole
 async function scrubKeyMaterial(binDir: string): Promise<void> {
   let names: string[];
   try { names = await fsp.readdir(binDir); } catch { return; }
-  const doomed = names.filter((n) => n === '.private_key.der' || /^privkey(\.dbg[^.]*)?\.o$/.test(n) || n === 'blib.a' || n.startsWith('ipxe.'));
+  const doomed = names.filter((n) => n === '.private_key.der' || /^privkey(\.dbg[^.]*)?\.o$/.test(n) || n === 'blib.a' || n.startsWith('ipxe.') || n.startsWith('snp.'));
   await Promise.all(doomed.map((n) => fsp.rm(path.join(binDir, n), { force: true })));
 }
 
 /** `openssl` that writes `rsa` output in the traditional PKCS#1 form the 2019 iPXE build reads. */
 const TRADITIONAL_OPENSSL = '#!/bin/sh\nif [ "$1" = rsa ]; then shift; exec openssl rsa -traditional "$@"; fi\nexec openssl "$@"\n';
 
-async function makeFatImage(efiFile: string, imageFile: string, signal?: AbortSignal): Promise<void> {
+export async function makeFatImage(efiFile: string, imageFile: string, bootFile: string, signal?: AbortSignal): Promise<void> {
   const efiSize = (await fsp.stat(efiFile)).size;
   // FAT16 needs a few MiB to be valid; leave room for an autoexec.ipxe or a second binary beside BOOTX64.EFI.
   const mib = Math.max(8, Math.ceil((efiSize * 2) / (1 << 20)) + 2);
@@ -126,11 +151,11 @@ async function makeFatImage(efiFile: string, imageFile: string, signal?: AbortSi
   await handle.close();
   await runOk('mformat', ['-i', imageFile, '-v', 'IPXEFARM', '-T', String((mib << 20) / 512), '-h', '64', '-s', '32', '::'], { signal });
   await runOk('mmd', ['-i', imageFile, '::/EFI', '::/EFI/BOOT'], { signal });
-  await runOk('mcopy', ['-i', imageFile, efiFile, '::/EFI/BOOT/BOOTX64.EFI'], { signal });
+  await runOk('mcopy', ['-i', imageFile, efiFile, `::/EFI/BOOT/${bootFile}`], { signal });
 }
 
 /** Explain the usual make failures in one sentence instead of a page of compiler output. */
-function makeFailure(output: string, exitCode: number, command: string): FarmError {
+export function makeFailure(output: string, exitCode: number, command: string): FarmError {
   const tail = output.trim().split('\n').slice(-15).join('\n');
   let fix = 'Read the make output above; a missing build tool is the usual cause (Debian: sudo apt-get install make gcc binutils perl liblzma-dev mtools isolinux syslinux-common xorriso).';
   if (/lzma\.h/.test(output)) fix = 'Install the LZMA headers: sudo apt-get install liblzma-dev';
@@ -141,7 +166,7 @@ function makeFailure(output: string, exitCode: number, command: string): FarmErr
   return new FarmError(`Building the iPXE image failed (exit ${exitCode}) in \`${command}\`:\n${tail}`, fix, 'EBUILD');
 }
 
-function ipxeVersionLine(source: IpxeSource): string {
+export function ipxeVersionLine(source: IpxeSource): string {
   return `iPXE ${source.version}${source.commit ? ` (${source.commit.slice(0, 12)})` : ''} at ${source.dir}`;
 }
 
@@ -154,8 +179,10 @@ export async function buildClientImage(root: string, client: string, opts: Build
   const started = Date.now();
   const progress = (stage: BuildStage, message: string, line?: string) => opts.onProgress?.({ stage, message, line });
   const { farm, layout } = await loadFarm(root);
-  const target: ImageTarget = opts.target ?? farm.ipxe.targets[0] ?? 'iso';
+  const target: ImageTarget = opts.target ?? defaultTarget(farm, client);
   if (!(target in MAKE_TARGETS)) throw new FarmError(`Unknown image target "${String(target)}".`, 'Use iso, usb or efi.', 'EUSAGE');
+  const cpu = archFacts(clientArch(farm, client)).cpu;
+  const make = makeTargetFor(target, cpu);
   const debug = checkDebug(opts.debug ?? farm.ipxe.debug);
   const script = clientEmbeddedScript(farm, client, opts.script);
   const inputs = await readBuildInputs(layout, client);
@@ -183,13 +210,13 @@ export async function buildClientImage(root: string, client: string, opts: Build
     await fsp.writeFile(files.cert, inputs.certPem, { mode: 0o600 });
     await fsp.writeFile(files.key, inputs.keyPem, { mode: 0o600 });
     await fsp.writeFile(files.script, script, { mode: 0o600 });
-    const makeVars = [`CONFIG=${NAMED_CONFIG}`, `EMBED=${files.script}`, `TRUST=${files.ca}`, `CERT=${files.cert}`, `PRIVKEY=${files.key}`, ...source.makeVars];
+    const makeVars = [`CONFIG=${NAMED_CONFIG}`, `EMBED=${files.script}`, `TRUST=${files.ca}`, `CERT=${files.cert}`, `PRIVKEY=${files.key}`, ...make.vars, ...source.makeVars];
     if (debug) makeVars.push(`DEBUG=${debug}`);
     if (source.needsTraditionalKey) {
       await fsp.writeFile(files.openssl, TRADITIONAL_OPENSSL, { mode: 0o700 });
       makeVars.push(`OPENSSL=${files.openssl}`);
     }
-    const makeTarget = MAKE_TARGETS[target];
+    const makeTarget = make.target;
     const jobs = Math.max(1, Math.min(opts.jobs ?? 2, os.availableParallelism()));
 
     progress('lock', `Taking the build lock of ${source.dir}`);
@@ -224,7 +251,7 @@ export async function buildClientImage(root: string, client: string, opts: Build
         written.push(main);
         if (target === 'efi') {
           const fat = path.join(tmp, 'efi.img');
-          await makeFatImage(produced, fat, opts.signal);
+          await makeFatImage(produced, fat, archFacts(cpu === 'x86_64' ? 'x86_64-efi' : 'arm64-efi').efiBootFile!, opts.signal);
           const out = path.join(outDir, names[1]!);
           await writeFileAtomic(out, await fsp.readFile(fat), { mode: 0o600 });
           written.push(out);
@@ -245,7 +272,7 @@ export async function buildClientImage(root: string, client: string, opts: Build
       configSha256: sha256(JSON.stringify(localConfigHeaders(farm.ipxe))),
       builtAt: new Date().toISOString(),
       durationMs: Date.now() - started,
-      options: { target, debug: debug ?? null, makeVars: source.makeVars, script: opts.script ?? {} },
+      options: { target, debug: debug ?? null, makeVars: [...make.vars, ...source.makeVars], script: opts.script ?? {} },
     };
     const manifestFile = await writeManifest(layout, client, record, script);
     progress('done', `${client}: ${built.map((f) => path.relative(layout.root, f)).join(', ')} (0600: the image holds ${client}'s private key)`);
@@ -253,6 +280,12 @@ export async function buildClientImage(root: string, client: string, opts: Build
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** The script of the image a farm's clients share (shared.ts builds it; defined here so imageState needs no cycle). */
+export function sharedScript(farm: Farm, kind: SharedKind, choices: Partial<EmbeddedScriptOptions> = {}): string {
+  // No client's MACs: the image is everyone's, so DHCP tries every interface (a client named "shared" changes nothing).
+  return clientEmbeddedScript(farm, 'shared', { ...choices, macs: [], shared: kind });
 }
 
 export type ImageState = 'built' | 'stale' | 'missing';
@@ -273,7 +306,7 @@ export interface ImageStatus {
  */
 export async function imageState(root: string, client: string, target?: ImageTarget, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ImageStatus> {
   const { farm, layout } = await loadFarm(root);
-  const t: ImageTarget = target ?? farm.ipxe.targets[0] ?? 'iso';
+  const t: ImageTarget = target ?? defaultTarget(farm, client);
   const manifest = await readManifest(layout, client);
   const record = manifest?.images[t];
   if (!record) return { client, target: t, state: 'missing', reasons: [`No ${t} image has been built for ${client}.`] };
@@ -286,7 +319,7 @@ export async function imageState(root: string, client: string, target?: ImageTar
   }
   const reasons: string[] = [];
   let script: string | undefined;
-  try { script = clientEmbeddedScript(farm, client, record.options.script); } catch (err) { reasons.push(`The embedded script cannot be made any more: ${(err as Error).message}`); }
+  try { script = record.options.shared ? sharedScript(farm, t === 'efi' ? 'efi' : 'lkrn', record.options.script) : clientEmbeddedScript(farm, client, record.options.script); } catch (err) { reasons.push(`The embedded script cannot be made any more: ${(err as Error).message}`); }
   if (script !== undefined && sha256(script) !== record.scriptSha256) reasons.push('The embedded script changed (server address, port, NTP or the client\'s MACs in ipxe-farm.json).');
   let inputs: BuildInputs | undefined;
   try { inputs = await readBuildInputs(layout, client); } catch (err) { reasons.push((err as FarmError).message); }

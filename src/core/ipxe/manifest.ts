@@ -18,7 +18,8 @@ export interface ImageRecord {
   configSha256: string;
   builtAt: string;
   durationMs: number;
-  options: { target: ImageTarget; debug: string | null; makeVars: string[]; script: Record<string, unknown> };
+  /** `shared`: the farm's shared binary plus this client's identity (assemble.ts), not a make of its own. */
+  options: { target: ImageTarget; debug: string | null; makeVars: string[]; script: Record<string, unknown>; shared?: boolean };
 }
 
 export interface ImageManifest {

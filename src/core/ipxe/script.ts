@@ -35,7 +35,19 @@ export interface EmbeddedScriptOptions {
    * `shell` drops to the iPXE shell, `poweroff` ends the machine (headless test boots stop at once).
    */
   onFailure?: FailureAction;
+  /**
+   * The image is shared by the farm's clients (built once per farm and architecture, no CERT/PRIVKEY compiled in):
+   * each client's identity script (identity.ts), beside the binary as autoexec.ipxe on an EFI stick or ISOLINUX's
+   * INITRD on a BIOS ISO, is run first and then freed, so the key stays in memory no longer than needed.
+   */
+  shared?: SharedKind;
 }
+
+/** The shared binaries: an EFI application, or a BIOS ipxe.lkrn started by ISOLINUX. */
+export type SharedKind = 'efi' | 'lkrn';
+
+/** The name iPXE gives the per-client identity script: EFI's autoexec.ipxe, the initrd a BIOS .lkrn was handed. */
+export const IDENTITY_IMAGE: Record<SharedKind, string> = { efi: 'autoexec.ipxe', lkrn: '<INITRD>' };
 
 /** Lines the script prints, so serial-log readers (QEMU runs, the editor) can follow the stages. */
 export const SCRIPT_MARKERS = {
@@ -99,7 +111,7 @@ function knownInterfaceDhcp(macs: string[]): string[] {
 }
 
 export function embeddedScript(o: EmbeddedScriptOptions): string {
-  if (!NAME_PATTERN.test(o.client)) throw new FarmError(`The client name "${o.client}" cannot go into an iPXE script.`, `Rename it: ${NAME_RULE}.`, 'EUSAGE');
+  if (!o.shared && !NAME_PATTERN.test(o.client)) throw new FarmError(`The client name "${o.client}" cannot go into an iPXE script.`, `Rename it: ${NAME_RULE}.`, 'EUSAGE');
   // The farm name only decorates a comment: left out rather than refused when it has anything unusual in it.
   const farmName = o.farmName && /^[A-Za-z0-9._-]{1,63}$/.test(o.farmName) ? o.farmName : undefined;
   const address = checkScriptHost(o.address, 'The server address');
@@ -119,12 +131,25 @@ export function embeddedScript(o: EmbeddedScriptOptions): string {
   const url = `https://${urlHost(address, port)}${urlPath}`;
   const whyUrl = `https://${urlHost(address, port)}/why.ipxe`;
 
-  const lines = [
+  const head = o.shared ? [
+    '#!ipxe',
+    `# iPXE Farm: the script built into the image every client of ${farmName ? `farm ${farmName}` : 'the farm'} shares; each brings its identity.`,
+    '# Generated from ipxe-farm.json: change the farm and rebuild the image instead of editing this.',
+    // Only the name this firmware uses: an unknown name would be fetched as a URL and print an error code.
+    `imgexec ${IDENTITY_IMAGE[o.shared]} && imgfree ${IDENTITY_IMAGE[o.shared]} ||`,
+    `isset \${farm_client} || echo iPXE Farm: FAILED: this image carries no client identity (${IDENTITY_IMAGE[o.shared]}): make it with ipxe-farm build CLIENT --shared`,
+    `isset \${farm_client} || goto farm_failed`,
+    `echo ${SCRIPT_MARKERS.start} \${farm_client}, boot server ${url}`,
+    '',
+  ] : [
     '#!ipxe',
     `# iPXE Farm: the script built into the image of client ${o.client}${farmName ? ` (farm ${farmName})` : ''}.`,
     '# Generated from ipxe-farm.json: change the farm and rebuild the image instead of editing this.',
     `echo ${SCRIPT_MARKERS.start} ${o.client}, boot server ${url}`,
     '',
+  ];
+  const lines = [
+    ...head,
     ':farm_start',
     'set farm_try:int32 0',
     ':farm_dhcp',

@@ -168,7 +168,7 @@ export async function cloneIpxe(ref: string, dest: string, opts: LocateOptions =
       const reason = (r.stderr || r.stdout).trim().split('\n').filter(Boolean).pop() ?? `exit ${r.exitCode}`;
       throw new FarmError(
         `Could not ${what} iPXE ${ref} from ${url}: ${reason.replace(/^fatal:\s*/, '').replace(/\.$/, '')}.`,
-        'Check that this machine can reach the repository, or point the farm at an iPXE tree you already have (`ipxe.source` in ipxe-farm.json, or IPXE_SRC=DIR).',
+        'Check that this machine can reach the repository, or point the farm at an iPXE tree you already have (`ipxe.source` in ipxe-farm.json, or IPXE_SRC=DIR); without one, `ipxe-farm stock-image CLIENT` makes an EFI stick from Debian\'s prebuilt iPXE.',
         'ECLONE',
       );
     }

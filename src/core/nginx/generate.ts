@@ -18,6 +18,8 @@ export const IPXE_SSL_CIPHERS = 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GC
 /** The boot service's routes; everything else on the HTTPS port is refused. */
 export const BOOT_ROUTES = ['= /boot.ipxe', '= /ipxe', '/ipxe/', '= /why.ipxe'] as const;
 export const BOOT_UPSTREAM = 'ipxefarm_boot';
+/** Secret files' one-time URLs (/secret/TOKEN): routed to the boot service, logged without the token. */
+export const SECRET_LOCATION = '^~ /secret/';
 
 /**
  * Why nginx refused a client certificate, by the value of $ssl_client_verify (OpenSSL's verify error after "FAILED:"),
@@ -127,7 +129,13 @@ http {
     server_tokens off;
 
     # The TLS fields say which machine asked for what; no query strings or bodies are logged (secrets never are).
-    log_format farm '$remote_addr [$time_local] "$request_method $uri" $status $body_bytes_sent '
+    # Secret files' URLs carry a one-time token in their path: every line (also of a refused handshake, answered by
+    # @tls_refused) names their route, never the token.
+    map $uri $ipxefarm_logged_uri {
+        ~^/secret/ /secret/...;
+        default    $uri;
+    }
+    log_format farm '$remote_addr [$time_local] "$request_method $ipxefarm_logged_uri" $status $body_bytes_sent '
                     'verify=$ssl_client_verify serial=$ssl_client_serial';
     access_log logs/access.log farm;
 
@@ -214,6 +222,14 @@ server {
 
     # The boot service listens on a unix socket only nginx's workers may open (see .ipxe-farm/run/).
 ${locations}
+    # Secret files: one-time URLs bound to the certificate that fetched the script (the boot service checks both). The
+    # token is in the path: the access log shows the route without it (see log_format), and this route's error log
+    # keeps only what nginx cannot go on from (crit), since nginx's error lines quote the request line.
+    location ${SECRET_LOCATION} {
+        error_log logs/error.log crit;
+        proxy_pass http://${BOOT_UPSTREAM};
+    }
+
     location / {
         return 404;
     }

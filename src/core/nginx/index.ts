@@ -16,4 +16,5 @@ export { parseNginxTestOutput, formatDiagnostic, type NginxDiagnostic, type Path
 export { ReloadOnSave, type ReloadOutcome, type ReloadOnSaveOptions } from './reloadOnSave';
 export { watchNginxFiles } from './watch';
 export { nginxPaths, type NginxPaths } from './paths';
-export { nginxWorkerGid, nginxWorkerGroupName } from './workerGroup';
+export { localWorkerGid, localWorkerGroupName } from './workerGroup';
+export { readRunRecord, runtimeKindInUse, type NginxRunRecord } from './runRecord';

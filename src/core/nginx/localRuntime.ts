@@ -4,7 +4,7 @@ import { ensureDir } from '../fs/atomic';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { run } from '../process/run';
-import { nginxWorkerGroupName } from './workerGroup';
+import { localWorkerGroupName } from './workerGroup';
 import { loopbackHost, nginxPath } from './generate';
 import { assertListensOnFarmPorts } from './listenCheck';
 import { assertPkiReady } from './pkiCheck';
@@ -42,7 +42,7 @@ export class LocalNginxRuntime implements NginxRuntime {
   }
 
   private get worker(): string | undefined {
-    return nginxWorkerGroupName(this.farm);
+    return localWorkerGroupName();
   }
 
   /** The same -p/-c/-e/-g for test, start and reload, so `nginx -t` checks exactly what will run. */

@@ -15,6 +15,7 @@ import { parseNginxTestOutput, PathMap } from './diagnostics';
 import { assertPortsFree, portOwner, waitForPort } from './ports';
 import { readConfigSources } from './sources';
 import { ContainerShell } from './containerShell';
+import { chooseNginxImage, missingImageError, type NginxImageChoice } from './imageChoice';
 import { parseContainerState, ContainerState } from './podmanInspect';
 import { LogFollower, LogSink, NginxConfigError, NginxReloadResult, NginxRuntime, NginxStatus, NginxTestResult } from './runtime';
 
@@ -38,6 +39,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   private readonly podman: string;
   private hostPid?: number;
   private shell?: ContainerShell;
+  private chosen?: NginxImageChoice;
 
   constructor(readonly farm: Farm, readonly layout: FarmLayout, opts: PodmanRuntimeOptions = {}) {
     this.paths = nginxPaths(layout, 'podman');
@@ -45,7 +47,13 @@ export class PodmanNginxRuntime implements NginxRuntime {
   }
 
   get name(): string { return this.farm.nginx.container; }
-  get image(): string { return this.farm.nginx.image; }
+  /** The image that runs: nginx.image, or for the default the official image or the one built here (imageChoice.ts). */
+  get image(): string { return this.chosen?.image ?? this.farm.nginx.image; }
+
+  async chooseImage(signal?: AbortSignal, pull = false): Promise<NginxImageChoice> {
+    if (!this.chosen?.present) this.chosen = await chooseNginxImage(this.farm.nginx.image, { podman: this.podman, pull, signal });
+    return this.chosen;
+  }
   /** Where the copies of the PKI files nginx needs are kept; mounted over pki/ inside the container. */
   get pkiView(): string { return path.join(this.paths.prefix, 'pki'); }
 
@@ -115,6 +123,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   async test(signal?: AbortSignal): Promise<NginxTestResult> {
     const t0 = performance.now();
     await this.prepare();
+    await this.chooseImage(signal);
     const running = this.liveHostPid() !== undefined || (await this.status(signal)).state === 'running';
     // In the running container when there is one (exactly the nginx that will reload), else in a throwaway one.
     const r = running
@@ -150,7 +159,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   /** podman itself failed (no image, no runtime): one sentence, not an nginx diagnostic. */
   private async explainPodmanFailure(stderr: string, signal?: AbortSignal): Promise<never> {
     if (!(await this.imageExists(signal))) throw this.missingImage();
-    throw new FarmError(`podman could not run nginx: ${stderr.trim().split('\n').slice(-3).join(' | ').replace(/\.?$/, '.')}`, 'Check `podman info`; on a sandboxed machine podman may need runc and a containers.conf.', 'EPODMAN');
+    throw new FarmError(`podman could not run nginx: ${stderr.trim().split('\n').slice(-3).join(' | ').replace(/\.?$/, '.')}`, 'Run `ipxe-farm doctor`: when podman cannot start containers it prints the containers.conf that fixes it.', 'EPODMAN');
   }
 
   private async imageExists(signal?: AbortSignal): Promise<boolean> {
@@ -158,7 +167,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   }
 
   private missingImage(): FarmError {
-    return new FarmError(`The container image ${this.image} is not on this machine.`, `Get it with \`podman pull ${this.image}\`, or set nginx.image in ipxe-farm.json to an image you have (\`podman images\`).`, 'ENOIMAGE');
+    return missingImageError(this.chosen ?? { image: this.image, source: 'configured', present: false, describe: this.image });
   }
 
   async status(signal?: AbortSignal): Promise<NginxStatus> {
@@ -172,7 +181,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   }
 
   async up(signal?: AbortSignal): Promise<NginxStatus> {
-    if (!(await this.imageExists(signal))) throw this.missingImage();
+    if (!(await this.chooseImage(signal, true)).present) throw this.missingImage();
     const now = await this.inspect(signal);
     if (now) this.assertOurs(now);
     if (now?.running) return this.status(signal);
@@ -198,7 +207,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
         const owner = await portOwner(Number(port));
         throw new FarmError(`podman could not publish port ${port}: it is already taken${owner ? ` by ${owner}` : ''}.`, 'Stop that program, or choose another port in ipxe-farm.json.', 'EADDRINUSE');
       }
-      throw new FarmError(`podman could not start ${this.name}: ${r.stderr.trim().split('\n').slice(-3).join(' | ').replace(/\.?$/, '.')}`, 'Check `podman info` and the image name in ipxe-farm.json.', 'EPODMAN');
+      throw new FarmError(`podman could not start ${this.name}: ${r.stderr.trim().split('\n').slice(-3).join(' | ').replace(/\.?$/, '.')}`, 'Run `ipxe-farm doctor` (it tells a podman that cannot start containers apart and prints the fix), and check the image name in ipxe-farm.json.', 'EPODMAN');
     }
     const probeHost = host ?? '127.0.0.1';
     const ok = await waitForPort(this.farm.server.httpsPort, probeHost, 10_000, async () => !(await this.inspect(signal))?.running);

@@ -1,6 +1,7 @@
 import type { Farm } from '../farm/model';
-import { effectiveRuntimeKind } from './runtimeKind';
-import { nginxWorkerGid, nginxWorkerGroupName } from './workerGroup';
+import type { FarmLayout } from '../farm/layout';
+import { runtimeKindInUse } from './runRecord';
+import { localWorkerGid, localWorkerGroupName } from './workerGroup';
 
 /**
  * Who the boot service's socket is opened to: nobody but nginx's workers may connect, or they could forge the
@@ -17,7 +18,8 @@ export type SocketAccess =
   | { kind: 'group'; gid?: number; group?: string }
   | { kind: 'container'; container: string };
 
-export function bootSocketAccess(farm: Farm): SocketAccess {
-  if (effectiveRuntimeKind(farm) === 'podman') return { kind: 'container', container: farm.nginx.container };
-  return { kind: 'group', gid: nginxWorkerGid(farm), group: nginxWorkerGroupName(farm) };
+/** Decided by the runtime serving the farm (its run record), not by the farm file's wish. */
+export function bootSocketAccess(farm: Farm, layout: FarmLayout): SocketAccess {
+  if (runtimeKindInUse(farm, layout) === 'podman') return { kind: 'container', container: farm.nginx.container };
+  return { kind: 'group', gid: localWorkerGid(), group: localWorkerGroupName() };
 }

@@ -42,8 +42,11 @@ export function describeSocketReach(farm: Farm, layout: FarmLayout, socket = lay
   try { st = fs.statSync(socket); } catch {
     return { ok: true, text: `No boot socket at ${socket}: the boot service is not running (\`ipxe-farm serve\`).` };
   }
-  const access = bootSocketAccess(farm);
-  const dirs = ancestors(socket);
+  const access = bootSocketAccess(farm, layout);
+  let dirs: fs.Stats[];
+  try { dirs = ancestors(socket); } catch (err) {
+    return { ok: true, text: `Cannot tell who can reach the boot socket ${socket}: a folder above it cannot be read (${(err as NodeJS.ErrnoException).code}).` };
+  }
   const others = (st.mode & 0o002) !== 0 && dirs.every((d) => (d.mode & 0o001) !== 0);
   const group = (st.mode & 0o020) !== 0 && dirs.every((d) => (d.gid === st.gid ? d.mode & 0o010 : d.mode & 0o001) !== 0);
   const who = [`${userName(st.uid)} (its owner)`, ...(st.uid === 0 ? [] : ['root'])];
@@ -55,6 +58,10 @@ export function describeSocketReach(farm: Farm, layout: FarmLayout, socket = lay
   if (others) return { ok: false, text, fix: `Make ${layout.runtime} 0700 (podman) or restart the boot service, which sets the modes again.` };
   if (group && !nginxGroup) {
     return { ok: false, text: `${text} Group ${groupName(st.gid)} is not nginx's: its members could forge client identities.`, fix: 'Restart the boot service (`ipxe-farm serve`), which sets the socket\'s folders and modes again.' };
+  }
+  // Not an exposure, but boots would fail with 502: say so where the operator is already looking.
+  if (access.kind === 'group' && access.group !== undefined && access.gid !== undefined && !(group && nginxGroup)) {
+    return { ok: true, text: `${text} Note: nginx's workers (group ${groupName(access.gid)}) cannot reach it: let them pass through the folders above the farm (chmod o+x), as for a home folder.` };
   }
   return { ok: true, text };
 }

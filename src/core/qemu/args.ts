@@ -1,4 +1,5 @@
 import { FarmError } from '../errors';
+import type { CpuArch } from '../farm/arch';
 
 /**
  * The qemu-system-x86_64 command line for one test boot, as pure data: launch.ts runs it, tests read it, and the
@@ -36,6 +37,8 @@ export type BootMedium =
   | { kind: 'kernel'; kernel: string; initrd?: string; append?: string };
 
 export interface QemuSpec {
+  /** The guest's CPU (default x86_64): decides the QEMU program, machine and firmware files. */
+  cpu?: CpuArch;
   firmware: 'bios' | 'efi';
   accel: 'kvm' | 'tcg';
   memoryMiB: number;
@@ -48,6 +51,17 @@ export interface QemuSpec {
 }
 
 export const QEMU_PROGRAM = 'qemu-system-x86_64';
+
+/** Per guest CPU: the QEMU program and the machine options it needs (x86_64's defaults need none). */
+const MACHINES: Record<CpuArch, { program: string; machine: string[] }> = {
+  x86_64: { program: QEMU_PROGRAM, machine: [] },
+  // `virt` with -cpu max, as Debian's AAVMF expects; UEFI only (no BIOS on arm64).
+  arm64: { program: 'qemu-system-aarch64', machine: ['-M', 'virt', '-cpu', 'max'] },
+};
+
+export function qemuProgram(cpu: CpuArch = 'x86_64'): string {
+  return MACHINES[cpu].program;
+}
 
 function checkPort(p: number, what: string): void {
   if (!Number.isInteger(p) || p < 1 || p > 65535) throw new FarmError(`${what} ${p} is not a TCP port.`, 'Use a port between 1 and 65535.', 'EUSAGE');
@@ -86,9 +100,16 @@ export function qemuArgs(spec: QemuSpec): string[] {
   if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 64) {
     throw new FarmError(`QEMU memory ${spec.memoryMiB} MiB is too small for iPXE and Linux.`, 'Give the VM at least 256 MiB (512 is the default).', 'EUSAGE');
   }
-  const args = ['-accel', spec.accel, '-m', String(spec.memoryMiB), '-nographic', '-no-reboot'];
+  const cpu = spec.cpu ?? 'x86_64';
+  if (cpu !== 'x86_64' && spec.firmware !== 'efi') {
+    throw new FarmError(`An ${cpu} guest boots with UEFI only.`, `Give the client the ${cpu}-efi architecture.`, 'EUSAGE');
+  }
+  if (cpu !== 'x86_64' && spec.medium.kind === 'cdrom') {
+    throw new FarmError(`An ${cpu} guest boots from an EFI stick, not an ISO.`, 'Build or assemble its EFI image.', 'EUSAGE');
+  }
+  const args = [...MACHINES[cpu].machine, '-accel', spec.accel, '-m', String(spec.memoryMiB), '-nographic', '-no-reboot'];
   if (spec.firmware === 'efi') {
-    if (!spec.ovmf) throw new FarmError('An EFI boot needs OVMF firmware.', 'Install it with: sudo apt-get install ovmf', 'ENOPROGRAM');
+    if (!spec.ovmf) throw new FarmError(`An EFI boot needs ${cpu === 'arm64' ? 'AAVMF' : 'OVMF'} firmware.`, `Install it with: sudo apt-get install ${cpu === 'arm64' ? 'qemu-efi-aarch64' : 'ovmf'}`, 'ENOPROGRAM');
     args.push(
       '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(spec.ovmf.code)}`,
       '-drive', `if=pflash,format=raw,unit=1,file=${optValue(spec.ovmf.vars)}`,
@@ -97,7 +118,8 @@ export function qemuArgs(spec: QemuSpec): string[] {
   const med = spec.medium;
   if (med.kind === 'cdrom') args.push('-cdrom', med.path, '-boot', 'd');
   // bootindex=0: OVMF would otherwise try PXE/HTTP boot on the NIC first and wait out its timeouts.
-  else if (med.kind === 'disk') args.push('-drive', `if=none,id=boot0,format=raw,file=${optValue(med.path)}`, '-device', 'ide-hd,drive=boot0,bootindex=0');
+  // The arm64 `virt` machine has no IDE: its disk is virtio.
+  else if (med.kind === 'disk') args.push('-drive', `if=none,id=boot0,format=raw,file=${optValue(med.path)}`, '-device', `${cpu === 'x86_64' ? 'ide-hd' : 'virtio-blk-pci'},drive=boot0,bootindex=0`);
   else {
     args.push('-kernel', med.kernel);
     if (med.initrd) args.push('-initrd', med.initrd);

@@ -5,6 +5,8 @@ import type { Farm } from '../farm/model';
 import { loadFarm } from '../farm/load';
 import { farmLayout } from '../farm/layout';
 import { clientOutDir } from '../ipxe/manifest';
+import { archFacts, clientArch } from '../farm/arch';
+import { STOCK_IMAGE, STOCK_VARS } from '../stock/image';
 import { BootMedium, QemuNetwork, SLIRP_HOST } from './args';
 import { LaunchOptions } from './launch';
 
@@ -42,6 +44,14 @@ export function clientImage(root: string, client: string, efi: boolean): string 
   return path.join(clientOutDir(farmLayout(root), client), efi ? 'ipxe-efi.img' : 'ipxe.iso');
 }
 
+/** The stick `ipxe-farm stock-image` wrote for the client, when both files are there. */
+function stockStick(root: string, client: string): { image: string; vars: string } | undefined {
+  const dir = clientOutDir(farmLayout(root), client);
+  const image = path.join(dir, STOCK_IMAGE);
+  const vars = path.join(dir, STOCK_VARS);
+  return fs.existsSync(image) && fs.existsSync(vars) ? { image, vars } : undefined;
+}
+
 function mediumFor(image: string, efi: boolean): BootMedium {
   if (efi) return { kind: 'disk', path: image };
   return image.endsWith('.iso') ? { kind: 'cdrom', path: image } : { kind: 'disk', path: image };
@@ -50,12 +60,24 @@ function mediumFor(image: string, efi: boolean): BootMedium {
 /** Launch options for `ipxe-farm qemu CLIENT`, the editor's "Boot in QEMU" and the end-to-end tests. */
 export async function clientLaunchOptions(root: string, client: string, opts: ClientBootOptions = {}): Promise<LaunchOptions> {
   const { farm, layout } = await loadFarm(root);
-  const efi = opts.efi ?? farm.qemu.firmware === 'efi';
-  const image = opts.image ? path.resolve(opts.image) : clientImage(layout.root, client, efi);
+  const arch = clientArch(farm, client);
+  const { cpu, firmware } = archFacts(arch);
+  if (opts.efi === false && firmware === 'efi' && cpu !== 'x86_64') {
+    throw new FarmError(`Client ${client} is ${arch}: it boots with UEFI only.`, 'Leave out the BIOS choice, or change the client\'s arch.', 'EUSAGE');
+  }
+  const efi = opts.efi ?? firmware === 'efi';
+  let image = opts.image ? path.resolve(opts.image) : clientImage(layout.root, client, efi);
+  let efiVars = opts.efiVars;
+  // No image of its own (no source tree): the client's stock stick and the variable store that trusts the farm CA.
+  const stock = stockStick(layout.root, client);
+  if (!opts.image && efi && !fs.existsSync(image) && stock) {
+    image = stock.image;
+    efiVars ??= stock.vars;
+  }
   if (!fs.existsSync(image)) {
     throw new FarmError(
       `Client ${client} has no ${efi ? 'EFI' : 'BIOS'} image at ${image}.`,
-      opts.image ? 'Check the path given with --image.' : `Build it with \`ipxe-farm build ${client}${efi ? ' --target efi' : ''}\` (or \`ipxe-farm stock-image ${client}\` for EFI without a compiler).`,
+      opts.image ? 'Check the path given with --image.' : `Build it with \`ipxe-farm build ${client}${efi && cpu === 'x86_64' ? ' --target efi' : ''}\` (or \`ipxe-farm stock-image ${client}\` for EFI without a compiler).`,
       'ENOIMAGE',
     );
   }
@@ -63,8 +85,9 @@ export async function clientLaunchOptions(root: string, client: string, opts: Cl
   return {
     root: layout.root,
     name: client,
-    efiVars: opts.efiVars,
+    efiVars,
     spec: {
+      cpu,
       firmware: efi ? 'efi' : 'bios',
       accel: farm.qemu.accel,
       memoryMiB: farm.qemu.memoryMiB,

@@ -7,7 +7,7 @@ import { ensureDir } from '../fs/atomic';
 import type { Accel } from '../farm/model';
 import { start } from '../process/run';
 import { resolveAccel } from './accel';
-import { QEMU_PROGRAM, qemuArgs, QemuSpec, shellLine } from './args';
+import { qemuArgs, qemuProgram, QemuSpec, shellLine } from './args';
 import { requireOvmf } from './ovmf';
 import { decodeIpxeError, type IpxeErrorInfo } from '../ipxe/errors';
 import { LOG_MASK, maskValues, StreamMasker } from '../secrets/mask';
@@ -42,7 +42,7 @@ export interface LaunchOptions {
    */
   redact?: string[];
   signal?: AbortSignal;
-  /** The QEMU binary (the editor's ipxeFarm.qemuPath setting); default qemu-system-x86_64 on PATH. */
+  /** The QEMU binary (the editor's ipxeFarm.qemuPath setting); default the guest CPU's qemu-system-* on PATH. */
   program?: string;
   /** Linux marker for the boot-stage timing (default: the marker, if given). */
   linuxMarker?: RegExp;
@@ -82,9 +82,16 @@ export interface QemuHandle {
   readonly done: Promise<QemuResult>;
 }
 
+function hostCpu(): string {
+  return process.arch === 'x64' ? 'x86_64' : process.arch;
+}
+
 function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
+
+/** A secret file's one-time URL as iPXE prints it while downloading (boot/tokens.ts: 43 base64url characters). */
+const ONE_TIME_TOKEN = /(\/secret\/)[A-Za-z0-9_-]{43}/g;
 
 /** Every value this boot must never show: the farm's secrets (all of them: any may be in a script) and `redact`. */
 async function secretValues(opts: LaunchOptions): Promise<string[]> {
@@ -99,11 +106,13 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
   const base = path.join(dir, `${opts.name}-${stamp()}`);
   const logFile = `${base}.serial.log`;
 
-  const { accel, note } = await resolveAccel(opts.spec.accel);
+  // KVM runs only the host's own CPU: another architecture's guest is emulated.
+  const foreign = (opts.spec.cpu ?? 'x86_64') !== hostCpu();
+  const { accel, note } = foreign ? { accel: 'tcg' as const, note: undefined } : await resolveAccel(opts.spec.accel);
   let ovmf = opts.spec.ovmf;
   let varsCopy: string | undefined;
   if (opts.spec.firmware === 'efi') {
-    const fw = requireOvmf();
+    const fw = requireOvmf(opts.spec.cpu);
     // Each run writes to its own copy: OVMF stores boot entries in it, and the pristine file must stay pristine.
     varsCopy = `${base}.vars.fd`;
     await fsp.copyFile(opts.efiVars ?? fw.vars, varsCopy);
@@ -111,13 +120,15 @@ export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
     ovmf = { code: ovmf?.code ?? fw.code, vars: varsCopy };
   }
   const args = qemuArgs({ ...opts.spec, accel, ovmf });
-  const program = opts.program ?? QEMU_PROGRAM;
-  const command = shellLine(program, args);
+  const program = opts.program ?? qemuProgram(opts.spec.cpu);
+  const secrets = await secretValues(opts);
+  // Tokens are spent once fetched, but one printed before a failed fetch stays valid for its TTL: keep them all out.
+  const redact = (text: string) => maskValues(text, secrets, LOG_MASK).replace(ONE_TIME_TOKEN, '$1«token»');
+  // Shown in the CLI, the editor's terminal and output channel: a kernel command line in -append is masked too.
+  const command = redact(shellLine(program, args));
 
   // The log may hold a client's command line: readable by this user only, like the keys.
   const log = fs.createWriteStream(logFile, { mode: 0o600, flags: 'w' });
-  const secrets = await secretValues(opts);
-  const redact = (text: string) => maskValues(text, secrets, LOG_MASK);
   const live = new StreamMasker(secrets);
   const tracker = new BootStageTracker(opts.linuxMarker ?? opts.headless?.marker);
   const listeners = new Set<(d: string) => void>();

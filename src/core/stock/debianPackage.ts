@@ -5,6 +5,7 @@ import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { run, runOk, which } from '../process/run';
 import { userCacheDir } from '../fs/cacheDir';
+import { debianArch, type CpuArch } from '../farm/arch';
 
 /**
  * Debian's prebuilt `ipxe` binaries (DESIGN.md §6), fetched with apt from the suite that has HTTPS-capable 2.0.0
@@ -26,11 +27,19 @@ export interface StockIpxe {
   lkrn: string;
 }
 
+/** The stock EFI iPXE for a CPU: the same Debian package (Architecture: all) carries every architecture's build. */
+export function stockEfiFor(stock: StockIpxe, cpu: CpuArch): string {
+  if (cpu === 'x86_64') return stock.efi;
+  const f = path.join(path.dirname(stock.efi), `ipxe-${debianArch(cpu)}.efi`);
+  if (!fs.existsSync(f)) throw new FarmError(`Debian's ipxe ${stock.version} in ${stock.dir} has no ${path.basename(f)}.`, 'Remove that folder so the current package is downloaded, or build iPXE from source.', 'EDOWNLOAD');
+  return f;
+}
+
 const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
 /** The Debian mirror this machine already uses (deb822 .sources or one-line .list), and the keyring it trusts. */
-export function machineDebianMirror(): { uri: string; keyring: string } | undefined {
-  const found: { uri: string; keyring: string }[] = [];
+export function machineDebianMirror(): { uri: string; keyring: string; suite: string } | undefined {
+  const found: { uri: string; keyring: string; suite: string }[] = [];
   const files: string[] = [];
   if (fs.existsSync('/etc/apt/sources.list')) files.push('/etc/apt/sources.list');
   try {
@@ -47,7 +56,7 @@ export function machineDebianMirror(): { uri: string; keyring: string } | undefi
         const keyring = field('Signed-By');
         for (const uri of uris) {
           if (/\/debian\/?$/.test(uri) && !/security|updates|backports/.test(suites.split(/\s+/)[0] ?? '')) {
-            found.push({ uri, keyring: keyring && keyring.startsWith('/') ? keyring : DEFAULT_KEYRING });
+            found.push({ uri, keyring: keyring && keyring.startsWith('/') ? keyring : DEFAULT_KEYRING, suite: suites.split(/\s+/)[0]! });
           }
         }
       }
@@ -56,21 +65,23 @@ export function machineDebianMirror(): { uri: string; keyring: string } | undefi
         const m = /^\s*deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)/.exec(line);
         if (!m || !/\/debian\/?$/.test(m[2]!) || /security|updates|backports/.test(m[3]!)) continue;
         const signed = /signed-by=(\S+)/.exec(m[1] ?? '')?.[1];
-        found.push({ uri: m[2]!, keyring: signed ?? DEFAULT_KEYRING });
+        found.push({ uri: m[2]!, keyring: signed ?? DEFAULT_KEYRING, suite: m[3]! });
       }
     }
   }
   return found[0];
 }
 
-function aptOptions(work: string): string[] {
+/** apt options that keep its sources list, lists and cache in `work`: the machine's apt state is never touched. */
+export function aptOptions(work: string, arch = 'amd64'): string[] {
   return [
     '-q',
     '-o', `Dir::Etc::SourceList=${path.join(work, 'sources.list')}`,
     '-o', 'Dir::Etc::SourceParts=/nonexistent',
     '-o', `Dir::State::Lists=${path.join(work, 'lists')}`,
     '-o', `Dir::Cache=${path.join(work, 'cache')}`,
-    '-o', 'APT::Architectures=amd64',
+    '-o', `APT::Architecture=${arch}`,
+    '-o', `APT::Architectures=${arch}`,
   ];
 }
 

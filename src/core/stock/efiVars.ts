@@ -68,7 +68,7 @@ export interface VariableStore {
 }
 
 function invalid(what: string, why: string): FarmError {
-  return new FarmError(`${what} is not an OVMF variable store: ${why}.`, 'Use OVMF_VARS.fd or OVMF_VARS_4M.fd from Debian\'s ovmf package.', 'EBADVARS');
+  return new FarmError(`${what} is not an OVMF variable store: ${why}.`, 'Use OVMF_VARS.fd or OVMF_VARS_4M.fd from Debian\'s ovmf package, or AAVMF_VARS.fd from qemu-efi-aarch64.', 'EBADVARS');
 }
 
 export function locateStore(fd: Buffer, what = 'The variable file'): VariableStore {
@@ -165,8 +165,66 @@ export function setVariable(fd: Buffer, name: string, guid: string, attributes: 
   return out;
 }
 
+/**
+ * Debian's AAVMF_VARS.fd (arm64) ships as 64 MiB of zeros: the firmware formats it on its first boot. This writes
+ * what that first boot writes, so the CA can be enrolled without booting: a firmware volume over the first 768 KiB
+ * (variable store 256 KiB, fault-tolerant-write working block 256 KiB, spare 256 KiB, as ArmVirtQemu lays them out)
+ * with an empty authenticated variable store. The bytes match a store AAVMF formatted itself (DESIGN.md §9).
+ * A file that is not all zeros is returned as it is.
+ */
+export const AAVMF_STORE = { fvLength: 0xc0000, storeSize: 0x40000, blockSize: 0x40000 } as const;
+const FTW_WORKING_SIGNATURE = '9e58292b-7c68-497d-a0ce-6500fd9f1b95';
+
+export function isBlankStore(fd: Buffer): boolean {
+  // A formatted store has its "_FVH" near the start; a blank one is zeros through the whole variable region.
+  return fd.length >= AAVMF_STORE.fvLength && fd.subarray(0, AAVMF_STORE.fvLength).every((b) => b === 0);
+}
+
+export function formatBlankStore(fd: Buffer): Buffer {
+  if (!isBlankStore(fd)) return fd;
+  const out = Buffer.from(fd);
+  const { fvLength, storeSize, blockSize } = AAVMF_STORE;
+  out.fill(0xff, 0, fvLength);
+  const fv = Buffer.alloc(0x48);
+  guidBytes(GUIDS.systemNvDataFv).copy(fv, 0x10);
+  fv.writeBigUInt64LE(BigInt(fvLength), 0x20);
+  fv.write('_FVH', 0x28, 'latin1');
+  fv.writeUInt32LE(0xe36, 0x2c); // read/write enabled and status, memory-mapped, erase polarity 1, alignment
+  fv.writeUInt16LE(0x48, 0x30);
+  fv[0x37] = 2; // revision
+  fv.writeUInt32LE(fd.length / blockSize, 0x38); // the block map covers the whole flash, as AAVMF writes it
+  fv.writeUInt32LE(blockSize, 0x3c);
+  let sum = 0;
+  for (let i = 0; i < fv.length; i += 2) sum = (sum + fv.readUInt16LE(i)) & 0xffff;
+  fv.writeUInt16LE((0x10000 - sum) & 0xffff, 0x32);
+  fv.copy(out, 0);
+  const store = Buffer.alloc(STORE_HEADER_SIZE);
+  guidBytes(GUIDS.authenticatedVariable).copy(store, 0);
+  store.writeUInt32LE(storeSize - 0x48, 16);
+  store[20] = STORE_FORMATTED;
+  store[21] = STORE_HEALTHY;
+  store.copy(out, 0x48);
+  // The fault-tolerant-write working block: its CRC is taken with the CRC field and the state byte erased (0xFF).
+  const ftw = Buffer.alloc(0x20, 0xff);
+  guidBytes(FTW_WORKING_SIGNATURE).copy(ftw, 0);
+  ftw.writeBigUInt64LE(BigInt(blockSize - 0x20), 0x18);
+  ftw.writeUInt32LE(crc32(ftw), 0x10);
+  ftw[0x14] = 0xfe; // WorkingBlockValid
+  ftw.copy(out, storeSize);
+  return out;
+}
+
+function crc32(b: Buffer): number {
+  let c = ~0;
+  for (const byte of b) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
 /** The store with the given CA certificates (DER) as TlsCaCertificate, non-volatile and boot-service readable. */
 export function enrollTlsCaCertificates(fd: Buffer, caDers: Buffer[]): Buffer {
   if (!caDers.length) throw new FarmError('No CA certificate to enroll.', undefined, 'EUSAGE');
-  return setVariable(fd, 'TlsCaCertificate', GUIDS.tlsCaCertificate, EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS, x509SignatureLists(caDers));
+  return setVariable(formatBlankStore(fd), 'TlsCaCertificate', GUIDS.tlsCaCertificate, EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS, x509SignatureLists(caDers));
 }

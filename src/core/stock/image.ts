@@ -8,15 +8,17 @@ import { clientOutDir } from '../ipxe/manifest';
 import { clientEmbeddedScript, type EmbeddedScriptOptions } from '../ipxe/script';
 import { runOk } from '../process/run';
 import { requireOvmf } from '../qemu/ovmf';
-import { ensureStockIpxe } from './debianPackage';
+import { ensureStockIpxe, stockEfiFor } from './debianPackage';
+import { archFacts, clientArch, type ClientArch } from '../farm/arch';
 import { enrollTlsCaCertificates } from './efiVars';
 
 /**
- * A client's EFI stick made from Debian's prebuilt iPXE, with no compiler (DESIGN.md §6): the stock binary as
- * EFI/BOOT/BOOTX64.EFI, and beside it autoexec.ipxe giving the client its certificate and key (`set cert`,
- * `set privkey`) before the farm's usual script. A stock iPXE cannot be told to trust a CA from a script, so the
- * farm CA goes into the firmware's TlsCaCertificate variable: for QEMU, a copy of OVMF's variable store with it
- * enrolled. Limits: no imgverify (pin kernel and initrd hashes with sha256sum + iseq in the served script).
+ * A client's EFI stick made from Debian's prebuilt iPXE, with no compiler (DESIGN.md §6): the stock binary of the
+ * client's CPU as EFI/BOOT/BOOTX64.EFI or BOOTAA64.EFI, and beside it autoexec.ipxe giving the client its certificate
+ * and key (`set cert`, `set privkey`) before the farm's usual script. A stock iPXE cannot be told to trust a CA from a
+ * script, so the farm CA goes into the firmware's TlsCaCertificate variable: for QEMU, a copy of OVMF's variable store
+ * (AAVMF's for arm64, its blank store formatted first) with it enrolled. Limits: no imgverify (pin kernel and initrd
+ * hashes with sha256sum + iseq in the served script).
  */
 
 export const STOCK_IMAGE = 'stock-efi.img';
@@ -31,6 +33,7 @@ export interface StockImageOptions {
 
 export interface StockImageResult {
   client: string;
+  arch: ClientArch;
   image: string;
   vars: string;
   ipxeVersion: string;
@@ -61,7 +64,7 @@ export function stockAutoexec(embedded: string, certDer: Buffer, keyDer: Buffer)
   ].join('\n');
 }
 
-async function fatImage(file: string, efi: string, autoexec: string, signal?: AbortSignal): Promise<void> {
+async function fatImage(file: string, efi: string, bootFile: string, autoexec: string, signal?: AbortSignal): Promise<void> {
   const efiSize = (await fsp.stat(efi)).size;
   const mib = Math.max(8, Math.ceil((efiSize * 2) / (1 << 20)) + 2);
   const handle = await fsp.open(file, 'wx', 0o600);
@@ -69,7 +72,7 @@ async function fatImage(file: string, efi: string, autoexec: string, signal?: Ab
   await handle.close();
   await runOk('mformat', ['-i', file, '-v', 'IPXEFARM', '-T', String((mib << 20) / 512), '-h', '64', '-s', '32', '::'], { signal });
   await runOk('mmd', ['-i', file, '::/EFI', '::/EFI/BOOT'], { signal });
-  await runOk('mcopy', ['-i', file, efi, '::/EFI/BOOT/BOOTX64.EFI'], { signal });
+  await runOk('mcopy', ['-i', file, efi, `::/EFI/BOOT/${bootFile}`], { signal });
   await runOk('mcopy', ['-i', file, autoexec, '::/EFI/BOOT/autoexec.ipxe'], { signal });
 }
 
@@ -78,8 +81,13 @@ export async function buildStockImage(root: string, client: string, opts: StockI
   const inputs = await readBuildInputs(layout, client);
   for (const w of inputs.warnings) opts.onProgress?.(`Warning: ${w}`);
   const embedded = clientEmbeddedScript(farm, client, opts.script);
+  // An x86_64 client gets an x86_64 EFI stick whatever its firmware (Debian's BIOS build cannot be given a CA).
+  const arch = clientArch(farm, client);
+  const { cpu } = archFacts(arch);
+  const bootFile = archFacts(cpu === 'x86_64' ? 'x86_64-efi' : arch).efiBootFile!;
   const stock = await ensureStockIpxe({ signal: opts.signal, onProgress: opts.onProgress });
-  const ovmf = requireOvmf();
+  const efiBinary = stockEfiFor(stock, cpu);
+  const ovmf = requireOvmf(cpu);
 
   const outDir = clientOutDir(layout, client);
   await ensureDir(path.join(layout.ipxe, client));
@@ -95,7 +103,7 @@ export async function buildStockImage(root: string, client: string, opts: StockI
     await fsp.rm(partial, { force: true });
     opts.onProgress?.(`Writing ${image}`);
     try {
-      await fatImage(partial, stock.efi, autoexec, opts.signal);
+      await fatImage(partial, efiBinary, bootFile, autoexec, opts.signal);
       await fsp.rename(partial, image);
     } finally {
       await fsp.rm(partial, { force: true });
@@ -104,7 +112,7 @@ export async function buildStockImage(root: string, client: string, opts: StockI
     const vars = path.join(outDir, STOCK_VARS);
     const pristine = await fsp.readFile(ovmf.vars);
     await writeFileAtomic(vars, enrollTlsCaCertificates(pristine, [pemToDer(inputs.caPem)]), { mode: 0o600 });
-    const result: StockImageResult = { client, image, vars, ipxeVersion: stock.version, certSerial: inputs.certSerial, caSha256: inputs.caSha256 };
+    const result: StockImageResult = { client, arch, image, vars, ipxeVersion: stock.version, certSerial: inputs.certSerial, caSha256: inputs.caSha256 };
     await writeFileAtomic(path.join(outDir, STOCK_RECORD), `${JSON.stringify({ ...result, ovmfVars: ovmf.vars, ovmfCode: ovmf.code, builtAt: new Date().toISOString() }, null, 2)}\n`);
     return result;
   } finally {

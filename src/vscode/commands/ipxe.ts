@@ -4,6 +4,7 @@ import { buildClientImage, BuildResult } from '../../core/ipxe/build';
 import type { Farm, ImageTarget } from '../../core/farm/model';
 import { withFarmProgress } from '../cancel';
 import { settings } from '../settings';
+import { buildStockImage } from '../../core/stock/image';
 import { command, CommandContext, pickClient, refName, requireFarm } from './context';
 
 const TARGETS: Record<ImageTarget, string> = {
@@ -62,6 +63,21 @@ export function ipxeCommands(c: CommandContext): vscode.Disposable[] {
       await c.state.refresh();
       void vscode.window.showInformationMessage(results.length === 1 ? `Built ${results[0]!.files.join(', ')}.` : `Built ${results.length} images.`);
       return results.length === 1 ? results[0] : results;
+    }),
+    // `ipxe-farm stock-image CLIENT`: Debian's prebuilt EFI iPXE on a stick, no compiler and no iPXE source needed.
+    command(c, 'ipxeFarm.stockImage', async (arg?: unknown) => {
+      const loaded = await requireFarm(c);
+      const name = refName(arg) ?? await pickClient(loaded, 'Make a stock EFI stick for…');
+      if (!name) return undefined;
+      const log = c.out.build;
+      const r = await withFarmProgress(`Making the stock EFI stick of ${name}`, async (signal, report) => buildStockImage(loaded.layout.root, name, {
+        signal,
+        onProgress: (l) => { log.info(`${name}: ${l}`); report(l); },
+      }));
+      log.info(`${name}: ${r.image} (Debian iPXE ${r.ipxeVersion}) and ${r.vars} (OVMF variables with the farm CA); ▶ boots it under OVMF`);
+      await c.state.refresh();
+      void vscode.window.showInformationMessage(`Made ${r.image}: Debian's iPXE ${r.ipxeVersion}, no imgverify (pin kernel and initrd by SHA-256 in the profile).`);
+      return r;
     }),
   ];
 }

@@ -15,6 +15,7 @@ import { withFarmProgress } from '../cancel';
 import { reloadNginxForCrl } from '../../core/nginx/reloadForCrl';
 import { ask, command, CommandContext, pickClient, refName, refSerial, requireFarm, requireRoot } from './context';
 import * as fsp from 'node:fs/promises';
+import { CLIENT_ARCHES } from '../../core/farm/arch';
 
 const passKey = (root: string) => `ipxeFarm.caPassphrase:${root}`;
 
@@ -72,7 +73,7 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
     }),
     command(c, 'ipxeFarm.addClient', async (opts?: unknown) => {
       const loaded = await requireFarm(c);
-      const o = (opts ?? {}) as { name?: string; macs?: string[]; profile?: string };
+      const o = (opts ?? {}) as { name?: string; macs?: string[]; profile?: string; arch?: string };
       const taken = Object.keys(loaded.farm.clients);
       const name = o.name ?? await ask('Client name (its certificate CN and file names)', checkName('client', taken), { placeHolder: 'dut1' });
       if (!name) return undefined;
@@ -80,12 +81,20 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
       if (err) throw new FarmError(err, undefined, 'EUSAGE');
       const macText = o.macs ? o.macs.join(' ') : await ask('MAC addresses (optional, space or comma separated)', checkMacs, { placeHolder: '52:54:00:12:34:56' });
       if (macText === undefined) return undefined;
+      // The architecture decides the image, the QEMU machine and the kernel the profile serves.
+      let arch = o.arch;
+      if (arch === undefined && !o.name) {
+        const fallback = `x86_64-${loaded.farm.qemu.firmware}`;
+        const pick = await vscode.window.showQuickPick([fallback, ...CLIENT_ARCHES.filter((a) => a !== fallback)].map((a) => ({ label: a, description: a === fallback ? 'farm default' : undefined })), { placeHolder: 'Architecture (CPU and firmware)' });
+        if (!pick) return undefined;
+        arch = pick.label === fallback ? undefined : pick.label;
+      }
       const profiles = Object.keys(loaded.farm.profiles);
       const profile = o.profile ?? (profiles.length && !o.name ? await vscode.window.showQuickPick(['(farm default)', ...profiles], { placeHolder: 'Boot profile' }) : undefined);
       // As `client set --allow-missing`: a profile's kernel or secret may come later (the Problems panel lists it);
       // anything else the boot service could not serve is refused.
       const missing: string[] = [];
-      await setClient(loaded.layout.root, name, { profile: profile && profile !== '(farm default)' ? profile : undefined, macs: parseMacs(macText) }, { create: true, allowMissing: true, onMissing: (s) => missing.push(s) });
+      await setClient(loaded.layout.root, name, { profile: profile && profile !== '(farm default)' ? profile : undefined, arch, macs: parseMacs(macText) }, { create: true, allowMissing: true, onMissing: (s) => missing.push(s) });
       for (const s of missing) c.out.farm.warn(s);
       if (missing.length) void vscode.window.showWarningMessage(`Client ${name} added, but it is refused at boot until this is fixed: ${missing[0]}`);
       c.out.farm.info(`Client ${name} added to the farm file`);

@@ -1,10 +1,8 @@
 import * as vscode from 'vscode';
 import { decodeIpxeError, describeIpxeError } from '../../core/ipxe/errors';
 import type { BootMedium } from '../../core/qemu/args';
-import { clientLaunchOptions, farmNetwork, type ClientBootOptions } from '../../core/qemu/client';
-import { clientOutDir, readManifest } from '../../core/ipxe/manifest';
-import { farmLayout } from '../../core/farm/layout';
-import * as path from 'node:path';
+import { clientLaunchOptions, farmNetwork } from '../../core/qemu/client';
+import { lastMadeImage } from '../../core/stock/latest';
 import { launchQemu } from '../../core/qemu/launch';
 import { QemuSerialTerminal } from '../qemu/serialTerminal';
 import { settings } from '../settings';
@@ -14,20 +12,6 @@ import { ask, command, CommandContext, pickClient, refName, requireFarm } from '
 export interface LaunchArgs {
   /** Boot this instead of the client's built image (tests: a stock ipxe.lkrn with a script as initrd). */
   medium?: BootMedium;
-}
-
-/**
- * What was built last for the client, from its image manifest: an EFI build boots under OVMF, a USB image as a disk,
- * an ISO as a CD-ROM (core's clientLaunchOptions turns the choice into firmware and medium). Without a manifest, the
- * farm's qemu.firmware decides, as in the CLI.
- */
-async function builtChoice(root: string, client: string): Promise<ClientBootOptions> {
-  const manifest = await readManifest(farmLayout(root), client).catch(() => undefined);
-  const newest = Object.values(manifest?.images ?? {}).filter((r) => r !== undefined).sort((a, b) => b!.builtAt.localeCompare(a!.builtAt))[0];
-  if (!newest) return {};
-  if (newest.target === 'efi') return { efi: true };
-  if (newest.target === 'usb') return { efi: false, image: path.join(clientOutDir(farmLayout(root), client), newest.files[0]!.name) };
-  return { efi: false };
 }
 
 export function qemuCommands(c: CommandContext): vscode.Disposable[] {
@@ -43,10 +27,11 @@ export function qemuCommands(c: CommandContext): vscode.Disposable[] {
       // The CLI's `ipxe-farm qemu` and this button share one choice of image, firmware and network (core's).
       const base = o.medium
         ? { root: layout.root, name, spec: { firmware: 'bios' as const, accel: farm.qemu.accel, memoryMiB: farm.qemu.memoryMiB, medium: o.medium, network: farmNetwork(farm), mac: farm.clients[name]?.macs[0] } }
-        : await clientLaunchOptions(layout.root, name, await builtChoice(layout.root, name));
+        : await clientLaunchOptions(layout.root, name, await lastMadeImage(layout.root, name));
       const accel = s.accel !== 'auto' ? s.accel : base.spec.accel;
       running.get(name)?.terminal.dispose();
-      const handle = await launchQemu({ ...base, spec: { ...base.spec, accel }, program: s.qemuPath });
+      // ipxeFarm.qemuPath names the x86_64 QEMU; another CPU's guest runs its own qemu-system-* from PATH.
+      const handle = await launchQemu({ ...base, spec: { ...base.spec, accel }, program: (base.spec.cpu ?? 'x86_64') === 'x86_64' ? s.qemuPath : undefined });
       const logFile = handle.logFile;
       const pty = new QemuSerialTerminal(handle);
       pty.onIpxeError((info) => {

@@ -3,6 +3,8 @@ import { startBootService, BootService } from '../../core/boot/service';
 import { renderScript } from '../../core/boot/render';
 import { readSecrets } from '../../core/secrets/store';
 import { maskSecrets } from '../../core/secrets/mask';
+import { secretFilesAsComments, showSecretFiles } from '../../core/boot/secretFiles';
+import { showTokenSlots } from '../../core/boot/secretLines';
 import { FarmError } from '../../core/errors';
 import { NginxConfigError } from '../../core/nginx/runtime';
 import { generateNginxConfig } from '../../core/nginx/generate';
@@ -35,7 +37,7 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
       try {
         const st = await nginxAction(`Starting nginx (${rt.kind})`, (s) => rt.up(s)) as Awaited<ReturnType<typeof rt.up>>;
         hook.diagnostics.clear();
-        c.server.setNginx(st.state, `${st.where} · https ${st.ports.https}`);
+        c.server.setNginx(st.state, `${st.where} · https ${st.ports.https}`, st.runtime);
         c.out.nginx.info(`nginx ${st.state}: ${st.where}, https ${st.ports.https}, http ${st.ports.http}`);
         return st;
       } catch (err) {
@@ -46,7 +48,7 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
     command(c, 'ipxeFarm.stopNginx', async () => {
       const rt = await runtimeFor(requireRoot(c));
       const st = await nginxAction('Stopping nginx', (s) => rt.down(s)) as Awaited<ReturnType<typeof rt.down>>;
-      c.server.setNginx(st.state);
+      c.server.setNginx(st.state, '', st.runtime);
       c.out.nginx.info(`nginx ${st.state}`);
       return st;
     }),
@@ -65,7 +67,7 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
     command(c, 'ipxeFarm.nginxStatus', async () => {
       const rt = await runtimeFor(requireRoot(c));
       const st = await rt.status();
-      c.server.setNginx(st.state, st.detail ?? st.where);
+      c.server.setNginx(st.state, st.detail ?? st.where, st.runtime);
       return st;
     }),
     command(c, 'ipxeFarm.showNginxLogs', async () => {
@@ -103,7 +105,9 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
       const secrets = await readSecrets(loaded.layout.root);
       const { script } = renderScript({ farm: loaded.farm, layout: loaded.layout, secrets, clientName: name, client, profileName, mac: client?.macs[0] });
       // Shown on screen and maybe screen-shared: the secret values are masked; the machine gets them over mTLS only.
-      const masked = `#!ipxe\n# What ${name} receives from the boot service (profile ${profileName}); secret values masked here.\n${maskSecrets(script, secrets).replace(/^#!ipxe\r?\n/, '')}`;
+      const input = { farm: loaded.farm, layout: loaded.layout, secrets, clientName: name, client, profileName, mac: client?.macs[0] };
+      const files = secretFilesAsComments(showSecretFiles(input));
+      const masked = `#!ipxe\n# What ${name} receives from the boot service (profile ${profileName}); secret values masked here.\n${showTokenSlots(maskSecrets(script, secrets)).replace(/^#!ipxe\r?\n/, '')}${files}`;
       const doc = await vscode.workspace.openTextDocument({ language: 'ipxe', content: masked });
       await vscode.window.showTextDocument(doc, { preview: true });
       return masked;

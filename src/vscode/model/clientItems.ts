@@ -1,5 +1,6 @@
 import type { Client, Farm } from '../../core/farm/model';
 import type { ClientHealth } from '../../core/verdict/health';
+import { clientArch } from '../../core/farm/arch';
 import type { CertRecord, PkiIndex } from '../../core/pki/types';
 import { certHealth } from './certItems';
 import { daysLeft, Shape } from './shape';
@@ -68,7 +69,7 @@ export function clientShape(name: string, v: ClientsView): Shape {
   const image = v.images(name);
   const boot = v.lastBoots[name];
   const profile = c.profile ?? v.farm.defaultProfile;
-  const bits = [profile ?? 'no profile', image === 'built' ? undefined : image === 'checking' ? 'image checking…' : `image ${image}`];
+  const bits = [clientArch(v.farm, name), profile ?? 'no profile', image === 'built' ? undefined : image === 'checking' ? 'image checking…' : `image ${image}`];
   if (!cert) bits.push('no certificate');
   else if (health !== 'valid') bits.push(`certificate ${health}`);
   if (boot) bits.push(`${boot.status === 200 ? 'booted' : `refused ${boot.status}`} ${ago(boot.time, v.now)}`);
@@ -82,6 +83,7 @@ export function clientShape(name: string, v: ClientsView): Shape {
     tooltip: [
       c.description,
       `MACs: ${c.macs.join(', ') || 'none'}`,
+      `Architecture: ${clientArch(v.farm, name)}${c.arch ? '' : ' (farm default)'}`,
       `Profile: ${profile ?? 'none'}`,
       cert ? `Certificate #${cert.serial}, ${health}, until ${cert.notAfter.slice(0, 10)}` : 'No client certificate: Issue Client Certificate',
       imageLine(name, image, v),
@@ -128,6 +130,7 @@ export function clientDetails(name: string, v: ClientsView): Shape[] {
       })
       : row('cert', 'Certificate', 'none yet', 'key', { contextValue: 'clientDetail.nocert' }),
     row('macs', 'MACs', c.macs.join(', ') || 'none (identified by certificate only)', 'plug'),
+    row('arch', 'Architecture', `${clientArch(v.farm, name)}${c.arch ? '' : ' (farm default)'}`, 'chip'),
     row('profile', 'Profile', profile ? `${profile}${c.profile ? '' : ' (default)'}` : 'none', 'symbol-method', profile ? { ref: { kind: 'profile', name: profile } } : {}),
     row('boot', 'Last boot', boot ? `${boot.time.replace('T', ' ').slice(0, 19)} → ${boot.status} ${boot.path}` : 'never', 'history'),
     imageRow(name, v, row),

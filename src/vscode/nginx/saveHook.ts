@@ -11,16 +11,12 @@ import { settings } from '../settings';
 
 export async function runtimeFor(root: string): Promise<NginxRuntime> {
   // Loaded when nginx is first needed, not at activation: the runtimes bring execa along.
-  const [{ effectiveRuntimeKind }, { LocalNginxRuntime }, { PodmanNginxRuntime }] = await Promise.all([
-    import('../../core/nginx/createRuntime'), import('../../core/nginx/localRuntime'), import('../../core/nginx/podmanRuntime'),
-  ]);
+  const { createNginxRuntime } = await import('../../core/nginx/createRuntime');
   const { farm, layout } = await loadFarm(root);
-  const kind = effectiveRuntimeKind(farm);
-  // Program paths come from the user's settings (ipxeFarm.nginxPath / podmanPath; machine-scoped, so a workspace
-  // cannot point them elsewhere).
+  // The runtime running this farm's nginx (its run record), else the farm file's; program paths from the user's
+  // settings (ipxeFarm.nginxPath / podmanPath: machine-scoped, so a workspace cannot point them elsewhere).
   const s = settings();
-  if (kind === 'local') return new LocalNginxRuntime({ ...farm, nginx: { ...farm.nginx, runtime: 'local' } }, layout, { nginx: s.nginxPath });
-  return new PodmanNginxRuntime(farm, layout, { podman: s.podmanPath });
+  return createNginxRuntime(farm, layout, undefined, { nginx: s.nginxPath, podman: s.podmanPath });
 }
 
 /** nginx -t problems in the Problems panel, on the workspace files they belong to. */

@@ -23,7 +23,7 @@ let svc: BootService | undefined;
 before(async () => {
   const esbuild = await import('esbuild');
   cli = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-cli-')), 'cli.js');
-  await esbuild.build({ entryPoints: [path.join(repo, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cli, external: ['vscode'], logLevel: 'error' });
+  await esbuild.build({ entryPoints: [path.join(repo, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: cli, external: ['vscode'], logLevel: 'error' });
   root = await farmWithPki();
   fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'k');
   await issueClient(root, 'dut9');
@@ -65,6 +65,15 @@ test('finding 1: the CLI refuses each mapping the service would refuse, writes n
   assertRefused(['client', 'set', 'dut2', '--var', 'disk=a"b'], /double quote/);
   assertRefused(['client', 'set', 'dut2', '--var', 'disk=a  b'], /several spaces/);
   assertRefused(['client', 'set', 'dut3', '--profile', 'ci'], /client "dut3" has no variable "disk"/);
+  // The generic setter writes the same file, so it refuses the same things.
+  assertRefused(['config', 'set', '/clients/dut2/vars/disk', 'a || shell'], /\|\|/);
+  assertRefused(['config', 'set', '/profiles/ci/kernel', 'vmlinuz-6.12'], /does not exist.*--allow-missing/);
+  // Removing a secret a profile uses would refuse its clients just the same.
+  const secrets = fs.readFileSync(farmLayout(root).secrets, 'utf8');
+  const rm = farmCli(['secret', 'rm', 's3key']);
+  assert.equal(rm.status, 1, rm.stdout);
+  assert.match(rm.stderr, /Removing secret "s3key" would refuse clients at boot: .*secret "s3key"/);
+  assert.equal(fs.readFileSync(farmLayout(root).secrets, 'utf8'), secrets, 'secrets.json unchanged');
 });
 
 test('finding 4: names are looked up as own entries only (constructor, toString, __proto__)', () => {

@@ -31,7 +31,7 @@ before(async () => {
   if (skip) return;
   const esbuild = await import('esbuild');
   cli = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-cli-')), 'cli.js');
-  await esbuild.build({ entryPoints: [path.join(repo, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cli, external: ['vscode'], logLevel: 'error' });
+  await esbuild.build({ entryPoints: [path.join(repo, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: cli, external: ['vscode'], logLevel: 'error' });
   root = await farmWithPki('revokefarm');
   await issueClient(root, 'dut3');
   fs.chmodSync(path.dirname(root), 0o711);

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LocalNginxRuntime } from '../../../src/core/nginx';
-import { nginxWorkerGid } from '../../../src/core/nginx/workerGroup';
+import { bootSocketAccess } from '../../../src/core/nginx/socketAccess';
 import { startBootService } from '../../../src/core/boot/service';
 import { localBootFarm, startLocalNginx } from './localBootFarm';
 import { nginxMissing } from './mtlsNginx';
@@ -51,14 +51,15 @@ before(async () => {
   if (skip) return;
   const esbuild = await import('esbuild');
   const cli = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-cli-')), 'cli.js');
-  await esbuild.build({ entryPoints: [path.join(process.cwd(), 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cli, external: ['vscode'], logLevel: 'error' });
+  await esbuild.build({ entryPoints: [path.join(process.cwd(), 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: cli, external: ['vscode'], logLevel: 'error' });
   root = await localBootFarm();
   // One ordinary start gives the socket's folders their modes and group, as `ipxe-farm serve` does on a new farm.
   await (await startBootService({ root, log: () => undefined })).close();
   const up = await startLocalNginx(root);
   ({ port, tls, runtime } = up);
   const { farm, layout } = up;
-  holder = spawn('python3', ['-c', HOLDER, layout.bootSocket, String(nginxWorkerGid(farm) ?? -1), process.execPath, cli, 'serve', '--farm', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const access = bootSocketAccess(farm, layout);
+  holder = spawn('python3', ['-c', HOLDER, layout.bootSocket, String(access.kind === 'group' ? access.gid ?? -1 : -1), process.execPath, cli, 'serve', '--farm', root], { stdio: ['ignore', 'pipe', 'pipe'] });
   holder.stdout!.setEncoding('utf8').on('data', (d: string) => (holderOut += d));
   holder.stderr!.setEncoding('utf8').on('data', (d: string) => (holderOut += d));
   const until = Date.now() + 10_000;

@@ -45,7 +45,7 @@ before(async () => {
   }
   const esbuild = await import('esbuild');
   cli = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-cli-')), 'cli.js');
-  await esbuild.build({ entryPoints: [path.join(repo, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: cli, external: ['vscode'], logLevel: 'error' });
+  await esbuild.build({ entryPoints: [path.join(repo, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: cli, external: ['vscode'], logLevel: 'error' });
   fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'not booted');
   await issueClient(root, 'dut-late');
   await updateFarm(root, (raw) => {

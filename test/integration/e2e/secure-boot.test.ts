@@ -56,7 +56,7 @@ before(async () => {
   try {
     source = await locateIpxeSource((await loadFarm(root)).farm, root, { clone: false });
   } catch (err) {
-    skipReason = `SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC, or put v2.0.0 in ~/.cache/ipxe-farm/src/ipxe-v2.0.0): ${(err as Error).message}`;
+    skipReason = `SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC, or run \`ipxe-farm ipxe source --fetch\`): the built image was NOT booted; the stock EFI path (e2e/stock-efi.test.ts: mTLS boot to Linux, pinned hashes, CLI \`qemu --headless\`, refusal) and the stock-image demo still ran — ${(err as Error).message}`;
     return;
   }
   const layout = farmLayout(root);

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -135,4 +136,30 @@ test('a kernel that does not match the pinned SHA-256 is not booted', { timeout:
   assert.match(r.output, /iPXE Farm: the kernel does not have the pinned SHA-256, not booting/, explain(r));
   assert.equal(r.stages.linuxMarker, undefined);
   assert.ok(r.stages.scriptFetched !== undefined);
+});
+
+// The CLI a fresh machine's user types (secure-boot.test.ts does the same with a built ISO, which needs a source tree).
+test('the CLI: `ipxe-farm qemu dut1 --headless` boots the stock stick made last to Linux (exit 0); with pristine firmware variables (--vars) it explains the refusal (exit 1)', { timeout: 2 * BOOT_TIMEOUT + 60_000 }, async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const cli = path.resolve(__dirname, '..', '..', '..', 'cli.js');
+  if (!fs.existsSync(cli)) return t.skip(`SKIPPED LOUDLY: ${cli} is not built (npm run build)`);
+  const ipxeFarm = (args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args, '--farm', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+  const common = ['qemu', 'dut1', '--headless', '--timeout', String(BOOT_TIMEOUT / 1000)];
+  // Nothing named: the stick stock-image made last, under OVMF with its CA-enrolled variables.
+  const ok = await ipxeFarm([...common, '--until', 'IPXE-FARM-LINUX-UP cmdline: .*host=dut1']);
+  assert.equal(ok.status, 0, `${ok.stderr}\n${ok.stdout.slice(-1500)}`);
+  assert.match(ok.stdout, /IPXE-FARM-LINUX-UP cmdline: .*host=dut1/);
+  assert.match(ok.stderr, /QEMU reached the marker after [\d.]+ s\.\nBoot stages: iPXE up [\d.]+ s · DHCP ok/);
+  assert.match(ok.stderr, /stock-efi\.img/, 'the command line QEMU ran boots the stick');
+  const refused = await ipxeFarm([...common, '--efi', '--image', stick!.image, '--vars', findOvmf()!.vars]);
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.match(refused.stderr, /iPXE error 0216eb[0-9a-f]{2}/);
+  assert.match(refused.stderr, /Serial log: .*\.serial\.log/);
 });

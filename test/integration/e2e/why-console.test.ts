@@ -49,7 +49,7 @@ before(async () => {
     try {
       source = await locateIpxeSource((await loadFarm(root)).farm, root, { clone: false });
     } catch (err) {
-      buildSkip = `SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC, or put v2.0.0 in ~/.cache/ipxe-farm/src/ipxe-v2.0.0): ${(err as Error).message}`;
+      buildSkip = `SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC, or run \`ipxe-farm ipxe source --fetch\`): the built ISO's console was NOT tested; the same refusal on the stock EFI stick (the next test in this file) still ran — ${(err as Error).message}`;
     }
   }
   // Nothing boots here, but the farm file is only valid with the profile's kernel on disk.

@@ -29,7 +29,7 @@ before(async () => {
     const { loadFarm } = await import('../../../src/core/farm/load');
     source = await locateIpxeSource((await loadFarm(root)).farm, root, { clone: false });
   } catch (err) {
-    skipReason = `SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC, or put v2.0.0 in ~/.cache/ipxe-farm/src/ipxe-v2.0.0): ${(err as Error).message}`;
+    skipReason = `SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC, or run \`ipxe-farm ipxe source --fetch\`): no image was compiled; the image a fresh machine can make (Debian's prebuilt EFI iPXE, e2e/stock-efi.test.ts) was still made and booted — ${(err as Error).message}`;
   }
 });
 

@@ -32,7 +32,7 @@ before(async () => {
 
 /** The DHCP timeouts iPXE compiles with: config/dhcp.h (which includes config/local/dhcp.h) through the C preprocessor. */
 function effectiveDhcp(src: string): Record<string, number> {
-  const out = execFileSync('gcc', ['-E', '-dM', '-x', 'c', '-I', src, path.join(src, 'config', 'dhcp.h')], { encoding: 'utf8' });
+  const out = execFileSync('gcc', ['-E', '-dM', '-x', 'c', '-I', src, '-D', 'PLATFORM=pcbios', path.join(src, 'config', 'dhcp.h')], { encoding: 'utf8' });
   const values: Record<string, number> = {};
   for (const m of out.matchAll(/^#define (DHCP_DISC_\w+_SEC) (\d+)$/gm)) values[m[1]!] = Number(m[2]);
   return values;

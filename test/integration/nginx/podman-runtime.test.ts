@@ -8,6 +8,12 @@ import { FarmError } from '../../../src/core/errors';
 import { clientIdentity, httpsGet, nginxTestFarm } from '../../support/nginx';
 import { removeContainer, setupPodman } from '../../support/podman';
 import { runtimeScenario } from './scenario';
+import { OFFICIAL_NGINX_IMAGE } from '../../../src/core/nginx/imageChoice';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const cli = path.resolve(__dirname, '..', '..', '..', '..', 'out', 'cli.js');
 
 const reason = () => { const r = setupPodman(); return r.ok ? undefined : r.reason; };
 
@@ -38,12 +44,56 @@ test('podman: the CA private key never enters the container; only what nginx rea
   assert.equal((await rt.test()).ok, true);
   const mounts = rt.mounts().filter((m) => m !== '-v');
   assert.ok(!mounts.some((m) => m.startsWith(`${f.layout.pki}:`)), 'pki/ itself is not mounted');
-  const r = spawnSync('podman', ['run', '--rm', '--network', 'none', ...rt.mounts(), f.farm.nginx.image, '/bin/ls', '-R', f.layout.pki], { encoding: 'utf8' });
+  const r = spawnSync('podman', ['run', '--rm', '--network', 'none', ...rt.mounts(), rt.image, '/bin/ls', '-R', f.layout.pki], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /server-chain\.crt/);
   assert.match(r.stdout, /server\.key/);
   assert.match(r.stdout, /crl\.pem/);
   assert.doesNotMatch(r.stdout, /ca\.key|dut1\.key/);
+});
+
+test('podman: a farm on the default image runs the image `ipxe-farm nginx image` built when the official one is not here, and says so', async (t) => {
+  const skip = reason();
+  if (skip) return t.skip(skip);
+  if (spawnSync('podman', ['image', 'exists', OFFICIAL_NGINX_IMAGE]).status === 0) return t.skip(`SKIPPED: ${OFFICIAL_NGINX_IMAGE} is on this machine, so the default image is the official one (the local-image choice was NOT tested)`);
+  const f = await nginxTestFarm('podman');
+  assert.equal(f.farm.nginx.image, OFFICIAL_NGINX_IMAGE);
+  const rt = new PodmanNginxRuntime(f.farm, f.layout);
+  try {
+    await rt.up();
+    const ran = spawnSync('podman', ['container', 'inspect', '--format', '{{.ImageName}}', f.farm.nginx.container], { encoding: 'utf8' }).stdout.trim();
+    assert.match(ran, /^localhost\/ipxe-farm-nginx:\d/);
+    const st = spawnSync(process.execPath, [cli, 'nginx', 'status'], { cwd: f.root, encoding: 'utf8', env: process.env });
+    assert.match(st.stdout, /image: localhost\/ipxe-farm-nginx:\S+ \(built here from this machine's nginx packages/);
+    // Workers run as the image's nginx user (uid 101): the group the boot service's socket admits.
+    const ps = spawnSync('podman', ['top', f.farm.nginx.container, 'user', 'args'], { encoding: 'utf8' }).stdout;
+    assert.match(ps, /nginx\s+nginx: worker process/);
+  } finally {
+    await rt.down();
+  }
+});
+
+test('podman: on a machine with no nginx image that cannot pull one, `nginx up` offers `ipxe-farm nginx image`', { timeout: 180_000 }, async (t) => {
+  const skip = reason();
+  if (skip) return t.skip(skip);
+  // An empty image store of its own (podman honours CONTAINERS_STORAGE_CONF): the machine without any image.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'podman-empty-store-'));
+  writeFileSync(path.join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/graph"\nrunroot = "${dir}/run"\n`);
+  const env = { ...process.env, CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf') };
+  const f = await nginxTestFarm('podman');
+  try {
+    const r = spawnSync(process.execPath, [cli, 'nginx', 'up'], { cwd: f.root, encoding: 'utf8', env, timeout: 150_000 });
+    if (r.status === 0) {
+      spawnSync(process.execPath, [cli, 'nginx', 'down'], { cwd: f.root, env });
+      return t.skip(`SKIPPED: this machine pulled ${OFFICIAL_NGINX_IMAGE} from Docker Hub, so the offline offer was NOT tested`);
+    }
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /docker\.io\/library\/nginx:latest is not on this machine and could not be pulled.*`ipxe-farm nginx image`/s);
+    assert.notEqual(spawnSync('podman', ['container', 'exists', f.farm.nginx.container], { env }).status, 0);
+  } finally {
+    spawnSync('podman', ['system', 'reset', '--force'], { env, stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('podman: a container that exited shows its last log lines in status, and up replaces it', async (t) => {
@@ -97,7 +147,7 @@ test('podman: a container of the same name that is not this farm\'s is never rep
   if (skip) return t.skip(skip);
   const f = await nginxTestFarm('podman');
   const name = f.farm.nginx.container;
-  const made = spawnSync('podman', ['create', '--name', name, f.farm.nginx.image, '/bin/true'], { encoding: 'utf8' });
+  const made = spawnSync('podman', ['create', '--name', name, (setupPodman() as { image: string }).image, '/bin/true'], { encoding: 'utf8' });
   assert.equal(made.status, 0, made.stderr);
   try {
     const rt = new PodmanNginxRuntime(f.farm, f.layout);

@@ -86,6 +86,8 @@ test('core launchQemu with a farm root (the editor\'s Launch in QEMU path): log 
   });
   h.onData((d) => seen.push(d));
   try {
+    assert.match(h.command, /farm\.s3=«redacted»/, 'the QEMU command the terminal shows is masked too');
+    assert.ok(!h.command.includes(SECRET));
     const r = await h.done;
     assert.equal(r.reason, 'marker', r.output.slice(-2000));
     const shown = seen.join('');

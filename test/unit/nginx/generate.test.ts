@@ -125,3 +125,18 @@ test('TLS refusals: a map of $ssl_client_verify to fixed words, error_page 495 4
   assert.deepEqual(script(rest[1]!).commands[2]!.argv, ['exit', '1']);
   assert.doesNotMatch(loc, /\$ssl_/);
 });
+
+test('secret files: /secret/ goes to the boot service inside the mutual-TLS server, and no log line carries the token', () => {
+  const { all, https } = render();
+  const loc = /location \^~ \/secret\/ \{([^}]*)\}/.exec(https);
+  assert.ok(loc, https);
+  assert.match(loc[1]!, /proxy_pass http:\/\/ipxefarm_boot;/);
+  assert.match(loc[1]!, /error_log logs\/error\.log crit;/);
+  // The access log format logs a mapped URI: /secret/... for every secret URL, the URI itself otherwise.
+  assert.match(all, /map \$uri \$ipxefarm_logged_uri \{\s*~\^\/secret\/ \/secret\/\.\.\.;\s*default\s+\$uri;\s*\}/);
+  const format = /log_format farm ([^;]*);/.exec(all)![1]!;
+  assert.ok(format.includes('$ipxefarm_logged_uri') && !/\$uri\b|\$request\b|\$request_uri/.test(format), format);
+  // Only one server block speaks TLS, and the secret route is in it (never on the plain-HTTP file server).
+  const http = renderNginxConfig(starterFarm('lab'), layout).find((f) => f.file.endsWith('files-http.conf'))!.text;
+  assert.ok(!http.includes('/secret/'));
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { netdevArg, qemuArgs, shellLine } from '../../../src/core/qemu/args';
+import { netdevArg, qemuArgs, qemuProgram, shellLine } from '../../../src/core/qemu/args';
 import { FarmError } from '../../../src/core/errors';
 
 test('BIOS ISO boot: the DESIGN.md §5 command line, with QEMU\'s own iPXE ROM kept out', () => {
@@ -53,4 +53,22 @@ test('a forward may name its own guest address (a second name for the same farm)
 test('a comma in a path is doubled so QEMU does not read it as the next option', () => {
   const args = qemuArgs({ firmware: 'bios', accel: 'tcg', memoryMiB: 512, medium: { kind: 'disk', path: '/a,b/usb.img' }, network: { kind: 'none' } });
   assert.ok(args.includes('if=none,id=boot0,format=raw,file=/a,,b/usb.img'));
+});
+
+test('arm64: qemu-system-aarch64 -M virt -cpu max, AAVMF as pflash, the stick on virtio (virt has no IDE); no BIOS, no ISO', () => {
+  const spec = { cpu: 'arm64' as const, firmware: 'efi' as const, accel: 'tcg' as const, memoryMiB: 512, medium: { kind: 'disk' as const, path: '/x/stick.img' },
+    network: { kind: 'restricted' as const, address: '10.0.2.100', forwards: [{ guestPort: 8443, hostPort: 40001 }] }, ovmf: { code: '/fw/AAVMF_CODE.fd', vars: '/run/vars.fd' } };
+  const args = qemuArgs(spec);
+  assert.equal(qemuProgram('arm64'), 'qemu-system-aarch64');
+  assert.equal(qemuProgram(), 'qemu-system-x86_64');
+  assert.deepEqual(args.slice(0, 6), ['-M', 'virt', '-cpu', 'max', '-accel', 'tcg']);
+  const s = args.join(' ');
+  assert.match(s, /if=pflash,format=raw,unit=0,readonly=on,file=\/fw\/AAVMF_CODE\.fd/);
+  assert.match(s, /-device virtio-blk-pci,drive=boot0,bootindex=0/);
+  assert.match(s, /restrict=on,guestfwd=tcp:10\.0\.2\.100:8443-cmd:socat STDIO TCP:127\.0\.0\.1:40001/);
+  assert.throws(() => qemuArgs({ ...spec, firmware: 'bios' }), /UEFI only/);
+  assert.throws(() => qemuArgs({ ...spec, medium: { kind: 'cdrom', path: 'x.iso' } }), /not an ISO/);
+  assert.throws(() => qemuArgs({ ...spec, ovmf: undefined }), /AAVMF/);
+  // x86_64 is as before: no machine options, IDE disk.
+  assert.match(qemuArgs({ ...spec, cpu: 'x86_64' }).join(' '), /^-accel tcg .*ide-hd,drive=boot0/);
 });

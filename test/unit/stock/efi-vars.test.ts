@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { enrollTlsCaCertificates, guidBytes, GUIDS, listVariables, locateStore, readVariable, setVariable, x509SignatureLists } from '../../../src/core/stock/efiVars';
+import { AAVMF_STORE, enrollTlsCaCertificates, formatBlankStore, guidBytes, GUIDS, listVariables, locateStore, readVariable, setVariable, x509SignatureLists } from '../../../src/core/stock/efiVars';
 import { ipxeHex, pemToDer, stockAutoexec } from '../../../src/core/stock/image';
 import { FarmError } from '../../../src/core/errors';
 
@@ -86,4 +86,35 @@ test('stock autoexec: identity lines right after #!ipxe, in iPXE\'s colon-separa
   assert.ok(lines.includes('set privkey 03'));
   assert.ok(lines.indexOf('set privkey 03') < lines.indexOf('echo hi'));
   assert.deepEqual(pemToDer('-----BEGIN X-----\nAQID\n-----END X-----\n'), Buffer.from([1, 2, 3]));
+});
+
+test('AAVMF: a blank (all-zero) store is formatted as AAVMF formats it on first boot, then takes the farm CA', () => {
+  const zero = Buffer.alloc(4 << 20);
+  assert.throws(() => locateStore(zero), /no firmware volume signature/);
+  const fd = formatBlankStore(zero);
+  assert.equal(fd.length, zero.length);
+  const store = locateStore(fd);
+  assert.deepEqual(store, { start: 0x48 + 28, end: AAVMF_STORE.storeSize, authenticated: true });
+  // The firmware volume header's 16-bit words sum to zero (EFI's header checksum).
+  let sum = 0;
+  for (let i = 0; i < 0x48; i += 2) sum = (sum + fd.readUInt16LE(i)) & 0xffff;
+  assert.equal(sum, 0);
+  // The fault-tolerant-write working block header, whose CRC the firmware checks (value from a first boot of AAVMF).
+  assert.equal(fd.subarray(AAVMF_STORE.storeSize, AAVMF_STORE.storeSize + 0x20).toString('hex'),
+    '2b29589e687c7d49a0ce6500fd9f1b95' + '5be7c686' + 'feffffff' + 'e0ff030000000000');
+  assert.ok(fd.subarray(AAVMF_STORE.fvLength).every((b) => b === 0), 'beyond the volume stays as it was');
+  const ca = Buffer.from('3082 farm ca der');
+  const v = readVariable(enrollTlsCaCertificates(zero, [ca]), 'TlsCaCertificate', GUIDS.tlsCaCertificate);
+  assert.ok(v?.data.subarray(v.data.length - ca.length).equals(ca));
+  // A store that is not blank is left alone (an OVMF file, or one AAVMF already formatted).
+  const used = Buffer.from(zero); used[5] = 1;
+  assert.equal(formatBlankStore(used), used);
+});
+
+const AAVMF_VARS = '/usr/share/AAVMF/AAVMF_VARS.fd';
+test('Debian\'s own AAVMF_VARS.fd takes the farm CA', (t) => {
+  if (!fs.existsSync(AAVMF_VARS)) return t.skip('SKIPPED LOUDLY: qemu-efi-aarch64 is not installed (no /usr/share/AAVMF/AAVMF_VARS.fd)');
+  const fd = enrollTlsCaCertificates(fs.readFileSync(AAVMF_VARS), [Buffer.from('ca')]);
+  assert.ok(readVariable(fd, 'TlsCaCertificate', GUIDS.tlsCaCertificate));
+  assert.equal(fd.length, fs.statSync(AAVMF_VARS).size, 'a pflash image keeps its size');
 });

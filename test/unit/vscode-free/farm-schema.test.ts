@@ -22,6 +22,7 @@ function check(s: S, v: unknown, at = ''): string[] {
   if (s.type && !(s.type === type || (s.type === 'number' && type === 'integer'))) return [`${at}: ${type} is not ${s.type}`];
   if ('const' in s && v !== s.const) errs.push(`${at}: not ${s.const}`);
   if (s.enum && !s.enum.includes(v)) errs.push(`${at}: ${String(v)} not in enum`);
+  if (s.anyOf && !s.anyOf.some((alt: S) => check(alt, v, at).length === 0)) errs.push(`${at}: matches none of anyOf`);
   if (typeof v === 'string') {
     if (s.pattern && !new RegExp(s.pattern).test(v)) errs.push(`${at}: "${v}" does not match`);
     if (s.minLength && v.length < s.minLength) errs.push(`${at}: too short`);
@@ -76,7 +77,8 @@ test('the schema describes every field of the farm model (a new field without sc
     for (const key of Object.keys(f[section])) assert.ok(props.includes(key), `schema has ${section}.${key}`);
   }
   for (const key of ['kernel', 'initrds', 'cmdline', 'verify', 'extra', 'description']) assert.ok(key in schema.definitions.profile.properties);
-  for (const key of ['profile', 'macs', 'vars', 'description', 'power', 'console']) assert.ok(key in schema.definitions.client.properties);
+  for (const key of ['profile', 'macs', 'vars', 'description', 'arch', 'power', 'console']) assert.ok(key in schema.definitions.client.properties);
+  assert.ok('arches' in schema.definitions.profile.properties);
   for (const key of Object.keys(f)) assert.ok(key in schema.properties, `schema has ${key}`);
 });
 
@@ -98,7 +100,19 @@ const BAD: Array<[string, (f: S) => void]> = [
   ['an unknown console driver', (f) => { f.clients.dut1.console = { driver: 'ssh' }; }],
   ['a serial console at a non-standard baud rate', (f) => { f.clients.bmc1.console.baud = 12345; }],
   ['a tcp console without a port', (f) => { delete f.clients.rack1.console.port; }],
+  ['an unknown client architecture', (f) => { f.clients.dut1.arch = 'mips-efi'; }],
+  ['a kernel for an unknown CPU', (f) => { f.profiles.linux.arches = { sparc: { kernel: 'k' } }; }],
+  ['an architecture entry without a kernel', (f) => { f.profiles.linux.arches = { arm64: { initrds: [] } }; }],
 ];
+
+test('the schema and validateFarm both accept an arm64 client whose profile has an arm64 kernel', () => {
+  const f = sample();
+  f.profiles.linux.arches = { arm64: { kernel: 'arm64/vmlinuz', initrds: ['arm64/initrd.gz'], cmdline: 'console=ttyAMA0' } };
+  f.clients.board = { arch: 'arm64-efi', profile: 'linux', macs: [], vars: {} };
+  f.profiles.armonly = { arches: { arm64: { kernel: 'arm64/vmlinuz' } } };
+  assert.deepEqual(check(schema, f), []);
+  assert.deepEqual(validateFarm(f).issues, []);
+});
 
 for (const [what, change] of BAD) {
   test(`the schema and validateFarm both reject ${what}`, () => {

@@ -48,7 +48,12 @@ test('client rows: certificate, image state, last boot and the context value men
   assert.match(r1.description!, /image stale · certificate expired/);
   assert.equal(clientShape('dut2', v).contextValue, 'client.nocert.image-missing');
   const details = clientDetails('dut0', v);
-  assert.deepEqual(details.map((d) => d.label), ['Certificate', 'MACs', 'Profile', 'Last boot', 'Image']);
+  assert.deepEqual(details.map((d) => d.label), ['Certificate', 'MACs', 'Architecture', 'Profile', 'Last boot', 'Image']);
+  assert.equal(details[2]!.description, 'x86_64-bios (farm default)');
+  assert.match(r0.description!, /^x86_64-bios · /);
+  farm.clients.dut2!.arch = 'arm64-efi';
+  assert.match(clientShape('dut2', v).description!, /^arm64-efi · /);
+  assert.equal(clientDetails('dut2', v)[2]!.description, 'arm64-efi');
   assert.equal(details[1]!.description, '52:54:00:00:00:00');
   assert.equal(details[0]!.ref!.serial, '11');
   const flaky: ClientsView = { ...v, health: { dut0: { client: 'dut0', boots: 10, passed: 7, successRate: 0.7, state: 'flaky', lastOutcome: 'pass', lastFailure: { at: '2026-01-01T00:00:00Z', reason: 'no marker within 300 s; last stage: DHCP ok' } } } };

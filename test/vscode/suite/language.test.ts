@@ -60,6 +60,25 @@ suite('iPXE language', () => {
     assert.ok(diags.some((d) => d.range.start.line === 4), `a problem on the runtime line: ${messages}`);
   });
 
+  test('the farm\'s own checks in Problems: a secret on a kernel command line is a warning at the cmdline', async () => {
+    const sub = path.join(dir, 'farm-secret');
+    fs.mkdirSync(path.join(sub, 'files'), { recursive: true });
+    fs.writeFileSync(path.join(sub, 'files', 'vmlinuz'), 'k');
+    fs.writeFileSync(path.join(sub, 'secrets.json'), JSON.stringify({ version: 1, secrets: { minio: 'v' } }), { mode: 0o600 });
+    const file = path.join(sub, 'ipxe-farm.json');
+    fs.writeFileSync(file, JSON.stringify({ version: 1, name: 'x', profiles: { b2c: {
+      kernel: 'vmlinuz', cmdline: 'console=ttyS0 b2c.minio={{secret.minio}}',
+      secretFiles: [{ path: '/run/secrets/m.env', content: 'K={{secret.minio}}' }],
+    } } }, null, 2));
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const warn = await eventually('the command-line secret warning', () => vscode.languages.getDiagnostics(doc.uri)
+      .find((d) => d.source === 'iPXE Farm' && d.severity === vscode.DiagnosticSeverity.Warning), 30_000);
+    assert.match(warn.message, /\{\{secret\.minio\}\}.*\/proc\/cmdline/);
+    assert.match(doc.lineAt(warn.range.start.line).text, /"cmdline"/);
+    assert.ok(!vscode.languages.getDiagnostics(doc.uri).some((d) => d.severity === vscode.DiagnosticSeverity.Error), 'secretFiles is valid for the schema and the farm');
+  });
+
   test('the "Get started with iPXE Farm" walkthrough opens with its steps', async function () {
     await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'ipxe-farm.ipxe-farm#ipxeFarm.getStarted', false);
     if (!harnessCanSeeScreen()) { console.log('    SKIPPED the on-screen check: this harness cannot read the page'); return; }

@@ -82,8 +82,9 @@ suite('Seed workflow from the editor', () => {
     assert.equal(fs.statSync(path.join(root, 'pki', 'private', 'clients', 'dut1.key')).mode & 0o777, 0o600);
     const row = await eventually('dut1 with certificate', async () => (await rows(a.views.clients)).find((r) => r.label === 'dut1' && r.contextValue === 'client.cert.image-missing'));
     const details = await rows(a.views.clients, row.node);
-    assert.deepEqual(details.map((d) => d.label), ['Certificate', 'MACs', 'Profile', 'Last boot', 'Image']);
+    assert.deepEqual(details.map((d) => d.label), ['Certificate', 'MACs', 'Architecture', 'Profile', 'Last boot', 'Image']);
     assert.equal(details[1]!.description, '52:54:00:12:34:56');
+    assert.equal(details[2]!.description, 'x86_64-bios (farm default)');
     assert.match(String(details[0]!.description), new RegExp(`#${rec.serial} · valid`));
   });
 

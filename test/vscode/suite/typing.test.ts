@@ -56,6 +56,9 @@ suite('Typing into the workbench', function () {
     await retype('52:54:00:aa:bb:07');
     await waitForDomText(MESSAGE, (t) => /MAC addresses/.test(t) && !/not a MAC/.test(t));
     await pressKey('Enter');
+    // The architecture pick: the farm default first.
+    await waitForDomText(ROWS, (t) => t.includes('arm64-efi'));
+    await pressKey('Enter');
     // The profile pick (the farm has profiles by now): the farm default, first in the list.
     await waitForDomText(ROWS, (t) => t.includes('(farm default)'));
     await pressKey('Enter');

@@ -12,6 +12,9 @@ import type { BuildResult } from '../../../src/core/ipxe/build';
 import { MANIFEST_FILE } from '../../../src/core/ipxe/manifest';
 import { MANIFEST_FILE as TREE_MANIFEST_FILE } from '../../../src/vscode/model/imageStates';
 import { which } from '../../../src/core/process/run';
+import { stockUnavailable } from '../../../src/core/stock/debianPackage';
+import type { StockImageResult } from '../../../src/core/stock/image';
+import { findOvmf } from '../../../src/core/qemu/ovmf';
 import { screenshot } from '../screenshot';
 import { api, eventually, farmRoot, rows } from './support';
 
@@ -34,6 +37,8 @@ interface Launched { pty: { errors: Array<{ code: string }>; output: string } }
 suite('Build, serve and boot from the editor', function () {
   let root: string;
   let skip: string | undefined;
+  /** Only the build tests need an iPXE tree; the stock stick (last test) boots without one. */
+  let buildSkip: string | undefined;
   let farmText = '';
 
   suiteSetup(async function () {
@@ -42,7 +47,7 @@ suite('Build, serve and boot from the editor', function () {
       if (!which(tool) && !fs.existsSync(`/usr/sbin/${tool}`)) { skip = `SKIPPED LOUDLY: ${tool} is not installed: the editor's build-and-boot path was NOT tested`; return; }
     }
     const tree = ipxeTree();
-    if (!tree) { skip = 'SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC, or let `ipxe-farm build` clone v2.0.0 once): the editor\'s build-and-boot path was NOT tested'; return; }
+    if (!tree) buildSkip = 'SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC, or run `ipxe-farm ipxe source --fetch`): the editor\'s Build Image was NOT tested; its stock EFI stick + ▶ boot (the last test of this suite) still ran';
     root = await farmRoot();
     if (!fs.existsSync(path.join(root, 'pki', 'issued', 'clients', 'dut1.crt'))) { skip = 'SKIPPED: the seed-workflow suite did not issue dut1'; return; }
     const file = path.join(root, 'ipxe-farm.json');
@@ -51,7 +56,7 @@ suite('Build, serve and boot from the editor', function () {
     // The guest reaches the farm at 10.0.2.100, which QEMU relays to 127.0.0.1; the server certificate must name it.
     farm.server = { address: '10.0.2.100', names: ['127.0.0.1'], httpsPort: await freePort(), httpPort: await freePort() };
     farm.nginx.runtime = 'local';
-    farm.ipxe = { ...farm.ipxe, source: tree, targets: ['iso'] };
+    farm.ipxe = { ...farm.ipxe, ...(tree ? { source: tree } : {}), targets: ['iso'] };
     farm.qemu = { ...farm.qemu, accel: 'tcg' };
     fs.writeFileSync(file, `${JSON.stringify(farm, null, 2)}\n`);
     await (await api()).state.refresh();
@@ -78,7 +83,7 @@ suite('Build, serve and boot from the editor', function () {
   });
 
   test('Build Image makes dut1\'s ISO (real make) and the Clients tree marks the image built', async function () {
-    if (skip) { console.log(`    ${skip}`); this.skip(); }
+    if (skip || buildSkip) { console.log(`    ${skip ?? buildSkip}`); this.skip(); }
     this.timeout(900_000);
     const a = await api();
     const dut1 = await eventually('the dut1 row', async () => (await rows(a.views.clients)).find((r) => r.label === 'dut1'));
@@ -92,7 +97,7 @@ suite('Build, serve and boot from the editor', function () {
   });
 
   test('with nginx and the boot service started, the play button boots dut1 and the tree shows its boot', async function () {
-    if (skip) { console.log(`    ${skip}`); this.skip(); }
+    if (skip || buildSkip) { console.log(`    ${skip ?? buildSkip}`); this.skip(); }
     this.timeout(600_000);
     const a = await api();
     assert.equal((await vscode.commands.executeCommand<{ state: string }>('ipxeFarm.startNginx'))?.state, 'running');
@@ -117,7 +122,7 @@ suite('Build, serve and boot from the editor', function () {
   // After the boot: a renewal changes the certificate the image embeds, so core's hash-based imageState calls it stale
   // (reason included), and the tree follows through the PKI watcher without a rebuild.
   test('renewing dut1\'s certificate turns its image stale in the Clients tree, with core\'s reason', async function () {
-    if (skip) { console.log(`    ${skip}`); this.skip(); }
+    if (skip || buildSkip) { console.log(`    ${skip ?? buildSkip}`); this.skip(); }
     this.timeout(120_000);
     const a = await api();
     const before = (await rows(a.views.clients)).find((x) => x.label === 'dut1')!;
@@ -135,7 +140,7 @@ suite('Build, serve and boot from the editor', function () {
   // EFI from the editor: the target chosen in Build Image reaches core's build (manifest says efi, the FAT image is
   // written), and the play button then boots that image under OVMF (core's clientLaunchOptions), which starts iPXE.
   test('Build Image with the efi target, then the play button boots it under OVMF', async function () {
-    if (skip) { console.log(`    ${skip}`); this.skip(); }
+    if (skip || buildSkip) { console.log(`    ${skip ?? buildSkip}`); this.skip(); }
     if (!['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'].some((f) => fs.existsSync(f)) || !which('mformat')) {
       console.log('    SKIPPED LOUDLY: no OVMF firmware or mtools: the editor\'s EFI path was NOT tested');
       this.skip();
@@ -161,6 +166,33 @@ suite('Build, serve and boot from the editor', function () {
     // iPXE's own banner on the serial console: OVMF found BOOTX64.EFI and ran it.
     await eventually('iPXE to start under OVMF', () => /iPXE \d|iPXE initialising|open source network boot firmware/i.test(launched.pty.output) || undefined, 240_000)
       .catch((e: Error) => { throw new Error(`${e.message}; console tail: ${JSON.stringify(launched.pty.output.slice(-600))}`); });
+    await vscode.commands.executeCommand('ipxeFarm.stopQemu', 'dut1');
+  });
+
+  // A fresh machine's path from the editor (no iPXE tree, no compiler): Make Stock EFI Stick (Debian's prebuilt iPXE,
+  // dut1's identity in autoexec.ipxe, the farm CA in an OVMF variable store), then ▶ boots the newest thing made for
+  // dut1, the stick, under OVMF, and iPXE fetches dut1's script over mutual TLS.
+  test('Make Stock EFI Stick, then the play button boots it under OVMF and iPXE fetches dut1\'s script over mutual TLS', async function () {
+    if (skip) { console.log(`    ${skip}`); this.skip(); }
+    const why = stockUnavailable() ?? (findOvmf() && which('mformat') ? undefined : 'SKIPPED LOUDLY: no OVMF firmware or mtools: the editor\'s stock EFI path was NOT tested');
+    if (why) { console.log(`    ${why}`); this.skip(); }
+    this.timeout(600_000);
+    const a = await api();
+    const dut1 = (await rows(a.views.clients)).find((x) => x.label === 'dut1')!;
+    const stick = await vscode.commands.executeCommand<StockImageResult>('ipxeFarm.stockImage', dut1.node);
+    assert.ok(stick, 'Make Stock EFI Stick answers with the stick');
+    for (const f of [stick.image, stick.vars]) assert.equal(fs.statSync(f).mode & 0o777, 0o600, `${f} holds the client key or the farm's trust: 0600`);
+    if ((await vscode.commands.executeCommand<{ state: string }>('ipxeFarm.nginxStatus'))?.state !== 'running') {
+      assert.equal((await vscode.commands.executeCommand<{ state: string }>('ipxeFarm.startNginx'))?.state, 'running');
+    }
+    await vscode.commands.executeCommand('ipxeFarm.startBootService');
+    const launched = await vscode.commands.executeCommand<Launched & { command: string; firmware: string }>('ipxeFarm.launchQemu', dut1.node);
+    assert.ok(launched, 'QEMU was launched');
+    assert.equal(launched.firmware, 'efi');
+    assert.match(launched.command, /stock-efi\.img/, 'the play button boots the stick made last');
+    assert.match(launched.command, /restrict=on/);
+    await eventually('stock iPXE to say the mutual-TLS fetch of dut1\'s script succeeded', () => /https:\/\/10\.0\.2\.100:\d+\/boot\.ipxe\.\.\. ok/.test(launched.pty.output) || undefined, 400_000)
+      .catch((e: Error) => { throw new Error(`${e.message}; console tail: ${JSON.stringify(launched.pty.output.slice(-800))}`); });
     await vscode.commands.executeCommand('ipxeFarm.stopQemu', 'dut1');
   });
 });

@@ -1,0 +1,32 @@
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { farmLayout } from '../farm/layout';
+import { clientOutDir, readManifest } from '../ipxe/manifest';
+import type { ClientBootOptions } from '../qemu/client';
+import { STOCK_RECORD } from './image';
+
+/** The client's stock EFI stick and its variable store, as `stock-image` last wrote them. */
+export async function readStockStick(root: string, client: string): Promise<{ image: string; vars: string; builtAt: string } | undefined> {
+  try {
+    const r = JSON.parse(await fsp.readFile(path.join(clientOutDir(farmLayout(root), client), STOCK_RECORD), 'utf8')) as { image?: string; vars?: string; builtAt?: string };
+    return r.image && r.vars && r.builtAt ? { image: r.image, vars: r.vars, builtAt: r.builtAt } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What to boot for a client when nobody names an image: whatever was made for it last. A built EFI image boots under
+ * OVMF, a USB image as a disk, an ISO as a CD-ROM; a stock stick under OVMF with the variable store that trusts the
+ * farm CA. Nothing made yet: the farm's qemu.firmware decides (clientLaunchOptions).
+ */
+export async function lastMadeImage(root: string, client: string): Promise<ClientBootOptions> {
+  const manifest = await readManifest(farmLayout(root), client).catch(() => undefined);
+  const built = Object.values(manifest?.images ?? {}).filter((r) => r !== undefined).sort((a, b) => b!.builtAt.localeCompare(a!.builtAt))[0];
+  const stock = await readStockStick(root, client);
+  if (stock && (!built || stock.builtAt > built.builtAt)) return { efi: true, image: stock.image, efiVars: stock.vars };
+  if (!built) return {};
+  if (built.target === 'efi') return { efi: true };
+  if (built.target === 'usb') return { efi: false, image: path.join(clientOutDir(farmLayout(root), client), built.files[0]!.name) };
+  return { efi: false };
+}
