@@ -14,6 +14,7 @@ const BENCHES = {
   arm64: ['bench/qemu/arm64-boot.ts', 'arm64 stock boot to the Linux marker under TCG: product vs the same chain by hand'],
   'secret-files': ['bench/boot/secretFiles.ts', 'boot to the Linux marker with one secret file vs the secret on the command line (stock EFI)'],
   stages: ['bench/boot/stages.ts', 'boot stage times under QEMU: the product\'s farm-tuned image vs the seed\'s chain built by hand (stock iPXE config)'],
+  boards: ['bench/boards/power-path.ts', '▶ to "script served": board (pdudaemon + ser2net) vs the QEMU driver; train --boots N wall time and verdicts'],
   demo: ['bench/demo/demo.ts', '`npm run demo` wall time and stage times: Debian\'s prebuilt iPXE (stock) vs an ISO built from IPXE_SRC'],
   editor: ['bench/vscode/editor.mjs', 'activation and 1,000-client tree render inside the real VS Code; .vsix size'],
 };

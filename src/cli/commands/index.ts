@@ -8,6 +8,9 @@ import { ipxeCommands } from './ipxe';
 import { qemuCommands } from './qemu';
 import { doctorCommands } from './doctor';
 import { demoCommands } from './demo';
+import { boardCommands, metricsCommands } from './board';
+import { consoleCommands } from './console';
+import { verdictCommands } from './verdict';
 
 /** Every CLI command, in the order `ipxe-farm --help` lists them (the seed's chapters: CA, nginx, app, iPXE, QEMU). */
 export const allCommands: CliCommand[] = [
@@ -18,6 +21,10 @@ export const allCommands: CliCommand[] = [
   ...bootCommands,
   ...ipxeCommands,
   ...qemuCommands,
+  ...boardCommands,
+  ...consoleCommands,
+  ...verdictCommands,
+  ...metricsCommands,
   ...doctorCommands,
   ...demoCommands,
 ];

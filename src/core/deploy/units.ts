@@ -208,8 +208,35 @@ ${pkiCopies(layout).map((l) => l.replace('ExecStartPre=', 'ExecStart=')).join('\
   return [container, pki];
 }
 
-/** The units for a server: the boot service (host, systemd) and nginx (podman), sharing the socket folder. */
+/** The Prometheus exporter: reads the farm's records only, listens where the farm file says (loopback by default). */
+function metricsService(farm: Farm, layout: FarmLayout, opts: DeployOptions): UnitFile {
+  const bin = unitPath(opts.bin ?? '/usr/local/bin/ipxe-farm');
+  return {
+    name: `ipxe-farm-${farm.name}-metrics.service`,
+    text: `# Written by \`ipxe-farm deploy\`: boot metrics for Prometheus (${farm.metrics?.listen ?? '127.0.0.1:9464'}, set by /metrics/listen).
+[Unit]
+Description=iPXE Farm metrics (${farm.name})
+After=local-fs.target
+
+[Service]
+Type=simple
+ExecStart=${bin} metrics --farm ${unitPath(layout.root)}
+Restart=on-failure
+RestartSec=2
+ProtectSystem=strict
+ReadOnlyPaths=${unitPath(layout.root)}
+PrivateTmp=yes
+NoNewPrivileges=yes
+
+[Install]
+WantedBy=multi-user.target
+`,
+  };
+}
+
+/** The units for a server: the boot service (host, systemd) and nginx (podman), sharing the socket folder; metrics. */
 export function deployUnits(farm: Farm, layout: FarmLayout, kind: DeployKind, opts: DeployOptions = {}): UnitFile[] {
   const boot = [bootService(farm, layout, opts), bootSocket(farm, layout)];
-  return kind === 'systemd' ? [...boot, systemdNginx(farm, layout, opts)] : [...boot, ...quadletNginx(farm, layout)];
+  const nginx = kind === 'systemd' ? [systemdNginx(farm, layout, opts)] : quadletNginx(farm, layout);
+  return [...boot, ...nginx, metricsService(farm, layout, opts)];
 }

@@ -115,7 +115,31 @@ export interface Client {
   profile?: string;
   macs: string[];
   vars: Record<string, string>;
+  /** How the machine's power is switched; absent: a QEMU machine the farm starts itself. */
+  power?: PowerSpec;
+  /** Where its serial console is read; absent: QEMU's own serial port. */
+  console?: ConsoleSpec;
 }
+
+export type PowerDriver = PowerSpec['driver'];
+export type PowerSpec =
+  | { driver: 'qemu' }
+  /** pdudaemon's HTTP API (GET /power/control/on|off|reboot?hostname=PDU&port=OUTLET). */
+  | { driver: 'pdudaemon'; host: string; port: number; pdu: string; outlet: number }
+  /** A BMC over IPMI 2.0 (ipmitool -I lanplus); the password is a farm secret, handed to ipmitool in a 0600 file. */
+  | { driver: 'ipmi'; host: string; port: number; user: string; passwordSecret: string; cipherSuite: number }
+  /** The user's own programs (argv, no shell; {{client.name}}, {{client.mac}}, {{client.vars.X}} in arguments). */
+  | { driver: 'command'; on: string[]; off: string[]; cycle?: string[]; status?: string[]; timeoutSeconds: number };
+
+export type ConsoleDriver = ConsoleSpec['driver'];
+export type ConsoleSpec =
+  | { driver: 'qemu' }
+  | { driver: 'serial'; device: string; baud: number }
+  /** A console server such as ser2net: raw TCP, or telnet (its negotiation answered and stripped). */
+  | { driver: 'tcp'; host: string; port: number; protocol: 'raw' | 'telnet' };
+
+export const POWER_DRIVERS = ['qemu', 'pdudaemon', 'ipmi', 'command'] as const;
+export const CONSOLE_DRIVERS = ['qemu', 'serial', 'tcp'] as const;
 
 export interface Farm {
   version: typeof FARM_VERSION;
@@ -128,6 +152,8 @@ export interface Farm {
   profiles: Record<string, Profile>;
   clients: Record<string, Client>;
   defaultProfile?: string;
+  /** Where `ipxe-farm metrics` listens for Prometheus; absent: 127.0.0.1:9464 (this machine only). */
+  metrics?: { listen: string };
   /** Boot service settings; absent: defaults. */
   boot?: BootSettings;
 }

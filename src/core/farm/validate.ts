@@ -2,6 +2,7 @@ import { ArchKernel, Farm, FARM_VERSION, NAME_PATTERN, NAME_RULE, Profile, start
 import { archFacts, CLIENT_ARCHES, clientArch, CPU_ARCHES, CpuArch } from './arch';
 import { profileKernel } from './profileKernel';
 import { validateSecretFiles, validateSecretTtl } from './secretFiles';
+import { checkConsole, checkPower } from './validateBoard';
 import { emptyTable, hasOwnName } from './table';
 import { isHostName } from '../net/hostName';
 
@@ -12,10 +13,10 @@ export interface FarmIssue {
   severity: 'error' | 'warning';
 }
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-class Checker {
+export class Checker {
   issues: FarmIssue[] = [];
   error(pointer: string, message: string): void { this.issues.push({ pointer, message, severity: 'error' }); }
   warn(pointer: string, message: string): void { this.issues.push({ pointer, message, severity: 'warning' }); }
@@ -213,6 +214,16 @@ export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } 
     }
     const arch = co.arch === undefined ? undefined : c.oneOf(co, 'arch', p, CLIENT_ARCHES, 'x86_64-bios');
     farm.clients[cname] = { description: c.optStr(co, 'description', p), ...(arch ? { arch } : {}), profile, macs, vars };
+    const power = checkPower(c, co.power, `${p}/power`);
+    const console = checkConsole(c, co.console, `${p}/console`);
+    if (power) farm.clients[cname]!.power = power;
+    if (console) farm.clients[cname]!.console = console;
+  }
+  if (root.metrics !== undefined) {
+    const m = c.obj(root.metrics, '/metrics');
+    const listen = c.str(m, 'listen', '/metrics', '127.0.0.1:9464');
+    if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(listen)) c.error('/metrics/listen', `/metrics/listen "${listen}" must be HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464.`);
+    farm.metrics = { listen };
   }
   if (farm.defaultProfile !== undefined && !hasOwnName(farm.profiles, farm.defaultProfile)) {
     c.error('/defaultProfile', `The default profile "${farm.defaultProfile}" is not defined under /profiles.`);

@@ -43,6 +43,10 @@ export const PACKAGE_OF: Record<string, string> = {
   mcopy: 'mtools',
   xorriso: 'xorriso',
   'mkfs.vfat': 'dosfstools',
+  ipmitool: 'ipmitool',
+  ser2net: 'ser2net',
+  pdudaemon: 'pdudaemon',
+  ipmi_sim: 'openipmi',
 };
 
 /** Absolute path of a program on PATH, or undefined. */

@@ -1,4 +1,5 @@
 import type { Client, Farm } from '../../core/farm/model';
+import type { ClientHealth } from '../../core/verdict/health';
 import { clientArch } from '../../core/farm/arch';
 import type { CertRecord, PkiIndex } from '../../core/pki/types';
 import { certHealth } from './certItems';
@@ -25,7 +26,14 @@ export interface ClientsView {
   images: (client: string) => ImageState;
   /** Why the image is stale or missing and which target was looked at (core's reasons); absent in plain tests. */
   imageDetail?: (client: string) => { reasons: string[]; target?: string };
+  /** Boot health from the recorded verdicts (`ipxe-farm boot`/`train`); absent for clients never judged. */
+  health?: Record<string, ClientHealth>;
   now: number;
+}
+
+function healthText(h: ClientHealth | undefined): string | undefined {
+  if (!h || h.state === 'untested') return undefined;
+  return `${h.state} ${h.passed}/${h.boots}`;
 }
 
 export function clientCertMap(index: PkiIndex): Map<string, CertRecord> {
@@ -65,6 +73,8 @@ export function clientShape(name: string, v: ClientsView): Shape {
   if (!cert) bits.push('no certificate');
   else if (health !== 'valid') bits.push(`certificate ${health}`);
   if (boot) bits.push(`${boot.status === 200 ? 'booted' : `refused ${boot.status}`} ${ago(boot.time, v.now)}`);
+  const h = v.health?.[name];
+  bits.push(healthText(h));
   const problem = !cert || health === 'revoked' || health === 'expired';
   return {
     id: `client:${name}`,
@@ -78,6 +88,7 @@ export function clientShape(name: string, v: ClientsView): Shape {
       cert ? `Certificate #${cert.serial}, ${health}, until ${cert.notAfter.slice(0, 10)}` : 'No client certificate: Issue Client Certificate',
       imageLine(name, image, v),
       boot ? `Last boot: ${boot.time} → ${boot.status} ${boot.path}${boot.reason ? ` (${boot.reason})` : ''}` : 'Never booted',
+      h?.lastFailure ? `Last failed verdict: ${h.lastFailure.at}: ${h.lastFailure.reason}` : undefined,
     ].filter(Boolean).join('\n'),
     contextValue: `client.${cert && !problem ? 'cert' : 'nocert'}.image-${image}`,
     icon: problem ? 'vm-outline' : image === 'built' ? 'vm-active' : 'vm',
@@ -123,6 +134,7 @@ export function clientDetails(name: string, v: ClientsView): Shape[] {
     row('profile', 'Profile', profile ? `${profile}${c.profile ? '' : ' (default)'}` : 'none', 'symbol-method', profile ? { ref: { kind: 'profile', name: profile } } : {}),
     row('boot', 'Last boot', boot ? `${boot.time.replace('T', ' ').slice(0, 19)} → ${boot.status} ${boot.path}` : 'never', 'history'),
     imageRow(name, v, row),
+    ...(healthText(v.health?.[name]) ? [row('health', 'Boot health', `${healthText(v.health?.[name])}${v.health![name]!.lastFailure ? ` · last failure: ${v.health![name]!.lastFailure!.reason}` : ''}`, 'pulse')] : []),
   ];
 }
 

@@ -2,6 +2,7 @@ import { describeError } from '../../core/errors';
 import { loadFarm, LoadedFarm } from '../../core/farm/load';
 import { readPkiIndex } from '../../core/pki/store';
 import { readLastBoots } from '../../core/boot/events';
+import { farmHealth, type ClientHealth } from '../../core/verdict/health';
 import type { PkiIndex } from '../../core/pki/types';
 import { ImageStates, type ImageView } from './imageStates';
 import type { ImageState, LastBoot } from './clientItems';
@@ -18,6 +19,8 @@ export interface FarmSnapshot {
   index: PkiIndex;
   indexError?: string;
   lastBoots: Record<string, LastBoot>;
+  /** Per-client boot health from the recorded verdicts. */
+  health: Record<string, ClientHealth>;
   images: (client: string) => ImageState;
   imageDetail: (client: string) => ImageView;
   imagePending: { client: string; key: string }[];
@@ -47,6 +50,7 @@ export async function readSnapshot(root: string, images = new ImageStates()): Pr
   ]);
   const loaded = 'loaded' in farm ? farm.loaded : undefined;
   const imgs = await images.snapshot(root, Object.keys(loaded?.farm.clients ?? {}));
+  const health = Object.fromEntries((await farmHealth(root, []).catch(() => [])).map((h) => [h.client, h]));
   return {
     root,
     loaded,
@@ -54,6 +58,7 @@ export async function readSnapshot(root: string, images = new ImageStates()): Pr
     index: idx.index,
     indexError: idx.error,
     lastBoots: boots,
+    health,
     images: (client) => imgs.lookup(client).state,
     imageDetail: (client) => imgs.lookup(client),
     imagePending: imgs.pending,

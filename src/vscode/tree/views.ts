@@ -25,8 +25,8 @@ export function createViews(state: FarmState, server: ServerStatus): { views: Fa
   const clientsOf = (): ClientsView | undefined => {
     const s = state.snapshot;
     if (!s?.loaded) return undefined;
-    if (!clientsView || clientsView.farm !== s.loaded.farm || clientsView.lastBoots !== s.lastBoots) {
-      clientsView = { farm: s.loaded.farm, certs: clientCertMap(s.index), lastBoots: s.lastBoots, images: s.images, imageDetail: s.imageDetail, now: Date.now() };
+    if (!clientsView || clientsView.farm !== s.loaded.farm || clientsView.lastBoots !== s.lastBoots || clientsView.health !== s.health) {
+      clientsView = { farm: s.loaded.farm, certs: clientCertMap(s.index), lastBoots: s.lastBoots, health: s.health, images: s.images, imageDetail: s.imageDetail, now: Date.now() };
     }
     return clientsView;
   };

@@ -35,7 +35,7 @@ test('systemd: the boot service restarts on failure, sees the farm read-only, wr
 
 test('quadlet: a .container for nginx sharing the socket folder, plus the boot service unit', () => {
   const units = deployUnits(farm, layout, 'quadlet');
-  assert.deepEqual(units.map((u) => u.name), ['ipxe-farm-lab-boot.service', 'ipxe-farm-lab-boot.socket', 'ipxe-farm-lab-nginx.container', 'ipxe-farm-lab-nginx-pki.service']);
+  assert.deepEqual(units.map((u) => u.name), ['ipxe-farm-lab-boot.service', 'ipxe-farm-lab-boot.socket', 'ipxe-farm-lab-nginx.container', 'ipxe-farm-lab-nginx-pki.service', 'ipxe-farm-lab-metrics.service']);
   const c = units[2]!.text;
   assert.match(c, /^Volume=\/srv\/farm\/\.ipxe-farm\/run:\/srv\/farm\/\.ipxe-farm\/run$/m);
   assert.match(c, /^PublishPort=8443:8443$/m);
@@ -46,4 +46,14 @@ test('paths that would misparse in a unit are refused', () => {
   assert.throws(() => unitPath('/srv/my farm'), /cannot go into a systemd unit/);
   assert.throws(() => unitPath('relative/path'), /absolute/);
   assert.throws(() => deployUnits(farm, farmLayout('/srv/a b'), 'systemd'), /cannot go into a systemd unit/);
+});
+
+test('both kinds deploy the metrics exporter, read-only to the farm, on the listener the farm file names', () => {
+  for (const kind of ['systemd', 'quadlet'] as const) {
+    const m = deployUnits({ ...farm, metrics: { listen: '10.1.0.2:9464' } }, layout, kind).at(-1)!;
+    assert.equal(m.name, 'ipxe-farm-lab-metrics.service');
+    assert.match(m.text, /^ExecStart=\/usr\/local\/bin\/ipxe-farm metrics --farm \/srv\/farm$/m);
+    assert.match(m.text, /^ReadOnlyPaths=\/srv\/farm$/m);
+    assert.match(m.text, /10\.1\.0\.2:9464/);
+  }
 });

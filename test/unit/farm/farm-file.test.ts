@@ -78,6 +78,16 @@ test('MACs are normalised to iPXE ${mac} form', () => {
   assert.equal(normaliseMac('52:54:00:ab:cd'), undefined);
 });
 
+test('a power command may not put a secret on a command line (ps shows it): the validator names the argument', () => {
+  const { issues } = checkFarmText(JSON.stringify({
+    name: 'lab', profiles: {},
+    clients: { plug1: { macs: [], power: { driver: 'command', on: ['plug', '{{secret.pw}}'], off: ['plug', 'off'] } } },
+  }));
+  const e = issues.find((i) => i.pointer === '/clients/plug1/power/on/1');
+  assert.ok(e, JSON.stringify(issues));
+  assert.match(e.message, /visible to every user in ps/);
+});
+
 test('ipxe.proxyDhcp and ipxe.fastDhcpRetry must be true or false', () => {
   const { issues, farm } = checkFarmText('{ "name": "lab", "ipxe": { "proxyDhcp": "yes", "fastDhcpRetry": 0 } }');
   assert.deepEqual(issues.map((i) => i.pointer).sort(), ['/ipxe/fastDhcpRetry', '/ipxe/proxyDhcp']);

@@ -13,6 +13,11 @@ const schema = JSON.parse(readFileSync(path.join(repo, 'schemas', 'ipxe-farm.sch
 function check(s: S, v: unknown, at = ''): string[] {
   if (s.$ref) return check(s.$ref.slice(2).split('/').reduce((o: S, k: string) => o[k], schema), v, at);
   const errs: string[] = [];
+  if (s.oneOf) {
+    const { oneOf, ...rest } = s;
+    const fits = (oneOf as S[]).filter((alt) => check({ ...rest, ...alt, properties: alt.properties }, v, at).length === 0).length;
+    return fits === 1 ? [] : [`${at}: fits ${fits} of the ${oneOf.length} forms, not exactly one`];
+  }
   const type = Array.isArray(v) ? 'array' : v === null ? 'null' : Number.isInteger(v) ? 'integer' : typeof v;
   if (s.type && !(s.type === type || (s.type === 'number' && type === 'integer'))) return [`${at}: ${type} is not ${s.type}`];
   if ('const' in s && v !== s.const) errs.push(`${at}: not ${s.const}`);
@@ -48,7 +53,12 @@ function check(s: S, v: unknown, at = ''): string[] {
 function sample(): S {
   const f = starterFarm('lab') as unknown as S;
   f.profiles = { linux: { kernel: 'vmlinuz', initrds: ['initrd.img'], cmdline: 'console=ttyS0 pw={{secret.pw}}', verify: true, extra: [] } };
-  f.clients = { dut1: { profile: 'linux', macs: ['52:54:00:12:34:56'], vars: { role: 'ci' } } };
+  f.clients = {
+    dut1: { profile: 'linux', macs: ['52:54:00:12:34:56'], vars: { role: 'ci' } },
+    rack1: { profile: 'linux', macs: [], vars: { relay: '3' }, power: { driver: 'pdudaemon', host: '127.0.0.1', port: 16421, pdu: 'pdu1', outlet: 2 }, console: { driver: 'tcp', host: '127.0.0.1', port: 2001, protocol: 'raw' } },
+    bmc1: { macs: [], vars: {}, power: { driver: 'ipmi', host: 'bmc1.lab', port: 623, user: 'admin', passwordSecret: 'bmc-pw', cipherSuite: 3 }, console: { driver: 'serial', device: '/dev/ttyUSB0', baud: 115200 } },
+    plug1: { macs: [], vars: { plug: 'p1' }, power: { driver: 'command', on: ['plug', '{{client.vars.plug}}', 'on'], off: ['plug', '{{client.vars.plug}}', 'off'], timeoutSeconds: 10 } },
+  };
   f.defaultProfile = 'linux';
   f.$schema = './schemas/ipxe-farm.schema.json';
   return f;
@@ -67,7 +77,7 @@ test('the schema describes every field of the farm model (a new field without sc
     for (const key of Object.keys(f[section])) assert.ok(props.includes(key), `schema has ${section}.${key}`);
   }
   for (const key of ['kernel', 'initrds', 'cmdline', 'verify', 'extra', 'description']) assert.ok(key in schema.definitions.profile.properties);
-  for (const key of ['profile', 'macs', 'vars', 'description', 'arch']) assert.ok(key in schema.definitions.client.properties);
+  for (const key of ['profile', 'macs', 'vars', 'description', 'arch', 'power', 'console']) assert.ok(key in schema.definitions.client.properties);
   assert.ok('arches' in schema.definitions.profile.properties);
   for (const key of Object.keys(f)) assert.ok(key in schema.properties, `schema has ${key}`);
 });
@@ -83,6 +93,13 @@ const BAD: Array<[string, (f: S) => void]> = [
   ['a profile without a kernel', (f) => { f.profiles.bare = { initrds: [] }; }],
   ['a non-string client variable', (f) => { f.clients.dut1.vars = { n: 3 }; }],
   ['a future farm version', (f) => { f.version = 2; }],
+  ['an unknown power driver', (f) => { f.clients.dut1.power = { driver: 'redfish' }; }],
+  ['a pdudaemon outlet without its number', (f) => { delete f.clients.rack1.power.outlet; }],
+  ['an IPMI power without its password secret', (f) => { delete f.clients.bmc1.power.passwordSecret; }],
+  ['a power command given as one shell string', (f) => { f.clients.plug1.power.on = 'plug p1 on'; }],
+  ['an unknown console driver', (f) => { f.clients.dut1.console = { driver: 'ssh' }; }],
+  ['a serial console at a non-standard baud rate', (f) => { f.clients.bmc1.console.baud = 12345; }],
+  ['a tcp console without a port', (f) => { delete f.clients.rack1.console.port; }],
   ['an unknown client architecture', (f) => { f.clients.dut1.arch = 'mips-efi'; }],
   ['a kernel for an unknown CPU', (f) => { f.profiles.linux.arches = { sparc: { kernel: 'k' } }; }],
   ['an architecture entry without a kernel', (f) => { f.profiles.linux.arches = { arm64: { initrds: [] } }; }],

@@ -56,6 +56,10 @@ test('client rows: certificate, image state, last boot and the context value men
   assert.equal(clientDetails('dut2', v)[2]!.description, 'arm64-efi');
   assert.equal(details[1]!.description, '52:54:00:00:00:00');
   assert.equal(details[0]!.ref!.serial, '11');
+  const flaky: ClientsView = { ...v, health: { dut0: { client: 'dut0', boots: 10, passed: 7, successRate: 0.7, state: 'flaky', lastOutcome: 'pass', lastFailure: { at: '2026-01-01T00:00:00Z', reason: 'no marker within 300 s; last stage: DHCP ok' } } } };
+  assert.match(clientShape('dut0', flaky).description!, /· flaky 7\/10$/);
+  assert.match(clientShape('dut0', flaky).tooltip!, /Last failed verdict: .*no marker within 300 s/);
+  assert.equal(clientDetails('dut0', flaky).at(-1)!.description, 'flaky 7/10 · last failure: no marker within 300 s; last stage: DHCP ok');
   assert.deepEqual(clientNames(farmWith(12)).slice(0, 3), ['dut0', 'dut1', 'dut2']);
   assert.equal(clientNames(farmWith(12))[11], 'dut11', 'numeric order: dut2 before dut11');
 });
