@@ -10,7 +10,7 @@ import { updateFarm } from '../../src/core/farm/load';
 import { setSecret } from '../../src/core/secrets/store';
 import { ensureStockIpxe, stockUnavailable } from '../../src/core/stock/debianPackage';
 import { buildStockImage, type StockImageResult } from '../../src/core/stock/image';
-import { findOvmf } from '../../src/core/qemu/ovmf';
+import { findOvmf } from '../../src/core/stock/ovmf';
 import { clientLaunchOptions } from '../../src/core/qemu/client';
 import { qemuArgs, shellLine } from '../../src/core/qemu/args';
 

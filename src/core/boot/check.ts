@@ -8,7 +8,7 @@ import { farmLayout } from '../farm/layout';
 import type { Secrets } from '../secrets/store';
 import { readSecrets } from '../secrets/store';
 import { fileOnDisk, fileReferenceProblem, fileRelative, isFileReference, RenderError, renderScript } from './render';
-import { parseTemplate, TemplateError } from './template';
+import { parseTemplate, TemplateError } from '../farm/template';
 import { renderSecretContents } from './secretFiles';
 import { cmdlineSecretWarnings, secretFileTemplateIssues } from './secretWarnings';
 import { hasOwnName } from '../farm/table';

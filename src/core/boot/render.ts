@@ -7,7 +7,7 @@ import { profileKernel } from '../farm/profileKernel';
 import type { Secrets } from '../secrets/store';
 import { own } from '../farm/table';
 import { Piece, safeLine, UnsafeValueError } from '../ipxe/scriptLine';
-import { fillTemplate, parseTemplate, Placeholder, TemplateError } from './template';
+import { fillTemplate, parseTemplate, Placeholder, TemplateError } from '../farm/template';
 import { secretFileLines } from './secretLines';
 
 export interface RenderInput {

@@ -7,7 +7,7 @@ import { RenderError, RenderInput, resolver } from './render';
 import { selectBoot } from './select';
 import { SECRET_ROUTE, TOKEN_SLOTS } from './secretLines';
 import type { BootState } from './state';
-import { parseTemplate, TemplateError } from './template';
+import { parseTemplate, TemplateError } from '../farm/template';
 import { TokenStore } from './tokens';
 
 /**

@@ -10,7 +10,7 @@ import { readSecrets, Secrets } from '../secrets/store';
 import { BootIssue, checkBootMappings } from './check';
 import { CertLookup, readIndexForBoot } from './pkiLookup';
 import { attributeIssues, describeRefusals, MappingRefusals } from './refusals';
-import { placeholdersOf } from './template';
+import { placeholdersOf } from '../farm/template';
 
 /**
  * Everything a request needs, swapped whole so a request never sees half of a reload. Its three sources are loaded

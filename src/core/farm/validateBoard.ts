@@ -1,6 +1,6 @@
 import type { Checker, Obj } from './validate';
 import { CONSOLE_DRIVERS, ConsoleSpec, NAME_PATTERN, POWER_DRIVERS, PowerSpec } from './model';
-import { parseTemplate, TemplateError } from '../boot/template';
+import { parseTemplate, TemplateError } from './template';
 import { isHostName } from '../net/hostName';
 
 /**

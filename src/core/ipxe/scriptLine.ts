@@ -11,12 +11,9 @@
  * the command word, or — where the context is one word, such as a URL — whitespace.
  */
 
-/** A piece of a line: template text (trusted, written by the farm's owner) or a substituted value (checked). */
-export interface Piece {
-  text: string;
-  /** Where the value came from, for messages ("secret.token", "client.vars.disk"); absent for template text. */
-  value?: string;
-}
+import type { Piece } from '../farm/template';
+
+export type { Piece };
 
 export type LineContext =
   /** A kernel command line after the image: values may hold single spaces and are double-quoted for Linux. */

@@ -1,5 +1,5 @@
 import { FarmError } from '../errors';
-import { parseTemplate } from '../boot/template';
+import { parseTemplate } from '../farm/template';
 import { run } from '../process/run';
 import { ClientValues, cycleByOffOn, PowerControl, PowerState } from './driver';
 

@@ -1,4 +1,3 @@
-import type { Piece } from '../ipxe/scriptLine';
 
 /**
  * Profile templates: {{client.name}}, {{client.mac}}, {{client.vars.NAME}}, {{secret.NAME}}, {{server.http}}.
@@ -12,6 +11,13 @@ export type Placeholder =
   | { kind: 'server.http' };
 
 export type TemplatePart = { text: string } | { ref: Placeholder; source: string };
+
+/** A piece of a line: template text (trusted, written by the farm's owner) or a substituted value (checked). */
+export interface Piece {
+  text: string;
+  /** Where the value came from, for messages ("secret.token", "client.vars.disk"); absent for template text. */
+  value?: string;
+}
 
 export class TemplateError extends Error {
   constructor(message: string) {
