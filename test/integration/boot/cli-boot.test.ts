@@ -93,8 +93,9 @@ test('deploy writes systemd and quadlet units that systemd-analyze accepts', (t)
   const r = farmCli(['deploy', 'systemd', path.join(dir, 'systemd'), '--bin', process.execPath, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const files: string[] = JSON.parse(r.stdout).files;
-  assert.equal(files.length, 3);
+  assert.equal(files.length, 4);
   assert.ok(files.some((f) => f.endsWith('-boot.socket')), 'the socket unit');
+  assert.ok(files.some((f) => f.endsWith('-metrics.service')), 'the metrics exporter unit');
   const boot = fs.readFileSync(files.find((f) => f.endsWith('-boot.service'))!, 'utf8');
   assert.match(boot, /^ExecStart=.* serve --farm /m);
   assert.match(boot, /^Restart=on-failure$/m);
