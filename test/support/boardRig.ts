@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { farmWithPki } from './pki';
 import { ensureTestKernel } from './kernel';
@@ -44,9 +45,10 @@ export async function boardRigUnavailable(): Promise<string | undefined> {
 
 const sha256 = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 
-export async function startBoardRig(name = 'boards', token = 'brdTok-5Rq81Lx'): Promise<BoardRig> {
-  const root = await farmWithPki(name);
-  const dir = path.join(path.dirname(root), 'rig');
+/** opts.root: rig an existing farm (the editor suite's workspace; dut1 issued) instead of a new temp one. */
+export async function startBoardRig(name = 'boards', token = 'brdTok-5Rq81Lx', opts: { root?: string } = {}): Promise<BoardRig> {
+  const root = opts.root ?? await farmWithPki(name);
+  const dir = opts.root ? fs.mkdtempSync(path.join(os.tmpdir(), 'board-rig-')) : path.join(path.dirname(root), 'rig');
   const layout = farmLayout(root);
   const kernel = await ensureTestKernel();
   fs.copyFileSync(kernel.kernel, path.join(layout.files, 'vmlinuz'));
