@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { farmWithPki } from './pki';
 import { ensureTestKernel } from './kernel';
@@ -44,9 +45,10 @@ export async function boardRigUnavailable(): Promise<string | undefined> {
 
 const sha256 = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 
-export async function startBoardRig(name = 'boards', token = 'brdTok-5Rq81Lx'): Promise<BoardRig> {
-  const root = await farmWithPki(name);
-  const dir = path.join(path.dirname(root), 'rig');
+/** opts.root: rig an existing farm (the editor suite's workspace; dut1 issued) instead of a new temp one. */
+export async function startBoardRig(name = 'boards', token = 'brdTok-5Rq81Lx', opts: { root?: string } = {}): Promise<BoardRig> {
+  const root = opts.root ?? await farmWithPki(name);
+  const dir = opts.root ? fs.mkdtempSync(path.join(os.tmpdir(), 'board-rig-')) : path.join(path.dirname(root), 'rig');
   const layout = farmLayout(root);
   const kernel = await ensureTestKernel();
   fs.copyFileSync(kernel.kernel, path.join(layout.files, 'vmlinuz'));
@@ -56,11 +58,12 @@ export async function startBoardRig(name = 'boards', token = 'brdTok-5Rq81Lx'): 
   await updateFarm(root, (raw) => {
     (raw.server as Record<string, unknown>).address = '10.0.2.100';
     (raw.nginx as Record<string, unknown>).runtime = 'local';
-    raw.profiles = { pinned: {
+    const keep = (k: string) => (opts.root ? raw[k] as Record<string, unknown> : {});
+    raw.profiles = { ...keep('profiles'), pinned: {
       kernel: 'vmlinuz', initrds: ['initrd.gz'], verify: false, cmdline: 'console=ttyS0 quiet farm.token={{secret.token}} host={{client.name}}',
       extra: [...pin('kernel', sha256(kernel.kernel)), ...pin('initrd0', sha256(kernel.initrd)), 'imgfree autoexec.ipxe ||', 'imgfree boot.ipxe ||'],
     } };
-    raw.clients = { dut1: { profile: 'pinned', macs: ['52:54:00:00:00:31'], vars: {} }, dut2: { profile: 'pinned', macs: ['52:54:00:00:00:32'], vars: {} } };
+    raw.clients = { ...keep('clients'), dut1: { profile: 'pinned', macs: ['52:54:00:00:00:31'], vars: {} }, dut2: { profile: 'pinned', macs: ['52:54:00:00:00:32'], vars: {} } };
   });
   const stick = await buildStockImage(root, 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
   // The board: the client's own QEMU command, daemonized with its serial port on a pty instead of stdio.

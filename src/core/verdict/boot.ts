@@ -23,6 +23,8 @@ export interface BootVerdictOptions {
   onOutput?(text: string): void;
   /** One-line notes: power switched, console waiting and why. */
   onNote?(line: string): void;
+  /** Keys a person types, to the machine: called once its console is attached (the editor's terminal). */
+  onConsole?(write: (input: string) => void): void;
   /** QEMU clients: the image and variable store to boot (defaults as `ipxe-farm qemu`). */
   qemu?: ClientBootOptions;
   /** Keep the verdict out of the health record (benchmarks that time one stage). */
@@ -69,6 +71,8 @@ export async function bootVerdict(root: string, client: string, opts: BootVerdic
       follower.poweredAt = Date.now();
       qemu = await launchQemu({ ...launch, signal: opts.signal, redact: Object.values(secrets), headless: { timeoutMs: opts.timeoutMs + 5000 } });
       qemu.onData(show);
+      const q = qemu;
+      opts.onConsole?.((input) => q.write(input));
       void qemu.done.then(() => { ended = true; });
       follower.stages.powered = Date.now() - t0;
       follower.stages.consoleUp = follower.stages.powered;
@@ -78,6 +82,8 @@ export async function bootVerdict(root: string, client: string, opts: BootVerdic
       console = openConsole(farm, client);
       via = { power: power.describe, console: console.describe };
       console.onData(show);
+      const con = console;
+      opts.onConsole?.((input) => con.write(input));
       console.onState((s, why) => {
         if (s === 'connected') follower.stages.consoleUp ??= Date.now() - t0;
         if (s !== 'closed') note(`console ${s}: ${why}`);

@@ -4,6 +4,8 @@ import type { BootMedium } from '../../core/qemu/args';
 import { clientLaunchOptions, farmNetwork } from '../../core/qemu/client';
 import { lastMadeImage } from '../../core/qemu/lastMade';
 import { launchQemu } from '../../core/qemu/launch';
+import { isQemuPowered } from '../../core/power';
+import { bootBoard, type BoardBoot } from '../board/boardBoot';
 import { QemuSerialTerminal } from '../qemu/serialTerminal';
 import { settings } from '../settings';
 import { checkErrorCode } from '../model/validation';
@@ -12,10 +14,13 @@ import { ask, command, CommandContext, pickClient, refName, requireFarm } from '
 export interface LaunchArgs {
   /** Boot this instead of the client's built image (tests: a stock ipxe.lkrn with a script as initrd). */
   medium?: BootMedium;
+  /** A real board: seconds before the verdict is FAIL (default 300, as `ipxe-farm boot`). */
+  timeoutSeconds?: number;
 }
 
 export function qemuCommands(c: CommandContext): vscode.Disposable[] {
   const running = new Map<string, { terminal: vscode.Terminal; pty: QemuSerialTerminal }>();
+  const boards = new Map<string, BoardBoot>();
   return [
     command(c, 'ipxeFarm.launchQemu', async (arg?: unknown, opts?: unknown) => {
       const loaded = await requireFarm(c);
@@ -24,6 +29,13 @@ export function qemuCommands(c: CommandContext): vscode.Disposable[] {
       const o = (opts ?? {}) as LaunchArgs;
       const s = settings();
       const { farm, layout } = loaded;
+      // A real board (a power driver other than QEMU): the same verdict as `ipxe-farm boot`, its console in a terminal.
+      if (!o.medium && !isQemuPowered(farm, name)) {
+        boards.get(name)?.terminal.dispose();
+        const b = bootBoard(c, layout.root, name, { timeoutMs: o.timeoutSeconds ? o.timeoutSeconds * 1000 : undefined });
+        boards.set(name, b);
+        return b;
+      }
       // The CLI's `ipxe-farm qemu` and this button share one choice of image, firmware and network (core's).
       const base = o.medium
         ? { root: layout.root, name, spec: { firmware: 'bios' as const, accel: farm.qemu.accel, memoryMiB: farm.qemu.memoryMiB, medium: o.medium, network: farmNetwork(farm), mac: farm.clients[name]?.macs[0] } }
@@ -45,7 +57,14 @@ export function qemuCommands(c: CommandContext): vscode.Disposable[] {
       return { terminal, pty, logFile, command: handle.command, firmware: base.spec.firmware };
     }),
     command(c, 'ipxeFarm.stopQemu', async (arg?: unknown) => {
-      const name = refName(arg) ?? [...running.keys()][0];
+      const name = refName(arg) ?? [...running.keys()][0] ?? [...boards.keys()][0];
+      const board = name ? boards.get(name) : undefined;
+      if (board) {
+        board.pty.cancel();
+        boards.delete(name!);
+        await board.verdict;
+        return undefined;
+      }
       const r = name ? running.get(name) : undefined;
       if (!r) return undefined;
       const code = await r.pty.stop();
@@ -53,7 +72,7 @@ export function qemuCommands(c: CommandContext): vscode.Disposable[] {
       running.delete(name!);
       return code;
     }),
-    { dispose: () => { for (const r of running.values()) void r.pty.stop(); } },
+    { dispose: () => { for (const r of running.values()) void r.pty.stop(); for (const b of boards.values()) b.pty.cancel(); } },
     command(c, 'ipxeFarm.decodeError', async (arg?: unknown) => {
       const text = typeof arg === 'string' ? arg : await ask('iPXE error code (the 8 hex digits after ipxe.org/)', checkErrorCode, { placeHolder: '0216eb3c' });
       if (!text) return undefined;
