@@ -16,10 +16,15 @@ import { SCRIPT_MARKERS } from '../../../src/core/ipxe/script';
 import { TLS_REFUSAL_REASONS } from '../../../src/core/nginx/generate';
 import { clientLaunchOptions } from '../../../src/core/qemu/client';
 import { bootHeadless } from '../../../src/core/qemu/launch';
+import { ensureStockIpxe, stockUnavailable } from '../../../src/core/stock/debianPackage';
+import { buildStockImage, type StockImageResult } from '../../../src/core/stock/image';
+import { findOvmf } from '../../../src/core/stock/ovmf';
 
 // Issue 13, finding 1, end to end: the farm file has an unrelated mistake (a profile whose kernel is not there yet),
 // the client is revoked with the CLI while nginx and the boot service run, nobody reloads anything by hand, and the
 // client's own image (real iPXE make, QEMU TCG, restricted networking) is refused: its console says it was revoked.
+// Without an iPXE source tree (a fresh machine) the client's image is Debian's stock EFI iPXE on a stick instead, so the
+// flow is never untested.
 
 const BOOT_TIMEOUT = 180_000;
 const SCRIPT = { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } as const;
@@ -28,20 +33,29 @@ let skipReason = '';
 let root = '';
 let cli = '';
 let source: IpxeSource | undefined;
+let stick: StockImageResult | undefined;
+let path_ = '';
 let servers: FarmServers | undefined;
 const serviceLog: string[] = [];
 
 before(async () => {
-  for (const tool of ['qemu-system-x86_64', 'socat', 'nginx', 'make', 'gcc', 'xorriso']) {
+  for (const tool of ['qemu-system-x86_64', 'socat', 'nginx']) {
     if (!skipReason && !which(tool) && !fs.existsSync(`/usr/sbin/${tool}`)) skipReason = `SKIPPED LOUDLY: ${tool} is not installed, so a revoked client's boot cannot be checked here`;
   }
   if (skipReason) return;
   root = await farmWithPki('revoke2e');
   try {
     source = await locateIpxeSource((await loadFarm(root)).farm, root, { clone: false });
+    for (const tool of ['make', 'gcc', 'xorriso']) if (!which(tool)) { source = undefined; throw new Error(`${tool} is not installed`); }
+    path_ = 'built BIOS ISO';
   } catch (err) {
-    skipReason = `SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC, or put v2.0.0 in ~/.cache/ipxe-farm/src/ipxe-v2.0.0): ${(err as Error).message}`;
-    return;
+    const why = stockUnavailable() ?? (findOvmf() ? undefined : 'ovmf is not installed (apt-get install ovmf)');
+    if (why) {
+      skipReason = `SKIPPED LOUDLY: no iPXE source tree (${(err as Error).message}) and no stock EFI path (${why})`;
+      return;
+    }
+    await ensureStockIpxe();
+    path_ = `stock EFI stick (no iPXE source tree: ${(err as Error).message.replace(/\.$/, '')})`;
   }
   const esbuild = await import('esbuild');
   cli = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-cli-')), 'cli.js');
@@ -54,8 +68,12 @@ before(async () => {
     raw.profiles = { linux: { kernel: 'vmlinuz', initrds: [], cmdline: 'console=ttyS0', verify: false, extra: [] } };
     raw.clients = { 'dut-late': { profile: 'linux', macs: [], vars: {} }, dut1: { profile: 'linux', macs: [], vars: {} } };
   });
-  const r = await buildClientImage(root, 'dut-late', { target: 'iso', source, script: SCRIPT });
-  serviceLog.push(`built dut-late in ${(r.durationMs / 1000).toFixed(1)} s`);
+  if (source) {
+    const r = await buildClientImage(root, 'dut-late', { target: 'iso', source, script: SCRIPT });
+    serviceLog.push(`built dut-late in ${(r.durationMs / 1000).toFixed(1)} s`);
+  } else {
+    stick = await buildStockImage(root, 'dut-late', { script: SCRIPT });
+  }
   servers = await startFarmServers(root, (l) => serviceLog.push(l));
   // The unrelated mistake, written by hand while everything runs: a profile whose kernel comes later.
   await updateFarm(root, (raw) => { (raw.profiles as Record<string, unknown>).next = { kernel: 'vmlinuz-6.12', initrds: [], cmdline: '', verify: false, extra: [] }; });
@@ -71,7 +89,8 @@ test('finding 1 e2e: a client revoked while the farm file has an unrelated error
   const rv = spawnSync(process.execPath, [cli, 'revoke', 'dut-late', '--farm', root], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(rv.status, 0, rv.stderr);
   t.diagnostic(`revoke: ${rv.stdout.trim()} ${rv.stderr.trim()}`);
-  const opts = await clientLaunchOptions(root, 'dut-late', {});
+  t.diagnostic(`image: ${path_}`);
+  const opts = await clientLaunchOptions(root, 'dut-late', stick ? { efi: true, image: stick.image, efiVars: stick.vars } : {});
   assert.equal(opts.spec.network.kind, 'restricted', 'tests keep QEMU on restricted networking');
   const r = await bootHeadless({ ...opts, headless: { timeoutMs: BOOT_TIMEOUT } });
   const tail = `\n--- console tail ---\n${r.output.slice(-2500)}\n--- service ---\n${serviceLog.slice(-10).join('\n')}`;
