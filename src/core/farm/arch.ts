@@ -1,5 +1,3 @@
-import type { Farm } from './model';
-
 /**
  * A client's architecture: the CPU its kernel is built for and the firmware that starts iPXE. Everything that differs
  * between boards (QEMU machine, firmware files, the EFI boot file name, Debian's binaries, the serial console's name)
@@ -43,7 +41,13 @@ export function debianArch(cpu: CpuArch): string {
  * A client's architecture. Without `arch` in the farm file a client is the x86_64 machine every farm had before
  * architectures existed, with the firmware of /qemu/firmware: old farm files keep booting as they did.
  */
-export function clientArch(farm: Farm, client: string): ClientArch {
+/** The farm's part this reads, named structurally so that the farm model can import these types without a circle. */
+export interface ArchSource {
+  clients: Record<string, { arch?: ClientArch } | undefined>;
+  qemu: { firmware: 'bios' | 'efi' };
+}
+
+export function clientArch(farm: ArchSource, client: string): ClientArch {
   return farm.clients[client]?.arch ?? (farm.qemu.firmware === 'efi' ? 'x86_64-efi' : 'x86_64-bios');
 }
 

@@ -1,4 +1,4 @@
-import type { FarmIssue } from './validate';
+import type { FarmIssue } from './issue';
 import { SECRET_TTL_DEFAULT, SecretFile } from './model';
 
 /**

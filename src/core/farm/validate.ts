@@ -5,13 +5,9 @@ import { validateSecretFiles, validateSecretTtl } from './secretFiles';
 import { checkConsole, checkPower } from './validateBoard';
 import { emptyTable, hasOwnName } from './table';
 import { isHostName } from '../net/hostName';
+import type { FarmIssue } from './issue';
 
-/** One thing wrong with the farm file, at a JSON pointer (`/clients/dut1/profile`) so the editor can underline it. */
-export interface FarmIssue {
-  pointer: string;
-  message: string;
-  severity: 'error' | 'warning';
-}
+export type { FarmIssue };
 
 export type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
