@@ -11,13 +11,29 @@ export function findChromium() {
   return undefined;
 }
 
-/** Resolves with a Playwright `browser` connected to a fresh headless chromium, plus its process group. */
-export async function startBrowser(sandbox, { timeoutMs = 60_000, width = 1400, height = 900 } = {}) {
+/**
+ * Resolves with a Playwright `browser` connected to a fresh headless chromium, plus its process group.
+ * A chromium that dies in its first second (seen on CI: "Did not receive ping from zygote child" right after it printed
+ * its DevTools address, so the connection was refused) is started once more before the run is called failed.
+ */
+export async function startBrowser(sandbox, opts = {}) {
+  try {
+    return await startBrowserOnce(sandbox, opts);
+  } catch (err) {
+    if (!/ECONNREFUSED|Target page, context or browser has been closed|exited/i.test(String(err?.message ?? err))) throw err;
+    process.stderr.write(`[vscode-test] chromium died before Playwright could connect (${String(err?.message ?? err).split('\n')[0]}); starting it once more\n`);
+    return startBrowserOnce(sandbox, opts);
+  }
+}
+
+async function startBrowserOnce(sandbox, { timeoutMs = 60_000, width = 1400, height = 900 } = {}) {
   const exe = findChromium();
   if (!exe) throw new Error('chromium is not installed: run `apt-get install -y chromium` (or set IPXE_FARM_CHROMIUM to a Chrome/Chromium binary).');
   const args = [
     '--headless',
     '--no-sandbox',
+    // No zygote: with --no-sandbox it only forks renderers early, and its start-up handshake is what failed on CI.
+    '--no-zygote',
     '--disable-gpu',
     '--disable-quic',
     '--no-first-run',
