@@ -1,5 +1,5 @@
 import type { Farm } from './model';
-import { FarmSchema, FARM_VERSION } from './schema/farm';
+import { FarmSchema, FARM_VERSION, NameSchema } from './schema/farm';
 import { farmIssues, plainSentence } from './schema/issues';
 import { repairedParse } from './schema/repair';
 import { crossChecks } from './crossChecks';
@@ -16,8 +16,14 @@ export { normaliseMac } from './mac';
 export function validateFarm(raw: unknown): { farm: Farm; issues: FarmIssue[] } {
   const first = FarmSchema.safeParse(raw, { error: plainSentence });
   const structural = first.success ? [] : farmIssues(first.error.issues);
-  const farm = first.success ? first.data : repairedParse(FarmSchema, raw, starter);
+  const farm = first.success ? first.data : repairedParse(FarmSchema, withUsableName(raw), starter);
   return { farm, issues: [...structural, ...crossChecks(farm, raw)] };
+}
+
+/** A wrong farm name is reported, but the rest of the file is still read (under the starter's name) and checked. */
+function withUsableName(raw: unknown): unknown {
+  const obj = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+  return obj && !NameSchema.safeParse(obj.name).success ? { ...obj, name: 'farm' } : raw;
 }
 
 function starter(): Farm {

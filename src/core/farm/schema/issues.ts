@@ -32,7 +32,7 @@ export function farmIssues(issues: readonly z.core.$ZodIssue[]): FarmIssue[] {
   const out: FarmIssue[] = [];
   for (const iss of issues) {
     const at = pointerOf(iss.path);
-    const fill = (p: string, key = '') => iss.message.replaceAll(AT, p || 'the farm file').replaceAll(KEY, key);
+    const fill = (p: string, key = '') => iss.message.replaceAll(AT, p || 'The farm file').replaceAll(KEY, key);
     if (iss.code === 'unrecognized_keys') {
       for (const k of iss.keys.filter((k) => !NOTE_KEY.test(k))) out.push({ pointer: `${at}${pointerOf([k])}`, severity: 'error', message: fill(at, k) });
     } else {
