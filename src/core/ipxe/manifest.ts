@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FarmLayout } from '../farm/layout';
 import type { ImageTarget } from '../farm/model';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from '../fs/atomic';
 import { parseJsonRecord } from '../fs/jsonRecord';
 import type { FarmLayout } from '../farm/layout';

@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { farmLayout } from '../farm/layout';
 import { parseJsonRecord } from '../fs/jsonRecord';
 import { clientOutDir, readManifest } from '../ipxe/manifest';

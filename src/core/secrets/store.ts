@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FarmError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
 import { parseJsonRecord } from '../fs/jsonRecord';

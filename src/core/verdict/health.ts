@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ensureDir } from '../fs/atomic';
 import { parseJsonLine } from '../fs/jsonRecord';
 import { farmLayout } from '../farm/layout';

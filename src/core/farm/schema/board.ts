@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isHostName } from '../../net/hostName';
 import { parseTemplate, TemplateError } from '../template';
 import { NAME_PATTERN } from '../names';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLIENT_ARCHES } from '../arch';
 import { normaliseMac } from '../mac';
 import { isHostName } from '../../net/hostName';

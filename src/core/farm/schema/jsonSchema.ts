@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FarmSchema } from './farm';
 
 /** Where the generated file lives; package.json's jsonValidation points VS Code at it. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CpuArch } from '../arch';
 import { SECRET_PATH_MAX, secretPathProblem } from '../secretFiles';
 import { AT, flag, KEY, nonEmpty, strs, table, text } from './fields';
