@@ -107,8 +107,9 @@ const MetricsSchema = object({
     .default('127.0.0.1:9464').meta({ description: 'HOST:PORT; anything but loopback is reachable by others: name it here on purpose.' }),
 }).meta({ ...closed, description: 'The Prometheus exporter (`ipxe-farm metrics`).' });
 
+const TTL = `${AT} must be a whole number of seconds from 1 to 3600.`;
 const BootSchema = object({
-  secretTtl: whole(1, 3600).optional().meta({ default: 60, description: "Seconds a secret file's one-time URL is honoured after the script carrying it was fetched." }),
+  secretTtl: z.int(say(TTL)).min(1, say(TTL)).max(3600, say(TTL)).optional().meta({ default: 60, description: "Seconds a secret file's one-time URL is honoured after the script carrying it was fetched." }),
 }).meta({ ...closed, description: 'Boot service settings.' });
 
 const FarmObject = object({
