@@ -92,7 +92,7 @@ const ClientSchema = object({
   arch: oneOf(CLIENT_ARCHES).optional().meta({ description: 'CPU and firmware of this machine: its image, QEMU machine and kernel follow from it. Default: x86_64 with /qemu/firmware.' }),
   profile: text().optional().meta({ description: 'A profile name under /profiles.' }),
   macs: z.array(MacSchema, say(`${AT} must be a list of strings.`)).default([]).meta({ uniqueItems: true }),
-  vars: table(text(), {}).default(() => ({})).meta({ description: "Per-client values for the profile's templates." }),
+  vars: table(text()).default(() => ({})).meta({ description: "Per-client values for the profile's templates." }),
   power: PowerSchema.optional(),
   console: ConsoleSchema.optional(),
 }).meta({
@@ -137,9 +137,13 @@ const FarmObject = object({
 /** What the loader hands every reader: defaults filled, the ones that follow from the farm's name too. */
 export const FarmSchema = FarmObject.transform((f) => ({
   ...f,
-  ca: { ...f.ca, commonName: f.ca.commonName ?? `${f.name} farm root CA`, organization: f.ca.organization ?? f.name },
+  ca: { commonName: f.ca.commonName ?? `${f.name} farm root CA`, organization: f.ca.organization ?? f.name, ...withoutUndefined(f.ca) },
   nginx: { ...f.nginx, container: f.nginx.container ?? `ipxe-farm-${f.name}` },
 }));
+
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
 
 /** The file as a person writes it (every default optional). */
 export type FarmFile = z.input<typeof FarmSchema>;

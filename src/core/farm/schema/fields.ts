@@ -37,7 +37,7 @@ export const NOTES = { '^(//|_)': { description: 'A note: iPXE Farm keeps keys s
  * reported by the cross checks, its MACs still count); the result has no prototype (table.ts says why).
  * `keyProblem` rejects a key outright (the entry is then left out).
  */
-export function table<V extends z.ZodType>(value: V, propertyNames: object, keyProblem?: (key: string) => string | undefined) {
+export function table<V extends z.ZodType>(value: V, propertyNames?: object, keyProblem?: (key: string) => string | undefined) {
   let rec = z.record(z.string(), value, say(`${AT} must be an object.`));
   if (keyProblem) {
     rec = rec.superRefine((r, ctx) => {
@@ -47,5 +47,5 @@ export function table<V extends z.ZodType>(value: V, propertyNames: object, keyP
       }
     }, { when: (p) => typeof p.value === 'object' && p.value !== null && !Array.isArray(p.value) });
   }
-  return rec.meta({ propertyNames }).transform((r) => Object.assign(emptyTable<z.output<V>>(), r) as Table<z.output<V>>);
+  return (propertyNames ? rec.meta({ propertyNames }) : rec).transform((r) => Object.assign(emptyTable<z.output<V>>(), r) as Table<z.output<V>>);
 }
