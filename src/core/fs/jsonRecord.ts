@@ -13,7 +13,7 @@ export function parseJsonRecord<S extends z.ZodType>(text: string, schema: S, wh
   try {
     raw = JSON.parse(text);
   } catch {
-    // JSON.parse's own message quotes the text around the error, which may be a secret: say only which file.
+    // The parser's own message quotes the text around the error, which may be a secret: say only which file.
     return { ok: false, problem: `${what} is not valid JSON.` };
   }
   const r = schema.safeParse(raw);

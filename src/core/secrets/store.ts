@@ -23,7 +23,7 @@ const SecretsFileSchema = z.object({
 export function parseSecrets(text: string, file = 'secrets.json'): Secrets {
   const r = parseJsonRecord(text, SecretsFileSchema, file);
   if (r.ok) return Object.assign(emptyTable<string>(), r.value.secrets);
-  // The sentences name the file and a secret's name, never a value (JSON.parse's message could quote one).
+  // The sentences name the file and a secret's name, never a value (the JSON parser's message could quote one).
   if (!r.issues) throw new FarmError(`${file} is not valid JSON.`, 'Fix it by hand, or remove it and set the secrets again with `ipxe-farm secret set NAME`.', 'ESECRETS');
   const bad = r.issues.find((i) => i.path.length === 2 && i.path[0] === 'secrets');
   if (bad) throw new FarmError(`Secret "${String(bad.path[1])}" in ${file} is not a string.`, 'Set it again with `ipxe-farm secret set NAME`.', 'ESECRETS');
