@@ -35,11 +35,14 @@ const HostSchema = z.string(say(`${AT} must be a string.`))
     anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }, { pattern: '^(?![0-9.]+$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$' }],
   });
 
+/** Kept in iPXE's ${mac} form, so every reader compares like with like. */
 const MacSchema = z.string(say(`${AT} must be a string.`))
-  .refine((m) => normaliseMac(m) !== undefined, { error: (iss) => `${JSON.stringify(iss.input)} is not a MAC address (write it as 52:54:00:12:34:56).` })
   .meta({ id: 'mac', pattern: '^\\s*[0-9A-Fa-f]{2}([-:.]?[0-9A-Fa-f]{2}){5}\\s*$', patternErrorMessage: 'Write a MAC address as 52:54:00:12:34:56.' })
-  // Kept in iPXE's ${mac} form, so every reader compares like with like.
-  .transform((m) => normaliseMac(m)!);
+  .transform((m, ctx) => {
+    const mac = normaliseMac(m);
+    if (mac === undefined) ctx.issues.push({ code: 'custom', input: m, message: `${JSON.stringify(m)} is not a MAC address (write it as 52:54:00:12:34:56).` });
+    return mac ?? m;
+  });
 
 const object = <S extends z.core.$ZodLooseShape>(shape: S) => z.object(shape, say(`${AT} must be an object.`));
 
