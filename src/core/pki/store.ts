@@ -151,14 +151,14 @@ export async function applyJournal(paths: PkiPaths, j: Journal): Promise<void> {
   await fsp.rm(paths.journal, { force: true });
 }
 
-/** writeFileAtomic's temp files (`.NAME.PID.RAND.tmp`) and set-aside locks left by a killed run. */
+/** writeFileAtomic's temp files (`.NAME.PID.RAND.tmp`) left by a killed run. */
 async function removeLeftovers(paths: PkiPaths): Promise<void> {
   const dirs = [paths.dir, paths.issuedDir, paths.serialsDir, paths.clientsDir, paths.privateDir, paths.privateSerialsDir, paths.clientKeysDir, paths.spareDir,
     path.dirname(paths.csrCert('x')), path.dirname(paths.crossCert('x'))];
   for (const d of dirs) {
     const names = await fsp.readdir(d).catch(() => [] as string[]);
     for (const n of names) {
-      const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n) ?? /^\.lock\.stale\.(\d+)\.[0-9a-f]{8}$/.exec(n);
+      const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n);
       if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) await fsp.rm(path.join(d, n), { force: true });
     }
   }
