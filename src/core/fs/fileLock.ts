@@ -48,20 +48,42 @@ async function holderOf(file: string): Promise<LockHolder | undefined> {
 }
 
 // Callers in one process queue here first: they would exclude each other through the kernel too (a flock belongs to
-// an open file), but each would wait in a `flock` child of its own.
+// an open file), but each would wait in a `flock` child of its own. `held`: this process's record per lock it holds.
 const queues = new Map<string, Promise<unknown>>();
+const held = new Map<string, LockHolder>();
 
 export async function withFileLock<T>(file: string, fn: (tookOver: boolean) => Promise<T>, opts: FileLockOptions): Promise<T> {
   const key = path.resolve(file);
   const before = queues.get(key);
-  const mine = (before ?? Promise.resolve()).catch(() => undefined).then(async () => {
-    if (opts.signal?.aborted) throw cancelled(opts);
-    return locked(key, fn, opts);
-  });
+  const mine = (async () => {
+    let told = false;
+    if (before) {
+      const ahead = held.get(key);
+      if (ahead) { told = true; opts.onWait?.(ahead); }
+      await waitOrAbort(before, opts);
+    }
+    return locked(key, fn, told ? { ...opts, onWait: undefined } : opts);
+  })();
   const tail = mine.catch(() => undefined);
   queues.set(key, tail);
   void tail.then(() => { if (queues.get(key) === tail) queues.delete(key); });
   return mine;
+}
+
+/** The turn of the caller ahead of us, or the caller's cancellation, whichever comes first. */
+async function waitOrAbort(turn: Promise<unknown>, opts: FileLockOptions): Promise<void> {
+  const { signal } = opts;
+  if (signal?.aborted) throw cancelled(opts);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(cancelled(opts));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([turn.catch(() => undefined), aborted]);
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 function cancelled(opts: FileLockOptions): FarmError {
@@ -110,9 +132,11 @@ async function locked<T>(file: string, fn: (tookOver: boolean) => Promise<T>, op
       const me: LockHolder = { pid: process.pid, host: os.hostname(), since: new Date().toISOString() };
       await h.truncate(0);
       await h.write(JSON.stringify(me), 0);
+      held.set(file, me);
       try {
         return await fn(left.length > 0);
       } finally {
+        held.delete(file);
         // Removed while still held, so the next holder never finds our record and thinks we died.
         await fsp.rm(file, { force: true });
       }

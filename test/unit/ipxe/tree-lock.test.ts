@@ -36,3 +36,20 @@ test('a build cancelled while it waits for the tree fails with ECANCELED and nev
     holder.kill('SIGKILL');
   }
 });
+
+test('two builds of one process take turns: the second says the first holds the tree, and can be cancelled while it waits', async () => {
+  const tree = mkdtempSync(path.join(os.tmpdir(), 'tree-lock-'));
+  let release!: () => void;
+  const first = withTreeLock(tree, () => new Promise<string>((r) => { release = () => r('first'); }));
+  await new Promise((r) => setTimeout(r, 100));
+  const said: string[] = [];
+  const ac = new AbortController();
+  const cancelled = withTreeLock(tree, async () => 'never', { signal: ac.signal, onWait: (m) => said.push(m) });
+  const second = withTreeLock(tree, async () => 'second', { onWait: (m) => said.push(m) });
+  ac.abort();
+  await assert.rejects(cancelled, (e: Error & { code?: string }) => e.code === 'ECANCELED');
+  release();
+  assert.deepEqual(await Promise.all([first, second]), ['first', 'second']);
+  assert.equal(said.length, 2);
+  for (const m of said) assert.match(m, new RegExp(`^Waiting for another iPXE build in .* to finish \\(pid ${process.pid} since .* UTC\\)…$`));
+});
