@@ -308,6 +308,14 @@ async function main(): Promise<void> {
       + `Flask path ${serverMs(f).toFixed(3)} ms = ${ratio(f).toFixed(3)} x (gunicorn ${f.cpu.flask!.toFixed(3)} ms, no upstream keepalive); errors boot ${b.errors}, static ${s.errors}, flask ${f.errors}`);
   }
   for (const u of upstream) console.log(`upstream keepalive, ${u}`);
+  // While nginx serves the static file the service answers nothing: what it spends then (its reloader's polling of the
+  // farm's files) is a cost per second, not per request, which the boot rows' figure includes.
+  const idle = e2e.filter((r) => r.app === undefined);
+  if (idle.length) {
+    const ms = idle.reduce((a, r) => a + r.cpu.boot! * r.requests, 0);
+    const sec = idle.reduce((a, r) => a + r.seconds, 0);
+    console.log(`the boot service while idle (the static-file rows): ${ms.toFixed(0)} ms CPU in ${sec.toFixed(1)} s = ${(ms / sec).toFixed(2)} ms per second`);
+  }
   for (const mode of only === 'e2e' ? [] : ['keep', 'close']) {
     const b = alone.find((x) => x.app === 'boot' && x.mode === mode)!;
     const f = alone.find((x) => x.app === 'flask' && x.mode === mode)!;
