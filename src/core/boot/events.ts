@@ -60,12 +60,7 @@ export class BootEventLog {
   }
 
   append(e: BootEvent): void {
-    this.appendLine(`${JSON.stringify(e)}\n`);
-  }
-
-  /** An event already serialised as one JSON line ending in a newline (answerMemo's eventLine). */
-  appendLine(line: string): void {
-    this.pending.push(line);
+    this.pending.push(`${JSON.stringify(e)}\n`);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.flush());
