@@ -24,7 +24,7 @@ const closed = { additionalProperties: false };
 /** The farm's name (and, in the JSON Schema, the rule for profile and client names, which crossChecks.ts applies). */
 export const NameSchema = z.string(sayMissing(`${AT} is missing: name the farm (${NAME_RULE}).`, `${AT} must be a non-empty string.`))
   .regex(NAME_PATTERN, { error: (iss) => `The farm name ${JSON.stringify(iss.input)} is not allowed: ${NAME_RULE}.` })
-  .meta({ id: 'name', patternErrorMessage: 'Use 1–63 characters: lowercase letters, digits, dot, dash or underscore, starting with a letter or digit.' });
+  .meta({ id: 'name', patternErrorMessage: `${NAME_RULE.charAt(0).toUpperCase()}${NAME_RULE.slice(1)}.` });
 
 /** Goes into every script, the server certificate and nginx's listen line: only a plain address or name loads. */
 const HostSchema = z.string(say(`${AT} must be a string.`))
