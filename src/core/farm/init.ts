@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { FarmError } from '../errors';
 import { ensureDir, exists, writeFileAtomic } from '../fs/atomic';
 import { farmLayout, FarmLayout } from './layout';
-import { NAME_PATTERN, NAME_RULE, starterFarm } from './model';
+import { NAME_PATTERN, NAME_RULE, starterFarm, type NginxRuntimeKind } from './model';
 import { serialiseFarm } from './load';
 
 /** What a farm's own repository must never track: keys, secrets and runtime state. */
@@ -16,6 +16,8 @@ ipxe/*/out/
 
 export interface InitOptions {
   name?: string;
+  /** How the farm runs nginx (default: the starter farm's, podman). */
+  runtime?: NginxRuntimeKind;
 }
 
 /** A new farm: the starter ipxe-farm.json and its folders. Refuses to touch an existing farm. */
@@ -31,6 +33,7 @@ export async function initFarm(dir: string, opts: InitOptions = {}): Promise<Far
   await ensureDir(layout.runtime, 0o700, true);
   for (const d of [layout.nginx, layout.files, layout.ipxe]) await ensureDir(d);
   const farm = starterFarm(name);
+  if (opts.runtime) farm.nginx.runtime = opts.runtime;
   await writeFileAtomic(layout.farmFile, serialiseFarm(farm as unknown as Record<string, unknown>));
   const gitignore = path.join(layout.root, '.gitignore');
   if (!(await exists(gitignore))) await writeFileAtomic(gitignore, FARM_GITIGNORE);

@@ -1,6 +1,6 @@
 import { describeError } from '../../core/errors';
 import { loadFarm, LoadedFarm } from '../../core/farm/load';
-import { readPkiIndex } from '../../core/pki/store';
+import { readPkiIndex } from '../../core/pki/indexRead';
 import { readLastBoots } from '../../core/boot/events';
 import { farmHealth, type ClientHealth } from '../../core/verdict/health';
 import type { PkiIndex } from '../../core/pki/types';
