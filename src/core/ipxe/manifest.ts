@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { FarmLayout } from '../farm/layout';
 import type { ImageTarget } from '../farm/model';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { checkClientNameForPath } from './inputs';
+import { checkName } from '../farm/rules';
 import type { IpxeFlavour, IpxeSource } from './source';
 
 /** One built image: what it was made from, so a later look can tell whether it is still current. */
@@ -35,7 +35,7 @@ export const SCRIPT_COPY = 'embedded.ipxe';
 
 /** ipxe/<client>/out: 0700, because every image in it holds the client's private key. */
 export function clientOutDir(layout: FarmLayout, client: string): string {
-  checkClientNameForPath(client);
+  checkName('client', client);
   return path.join(layout.ipxe, client, 'out');
 }
 

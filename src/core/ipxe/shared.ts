@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FarmError } from '../errors';
+import { FarmError, UsageError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
@@ -56,7 +56,7 @@ export function sharedBaseDir(layout: FarmLayout, cpu: CpuArch, kind: SharedKind
 
 function makeTarget(cpu: CpuArch, kind: SharedKind): { target: string; vars: string[] } {
   if (kind === 'lkrn') {
-    if (cpu !== 'x86_64') throw new FarmError(`There is no BIOS image for ${cpu}.`, 'Use its EFI image.', 'EUSAGE');
+    if (cpu !== 'x86_64') throw new UsageError(`There is no BIOS image for ${cpu}.`, 'Use its EFI image.');
     return { target: 'bin/ipxe.lkrn', vars: [] };
   }
   return makeTargetFor('efi', cpu);

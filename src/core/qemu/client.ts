@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FarmError } from '../errors';
+import { FarmError, UsageError } from '../errors';
 import type { Farm } from '../farm/model';
 import { loadFarm } from '../farm/load';
 import { farmLayout } from '../farm/layout';
@@ -63,7 +63,7 @@ export async function clientLaunchOptions(root: string, client: string, opts: Cl
   const arch = clientArch(farm, client);
   const { cpu, firmware } = archFacts(arch);
   if (opts.efi === false && firmware === 'efi' && cpu !== 'x86_64') {
-    throw new FarmError(`Client ${client} is ${arch}: it boots with UEFI only.`, 'Leave out the BIOS choice, or change the client\'s arch.', 'EUSAGE');
+    throw new UsageError(`Client ${client} is ${arch}: it boots with UEFI only.`, 'Leave out the BIOS choice, or change the client\'s arch.');
   }
   const efi = opts.efi ?? firmware === 'efi';
   let image = opts.image ? path.resolve(opts.image) : clientImage(layout.root, client, efi);

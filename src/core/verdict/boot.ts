@@ -51,7 +51,7 @@ export async function bootVerdict(root: string, client: string, opts: BootVerdic
   requireClient(farm, client);
   const qemuPower = isQemuPowered(farm, client);
   if (qemuPower !== isQemuConsole(farm, client)) {
-    throw new FarmError(`${client} mixes a QEMU ${qemuPower ? 'power' : 'console'} with a real board's ${qemuPower ? 'console' : 'power'}.`, `Give /clients/${client} both a "power" and a "console" section, or neither.`, 'EUSAGE');
+    throw new FarmError(`${client} mixes a QEMU ${qemuPower ? 'power' : 'console'} with a real board's ${qemuPower ? 'console' : 'power'}.`, `Give /clients/${client} both a "power" and a "console" section, or neither.`, 'ECLIENT');
   }
   const secrets = await readSecrets(root);
   const marker = opts.until ?? DEFAULT_MARKER;
