@@ -5,10 +5,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { loadFarm, updateFarm } from '../../../src/core/farm/load';
 import { bootSocketAccess } from '../../../src/core/nginx/socketAccess';
-import { readRunRecord } from '../../../src/core/nginx/runRecord';
+import { readRunRecord } from '../../../src/core/farm/runRecord';
 import { which } from '../../../src/core/process/run';
 import { nginxTestFarm } from '../../support/nginx';
 import { removeContainer, setupPodman } from '../../support/podman';
+import { resolveRuntime } from '../../../src/core/farm/runtimeChoice';
 
 const cli = path.resolve(__dirname, '..', '..', '..', '..', 'out', 'cli.js');
 const farmCli = (root: string, args: string[]) => spawnSync(process.execPath, [cli, ...args, '--farm', root], { encoding: 'utf8', env: process.env, timeout: 120_000 });
@@ -52,7 +53,7 @@ test('the running runtime wins over a hand-edited farm file: status, the boot so
 
   const status = farmCli(f.root, ['nginx', 'status']);
   assert.match(status.stdout, /nginx \(local, .*\): running/, status.stdout + status.stderr);
-  assert.equal(bootSocketAccess(farm, layout).kind, 'group', "the boot socket is opened to the local workers' group, not a container");
+  assert.equal(bootSocketAccess(farm, resolveRuntime(farm, layout).kind).kind, 'group', "the boot socket is opened to the local workers' group, not a container");
 
   // Without --runtime, up reaches the running nginx (nothing to do); asking for the other runtime is refused.
   assert.equal(farmCli(f.root, ['nginx', 'up']).status, 0);

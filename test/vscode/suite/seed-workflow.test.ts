@@ -132,6 +132,8 @@ suite('Seed workflow from the editor', () => {
     const a = await api();
     const group = (await rows(a.views.ca)).find((r) => r.label === 'Clients')!;
     const dut4 = (await rows(a.views.ca, group.node)).find((r) => r.label === 'dut4')!;
+    assert.match((await vscode.commands.executeCommand<string>('ipxeFarm.showScript', 'dut4')) ?? '', /kernel/, 'before the revocation Show Script shows dut4\'s script');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     const rec = await vscode.commands.executeCommand<CertRecord>('ipxeFarm.revoke', dut4.node, { confirmed: true, reason: 'keyCompromise' });
     assert.equal(rec.status, 'revoked');
     const crl = openssl(['crl', '-in', path.join(root, 'pki', 'crl.pem'), '-noout', '-text']);
@@ -140,6 +142,9 @@ suite('Seed workflow from the editor', () => {
       const g = (await rows(a.views.ca)).find((r) => r.label === 'Clients')!;
       return (await rows(a.views.ca, g.node)).find((r) => r.label === 'dut4' && r.contextValue === 'cert.client.revoked');
     });
+    // The certificate check `ipxe-farm script` makes: a revoked client gets no script, so Show Script shows none.
+    assert.equal(await vscode.commands.executeCommand('ipxeFarm.showScript', 'dut4'), undefined, 'no script is shown for a revoked client');
+    assert.notEqual(vscode.window.activeTextEditor?.document.languageId, 'ipxe');
     const dut3 = (await rows(a.views.ca, group.node)).find((r) => r.label === 'dut3')!;
     const renewed = await vscode.commands.executeCommand<CertRecord>('ipxeFarm.renew', dut3.node);
     assert.equal(renewed.name, 'dut3');

@@ -2,13 +2,12 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic';
-import type { FarmLayout } from '../farm/layout';
-import type { Farm, NginxRuntimeKind } from '../farm/model';
-import { effectiveRuntimeKind } from './runtimeKind';
+import type { FarmLayout } from './layout';
+import type { NginxRuntimeKind } from './model';
 
 /**
- * Which runtime started the farm's nginx, written by `up` and removed by `down`. Every later question (status, down,
- * reload, logs, the boot socket's access, the editor) asks this record first, so they all talk to the nginx that is
+ * Which runtime started the farm's nginx, written by `up` and removed by `down`. An opened farm (handle.ts) reads it
+ * once, and every later question (status, down, reload, logs, the boot socket's access, the editor) asks that, so they all talk to the nginx that is
  * actually running, even when it was started with `--runtime` or fell back from podman to local.
  */
 export interface NginxRunRecord {
@@ -47,9 +46,4 @@ export async function writeRunRecord(layout: FarmLayout, record: NginxRunRecord)
 
 export async function clearRunRecord(layout: FarmLayout): Promise<void> {
   await fsp.rm(runRecordFile(layout), { force: true });
-}
-
-/** The runtime serving this farm now: the one that started it, else the one `up` would use. */
-export function runtimeKindInUse(farm: Farm, layout: FarmLayout): NginxRuntimeKind {
-  return readRunRecord(layout)?.kind ?? effectiveRuntimeKind(farm);
 }
