@@ -210,7 +210,9 @@ export const bootCommands: CliCommand[] = [
       const name = one(args, 'secret name', 'secret rm');
       const root = await ctx.farmRoot();
       // Removing a secret a profile uses would leave its clients refused: say so instead, unless it comes back later.
-      const breaks = await secretRemovalProblem(root, name);
+      // A farm file that does not load cannot be checked (the boot service reports it anyway): the secret still goes.
+      const opened = await openFarm(root).catch(() => undefined);
+      const breaks = opened && await secretRemovalProblem(opened, name);
       if (breaks && o['allow-missing'] !== true) throw new FarmError(`Removing secret "${name}" would refuse clients at boot: ${breaks}.`, 'Nothing was removed; change those profiles first, or pass --allow-missing if the secret comes back later.', 'EMAPPING');
       if (breaks) ctx.info(`note: ${breaks} (accepted with --allow-missing: those clients are refused until it is back)`);
       if (!(await removeSecret(root, name))) throw new FarmError(`There is no secret "${name}".`, 'List them with `ipxe-farm secret list`.', 'ENOENT');

@@ -10,6 +10,7 @@ import { loadFarm, type LoadedFarm } from '../farm/load';
 import { readSecrets } from '../secrets/store';
 import { BootIssue, checkBootMappings } from './check';
 import { attributeIssues, mappingRefusal } from './refusals';
+import type { FarmHandle } from '../farm/handle';
 
 /**
  * Boot mappings changed without editing JSON: the CLI's `profile …`/`client …` and the editor's commands call these,
@@ -106,12 +107,10 @@ export function servableCheck(root: string, opts: MappingWriteOptions) {
 
 /**
  * What removing secret `name` would break, in one sentence, or undefined: a profile that uses it would leave its
- * clients refused at boot. (A farm file that does not load cannot be checked; the service reports it anyway.)
+ * clients refused at boot.
  */
-export async function secretRemovalProblem(root: string, name: string): Promise<string | undefined> {
-  let loaded: LoadedFarm;
-  try { loaded = await loadFarm(root); } catch { return undefined; }
-  const secrets = await readSecrets(root);
+export async function secretRemovalProblem(loaded: FarmHandle, name: string): Promise<string | undefined> {
+  const secrets = await readSecrets(loaded.root);
   if (!hasOwnName(secrets, name)) return undefined;
   const rest = emptyTable<string>();
   for (const [k, v] of Object.entries(secrets)) if (k !== name) rest[k] = v;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { describeError, FarmError } from '../errors';
 import { initFarm } from '../farm/init';
 import { updateFarm } from '../farm/load';
-import { farmHandle } from '../farm/handle';
+import { farmHandle, openFarm } from '../farm/handle';
 import { initCa, issueClient, issueCodesign, issueServer, signFile } from '../pki';
 import { setSecret } from '../secrets/store';
 import { generateNginxConfig } from '../nginx/generate';
@@ -252,7 +252,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     // The same image, firmware and network choice as `ipxe-farm qemu dut1` and the editor's ▶: 10.0.2.100 becomes
     // restricted user networking whose only exits are the farm's two ports on 127.0.0.1.
     const q = await bootHeadless({
-      ...(await clientLaunchOptions(root, DEMO_CLIENT, launch)),
+      ...(await clientLaunchOptions(await openFarm(root), DEMO_CLIENT, launch)),
       headless: { timeoutMs: opts.timeoutMs ?? 240_000, marker: DEMO_MARKER, stopOnIpxeErrorAfterMs: 3000 },
       signal: opts.signal,
     });

@@ -9,6 +9,7 @@ import { archFacts, clientArch } from '../farm/arch';
 import { STOCK_IMAGE, STOCK_VARS } from '../stock/image';
 import { BootMedium, QemuNetwork, SLIRP_HOST } from './args';
 import { LaunchOptions } from './launch';
+import type { FarmHandle } from '../farm/handle';
 
 /**
  * A farm client as a QEMU boot: its image from ipxe/<client>/out, the farm's memory and accelerator settings, its
@@ -58,8 +59,8 @@ function mediumFor(image: string, efi: boolean): BootMedium {
 }
 
 /** Launch options for `ipxe-farm qemu CLIENT`, the editor's "Boot in QEMU" and the end-to-end tests. */
-export async function clientLaunchOptions(root: string, client: string, opts: ClientBootOptions = {}): Promise<LaunchOptions> {
-  const { farm, layout } = await loadFarm(root);
+export async function clientLaunchOptions(h: FarmHandle, client: string, opts: ClientBootOptions = {}): Promise<LaunchOptions> {
+  const { farm, layout } = h;
   const arch = clientArch(farm, client);
   const { cpu, firmware } = archFacts(arch);
   if (opts.efi === false && firmware === 'efi' && cpu !== 'x86_64') {
