@@ -7,8 +7,9 @@ import type { NginxRuntimeKind } from './model';
 
 /**
  * Which runtime started the farm's nginx, written by `up` and removed by `down`. An opened farm (handle.ts) reads it
- * once, and every later question (status, down, reload, logs, the boot socket's access, the editor) asks that, so they all talk to the nginx that is
- * actually running, even when it was started with `--runtime` or fell back from podman to local.
+ * once, and every later question (status, down, reload, logs, the boot socket's access, the editor) asks the opened
+ * farm, so they all talk to the nginx that is actually running, even when it was started with `--runtime` or fell
+ * back from podman to local.
  */
 export interface NginxRunRecord {
   kind: NginxRuntimeKind;

@@ -45,8 +45,3 @@ export function resolveRuntime(farm: Farm, layout: FarmLayout, programs: FarmPro
   const kind = startable(declared, programs, envPath);
   return { kind, declared, reason: kind === declared ? 'as ipxe-farm.json says' : 'ipxe-farm.json says podman, which is not installed here; nginx is' };
 }
-
-/** The runtime `up` starts when nothing runs: the farm file's, with the podman → local fallback. */
-export function startableRuntime(farm: Farm, programs: FarmPrograms = {}, envPath = process.env.PATH ?? ''): NginxRuntimeKind {
-  return startable(farm.nginx.runtime, programs, envPath);
-}

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { FarmError } from '../errors';
