@@ -1,4 +1,4 @@
-import { FarmError, UsageError } from '../errors';
+import { FarmError } from '../errors';
 import { maskSecrets } from '../secrets/mask';
 import { hasOwnName } from '../farm/table';
 import { RenderInput, renderScript } from './render';
@@ -49,7 +49,7 @@ export async function explainBoot(root: string, query: string, opts: { reveal?: 
     const certs = state.certs.ofClient(query);
     if (certs.length === 0) {
       if (!hasOwnName(state.farm.clients, query)) {
-        throw new UsageError(`"${query}" is neither a client of this farm nor a SHA-1 fingerprint.`, 'Give a client name from /clients or a 40-hex-digit fingerprint.');
+        throw new FarmError(`"${query}" is neither a client of this farm nor a SHA-1 fingerprint.`, 'Give a client name from /clients or a 40-hex-digit fingerprint.', 'ENOCLIENT');
       }
       // No certificate yet: show what it will get (the editor previews scripts before anything is issued).
       const client = state.farm.clients[query]!;

@@ -6,7 +6,7 @@ import { normaliseMac } from '../farm/validate';
 import { CLIENT_ARCHES, CPU_ARCHES, isClientArch } from '../farm/arch';
 import { emptyTable, hasOwnName, own } from '../farm/table';
 import type { Farm } from '../farm/model';
-import { loadFarm, type LoadedFarm } from '../farm/load';
+import type { LoadedFarm } from '../farm/load';
 import { readSecrets } from '../secrets/store';
 import { BootIssue, checkBootMappings } from './check';
 import { attributeIssues, mappingRefusal } from './refusals';

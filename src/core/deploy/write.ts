@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { FarmError, UsageError } from '../errors';
+import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import type { FarmHandle } from '../farm/handle';
 import { deployUnits, DeployKind, DeployOptions } from './units';
@@ -10,7 +10,7 @@ export async function writeDeployUnits(h: FarmHandle, dir: string, kind: DeployK
   try {
     units = deployUnits(h.farm, h.layout, kind, { runtime: h.runtime.kind, ...opts });
   } catch (err) {
-    throw new UsageError((err as Error).message, 'Move the farm, or pass --bin with a plain absolute path.');
+    throw new FarmError((err as Error).message, 'Move the farm, or pass --bin with a plain absolute path.', 'EBADPATH');
   }
   await ensureDir(dir);
   const written: string[] = [];

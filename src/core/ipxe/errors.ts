@@ -1,4 +1,4 @@
-import { FarmError, UsageError } from '../errors';
+import { UsageError } from '../errors';
 
 /**
  * iPXE prints failures as "Connection reset (https://ipxe.org/0f0c6039)". The 32-bit code packs (high to low):

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FarmError, UsageError } from '../errors';
+import { UsageError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';

@@ -23,9 +23,10 @@ export function metricsListen(farm: Farm, requested?: string): { host: string; p
   const want = requested ?? named;
   const l = parseListen(want);
   if (!LOOPBACK.has(l.host) && want !== named) {
-    throw new UsageError(
+    throw new FarmError(
       `The metrics listener ${want} would be reachable from other machines, and the farm file does not name it.`,
       `Put "metrics": {"listen": "${want}"} in ipxe-farm.json if that is meant, or listen on 127.0.0.1.`,
+      'EUNSAFE',
     );
   }
   return l;

@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import forge from 'node-forge';
-import { FarmError, UsageError } from '../errors';
+import { FarmError } from '../errors';
 import type { Farm } from '../farm/model';
 import { checkName } from '../farm/rules';
 import { buildCert, Issuer } from './build';
@@ -142,7 +142,7 @@ export async function crossSign(root: string, rootCertText: string | Buffer, opt
   return pkiTransaction(root, async (t) => {
     const ca: Issuer = await loadCa(t.paths, opts.passphrase);
     const mine = ca.cert.generateSubjectKeyIdentifier().getBytes();
-    if (foreign.generateSubjectKeyIdentifier().getBytes() === mine) throw new UsageError('That is the farm\'s own CA.', 'Pass another root.');
+    if (foreign.generateSubjectKeyIdentifier().getBytes() === mine) throw new FarmError('That is the farm\'s own CA.', 'Pass another root.', 'EREFUSED');
     const have = currentCert(t.index, 'cross', name);
     if (have) throw new FarmError(`"${name}" is already cross-signed (serial ${have.serial}).`, 'Revoke it first, or pass --name NAME.', 'EEXIST');
     assertNameFree(t.index, t.farm, name, 'cross', 'Pass --name NAME to record it under its own name.');

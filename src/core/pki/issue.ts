@@ -293,9 +293,10 @@ export async function renew(root: string, nameOrSerial: string, opts: Passphrase
     else if (old.kind === 'codesign') req = codesignRequest(t);
     else if (old.kind === 'client') req = clientRequest(t, old.name, old);
     else {
-      throw new UsageError(
+      throw new FarmError(
         `A ${old.kind === 'csr' ? 'certificate signed from a CSR' : old.kind === 'cross' ? 'cross-signed root' : 'root'} cannot be renewed here: its key is not ours.`,
         old.kind === 'csr' ? 'Sign a new CSR with `ipxe-farm sign-csr FILE`.' : 'Run the original command again.',
+        'EREFUSED',
       );
     }
     req.supersedes = old;

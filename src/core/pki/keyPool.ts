@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign, verify } from 'node:crypto';
-import { FarmError, UsageError } from '../errors';
+import { UsageError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { loadFarm } from '../farm/load';
 import { issuedKeyHashes, publicKeySha256 } from './issuedKeys';

@@ -23,7 +23,7 @@ export async function revoke(root: string, nameOrSerial: string, opts: RevokeOpt
   return pkiIndexTransaction(root, async (t) => {
     const rec = resolveTarget(t.index.records, nameOrSerial);
     if (rec.kind === 'root') {
-      throw new UsageError('The root CA cannot be revoked by its own CRL.', 'To retire it, create a new farm CA and re-issue.');
+      throw new FarmError('The root CA cannot be revoked by its own CRL.', 'To retire it, create a new farm CA and re-issue.', 'EREFUSED');
     }
     const ca = await loadCa(t.paths, opts.passphrase);
     markRevoked(rec, reason);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FarmError, UsageError } from '../errors';
 import type { Farm } from '../farm/model';
-import { loadFarm } from '../farm/load';
+
 import { farmLayout } from '../farm/layout';
 import { clientOutDir } from '../ipxe/manifest';
 import { archFacts, clientArch } from '../farm/arch';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { FarmError, UsageError } from '../errors';
+import { FarmError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
 import { farmLayout } from '../farm/layout';
 import { checkName } from '../farm/rules';
@@ -67,9 +67,9 @@ async function writeSecrets(root: string, secrets: Secrets): Promise<void> {
 export async function setSecret(root: string, name: string, value: string): Promise<void> {
   checkName('secret', name);
   const v = value.replace(/\r?\n$/, '');
-  if (v.length === 0) throw new UsageError(`The value for secret "${name}" is empty.`, 'Pipe the value on stdin, e.g. `printf %s "$VALUE" | ipxe-farm secret set NAME`.');
+  if (v.length === 0) throw new FarmError(`The value for secret "${name}" is empty.`, 'Pipe the value on stdin, e.g. `printf %s "$VALUE" | ipxe-farm secret set NAME`.', 'EBADVALUE');
   if (/[\u0000-\u001f\u007f]/.test(v)) {
-    throw new UsageError(`The value for secret "${name}" holds a line break or control character, which would start a new iPXE command.`, 'Store a value on one line without control characters.');
+    throw new FarmError(`The value for secret "${name}" holds a line break or control character, which would start a new iPXE command.`, 'Store a value on one line without control characters.', 'EBADVALUE');
   }
   const secrets = await readSecrets(root);
   secrets[name] = v;
