@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { FarmLayout } from '../farm/layout';
+import type { FarmLayout } from './layout';
 
 /**
  * Every file of the farm's PKI. The CA key stays in pki/private and is read by src/core/pki only; everything else

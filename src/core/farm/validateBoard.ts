@@ -1,5 +1,6 @@
 import type { Checker, Obj } from './validate';
-import { CONSOLE_DRIVERS, ConsoleSpec, NAME_PATTERN, POWER_DRIVERS, PowerSpec } from './model';
+import { CONSOLE_DRIVERS, ConsoleSpec, POWER_DRIVERS, PowerSpec } from './model';
+import { nameProblem } from './rules';
 import { parseTemplate, TemplateError } from './template';
 import { isHostName } from '../net/hostName';
 
@@ -53,7 +54,7 @@ export function checkPower(c: Checker, raw: unknown, p: string): PowerSpec | und
     }
     case 'ipmi': {
       const secret = c.str(o, 'passwordSecret', p);
-      if (secret && !NAME_PATTERN.test(secret)) c.error(`${p}/passwordSecret`, `${p}/passwordSecret "${secret}" is not a secret name (set it with \`ipxe-farm secret set NAME\`).`);
+      if (secret && nameProblem('secret', secret)) c.error(`${p}/passwordSecret`, `${p}/passwordSecret "${secret}" is not a secret name (set it with \`ipxe-farm secret set NAME\`).`);
       return { driver, host: host(c, o, p), port: c.int(o, 'port', p, 1, 65535, 623), user: c.str(o, 'user', p), passwordSecret: secret, cipherSuite: c.int(o, 'cipherSuite', p, 0, 17, 3) };
     }
     case 'command':
