@@ -107,6 +107,8 @@ suite('Seed workflow from the editor', () => {
     const file = path.join(root, 'secrets.json');
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).secrets.token, value);
+    // Show Script makes the boot service's checks, as `ipxe-farm script` does: the profile's files must be there.
+    for (const name of ['vmlinuz', 'initrd.img']) fs.writeFileSync(path.join(root, 'files', name), 'kernel bytes');
     const shown = await vscode.commands.executeCommand<string>('ipxeFarm.showScript', 'dut1');
     assert.ok(shown.includes('kernel'), shown);
     assert.ok(!shown.includes(value), 'the secret value is not on screen');
