@@ -22,7 +22,8 @@ import { buildCert } from '../../src/core/pki/build';
 import { loadCa } from '../../src/core/pki/ca';
 import { subjectFor } from '../../src/core/pki/issue';
 import { claimSpareKey } from '../../src/core/pki/keyPool';
-import { beginIndexWrite, currentCert, readIndexFile, reserveSerial, serialiseIndex } from '../../src/core/pki/store';
+import { beginIndexWrite, readIndexForWrite, reserveSerial, serialiseIndex } from '../../src/core/pki/store';
+import { currentCert } from '../../src/core/pki/certLookup';
 import { newRsaKey, toForgePublicKey } from '../../src/core/pki/keys';
 import { serialToNginx } from '../../src/core/pki/serial';
 import type { CertRecord } from '../../src/core/pki/types';
@@ -242,7 +243,7 @@ async function phases(root: string, line: (xs: number[]) => string): Promise<voi
   for (let i = 0; i < RUNS; i++) {
     const text = await step('read the index file (3.9 MiB)', () => readFile(p.index, 'utf8'));
     await step('JSON.parse of the index', () => JSON.parse(text));
-    const index = await readIndexFile(p.index, true);
+    const index = await readIndexForWrite(p.index);
     await step('duplicate-name check + serial reservation', async () => { currentCert(index, 'client', 'nobody'); return reserveSerial(p, index); });
     await step('(avoided) JSON.stringify of 10,000 records', () => index.records.map((r) => JSON.stringify(r)).join(',\n'));
     const ca = await step('load the CA (cert + key)', () => loadCa(p));

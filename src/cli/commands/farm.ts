@@ -2,16 +2,20 @@ import * as path from 'node:path';
 import { initFarm } from '../../core/farm/init';
 import { openFarm } from '../../core/farm/handle';
 import type { CliCommand } from '../framework';
+import { runtimeOption } from './runtimeOption';
 
 export const farmCommands: CliCommand[] = [
   {
     name: 'init',
     args: '[DIR]',
     summary: 'Create a farm: ipxe-farm.json and its folders (pki/, nginx/, files/, ipxe/).',
-    options: { name: { type: 'string', description: 'farm name (default: the folder name)' } },
+    options: {
+      name: { type: 'string', description: 'farm name (default: the folder name)' },
+      runtime: { type: 'string', description: 'how this farm runs nginx: podman (default) or local; `ipxe-farm config set nginx.runtime` changes it later' },
+    },
     async run(ctx, args, o) {
       const dir = path.resolve(ctx.cwd, args[0] ?? '.');
-      const layout = await initFarm(dir, { name: o.name as string | undefined });
+      const layout = await initFarm(dir, { name: o.name as string | undefined, runtime: runtimeOption(o) });
       if (ctx.json) ctx.outJson({ root: layout.root, farmFile: layout.farmFile });
       else {
         ctx.out(`Created ${layout.farmFile}`);

@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import { UsageError } from '../../core/errors';
 import { openFarm, type FarmHandle } from '../../core/farm/handle';
 import { switchNginxRuntime } from '../../core/nginx/switchRuntime';
-import type { NginxRuntimeKind } from '../../core/farm/model';
 import { generateNginxConfig } from '../../core/nginx/generate';
 import { createNginxRuntime } from '../../core/nginx/createRuntime';
 import { formatDiagnostic, type NginxDiagnostic } from '../../core/nginx/diagnostics';
@@ -12,17 +11,12 @@ import { describeSocketReach } from '../../core/nginx/socketReach';
 import { watchNginxFiles } from '../../core/nginx/watch';
 import { chooseNginxImage } from '../../core/nginx/imageChoice';
 import { buildLocalNginxImage } from '../../core/nginx/localImage';
+import { runtimeOption } from './runtimeOption';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
 const RUNTIME: Record<string, OptionSpec> = {
   runtime: { type: 'string', description: 'podman or local (default: the runtime running this farm\'s nginx, else nginx.runtime in ipxe-farm.json; local when podman is absent)' },
 };
-
-function runtimeOption(o: Record<string, unknown>): NginxRuntimeKind | undefined {
-  const kind = o.runtime as string | undefined;
-  if (kind !== undefined && kind !== 'podman' && kind !== 'local') throw new UsageError(`--runtime must be podman or local, not "${kind}".`);
-  return kind;
-}
 
 /** The farm, opened once for the command, and its nginx: --runtime, else the one the farm resolved (running first). */
 async function open(ctx: CliContext, o: Record<string, unknown>, opened?: FarmHandle): Promise<{ h: FarmHandle; rt: NginxRuntime; rel: (f: string) => string }> {

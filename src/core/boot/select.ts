@@ -2,7 +2,7 @@ import type { Client, Farm } from '../farm/model';
 import { normaliseMac } from '../farm/validate';
 import type { CertRecord } from '../pki/types';
 import { own } from '../farm/table';
-import { CertLookup } from './pkiLookup';
+import type { CertLookup } from '../pki/certLookup';
 import { mappingRefusal, MappingRefusals, NO_REFUSALS } from './refusals';
 import { profileOf } from '../farm/rules';
 

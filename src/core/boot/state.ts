@@ -8,7 +8,8 @@ import { emptyTable } from '../farm/table';
 import { pkiPaths } from '../pki/paths';
 import { readSecrets, Secrets } from '../secrets/store';
 import { BootIssue, checkBootMappings } from './check';
-import { CertLookup, readIndexForBoot } from './pkiLookup';
+import { CertLookup } from '../pki/certLookup';
+import { emptyIndex, readIndexFile } from '../pki/indexRead';
 import { attributeIssues, describeRefusals, MappingRefusals } from './refusals';
 import { placeholdersOf } from '../farm/template';
 
@@ -37,12 +38,13 @@ export interface BootState {
   scripts: Map<string, string>;
 }
 
+/** The CA's own reader and its rule (pki/indexRead.ts): an index it would refuse to write over refuses every certificate here. */
 async function loadCerts(layout: FarmLayout): Promise<CertLookup> {
   try {
-    return new CertLookup(await readIndexForBoot(layout));
+    return new CertLookup(await readIndexFile(pkiPaths(layout).index));
   } catch (err) {
     const why = err instanceof FarmError ? err.message : (err as Error).message;
-    return new CertLookup({ version: 1, nextSerial: '01', records: [] }, `the farm's PKI index cannot be read, so no certificate can be checked (${why.replace(/\.$/, '')})`);
+    return new CertLookup(emptyIndex(), `the farm's PKI index cannot be read, so no certificate can be checked (${why.replace(/\.$/, '')})`);
   }
 }
 

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tty from 'node:tty';
+import { pidAlive } from '../process/alive';
 import { run } from '../process/run';
 import { ConsoleEvents, ConsoleStream, retryDelay } from './stream';
 
@@ -24,7 +25,7 @@ function lockHolder(file: string): number | undefined {
   let pid: number;
   try { pid = Number(fs.readFileSync(file, 'utf8').trim()); } catch { return undefined; }
   if (pid > 0 && pid !== process.pid) {
-    try { process.kill(pid, 0); return pid; } catch { /* stale */ }
+    if (pidAlive(pid)) return pid;
   }
   try { fs.rmSync(file, { force: true }); } catch { /* not ours to remove */ }
   return undefined;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { FarmError } from '../errors';
 import { ensureDir, exists, writeFileAtomic } from '../fs/atomic';
 import { farmLayout, FarmLayout } from './layout';
-import { starterFarm } from './model';
+import { starterFarm, type NginxRuntimeKind } from './model';
 import { checkName } from './rules';
 import { serialiseFarm } from './load';
 
@@ -17,6 +17,8 @@ ipxe/*/out/
 
 export interface InitOptions {
   name?: string;
+  /** How the farm runs nginx (default: the starter farm's, podman). */
+  runtime?: NginxRuntimeKind;
 }
 
 /** A new farm: the starter ipxe-farm.json and its folders. Refuses to touch an existing farm. */
@@ -32,6 +34,7 @@ export async function initFarm(dir: string, opts: InitOptions = {}): Promise<Far
   await ensureDir(layout.runtime, 0o700, true);
   for (const d of [layout.nginx, layout.files, layout.ipxe]) await ensureDir(d);
   const farm = starterFarm(name);
+  if (opts.runtime) farm.nginx.runtime = opts.runtime;
   await writeFileAtomic(layout.farmFile, serialiseFarm(farm as unknown as Record<string, unknown>));
   const gitignore = path.join(layout.root, '.gitignore');
   if (!(await exists(gitignore))) await writeFileAtomic(gitignore, FARM_GITIGNORE);

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors';
-import { NAME_PATTERN, NAME_RULE, type Client, type Farm } from './model';
+import type { Client, Farm } from './model';
+import { NAME_PATTERN, NAME_RULE } from './names';
 
 /**
  * Rules derived from the farm model, decided here once and asked everywhere: which profile a client boots, and whether

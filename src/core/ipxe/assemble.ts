@@ -9,7 +9,8 @@ import { archFacts, clientArch } from '../farm/arch';
 import type { ImageTarget } from '../farm/model';
 import { runOk } from '../process/run';
 import { ipxeHex, pemToDer } from './identityHex';
-import { checkDebug, defaultTarget, makeFatImage, type BuildProgress, type BuildResult } from './build';
+import { checkDebug, defaultTarget, type BuildProgress, type BuildResult } from './build';
+import { makeEfiStick } from './fatImage';
 import { readBuildInputs } from './inputs';
 import { clientOutDir, imageFiles, writeManifest, type ImageRecord } from './manifest';
 import { ensureSharedBase, ISOLINUX, isolinuxMissing, sharedScript, type SharedScriptChoices } from './shared';
@@ -81,9 +82,7 @@ export async function assembleClientImage(root: string, client: string, opts: As
     await fsp.writeFile(identity, identityScript(client, pemToDer(inputs.certPem), pemToDer(inputs.keyPem)), { mode: 0o600 });
     if (target === 'efi') {
       const fat = path.join(tmp, 'efi.img');
-      const bootFile = archFacts(cpu === 'x86_64' ? 'x86_64-efi' : arch).efiBootFile!;
-      await makeFatImage(base.file, fat, bootFile, opts.signal);
-      await runOk('mcopy', ['-i', fat, identity, '::/EFI/BOOT/autoexec.ipxe'], { signal: opts.signal });
+      await makeEfiStick(fat, { efi: base.file, cpu, autoexec: identity, signal: opts.signal });
       // The bare binary holds no key; it is kept beside the stick as the build path keeps ipxe.efi.
       await writeFileAtomic(path.join(outDir, names[0]!), await fsp.readFile(base.file), { mode: 0o600 });
       await writeFileAtomic(path.join(outDir, names[1]!), await fsp.readFile(fat), { mode: 0o600 });

@@ -7,11 +7,12 @@ import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { loadFarm } from '../farm/load';
 import type { Farm, ImageTarget } from '../farm/model';
 import { archFacts, clientArch, type CpuArch } from '../farm/arch';
-import { run, runOk } from '../process/run';
+import { run } from '../process/run';
 import { HEADER_MARK, localConfigHeaders, type DhcpTuning } from './config';
 import { clientEmbeddedScript, type EmbeddedScriptOptions, type SharedKind } from './script';
 import { locateIpxeSource, type IpxeSource, type LocateOptions } from './source';
 import { withTreeLock } from './treeLock';
+import { makeEfiStick } from './fatImage';
 import { readBuildInputs, type BuildInputs } from './inputs';
 import { imageFiles, readManifest, writeManifest, type ImageRecord, clientOutDir } from './manifest';
 
@@ -142,18 +143,6 @@ async function scrubKeyMaterial(binDir: string): Promise<void> {
 /** `openssl` that writes `rsa` output in the traditional PKCS#1 form the 2019 iPXE build reads. */
 const TRADITIONAL_OPENSSL = '#!/bin/sh\nif [ "$1" = rsa ]; then shift; exec openssl rsa -traditional "$@"; fi\nexec openssl "$@"\n';
 
-export async function makeFatImage(efiFile: string, imageFile: string, bootFile: string, signal?: AbortSignal): Promise<void> {
-  const efiSize = (await fsp.stat(efiFile)).size;
-  // FAT16 needs a few MiB to be valid; leave room for an autoexec.ipxe or a second binary beside BOOTX64.EFI.
-  const mib = Math.max(8, Math.ceil((efiSize * 2) / (1 << 20)) + 2);
-  const handle = await fsp.open(imageFile, 'wx', 0o600);
-  await handle.truncate(mib << 20);
-  await handle.close();
-  await runOk('mformat', ['-i', imageFile, '-v', 'IPXEFARM', '-T', String((mib << 20) / 512), '-h', '64', '-s', '32', '::'], { signal });
-  await runOk('mmd', ['-i', imageFile, '::/EFI', '::/EFI/BOOT'], { signal });
-  await runOk('mcopy', ['-i', imageFile, efiFile, `::/EFI/BOOT/${bootFile}`], { signal });
-}
-
 /** Explain the usual make failures in one sentence instead of a page of compiler output. */
 export function makeFailure(output: string, exitCode: number, command: string): FarmError {
   const tail = output.trim().split('\n').slice(-15).join('\n');
@@ -251,7 +240,7 @@ export async function buildClientImage(root: string, client: string, opts: Build
         written.push(main);
         if (target === 'efi') {
           const fat = path.join(tmp, 'efi.img');
-          await makeFatImage(produced, fat, archFacts(cpu === 'x86_64' ? 'x86_64-efi' : 'arm64-efi').efiBootFile!, opts.signal);
+          await makeEfiStick(fat, { efi: produced, cpu, signal: opts.signal });
           const out = path.join(outDir, names[1]!);
           await writeFileAtomic(out, await fsp.readFile(fat), { mode: 0o600 });
           written.push(out);

@@ -5,7 +5,7 @@ import { checkName } from '../farm/rules';
 import { pkiPaths } from '../pki/paths';
 import { certDer, certSerial, certToPem, fingerprints, parseCertificate } from '../pki/certs';
 import { keyMatchesCert, readPrivateKey } from '../pki/keys';
-import { readPkiIndex } from '../pki/store';
+import { readPkiIndex } from '../pki/indexRead';
 
 /** What a client's image is made from, read and checked before any make runs. */
 export interface BuildInputs {

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { readBootEvents } from '../boot/events';
 import { WHY_PATH } from '../boot/handler';
-import { readPkiIndex } from '../pki/store';
+import { readPkiIndex } from '../pki/indexRead';
 import { readVerdicts } from '../verdict/health';
 import type { VerdictStages } from '../verdict/follow';
 

@@ -2,8 +2,7 @@ import type { FarmLayout } from '../farm/layout';
 import type { NginxRuntimeKind } from '../farm/model';
 import type { FarmHandle } from '../farm/handle';
 import { FarmError } from '../errors';
-import { exists } from '../fs/atomic';
-import { nginxPaths } from './paths';
+import { requireNginxConfig } from './requireConfig';
 import { LocalNginxRuntime } from './localRuntime';
 import { PodmanNginxRuntime } from './podmanRuntime';
 import { clearRunRecord, readRunRecord, writeRunRecord } from '../farm/runRecord';
@@ -37,9 +36,7 @@ class RecordedRuntime implements NginxRuntime {
         'EADDRINUSE',
       );
     }
-    if (!(await exists(nginxPaths(this.layout, this.kind).mainConf))) {
-      throw new FarmError(`The farm has no nginx configuration yet (${nginxPaths(this.layout, this.kind).mainConf} is missing).`, 'Run `ipxe-farm nginx init` first: it writes the mutual-TLS config once, then it is yours to edit.', 'ENOCONF');
-    }
+    await requireNginxConfig(this.layout);
     const s = await this.inner.up(signal);
     await writeRunRecord(this.layout, { kind: this.kind, where: s.where, startedAt: new Date().toISOString() });
     return s;
@@ -52,8 +49,8 @@ class RecordedRuntime implements NginxRuntime {
   }
 
   status(signal?: AbortSignal) { return this.inner.status(signal); }
-  test(signal?: AbortSignal) { return this.inner.test(signal); }
-  reload(signal?: AbortSignal) { return this.inner.reload(signal); }
+  async test(signal?: AbortSignal) { await requireNginxConfig(this.layout); return this.inner.test(signal); }
+  async reload(signal?: AbortSignal) { await requireNginxConfig(this.layout); return this.inner.reload(signal); }
   logs(lines?: number, signal?: AbortSignal) { return this.inner.logs(lines, signal); }
   follow(sink: LogSink, signal?: AbortSignal) { return this.inner.follow(sink, signal); }
   async warm(): Promise<void> { await this.inner.warm?.(); }

@@ -15,7 +15,7 @@ import { ensureWorkerCanReach, lookupUser } from './reach';
 import { followFile, lastLines } from './tailFile';
 import { readConfigSources } from './sources';
 import { LogFollower, LogSink, NginxConfigError, NginxReloadResult, NginxRuntime, NginxStatus, NginxTestResult } from './runtime';
-import { pidAlive } from '../process/alive';
+import { pidAlive, pidRuns } from '../process/alive';
 
 export interface LocalRuntimeOptions {
   /** The nginx binary (default: nginx on PATH). */
@@ -85,9 +85,7 @@ export class LocalNginxRuntime implements NginxRuntime {
   private async readPid(): Promise<number | undefined> {
     try {
       const pid = Number((await fsp.readFile(this.paths.pidFile, 'utf8')).trim());
-      if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) return undefined;
-      const cmd = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => 'nginx');
-      return cmd.includes('nginx') ? pid : undefined;
+      return pidRuns(pid, 'nginx') ? pid : undefined;
     } catch {
       return undefined;
     }

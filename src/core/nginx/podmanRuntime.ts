@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
@@ -7,6 +6,7 @@ import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { pkiPaths } from '../pki/paths';
 import { run, start } from '../process/run';
+import { pidRuns } from '../process/alive';
 import { loopbackHost, nginxPath } from './generate';
 import { assertListensOnFarmPorts } from './listenCheck';
 import { assertPkiReady } from './pkiCheck';
@@ -251,9 +251,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
   /** The master's host pid when we saw it running and it still is (saves a 50-100 ms `podman inspect` per save). */
   private liveHostPid(): number | undefined {
     if (!this.hostPid) return undefined;
-    try {
-      if (readFileSync(`/proc/${this.hostPid}/cmdline`, 'utf8').includes('nginx')) return this.hostPid;
-    } catch { /* gone */ }
+    if (pidRuns(this.hostPid, 'nginx')) return this.hostPid;
     this.hostPid = undefined;
     return undefined;
   }
@@ -266,8 +264,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
     if (!this.hostPid) await this.status(signal);
     if (!this.hostPid) throw new FarmError(`The nginx container ${this.name} is not running, so there is nothing to reload.`, 'Start it with `ipxe-farm nginx up`.', 'ENOTRUNNING');
     try {
-      const cmd = await fsp.readFile(`/proc/${this.hostPid}/cmdline`, 'utf8');
-      if (!cmd.includes('nginx')) throw new Error('pid reused');
+      if (!pidRuns(this.hostPid, 'nginx')) throw new Error('pid reused');
       process.kill(this.hostPid, `SIG${sig}`);
     } catch {
       this.hostPid = undefined;

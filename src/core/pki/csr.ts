@@ -9,7 +9,8 @@ import { certToPem, commonName, parseCertificate, pemBlocks } from './certs';
 import { PassphraseOptions, serverNames } from './issue';
 import { assertNameFree } from './names';
 import { serialToDerHex } from './serial';
-import { currentCert, reserveSerial } from './store';
+import { reserveSerial } from './store';
+import { currentCert } from './certLookup';
 import { assertWritable, commitIssued, pkiTransaction } from './txn';
 import type { CertRecord } from './types';
 

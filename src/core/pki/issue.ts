@@ -14,7 +14,8 @@ import { assertNameFree } from './names';
 import { claimSpareKey, raceForKey, spareNames, type KeyRace } from './keyPool';
 import { pkiPaths, type PkiPaths } from './paths';
 import { parseSerial, serialToDerHex, serialToNginx } from './serial';
-import { beginIndexWrite, currentCert, findBySerial, PendingIndexWrite, reserveSerial } from './store';
+import { beginIndexWrite, PendingIndexWrite, reserveSerial } from './store';
+import { currentCert, findBySerial } from './certLookup';
 import { assertWritable, commitIssued, Issued, markRevoked, pkiTransaction, PkiTxn, publishCrl } from './txn';
 import type { CertKind, CertRecord, PkiIndex } from './types';
 

@@ -8,7 +8,8 @@ import { parseCertificate } from './certs';
 import { buildDetachedSignature, digestFile } from './cms';
 import { keyMatchesCert, nativeSigner, readPrivateKey } from './keys';
 import { pkiPaths } from './paths';
-import { currentCert, readIndexFile } from './store';
+import { currentCert } from './certLookup';
+import { readIndexFile } from './indexRead';
 
 export interface SignFileOptions {
   /** Where to write the signature; default FILE.sig. */

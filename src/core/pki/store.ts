@@ -1,21 +1,20 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FarmError } from '../errors';
+import type { z } from 'zod';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { farmLayout } from '../farm/layout';
-import { pkiPaths, PkiPaths } from './paths';
+import type { PkiPaths } from './paths';
 import { parseSerial, serialToNginx } from './serial';
-import type { CertKind, CertRecord, PkiIndex } from './types';
+import type { PkiIndex } from './types';
 import { pidAlive } from '../process/alive';
+import { readIndexBytes } from './indexRead';
+import { journalSchema, journalSerialsSchema } from './indexSchema';
 
 /**
- * The index is one JSON file, one record per line, read once and written once (atomically) per operation: at 10,000
- * records that is ~3 MB and a few tens of milliseconds, and a crash leaves the old file or the new one.
+ * The index's writer (its reader is indexRead.ts). The index is one JSON file, one record per line, read once and
+ * written once (atomically) per operation: at 10,000 records that is ~3 MB and a few tens of milliseconds, and a crash
+ * leaves the old file or the new one.
  */
-export function emptyIndex(): PkiIndex {
-  return { version: 1, nextSerial: '01', records: [] };
-}
 
 // Layout: `{"version":1,"records":[` + one record per line + `],"nextSerial":…}`. The records come before the fields
 // that change on every write, so a writer can stream the unchanged prefix while a key is still being generated.
@@ -105,60 +104,15 @@ export async function beginIndexWrite(paths: PkiPaths, index: PkiIndex): Promise
   };
 }
 
-export function parseIndex(text: string, file: string): PkiIndex {
-  let raw: unknown;
-  try { raw = JSON.parse(text); } catch (err) {
-    throw new FarmError(`The PKI index ${file} is not valid JSON (${(err as Error).message}).`, 'Restore it from a backup or from git.', 'EINDEX');
-  }
-  const idx = raw as PkiIndex;
-  if (!idx || idx.version !== 1 || !Array.isArray(idx.records) || typeof idx.nextSerial !== 'string') {
-    throw new FarmError(`The PKI index ${file} is not an iPXE Farm index (version 1).`, 'Restore it from a backup or from git.', 'EINDEX');
-  }
-  return idx;
-}
-
-/** `forWrite`: the caller holds the lock and may append records (beginIndexWrite then reuses the bytes read). */
-export async function readIndexFile(file: string, forWrite = false): Promise<PkiIndex> {
-  let raw: Buffer;
-  try { raw = await fsp.readFile(file); } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyIndex();
-    throw new FarmError(`Cannot read the PKI index ${file}: ${(err as Error).message}.`);
-  }
-  const index = parseIndex(raw.toString('utf8'), file);
-  if (forWrite) rememberPrefix(index, raw);
+/** The index for a writer holding the lock: it may append records, and beginIndexWrite then reuses the bytes read. */
+export async function readIndexForWrite(file: string): Promise<PkiIndex> {
+  const { index, raw } = await readIndexBytes(file);
+  if (raw) rememberPrefix(index, raw);
   return index;
-}
-
-/** The PKI index of the farm at `root` (empty when there is no CA yet). One read, no lock: writers replace it atomically. */
-export async function readPkiIndex(root: string): Promise<PkiIndex> {
-  return readIndexFile(pkiPaths(farmLayout(root)).index);
 }
 
 export async function writeIndex(paths: PkiPaths, index: PkiIndex): Promise<void> {
   await writeFileAtomic(paths.index, serialiseIndex(index), { mode: 0o644 });
-}
-
-/** Lookups other modules use: by nginx's `$ssl_client_fingerprint` (SHA-1) or `$ssl_client_serial`. */
-export function findByFingerprint(index: PkiIndex, sha1: string): CertRecord | undefined {
-  const want = sha1.toLowerCase().replace(/:/g, '');
-  return index.records.find((r) => r.sha1 === want);
-}
-
-export function findBySerial(index: PkiIndex, serialHex: string): CertRecord | undefined {
-  const n = parseSerial(serialHex);
-  if (n === undefined) return undefined;
-  const want = serialToNginx(n);
-  return index.records.find((r) => r.serial === want);
-}
-
-/** The newest certificate of that kind and name that is not revoked (expired ones count: the caller decides). */
-export function currentCert(index: PkiIndex, kind: CertKind, name?: string): CertRecord | undefined {
-  let best: CertRecord | undefined;
-  for (const r of index.records) {
-    if (r.kind !== kind || r.status !== 'valid' || (name !== undefined && r.name !== name)) continue;
-    if (!best || BigInt(`0x${r.serial}`) > BigInt(`0x${best.serial}`)) best = r;
-  }
-  return best;
 }
 
 /**
@@ -182,7 +136,7 @@ export async function reserveSerial(paths: PkiPaths, index: PkiIndex, count = 1)
 }
 
 /** File copies that follow an index write; written before the index, removed after the copies. */
-export interface Journal { serials: string[]; copies: Array<{ from: string; to: string; mode: number }> }
+export type Journal = z.infer<typeof journalSchema>;
 
 export async function writeJournal(paths: PkiPaths, j: Journal): Promise<void> {
   await writeFileAtomic(paths.journal, JSON.stringify(j), { mode: 0o600 });
@@ -197,14 +151,14 @@ export async function applyJournal(paths: PkiPaths, j: Journal): Promise<void> {
   await fsp.rm(paths.journal, { force: true });
 }
 
-/** writeFileAtomic's temp files (`.NAME.PID.RAND.tmp`) and set-aside locks left by a killed run. */
+/** writeFileAtomic's temp files (`.NAME.PID.RAND.tmp`) left by a killed run. */
 async function removeLeftovers(paths: PkiPaths): Promise<void> {
   const dirs = [paths.dir, paths.issuedDir, paths.serialsDir, paths.clientsDir, paths.privateDir, paths.privateSerialsDir, paths.clientKeysDir, paths.spareDir,
     path.dirname(paths.csrCert('x')), path.dirname(paths.crossCert('x'))];
   for (const d of dirs) {
     const names = await fsp.readdir(d).catch(() => [] as string[]);
     for (const n of names) {
-      const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n) ?? /^\.lock\.stale\.(\d+)\.[0-9a-f]{8}$/.exec(n);
+      const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n);
       if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) await fsp.rm(path.join(d, n), { force: true });
     }
   }
@@ -215,20 +169,22 @@ export async function recover(paths: PkiPaths, index: PkiIndex, cleanLeftovers =
   if (cleanLeftovers) await removeLeftovers(paths);
   let text: string;
   try { text = await fsp.readFile(paths.journal, 'utf8'); } catch { return; }
-  let j: Journal | undefined;
-  try { j = JSON.parse(text) as Journal; } catch { j = undefined; }
-  if (j && Array.isArray(j.serials) && j.serials.every((s) => index.records.some((r) => r.serial === s))) {
-    await applyJournal(paths, j);
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch { raw = undefined; }
+  const whole = journalSchema.safeParse(raw);
+  if (whole.success && whole.data.serials.every((s) => index.records.some((r) => r.serial === s))) {
+    await applyJournal(paths, whole.data);
     return;
   }
+  const serials = whole.success ? whole.data.serials : (journalSerialsSchema.safeParse(raw).data?.serials ?? []);
   // The index never learnt of that run: the old files stay current, but its serials may be in certificates on disk,
   // so they stay used. Their keys go: a certificate the index does not know must have no usable key (and a key
   // claimed from the spare pool is then gone, never handed out a second time).
-  for (const s of j?.serials ?? []) {
-    const n = parseSerial(String(s)); // never a path from the journal as written: only a serial
+  for (const s of serials) {
+    const n = parseSerial(s); // never a path from the journal as written: only a serial
     if (n !== undefined && !index.records.some((r) => r.serial === serialToNginx(n))) await fsp.rm(paths.keyBySerial(serialToNginx(n)), { force: true });
   }
-  const top = (j?.serials ?? []).map(parseSerial).reduce<bigint>((m, n) => (n !== undefined && n > m ? n : m), 0n);
+  const top = serials.map(parseSerial).reduce<bigint>((m, n) => (n !== undefined && n > m ? n : m), 0n);
   const mark = parseSerial(await fsp.readFile(paths.serialFile, 'utf8').catch(() => '')) ?? 0n;
   if (top > mark) await writeFileAtomic(paths.serialFile, `${serialToNginx(top)}\n`, { mode: 0o644 });
   await fsp.rm(paths.journal, { force: true });

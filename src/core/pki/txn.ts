@@ -11,7 +11,7 @@ import { buildCrl, crlToPem } from './crl';
 import { certToPem, recordFor } from './certs';
 import { leafKeyPem } from './keys';
 import { pkiPaths, PkiPaths } from './paths';
-import { applyJournal, Journal, PendingIndexWrite, readIndexFile, recover, writeIndex, writeJournal } from './store';
+import { applyJournal, Journal, PendingIndexWrite, readIndexForWrite, recover, writeIndex, writeJournal } from './store';
 import { withPkiLock } from './lock';
 import type { Issuer } from './build';
 import type { CertKind, CertRecord, PkiIndex } from './types';
@@ -43,7 +43,7 @@ export async function pkiIndexTransaction<T>(root: string, fn: (t: Omit<PkiTxn, 
   const paths = pkiPaths(layout);
   await ensureDir(paths.dir, 0o700);
   return withPkiLock(paths.dir, async (tookOver) => {
-    const index = await readIndexFile(paths.index, true);
+    const index = await readIndexForWrite(paths.index);
     await recover(paths, index, tookOver);
     return fn({ root: layout.root, paths, index });
   });

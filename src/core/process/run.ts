@@ -9,6 +9,8 @@ export interface RunOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
   input?: string | Uint8Array;
+  /** An open file the child gets as its stdin (fs/fileLock.ts hands `flock` the lock file this way). */
+  stdinFd?: number;
   signal?: AbortSignal;
   /** Milliseconds; the process (group) is killed when it runs longer. */
   timeout?: number;
@@ -91,7 +93,8 @@ export function start(program: string, args: string[], opts: RunOptions = {}): R
   const child = execa(program, args, {
     cwd: opts.cwd,
     env: opts.env,
-    input: opts.input,
+    // execa's types list only fds 0-9; Node's spawn dups any open fd into the child.
+    ...(opts.stdinFd !== undefined ? { stdin: opts.stdinFd as 0 } : { input: opts.input }),
     cancelSignal: opts.signal,
     timeout: opts.timeout,
     reject: false,

@@ -6,7 +6,7 @@ import { loadFarm } from '../farm/load';
 import { readBuildInputs } from '../ipxe/inputs';
 import { clientOutDir } from '../ipxe/manifest';
 import { clientEmbeddedScript, type EmbeddedScriptOptions } from '../ipxe/script';
-import { runOk } from '../process/run';
+import { makeEfiStick } from '../ipxe/fatImage';
 import { requireOvmf } from './ovmf';
 import { ipxeHex, pemToDer } from '../ipxe/identityHex';
 
@@ -56,18 +56,6 @@ export function stockAutoexec(embedded: string, certDer: Buffer, keyDer: Buffer)
   ].join('\n');
 }
 
-async function fatImage(file: string, efi: string, bootFile: string, autoexec: string, signal?: AbortSignal): Promise<void> {
-  const efiSize = (await fsp.stat(efi)).size;
-  const mib = Math.max(8, Math.ceil((efiSize * 2) / (1 << 20)) + 2);
-  const handle = await fsp.open(file, 'wx', 0o600);
-  await handle.truncate(mib << 20);
-  await handle.close();
-  await runOk('mformat', ['-i', file, '-v', 'IPXEFARM', '-T', String((mib << 20) / 512), '-h', '64', '-s', '32', '::'], { signal });
-  await runOk('mmd', ['-i', file, '::/EFI', '::/EFI/BOOT'], { signal });
-  await runOk('mcopy', ['-i', file, efi, `::/EFI/BOOT/${bootFile}`], { signal });
-  await runOk('mcopy', ['-i', file, autoexec, '::/EFI/BOOT/autoexec.ipxe'], { signal });
-}
-
 export async function buildStockImage(root: string, client: string, opts: StockImageOptions = {}): Promise<StockImageResult> {
   const { farm, layout } = await loadFarm(root);
   const inputs = await readBuildInputs(layout, client);
@@ -76,7 +64,6 @@ export async function buildStockImage(root: string, client: string, opts: StockI
   // An x86_64 client gets an x86_64 EFI stick whatever its firmware (Debian's BIOS build cannot be given a CA).
   const arch = clientArch(farm, client);
   const { cpu } = archFacts(arch);
-  const bootFile = archFacts(cpu === 'x86_64' ? 'x86_64-efi' : arch).efiBootFile!;
   const stock = await ensureStockIpxe({ signal: opts.signal, onProgress: opts.onProgress });
   const efiBinary = stockEfiFor(stock, cpu);
   const ovmf = requireOvmf(cpu);
@@ -95,7 +82,7 @@ export async function buildStockImage(root: string, client: string, opts: StockI
     await fsp.rm(partial, { force: true });
     opts.onProgress?.(`Writing ${image}`);
     try {
-      await fatImage(partial, efiBinary, bootFile, autoexec, opts.signal);
+      await makeEfiStick(partial, { efi: efiBinary, cpu, autoexec, signal: opts.signal });
       await fsp.rename(partial, image);
     } finally {
       await fsp.rm(partial, { force: true });

@@ -1,6 +1,6 @@
 import { describeError } from '../../core/errors';
 import { openFarm, type FarmHandle, type OpenOptions } from '../../core/farm/handle';
-import { readPkiIndex } from '../../core/pki/store';
+import { readPkiIndex } from '../../core/pki/indexRead';
 import { readLastBoots } from '../../core/boot/events';
 import { farmHealth, type ClientHealth } from '../../core/verdict/health';
 import type { PkiIndex } from '../../core/pki/types';

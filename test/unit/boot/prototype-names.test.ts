@@ -6,7 +6,7 @@ import { validateFarm } from '../../../src/core/farm/validate';
 import { renderScript, RenderError } from '../../../src/core/boot/render';
 import { selectBoot } from '../../../src/core/boot/select';
 import { checkBootMappings } from '../../../src/core/boot/check';
-import { CertLookup } from '../../../src/core/boot/pkiLookup';
+import { CertLookup } from '../../../src/core/pki/certLookup';
 import { parseSecrets } from '../../../src/core/secrets/store';
 import { record, FP1 } from './fixtures';
 

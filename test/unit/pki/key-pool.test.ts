@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { fillKeyPool, initCa, issueClient, keyPoolSettled, keyPoolStatus, pkiPaths, readPkiIndex, renew } from '../../../src/core/pki';
 import { checkLeafKey } from '../../../src/core/pki/keyPool';
-import { parseIndex, serialiseIndex } from '../../../src/core/pki/store';
+import { serialiseIndex } from '../../../src/core/pki/store';
+import { parseIndex } from '../../../src/core/pki/indexRead';
 import { tempFarm } from '../../support/farm';
 import { says } from '../../support/pki';
 

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normaliseSerial, parseSerial, serialToDerHex, serialToNginx } from '../../../src/core/pki/serial';
-import { parseIndex, serialiseIndex, findByFingerprint, findBySerial, currentCert, emptyIndex } from '../../../src/core/pki/store';
+import { serialiseIndex } from '../../../src/core/pki/store';
+import { emptyIndex, parseIndex } from '../../../src/core/pki/indexRead';
+import { findByFingerprint, findBySerial, currentCert } from '../../../src/core/pki/certLookup';
 import { expiryReport } from '../../../src/core/pki/expiry';
 import type { CertRecord } from '../../../src/core/pki/types';
 

@@ -1,0 +1,53 @@
+import * as fsp from 'node:fs/promises';
+import { FarmError } from '../errors';
+import { farmLayout } from '../farm/layout';
+import { pkiPaths } from './paths';
+import { pkiIndexSchema } from './indexSchema';
+import type { PkiIndex } from './types';
+
+/**
+ * The one reader of the PKI index, for the CA (which writes it under its lock) and the boot service (which only reads).
+ * One rule for both: an absent index is an empty one (no CA yet: no client is known), and an index that is not JSON,
+ * not version 1, or holds one record of the wrong shape is refused whole. A writer must not write over records it could
+ * not read, and the boot service must not decide from a record it had to guess at (a status "Revoked" read as "not
+ * revoked" would boot a revoked machine): it refuses every certificate with the reason (boot/state.ts), never falling
+ * back to an older index, which may predate a revocation.
+ */
+export function emptyIndex(): PkiIndex {
+  return { version: 1, nextSerial: '01', records: [] };
+}
+
+const RESTORE = 'Restore it from a backup or from git; only `ipxe-farm` should write it.';
+
+export function parseIndex(text: string, file: string): PkiIndex {
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch (err) {
+    throw new FarmError(`The PKI index ${file} is not valid JSON (${(err as Error).message}).`, RESTORE, 'EINDEX');
+  }
+  const r = pkiIndexSchema.safeParse(raw);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    const where = first.path.length ? ` at ${first.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')}` : '';
+    throw new FarmError(`The PKI index ${file} is not an iPXE Farm index (version 1)${where}: ${first.message}.`, RESTORE, 'EINDEX');
+  }
+  return r.data;
+}
+
+/** The index file's bytes and what they hold (bytes undefined: no index yet). */
+export async function readIndexBytes(file: string): Promise<{ index: PkiIndex; raw?: Buffer }> {
+  let raw: Buffer;
+  try { raw = await fsp.readFile(file); } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { index: emptyIndex() };
+    throw new FarmError(`Cannot read the PKI index ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, undefined, 'EINDEX');
+  }
+  return { index: parseIndex(raw.toString('utf8'), file), raw };
+}
+
+export async function readIndexFile(file: string): Promise<PkiIndex> {
+  return (await readIndexBytes(file)).index;
+}
+
+/** The PKI index of the farm at `root` (empty when there is no CA yet). One read, no lock: writers replace it atomically. */
+export async function readPkiIndex(root: string): Promise<PkiIndex> {
+  return readIndexFile(pkiPaths(farmLayout(root)).index);
+}
