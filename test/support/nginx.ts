@@ -12,7 +12,7 @@ import type { Farm, NginxRuntimeKind } from '../../src/core/farm/model';
 import { pkiPaths } from '../../src/core/pki/paths';
 import { generateNginxConfig } from '../../src/core/nginx/generate';
 import { OFFICIAL_NGINX_IMAGE } from '../../src/core/nginx/imageChoice';
-import { bootSocketAccess } from '../../src/core/nginx/socketAccess';
+import { bootSocketAccess } from '../../src/core/socket/access';
 import { openSocketToNginx, prepareSocketPath } from '../../src/core/boot/socketPath';
 
 /** The farm opened as the CLI opens it. */

@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
-import { bootSocketAccess, type SocketAccess } from '../nginx/socketAccess';
+import { bootSocketAccess, type SocketAccess } from '../socket/access';
 import { resolveRuntime } from '../farm/runtimeChoice';
 import { secretsExposure } from '../secrets/store';
 import { BootEventLog } from './events';

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import { FarmError } from '../errors';
 import type { FarmLayout } from '../farm/layout';
 import { ensureDir } from '../fs/atomic';
-import type { SocketAccess } from '../nginx/socketAccess';
+import type { SocketAccess } from '../socket/access';
 
 /** The boot socket's folders and modes, for nginx's workers only (see SocketAccess). */
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm, NginxRuntimeKind } from '../farm/model';
-import { bootSocketAccess } from '../nginx/socketAccess';
+import { bootSocketAccess } from '../socket/access';
 import { pkiPaths } from '../pki/paths';
 
 export type DeployKind = 'systemd' | 'quadlet';

@@ -16,5 +16,5 @@ export { parseNginxTestOutput, formatDiagnostic, type NginxDiagnostic, type Path
 export { ReloadOnSave, type ReloadOutcome, type ReloadOnSaveOptions } from './reloadOnSave';
 export { watchNginxFiles } from './watch';
 export { nginxPaths, type NginxPaths } from './paths';
-export { localWorkerGid, localWorkerGroupName } from './workerGroup';
+export { localWorkerGid, localWorkerGroupName } from '../socket/workerGroup';
 export { readRunRecord, type NginxRunRecord } from '../farm/runRecord';

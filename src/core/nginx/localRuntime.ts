@@ -4,7 +4,7 @@ import { ensureDir } from '../fs/atomic';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { run } from '../process/run';
-import { localWorkerGroupName } from './workerGroup';
+import { localWorkerGroupName } from '../socket/workerGroup';
 import { loopbackHost, nginxPath } from './generate';
 import { assertListensOnFarmPorts } from './listenCheck';
 import { assertPkiReady } from './pkiCheck';

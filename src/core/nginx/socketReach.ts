@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FarmHandle } from '../farm/handle';
-import { bootSocketAccess } from './socketAccess';
+import { bootSocketAccess } from '../socket/access';
 
 /**
  * Who can connect to the boot service's socket now, read from the file system as it is (not from what the farm

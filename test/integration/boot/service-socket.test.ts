@@ -8,7 +8,7 @@ import { loadFarm, updateFarm } from '../../../src/core/farm/load';
 import { readPkiIndex, revoke } from '../../../src/core/pki';
 import { setSecret } from '../../../src/core/secrets/store';
 import { startBootService, BootService } from '../../../src/core/boot/service';
-import { bootSocketAccess } from '../../../src/core/nginx/socketAccess';
+import { bootSocketAccess } from '../../../src/core/socket/access';
 import { readLastBoots, readBootEvents } from '../../../src/core/boot/events';
 import { parseIpxeScript } from '../../unit/boot/ipxeParse';
 import { socketGet } from './socketClient';

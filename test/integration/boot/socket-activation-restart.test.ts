@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LocalNginxRuntime } from '../../../src/core/nginx';
-import { bootSocketAccess } from '../../../src/core/nginx/socketAccess';
+import { bootSocketAccess } from '../../../src/core/socket/access';
 import { startBootService } from '../../../src/core/boot/service';
 import { localBootFarm, startLocalNginx } from './localBootFarm';
 import { nginxMissing } from './mtlsNginx';

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { loadFarm, updateFarm } from '../../../src/core/farm/load';
 import { openFarm } from '../../../src/core/farm/handle';
-import { bootSocketAccess } from '../../../src/core/nginx/socketAccess';
+import { bootSocketAccess } from '../../../src/core/socket/access';
 import { readRunRecord } from '../../../src/core/farm/runRecord';
 import { which } from '../../../src/core/process/run';
 import { nginxTestFarm } from '../../support/nginx';
