@@ -3,6 +3,7 @@ import { CLIENT_ARCHES } from '../arch';
 import { normaliseMac } from '../mac';
 import { isHostName } from '../../net/hostName';
 import { NAME_PATTERN, NAME_RULE } from '../names';
+import { nameProblem } from '../rules';
 import { AT, flag, nonEmpty, NOTES, oneOf, say, sayMissing, table, text, whole } from './fields';
 import { ConsoleSchema, PowerSchema } from './board';
 import { ProfileSchema } from './profile';
@@ -23,7 +24,7 @@ const closed = { additionalProperties: false };
 
 /** The farm's name (and, in the JSON Schema, the rule for profile and client names, which crossChecks.ts applies). */
 export const NameSchema = z.string(sayMissing(`${AT} is missing: name the farm (${NAME_RULE}).`, `${AT} must be a non-empty string.`))
-  .regex(NAME_PATTERN, { error: (iss) => `The farm name ${JSON.stringify(iss.input)} is not allowed: ${NAME_RULE}.` })
+  .regex(NAME_PATTERN, { error: (iss) => nameProblem('farm', String(iss.input)) })
   .meta({ id: 'name', patternErrorMessage: `${NAME_RULE.charAt(0).toUpperCase()}${NAME_RULE.slice(1)}.` });
 
 /** Goes into every script, the server certificate and nginx's listen line: only a plain address or name loads. */
