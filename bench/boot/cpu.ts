@@ -7,11 +7,11 @@ import * as fs from 'node:fs';
  */
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-function stat(pid: number): { ppid: number; ms: number } | undefined {
+function stat(pid: number): { ppid: number; ms: number; sysMs: number } | undefined {
   try {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * TICK_MS };
+    return { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * TICK_MS, sysMs: Number(f[12]) * TICK_MS };
   } catch {
     return undefined;
   }
@@ -33,4 +33,9 @@ export function processTree(roots: number[]): number[] {
 
 export function cpuMs(pids: number[]): number {
   return pids.reduce((sum, p) => sum + (stat(p)?.ms ?? 0), 0);
+}
+
+/** The part of cpuMs spent in the kernel (stime): system calls, and the wake-ups of a process that sleeps between requests. */
+export function sysMs(pids: number[]): number {
+  return pids.reduce((sum, p) => sum + (stat(p)?.sysMs ?? 0), 0);
 }

@@ -1,25 +1,28 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import * as z from 'zod';
 import { FarmError } from '../errors';
 import { farmLayout } from '../farm/layout';
+import { parseJsonLine } from '../fs/jsonRecord';
 
 /**
  * One line of the boot-events log (`.ipxe-farm/boot-events.jsonl`): who asked, what they got. Never the script body,
  * never a secret: only names, the certificate's fingerprint and the outcome.
  */
-export interface BootEvent {
-  time: string;
-  status: number;
-  path: string;
-  client?: string;
-  fingerprint?: string;
-  serial?: string;
-  profile?: string;
+const BootEventSchema = z.object({
+  time: z.string(),
+  status: z.number(),
+  path: z.string(),
+  client: z.string().optional(),
+  fingerprint: z.string().optional(),
+  serial: z.string().optional(),
+  profile: z.string().optional(),
   /** Why a request was refused. */
-  reason?: string;
+  reason: z.string().optional(),
   /** A secret file's path in the initramfs, on the events of its one-time URL (never its contents or token). */
-  secretFile?: string;
-}
+  secretFile: z.string().optional(),
+});
+export type BootEvent = z.output<typeof BootEventSchema>;
 
 export interface BootEventLogOptions {
   /**
@@ -57,12 +60,7 @@ export class BootEventLog {
   }
 
   append(e: BootEvent): void {
-    this.appendLine(`${JSON.stringify(e)}\n`);
-  }
-
-  /** An event already serialised as one JSON line ending in a newline (answerMemo's eventLine). */
-  appendLine(line: string): void {
-    this.pending.push(line);
+    this.pending.push(`${JSON.stringify(e)}\n`);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.flush());
@@ -125,7 +123,8 @@ export async function readBootEvents(root: string, tailBytes = TAIL_BYTES): Prom
     const out: BootEvent[] = [];
     for (const l of lines) {
       if (!l.trim()) continue;
-      try { out.push(JSON.parse(l) as BootEvent); } catch { /* a torn last line while the service writes */ }
+      const e = parseJsonLine(l, BootEventSchema); // undefined: a torn last line while the service writes
+      if (e) out.push(e);
     }
     return out;
   } finally {

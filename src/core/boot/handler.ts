@@ -23,12 +23,6 @@ export interface Answer {
   status: number;
   body: string;
   event: BootEvent;
-  /**
-   * The last millisecond at which the same request still gets this answer from the same state: the certificate's
-   * notAfter when the answer depends on a certificate that has not expired yet, else unbounded. answerMemo.ts relies
-   * on it; the event's time is the one part that changes.
-   */
-  until?: number;
 }
 
 export { REFUSED_HEADLINE };
@@ -43,8 +37,8 @@ export function refusalScript(headline: string, reason: string, exitCode: 0 | 1 
 }
 
 /**
- * What answer() reads of a request: the boot service's wire reader makes one, and node:http's IncomingMessage fits it
- * too. Header names are lower case; every value of a repeated header is kept, so duplicates can be refused.
+ * What answer() reads of a request (node:http's IncomingMessage fits it). Header names are lower case; every value of
+ * a repeated header is kept, so duplicates can be refused.
  */
 export interface BootRequest {
   url?: string;
@@ -95,13 +89,11 @@ export function answer(state: BootState, req: BootRequest, now = new Date()): An
   const decision = selectBoot(state.farm, state.certs, id, now, state.refusals);
   // Events are written out with explicit keys, not spreads: this is the path of every first boot, and spreads cost.
   const { fingerprint, serial } = certFields(decision, id.fingerprint);
-  const until = untilExpiry(decision, now);
   if (!decision.ok) {
     return {
       status: 403,
       body: refusalScript(REFUSED_HEADLINE, decision.reason),
       event: { time, path: shownPath, fingerprint, serial, status: 403, client: decision.client, reason: decision.reason },
-      until,
     };
   }
   const made = bootScript(state, decision);
@@ -110,16 +102,9 @@ export function answer(state: BootState, req: BootRequest, now = new Date()): An
       status: 500,
       body: refusalScript(`iPXE Farm could not make the boot script for ${decision.client}:`, made.reason),
       event: { time, path: shownPath, fingerprint, serial, status: 500, client: decision.client, profile: decision.profile, reason: made.reason },
-      until,
     };
   }
-  return { status: 200, body: made.script, event: { time, path: shownPath, fingerprint, serial, status: 200, client: decision.client, profile: decision.profile }, until };
-}
-
-/** selectBoot's only use of the clock is the certificate's expiry: until then, the same request is decided the same. */
-function untilExpiry(decision: BootDecision, now: Date): number | undefined {
-  const notAfter = decision.cert ? Date.parse(decision.cert.notAfter) : NaN;
-  return Number.isFinite(notAfter) && notAfter >= now.getTime() ? notAfter : undefined;
+  return { status: 200, body: made.script, event: { time, path: shownPath, fingerprint, serial, status: 200, client: decision.client, profile: decision.profile } };
 }
 
 /** The identity nginx passed, or why it cannot be trusted. */
@@ -176,17 +161,14 @@ export const ALLOWED_HINT = 'The earlier failure was not a refusal by the farm: 
  * last-boot view does not take it for a boot.
  */
 function whyAnswer(state: BootState, req: BootRequest, time: string, now: Date): Answer {
-  let until: number | undefined;
   const said = (headline: string, reason: string, fields: Partial<BootEvent> = {}, logged = reason): Answer => ({
     status: 200,
     body: refusalScript(headline, reason, 0),
     event: { time, status: 200, path: WHY_PATH, ...fields, reason: `asked why: ${logged}` },
-    until,
   });
   const id = identity(req, undefined);
   if (typeof id === 'string') return said(REFUSED_HEADLINE, id);
   const decision = selectBoot(state.farm, state.certs, id, now, state.refusals);
-  until = untilExpiry(decision, now);
   const fields = { ...certFields(decision, id.fingerprint), client: decision.client };
   if (!decision.ok) return said(REFUSED_HEADLINE, decision.reason, fields);
   const made = bootScript(state, decision);

@@ -60,16 +60,13 @@ export class SecretFileService {
 
   constructor(readonly tokens = new TokenStore()) {}
 
-  /**
-   * The script answer with each token slot replaced by a fresh token for this certificate, or the answer itself when
-   * it has none. A new object, so the wire reader never reuses the bytes of one boot's tokens for another boot.
-   */
-  withTokens<A extends Answer>(state: BootState, a: A, req: BootRequest, now: Date): A {
+  /** The script answer with each token slot replaced by a fresh token for this certificate, or the answer itself when it has none. */
+  withTokens(state: BootState, a: Answer, req: BootRequest, now: Date): Answer {
     if (a.status !== 200 || !a.body.includes('\u0000')) return a;
     const { client, profile, fingerprint } = a.event;
-    const bad = (reason: string): A => ({ ...a, status: 500, body: refusalScript(`iPXE Farm could not make the boot script for ${client}:`, reason), wire: undefined, event: { ...a.event, status: 500, reason } });
+    const bad = (reason: string): Answer => ({ status: 500, body: refusalScript(`iPXE Farm could not make the boot script for ${client}:`, reason), event: { ...a.event, status: 500, reason } });
     if (!client || !profile || !fingerprint) return bad('the secret files of this profile need the certificate that asked');
-    if (req.method === 'HEAD') return { ...a, wire: undefined };
+    if (req.method === 'HEAD') return a;
     let files: string[];
     try {
       files = this.contentsFor(state, client, profile, req);
@@ -82,7 +79,7 @@ export class SecretFileService {
     const body = a.body.replace(TOKEN_SLOTS, (_m, i: string) => this.tokens.issue({
       fingerprint, client, profile, path: paths[Number(i)]!.path, content: files[Number(i)]!, expires: ms + ttl,
     }, ms));
-    return { ...a, body, wire: undefined };
+    return { ...a, body };
   }
 
   private contentsFor(state: BootState, client: string, profile: string, req: BootRequest): string[] {

@@ -1,12 +1,10 @@
 import * as fsp from 'node:fs/promises';
-import * as net from 'node:net';
 import { FarmError } from '../errors';
 import { bootSocketAccess, type SocketAccess } from '../nginx/socketAccess';
 import { secretsExposure } from '../secrets/store';
 import { BootEventLog } from './events';
-import { eventLine, freshAnswer, rememberedAnswer } from './answerMemo';
-import { isoTime } from './handler';
-import { serveWireConnection, WireOptions, WireRequest } from './httpWire';
+import { answer } from './handler';
+import { createBootHttpServer } from './httpServer';
 import { openSocketToNginx, prepareSocketPath } from './socketPath';
 import { BootStateReloader, loadBootState } from './state';
 import { SecretFileService } from './secretFiles';
@@ -25,11 +23,6 @@ export interface BootServiceOptions {
    * LISTEN_PID environment of sd_listen_fds(3), so `ipxe-farm serve` under a .socket unit uses it unasked.
    */
   listenFd?: number;
-  /**
-   * Answer a request the state has answered before from memory (answerMemo.ts). Default true; false works every
-   * answer out in full, which only the benchmark's "nothing remembered" row wants.
-   */
-  rememberAnswers?: boolean;
   /** Secret files' one-time tokens (in memory only); tests pass their own to count or age them. */
   secretFiles?: SecretFileService;
 }
@@ -93,44 +86,24 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
     onReject: (err) => log(`kept serving the last loaded state: ${err instanceof FarmError ? err.sentence : err.message}`),
   }, opts.reloadIntervalMs);
 
-  const answerOf = opts.rememberAnswers === false ? freshAnswer : rememberedAnswer;
   const secretFiles = opts.secretFiles ?? new SecretFileService();
   let connections = 0;
   let requests = 0;
-  const open = new Set<net.Socket>();
-  const wire: WireOptions = {
-    handle: (req: WireRequest, now: Date) => {
+  const server = createBootHttpServer({
+    handle: (req, now) => {
       requests++;
       const state = reloader.state;
-      // Secret files (/secret/TOKEN, and /why.ipxe after one was refused) are answered fresh, never remembered.
-      const own = secretFiles.answer(state, req, now);
-      if (own) {
-        events.append(own.event);
-        if (own.status !== 200) log(`${own.status} ${own.event.path}${own.event.client ? ` client=${own.event.client}` : ''} (${own.event.reason})`);
-        return own;
-      }
-      const base = answerOf(state, req, now);
-      const a = secretFiles.withTokens(state, base, req, now);
-      // A script whose secret files could not be made turned into a 500: its event is not the remembered one.
-      if (a.status === base.status) events.appendLine(eventLine(a, isoTime(now)));
-      else events.append(a.event);
+      // Secret files (/secret/TOKEN, and /why.ipxe after one was refused) have answers of their own.
+      const a = secretFiles.answer(state, req, now) ?? secretFiles.withTokens(state, answer(state, req, now), req, now);
+      events.append(a.event);
       // Every answer is in the boot-events log; the service log carries only what someone should look at.
       if (a.status !== 200) log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
       return a;
     },
-    // Only nginx reaches the socket, and it sends well-formed GETs: a refused head means something else is talking.
+    // Only nginx reaches the socket, and it sends well-formed GETs: a refused request means something else is talking.
     onRefused: (status, reason) => log(`${status} refused a request head: ${reason}; connection closed`),
-    // nginx keeps connections to us open for up to 30 s (its upstream keepalive_timeout); closing ours later means
-    // nginx never reuses a connection at the moment we close it.
-    idleMs: 45_000,
-    headMs: 50_000,
-  };
-  const server = net.createServer((sock) => {
-    connections++;
-    open.add(sock);
-    sock.once('close', () => open.delete(sock));
-    serveWireConnection(sock, wire);
   });
+  server.on('connection', () => { connections++; });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new FarmError(`Cannot listen on ${socket}: ${err.code ?? err.message}.`, 'Check that the folder is writable and no other service uses it.', err.code ?? 'ELISTEN')));
@@ -152,7 +125,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
       reloader.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const sock of open) sock.destroy();
+        server.closeAllConnections();
       });
       events.close();
       // An inherited socket stays with the service manager, which keeps it listening for the next start.

@@ -53,7 +53,7 @@ export function cryptoHeader(): string {
 }
 
 /** The farm file's choices about iPXE's DHCP waits (defaults: a farm booting from its own media). */
-export type DhcpTuning = Pick<IpxeSettings, 'proxyDhcp' | 'fastDhcpRetry'>;
+export type DhcpTuning = Partial<Pick<IpxeSettings, 'proxyDhcp' | 'fastDhcpRetry'>>;
 
 /**
  * iPXE's DHCP waits a farm does not need. Measured under QEMU TCG (iPXE v2.0.0, `dhcp` alone, 3 alternating boots):

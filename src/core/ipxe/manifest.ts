@@ -1,34 +1,46 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import * as z from 'zod';
 import type { FarmLayout } from '../farm/layout';
 import type { ImageTarget } from '../farm/model';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
+import { parseJsonRecord } from '../fs/jsonRecord';
 import { checkClientNameForPath } from './inputs';
 import type { IpxeFlavour, IpxeSource } from './source';
 
-/** One built image: what it was made from, so a later look can tell whether it is still current. */
-export interface ImageRecord {
-  target: ImageTarget;
-  files: Array<{ name: string; sha256: string; bytes: number }>;
-  source: { dir: string; origin: IpxeSource['origin']; ref: string; version: string; flavour: IpxeFlavour; commit?: string; sourceId: string };
-  scriptSha256: string;
-  cert: { serial: string; sha256: string; notAfter: string };
-  caSha256: string;
-  /** Hash of the config/local headers this iPXE Farm writes. */
-  configSha256: string;
-  builtAt: string;
-  durationMs: number;
-  /** `shared`: the farm's shared binary plus this client's identity (assemble.ts), not a make of its own. */
-  options: { target: ImageTarget; debug: string | null; makeVars: string[]; script: Record<string, unknown>; shared?: boolean };
-}
+const TARGETS = ['iso', 'usb', 'efi'] as const satisfies readonly ImageTarget[];
 
-export interface ImageManifest {
-  version: 1;
-  client: string;
+/** One built image: what it was made from, so a later look can tell whether it is still current. */
+const ImageRecordSchema = z.object({
+  target: z.enum(TARGETS),
+  files: z.array(z.object({ name: z.string(), sha256: z.string(), bytes: z.number() })),
+  source: z.object({
+    dir: z.string(), origin: z.enum(['farm', 'env', 'cache', 'cloned'] as const satisfies readonly IpxeSource['origin'][]), ref: z.string(), version: z.string(),
+    flavour: z.enum(['v2', 'modern', 'legacy'] as const satisfies readonly IpxeFlavour[]), commit: z.string().optional(), sourceId: z.string(),
+  }),
+  scriptSha256: z.string(),
+  cert: z.object({ serial: z.string(), sha256: z.string(), notAfter: z.string() }),
+  caSha256: z.string(),
+  /** Hash of the config/local headers this iPXE Farm writes. */
+  configSha256: z.string(),
+  builtAt: z.string(),
+  durationMs: z.number(),
+  /** `shared`: the farm's shared binary plus this client's identity (assemble.ts), not a make of its own. */
+  options: z.object({
+    target: z.enum(TARGETS), debug: z.string().nullable(), makeVars: z.array(z.string()),
+    script: z.record(z.string(), z.unknown()), shared: z.boolean().optional(),
+  }),
+});
+export type ImageRecord = z.output<typeof ImageRecordSchema>;
+
+const ImageManifestSchema = z.object({
+  version: z.literal(1),
+  client: z.string(),
   /** Note for whoever opens the folder. */
-  note: string;
-  images: Partial<Record<ImageTarget, ImageRecord>>;
-}
+  note: z.string(),
+  images: z.partialRecord(z.enum(TARGETS), ImageRecordSchema),
+});
+export type ImageManifest = z.output<typeof ImageManifestSchema>;
 
 export const MANIFEST_FILE = 'manifest.json';
 export const SCRIPT_COPY = 'embedded.ipxe';
@@ -45,13 +57,16 @@ export function imageFiles(target: ImageTarget): string[] {
   return [target === 'iso' ? 'ipxe.iso' : 'ipxe.usb'];
 }
 
+/**
+ * The client's manifest, or undefined when there is none or it is not one this iPXE Farm wrote (torn, older, edited):
+ * such a client reads as "not built", and the next build writes a good one.
+ */
 export async function readManifest(layout: FarmLayout, client: string): Promise<ImageManifest | undefined> {
-  try {
-    const m = JSON.parse(await fsp.readFile(path.join(clientOutDir(layout, client), MANIFEST_FILE), 'utf8')) as ImageManifest;
-    return m && m.version === 1 && typeof m.images === 'object' && m.images ? m : undefined;
-  } catch {
-    return undefined;
-  }
+  const file = path.join(clientOutDir(layout, client), MANIFEST_FILE);
+  let text: string;
+  try { text = await fsp.readFile(file, 'utf8'); } catch { return undefined; }
+  const r = parseJsonRecord(text, ImageManifestSchema, file);
+  return r.ok ? r.value : undefined;
 }
 
 /** Add or replace one target's record; the other targets' records stay. Also keeps a copy of the embedded script. */

@@ -3,11 +3,13 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as z from 'zod';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
+import { parseJsonRecord } from '../fs/jsonRecord';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
-import type { CpuArch } from '../farm/arch';
+import { CPU_ARCHES, type CpuArch } from '../farm/arch';
 import { run } from '../process/run';
 import { localConfigHeaders } from './config';
 import { ipxeVersionLine, makeFailure, makeTargetFor, NAMED_CONFIG, sharedScript, syncConfigHeaders } from './build';
@@ -23,19 +25,21 @@ import { withTreeLock } from './treeLock';
  */
 
 
-export interface SharedBaseRecord {
-  cpu: CpuArch;
-  kind: SharedKind;
-  scriptSha256: string;
-  caSha256: string;
-  configSha256: string;
-  sourceId: string;
-  debug: string | null;
-  makeVars: string[];
-  sha256: string;
-  builtAt: string;
-  durationMs: number;
-}
+/** ipxe/.shared/CPU-KIND/base.json: what the shared binary next to it was made from. */
+const SharedBaseRecordSchema = z.object({
+  cpu: z.enum(CPU_ARCHES),
+  kind: z.enum(['lkrn', 'efi'] as const satisfies readonly SharedKind[]),
+  scriptSha256: z.string(),
+  caSha256: z.string(),
+  configSha256: z.string(),
+  sourceId: z.string(),
+  debug: z.string().nullable(),
+  makeVars: z.array(z.string()),
+  sha256: z.string(),
+  builtAt: z.string(),
+  durationMs: z.number(),
+});
+export type SharedBaseRecord = z.output<typeof SharedBaseRecordSchema>;
 
 export interface SharedBase {
   file: string;
@@ -73,6 +77,12 @@ export interface SharedBaseOptions {
   jobs?: number;
 }
 
+/** What the shared binary was made from; undefined when missing, torn or not this version's: build it again. */
+export async function readSharedBaseRecord(file: string): Promise<SharedBaseRecord | undefined> {
+  const read = await fsp.readFile(file, 'utf8').then((t) => parseJsonRecord(t, SharedBaseRecordSchema, file), () => undefined);
+  return read?.ok ? read.value : undefined;
+}
+
 /** The farm's shared binary for a CPU and firmware, built now only if what it is made from changed. */
 export async function ensureSharedBase(layout: FarmLayout, farm: Farm, cpu: CpuArch, kind: SharedKind, opts: SharedBaseOptions): Promise<SharedBase> {
   const script = sharedScript(farm, kind, opts.script);
@@ -89,7 +99,7 @@ export async function ensureSharedBase(layout: FarmLayout, farm: Farm, cpu: CpuA
   const dir = sharedBaseDir(layout, cpu, kind);
   const file = path.join(dir, kind === 'lkrn' ? 'ipxe.lkrn' : 'ipxe.efi');
   const recordFile = path.join(dir, 'base.json');
-  const have = await fsp.readFile(recordFile, 'utf8').then((t) => JSON.parse(t) as SharedBaseRecord).catch(() => undefined);
+  const have = await readSharedBaseRecord(recordFile);
   if (have && fs.existsSync(file) && (Object.keys(want) as Array<keyof typeof want>).every((k) => JSON.stringify(have[k]) === JSON.stringify(want[k]))) {
     return { file, record: have, reused: true };
   }

@@ -128,7 +128,7 @@ export async function describeTree(dir: string, origin: IpxeSource['origin'], re
  * `ipxe.ref`, else clone that ref into the cache. A named tree that is not an iPXE tree is an error, not a reason to
  * fall through: the user asked for that one.
  */
-export async function locateIpxeSource(farm: Pick<Farm, 'ipxe'>, farmRoot: string, opts: LocateOptions = {}): Promise<IpxeSource> {
+export async function locateIpxeSource(farm: { ipxe: Pick<Farm['ipxe'], 'ref'> & Partial<Farm['ipxe']> }, farmRoot: string, opts: LocateOptions = {}): Promise<IpxeSource> {
   const env = opts.env ?? process.env;
   const ref = farm.ipxe.ref || DEFAULT_IPXE_REF;
   if (farm.ipxe.source) {

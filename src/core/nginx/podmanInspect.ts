@@ -1,4 +1,6 @@
+import * as z from 'zod';
 import { FarmError } from '../errors';
+import { parseJsonRecord } from '../fs/jsonRecord';
 
 /** The part of `podman container inspect --format json` we use, checked at the edge. */
 export interface ContainerState {
@@ -10,23 +12,32 @@ export interface ContainerState {
   labels: Record<string, string>;
 }
 
+/** What podman 4.x and 5.x print, as far as we read it: other fields and other label values are ignored. */
+const InspectSchema = z.array(z.object({
+  State: z.object({
+    Status: z.string(),
+    Running: z.boolean().optional(),
+    Pid: z.number().optional(),
+    ExitCode: z.number().optional(),
+  }),
+  Config: z.object({ Labels: z.record(z.string(), z.unknown()).nullish() }).nullish(),
+})).min(1);
+
 export function parseContainerState(json: string): ContainerState {
-  let v: unknown;
-  try { v = JSON.parse(json); } catch { throw new FarmError('podman inspect printed something that is not JSON.', 'Check `podman --version` (4.x expected).', 'EPODMAN'); }
-  const first = Array.isArray(v) ? v[0] : undefined;
-  const state = (first as { State?: unknown } | undefined)?.State as Record<string, unknown> | undefined;
-  if (!state || typeof state.Status !== 'string') {
-    throw new FarmError('podman inspect did not report the container state (State.Status).', 'Check `podman --version` (4.x expected).', 'EPODMAN');
+  const r = parseJsonRecord(json, InspectSchema, 'podman inspect\'s output');
+  if (!r.ok) {
+    const what = r.issues ? 'did not report the container state (State.Status)' : 'printed something that is not JSON';
+    throw new FarmError(`podman inspect ${what}.`, 'Check `podman --version` (4.x expected).', 'EPODMAN');
   }
-  const pid = typeof state.Pid === 'number' && state.Pid > 0 ? state.Pid : undefined;
-  const rawLabels = ((first as { Config?: { Labels?: unknown } }).Config?.Labels ?? {}) as Record<string, unknown>;
+  const [first] = r.value;
+  const state = first!.State;
   const labels: Record<string, string> = {};
-  if (rawLabels && typeof rawLabels === 'object') for (const [k, v] of Object.entries(rawLabels)) if (typeof v === 'string') labels[k] = v;
+  for (const [k, v] of Object.entries(first!.Config?.Labels ?? {})) if (typeof v === 'string') labels[k] = v;
   return {
     status: state.Status,
     running: state.Running === true || state.Status === 'running',
-    pid,
-    exitCode: typeof state.ExitCode === 'number' ? state.ExitCode : undefined,
+    pid: state.Pid !== undefined && state.Pid > 0 ? state.Pid : undefined,
+    exitCode: state.ExitCode,
     labels,
   };
 }

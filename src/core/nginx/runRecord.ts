@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import * as z from 'zod';
 import { writeFileAtomic } from '../fs/atomic';
+import { parseJsonRecord } from '../fs/jsonRecord';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm, NginxRuntimeKind } from '../farm/model';
 import { effectiveRuntimeKind } from './runtimeKind';
@@ -22,20 +24,23 @@ export function runRecordFile(layout: FarmLayout): string {
   return path.join(layout.runtime, 'nginx-run.json');
 }
 
-function parse(text: string): NginxRunRecord | undefined {
-  try {
-    const v = JSON.parse(text) as Partial<NginxRunRecord>;
-    if ((v.kind === 'podman' || v.kind === 'local') && typeof v.where === 'string' && typeof v.startedAt === 'string') {
-      return { kind: v.kind, where: v.where, startedAt: v.startedAt };
-    }
-  } catch { /* a torn or foreign file says nothing */ }
-  return undefined;
+const NginxRunRecordSchema = z.object({
+  kind: z.enum(['podman', 'local'] as const satisfies readonly NginxRuntimeKind[]),
+  where: z.string(),
+  startedAt: z.string(),
+}) satisfies z.ZodType<NginxRunRecord>;
+
+/** A torn or foreign file says nothing: the runtime `up` would use answers instead. */
+function parse(text: string, file: string): NginxRunRecord | undefined {
+  const r = parseJsonRecord(text, NginxRunRecordSchema, file);
+  return r.ok ? r.value : undefined;
 }
 
 /** Synchronous: the boot service and the socket checks ask while they set up, before anything is served. */
 export function readRunRecord(layout: FarmLayout): NginxRunRecord | undefined {
   try {
-    return parse(fs.readFileSync(runRecordFile(layout), 'utf8'));
+    const file = runRecordFile(layout);
+    return parse(fs.readFileSync(file, 'utf8'), file);
   } catch {
     return undefined;
   }

@@ -1,7 +1,9 @@
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as z from 'zod';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
+import { parseJsonRecord } from '../fs/jsonRecord';
 import { run } from '../process/run';
 import { QEMU_PROGRAM } from './args';
 import { userCacheDir } from '../fs/cacheDir';
@@ -12,12 +14,14 @@ import { userCacheDir } from '../fs/cacheDir';
  * QEMU version, kernel and CPU, because the probe costs a second and every boot would pay it.
  */
 
-export interface AccelProbe {
-  accel: 'kvm' | 'tcg';
+/** The probe's answer, also what the per-user cache file accel.json holds. */
+const AccelProbeSchema = z.object({
+  accel: z.enum(['kvm', 'tcg']),
   /** Why KVM was not used, in one sentence (empty when it was). */
-  reason: string;
-  key: string;
-}
+  reason: z.string(),
+  key: z.string(),
+});
+export type AccelProbe = z.output<typeof AccelProbeSchema>;
 
 const MARKER = 'IPXE-FARM-KVM-OK';
 
@@ -80,6 +84,12 @@ async function probeNow(key: string): Promise<AccelProbe> {
   }
 }
 
+/** The cached answer for this machine (`key`); undefined when there is none or it cannot be read: probe again. */
+export async function readAccelCache(file: string, key: string): Promise<AccelProbe | undefined> {
+  const cached = await fsp.readFile(file, 'utf8').then((t) => parseJsonRecord(t, AccelProbeSchema, file), () => undefined);
+  return cached?.ok && cached.value.key === key ? cached.value : undefined;
+}
+
 let memo: Promise<AccelProbe> | undefined;
 
 /** The accelerator to use for `auto`: KVM when a test VM really runs under it, else TCG. Cached on disk and in memory. */
@@ -87,10 +97,8 @@ export function probeAccel(): Promise<AccelProbe> {
   memo ??= (async () => {
     const key = await probeKey();
     const file = path.join(userCacheDir(), 'accel.json');
-    try {
-      const cached = JSON.parse(await fsp.readFile(file, 'utf8')) as AccelProbe;
-      if (cached.key === key && (cached.accel === 'kvm' || cached.accel === 'tcg')) return cached;
-    } catch { /* no cache yet */ }
+    const cached = await readAccelCache(file, key);
+    if (cached) return cached;
     const answer = await probeNow(key);
     try {
       await ensureDir(path.dirname(file));

@@ -1,18 +1,25 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import * as z from 'zod';
 import { farmLayout } from '../farm/layout';
+import { parseJsonRecord } from '../fs/jsonRecord';
 import { clientOutDir, readManifest } from '../ipxe/manifest';
 import type { ClientBootOptions } from '../qemu/client';
 import { STOCK_RECORD } from '../stock/image';
 
-/** The client's stock EFI stick and its variable store, as `stock-image` last wrote them. */
+/** The part of stock.json (written by `stock-image`, stock/image.ts) that says what to boot. */
+const StockRecordSchema = z.object({ image: z.string().min(1), vars: z.string().min(1), builtAt: z.string().min(1) });
+
+/**
+ * The client's stock EFI stick and its variable store, as `stock-image` last wrote them; undefined when there is none,
+ * or when the record is not one stock-image wrote (then the client boots what else was made for it).
+ */
 export async function readStockStick(root: string, client: string): Promise<{ image: string; vars: string; builtAt: string } | undefined> {
-  try {
-    const r = JSON.parse(await fsp.readFile(path.join(clientOutDir(farmLayout(root), client), STOCK_RECORD), 'utf8')) as { image?: string; vars?: string; builtAt?: string };
-    return r.image && r.vars && r.builtAt ? { image: r.image, vars: r.vars, builtAt: r.builtAt } : undefined;
-  } catch {
-    return undefined;
-  }
+  const file = path.join(clientOutDir(farmLayout(root), client), STOCK_RECORD);
+  let text: string;
+  try { text = await fsp.readFile(file, 'utf8'); } catch { return undefined; }
+  const r = parseJsonRecord(text, StockRecordSchema, file);
+  return r.ok ? r.value : undefined;
 }
 
 /**

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import * as z from 'zod';
 import { FarmError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
+import { parseJsonRecord } from '../fs/jsonRecord';
 import { farmLayout } from '../farm/layout';
 import { NAME_PATTERN, NAME_RULE } from '../farm/model';
 import { emptyTable, hasOwnName } from '../farm/table';
@@ -13,24 +15,19 @@ import { emptyTable, hasOwnName } from '../farm/table';
 export const SECRETS_VERSION = 1;
 export type Secrets = Record<string, string>;
 
+const SecretsFileSchema = z.object({
+  version: z.literal(SECRETS_VERSION).optional(),
+  secrets: z.record(z.string(), z.string()),
+});
+
 export function parseSecrets(text: string, file = 'secrets.json'): Secrets {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    // The parser's message can quote the text around the error, which is a secret: say only where to look.
-    throw new FarmError(`${file} is not valid JSON.`, 'Fix it by hand, or remove it and set the secrets again with `ipxe-farm secret set NAME`.', 'ESECRETS');
-  }
-  const obj = raw as { version?: unknown; secrets?: unknown };
-  if (typeof obj !== 'object' || obj === null || typeof obj.secrets !== 'object' || obj.secrets === null || Array.isArray(obj.secrets)) {
-    throw new FarmError(`${file} must hold {"version": 1, "secrets": {"NAME": "value"}}.`, 'Fix it, or set the secrets again with `ipxe-farm secret set NAME`.', 'ESECRETS');
-  }
-  const out = emptyTable<string>();
-  for (const [k, v] of Object.entries(obj.secrets as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw new FarmError(`Secret "${k}" in ${file} is not a string.`, 'Set it again with `ipxe-farm secret set NAME`.', 'ESECRETS');
-    out[k] = v;
-  }
-  return out;
+  const r = parseJsonRecord(text, SecretsFileSchema, file);
+  if (r.ok) return Object.assign(emptyTable<string>(), r.value.secrets);
+  // The sentences name the file and a secret's name, never a value (the JSON parser's message could quote one).
+  if (!r.issues) throw new FarmError(`${file} is not valid JSON.`, 'Fix it by hand, or remove it and set the secrets again with `ipxe-farm secret set NAME`.', 'ESECRETS');
+  const bad = r.issues.find((i) => i.path.length === 2 && i.path[0] === 'secrets');
+  if (bad) throw new FarmError(`Secret "${String(bad.path[1])}" in ${file} is not a string.`, 'Set it again with `ipxe-farm secret set NAME`.', 'ESECRETS');
+  throw new FarmError(`${file} must hold {"version": 1, "secrets": {"NAME": "value"}}.`, 'Fix it, or set the secrets again with `ipxe-farm secret set NAME`.', 'ESECRETS');
 }
 
 /** The secrets of a farm; none when the file does not exist yet. */

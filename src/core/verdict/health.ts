@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import * as z from 'zod';
 import { ensureDir } from '../fs/atomic';
+import { parseJsonLine } from '../fs/jsonRecord';
 import { farmLayout } from '../farm/layout';
 import type { BootVerdict } from './boot';
 
@@ -29,6 +31,15 @@ export async function recordVerdict(root: string, v: BootVerdict): Promise<void>
 }
 
 export type RecordedVerdict = Pick<BootVerdict, 'client' | 'outcome' | 'reason' | 'refusal' | 'stages' | 'startedAt' | 'elapsedMs'>;
+const RecordedVerdictSchema = z.object({
+  client: z.string(),
+  outcome: z.enum(['pass', 'fail']),
+  reason: z.string(),
+  refusal: z.string().optional(),
+  stages: z.record(z.string(), z.number()),
+  startedAt: z.string(),
+  elapsedMs: z.number(),
+}) satisfies z.ZodType<RecordedVerdict>;
 
 export async function readVerdicts(root: string): Promise<RecordedVerdict[]> {
   let text: string;
@@ -36,7 +47,8 @@ export async function readVerdicts(root: string): Promise<RecordedVerdict[]> {
   const out: RecordedVerdict[] = [];
   for (const l of text.split('\n')) {
     if (!l.trim()) continue;
-    try { out.push(JSON.parse(l) as RecordedVerdict); } catch { /* a line torn by a crash mid-write */ }
+    const v = parseJsonLine(l, RecordedVerdictSchema);
+    if (v) out.push(v);
   }
   return out;
 }

@@ -22,6 +22,7 @@ function check(s: S, v: unknown, at = ''): string[] {
   if (s.type && !(s.type === type || (s.type === 'number' && type === 'integer'))) return [`${at}: ${type} is not ${s.type}`];
   if ('const' in s && v !== s.const) errs.push(`${at}: not ${s.const}`);
   if (s.enum && !s.enum.includes(v)) errs.push(`${at}: ${String(v)} not in enum`);
+  if (s.allOf) for (const alt of s.allOf as S[]) errs.push(...check(alt, v, at));
   if (s.anyOf && !s.anyOf.some((alt: S) => check(alt, v, at).length === 0)) errs.push(`${at}: matches none of anyOf`);
   if (typeof v === 'string') {
     if (s.pattern && !new RegExp(s.pattern).test(v)) errs.push(`${at}: "${v}" does not match`);

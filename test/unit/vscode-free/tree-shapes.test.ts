@@ -79,12 +79,14 @@ test('boot mappings: profiles with the clients that use them; secrets never show
   assert.equal(maskCmdline('a {{ secret.x }} b'), 'a ‹secret x› b');
 });
 
-test('shaping 1,000 client rows is cheap enough to stay far below the 300 ms tree budget', () => {
+// The time it takes is measured where it matters, in the real VS Code: `npm run bench -- editor` (300 ms budget).
+test('1,000 client rows: one row per client, in order, each without a certificate marked as such', () => {
   const farm = farmWith(1000);
   const v: ClientsView = { farm, certs: clientCertMap(indexWith([])), now: NOW, lastBoots: {}, images: () => 'missing' };
-  const t0 = performance.now();
-  const rows = clientNames(farm).map((n) => clientShape(n, v));
-  const ms = performance.now() - t0;
+  const names = clientNames(farm);
+  const rows = names.map((n) => clientShape(n, v));
   assert.equal(rows.length, 1000);
-  assert.ok(ms < 100, `shaping took ${ms.toFixed(1)} ms`);
+  assert.deepEqual(rows.map((r) => r.label), names);
+  assert.equal(new Set(rows.map((r) => r.id)).size, 1000);
+  assert.ok(rows.every((r) => r.description!.includes('no certificate') && r.contextValue === 'client.nocert.image-missing'));
 });

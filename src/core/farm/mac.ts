@@ -1,0 +1,6 @@
+/** Normalise a MAC to iPXE's `${mac}` form (lowercase, colons); undefined when it is not a MAC. */
+export function normaliseMac(mac: string): string | undefined {
+  const hex = mac.trim().toLowerCase().replace(/[-:.]/g, '');
+  if (!/^[0-9a-f]{12}$/.test(hex)) return undefined;
+  return hex.match(/../g)!.join(':');
+}
