@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The PKI index (pki/index.json): what the CA did. Other modules read it (the boot service looks clients up by nginx's

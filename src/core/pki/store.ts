@@ -8,6 +8,7 @@ import { parseSerial, serialToNginx } from './serial';
 import type { PkiIndex } from './types';
 import { pidAlive } from '../process/alive';
 import { readIndexBytes } from './indexRead';
+import { parseJsonRecord } from '../fs/jsonRecord';
 import { journalSchema, journalSerialsSchema } from './indexSchema';
 
 /**
@@ -169,14 +170,13 @@ export async function recover(paths: PkiPaths, index: PkiIndex, cleanLeftovers =
   if (cleanLeftovers) await removeLeftovers(paths);
   let text: string;
   try { text = await fsp.readFile(paths.journal, 'utf8'); } catch { return; }
-  let raw: unknown;
-  try { raw = JSON.parse(text); } catch { raw = undefined; }
-  const whole = journalSchema.safeParse(raw);
-  if (whole.success && whole.data.serials.every((s) => index.records.some((r) => r.serial === s))) {
-    await applyJournal(paths, whole.data);
+  const whole = parseJsonRecord(text, journalSchema, paths.journal);
+  if (whole.ok && whole.value.serials.every((s) => index.records.some((r) => r.serial === s))) {
+    await applyJournal(paths, whole.value);
     return;
   }
-  const serials = whole.success ? whole.data.serials : (journalSerialsSchema.safeParse(raw).data?.serials ?? []);
+  const some = whole.ok ? undefined : parseJsonRecord(text, journalSerialsSchema, paths.journal);
+  const serials = whole.ok ? whole.value.serials : some?.ok ? some.value.serials : [];
   // The index never learnt of that run: the old files stay current, but its serials may be in certificates on disk,
   // so they stay used. Their keys go: a certificate the index does not know must have no usable key (and a key
   // claimed from the spare pool is then gone, never handed out a second time).
