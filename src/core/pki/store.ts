@@ -11,12 +11,10 @@ import { readIndexBytes } from './indexRead';
 import { parseJsonRecord } from '../fs/jsonRecord';
 import { journalSchema, journalSerialsSchema } from './indexSchema';
 
-/**
- * The index's writer (its reader is indexRead.ts). The index is one JSON file, one record per line, read once and
- * written once (atomically) per operation: at 10,000 records that is ~3 MB and a few tens of milliseconds, and a crash
- * leaves the old file or the new one.
- */
-
+// The index's writer (its reader is indexRead.ts). The index is one JSON file, one record per line, read once and
+// written once (atomically) per operation: at 10,000 records that is ~3 MB and a few tens of milliseconds, and a crash
+// leaves the old file or the new one.
+//
 // Layout: `{"version":1,"records":[` + one record per line + `],"nextSerial":…}`. The records come before the fields
 // that change on every write, so a writer can stream the unchanged prefix while a key is still being generated.
 function indexHead(index: PkiIndex): string {
