@@ -15,6 +15,7 @@ import { updateFarm } from '../../src/core/farm/load';
 import { readBootEvents } from '../../src/core/boot/events';
 import { bootVerdict } from '../../src/core/verdict/boot';
 import { healthOf, readVerdicts } from '../../src/core/verdict/health';
+import { openFarm } from '../../src/core/farm/handle';
 
 const { values } = parseArgs({ options: { runs: { type: 'string' }, train: { type: 'string' } } });
 const runs = Number(values.runs ?? 3);
@@ -38,13 +39,13 @@ async function main(): Promise<void> {
     const board: number[] = [];
     const direct: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const b = await bootVerdict(root, 'dut1', { timeoutMs: 300_000, stopAtStage: 'scriptServed', record: false });
+      const b = await bootVerdict(await openFarm(root), 'dut1', { timeoutMs: 300_000, stopAtStage: 'scriptServed', record: false });
       if (b.stages.scriptServed === undefined) throw new Error(`board run ${i + 1}: ${b.reason}`);
       board.push(b.stages.scriptServed);
       // The board still runs its boot: stop it (its disk image is locked while it runs) before QEMU boots the same stick.
       rig.board.stop();
       await setBoard(false);
-      const q = await bootVerdict(root, 'dut1', { timeoutMs: 300_000, stopAtStage: 'scriptServed', record: false, qemu });
+      const q = await bootVerdict(await openFarm(root), 'dut1', { timeoutMs: 300_000, stopAtStage: 'scriptServed', record: false, qemu });
       await setBoard(true);
       if (q.stages.scriptServed === undefined) throw new Error(`QEMU run ${i + 1}: ${q.reason}`);
       direct.push(q.stages.scriptServed);
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       const outcomes: string[] = [];
       for (let i = 0; i < train; i++) {
-        const v = await bootVerdict(root, 'dut1', { timeoutMs: 300_000, qemu });
+        const v = await bootVerdict(await openFarm(root), 'dut1', { timeoutMs: 300_000, qemu });
         outcomes.push(v.outcome);
         console.log(`train ${i + 1}/${train}: ${v.outcome.toUpperCase()} in ${s(v.elapsedMs)}${v.outcome === 'fail' ? ` — ${v.reason}` : ''}`);
       }

@@ -2,8 +2,7 @@ import * as fs from 'node:fs';
 
 /**
  * CPU time (user + system, ms) used so far by processes and their children, from /proc. On a machine other work shares,
- * req/s measures the machine; CPU per request measures the program, which is what "the service is never the
- * bottleneck" and "≥ 10× Flask" are about.
+ * req/s measures the machine; CPU per request measures the program, which is what the boot targets are about.
  */
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 

@@ -32,7 +32,7 @@ function replaceOnce(text: string, from: RegExp, to: string, what: string): stri
 }
 
 export async function startProductNginx(o: { farm: Farm; layout: FarmLayout; port: number; workers?: number; connections?: number; extraLocations: string; dir: string; user?: string }): Promise<ProductNginx> {
-  const files = renderNginxConfig(o.farm, o.layout);
+  const files = renderNginxConfig(o.farm, o.layout, o.farm.nginx.runtime);
   const main = files.find((f) => f.file.endsWith('nginx.conf'))!;
   const https = files.find((f) => f.file.endsWith('ipxe-https.conf'))!;
   let mainText = main.text;

@@ -27,6 +27,7 @@ import { clientLaunchOptions } from '../../src/core/qemu/client';
 import { bootHeadless } from '../../src/core/qemu/launch';
 import { formatStages } from '../../src/core/qemu/stages';
 import { missingTools, startFarmServers } from '../../test/integration/e2e/rig';
+import { openFarm } from '../../src/core/farm/handle';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' } } });
 const RUNS = Math.max(1, Number(values.runs));
@@ -73,7 +74,7 @@ async function main(): Promise<number> {
           if (Date.now() > until) throw new Error('the boot service did not load the profile change');
           await new Promise((r) => setTimeout(r, 100));
         }
-        const opts = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick.image, efiVars: stick.vars });
+        const opts = await clientLaunchOptions(await openFarm(root), 'dut1', { efi: true, image: stick.image, efiVars: stick.vars });
         const r = await bootHeadless({ ...opts, redact: [MINIO], linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
         if (r.reason !== 'marker' || r.stages.linuxMarker === undefined) throw new Error(`${profile} boot ended with ${r.reason}:\n${r.output.slice(-2000)}`);
         const files = [...r.output.matchAll(SECRET_FILE_RE)].length;

@@ -35,6 +35,7 @@ import { qemuArgs, QEMU_PROGRAM } from '../../src/core/qemu/args';
 import { probeAccel } from '../../src/core/qemu/accel';
 import { startFarmServers } from '../../test/integration/e2e/rig';
 import { buildHandChain } from './handChain';
+import { openFarm } from '../../src/core/farm/handle';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const RUNS = Math.max(1, Number(values.runs));
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       results.hand.push(await handBoot(hand.iso, httpsPort, httpPort, accel));
       console.log(`hand    #${i + 1}: ${STAGES.map((s) => `${s}=${secs(results.hand.at(-1)![s])}`).join(' ')}`);
-      const r = await bootHeadless({ ...(await clientLaunchOptions(root, 'dut1')), redact: [TOKEN], headless: { timeoutMs: TIMEOUT, marker: LINUX_MARKER_RE } });
+      const r = await bootHeadless({ ...(await clientLaunchOptions(await openFarm(root), 'dut1')), redact: [TOKEN], headless: { timeoutMs: TIMEOUT, marker: LINUX_MARKER_RE } });
       if (r.reason !== 'marker') throw new Error(`product boot ended with ${r.reason}:\n${r.output.slice(-1500)}`);
       results.product.push(r.stages);
       console.log(`product #${i + 1}: ${STAGES.map((s) => `${s}=${secs(results.product.at(-1)![s])}`).join(' ')}`);

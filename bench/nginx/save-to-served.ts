@@ -32,7 +32,7 @@ interface Row { runtime: string; method: string; p50: number; p95: number; n: nu
 
 async function bench(kind: NginxRuntimeKind): Promise<Row[]> {
   const f = await nginxTestFarm(kind);
-  const rt = createNginxRuntime(f.farm, f.layout, kind);
+  const rt = createNginxRuntime(f, kind);
   const reloader = new ReloadOnSave(rt, f.layout);
   const conf = path.join(f.layout.nginx, 'conf.d', 'ipxe-https.conf');
   const original = fs.readFileSync(conf, 'utf8');

@@ -19,6 +19,7 @@ import { buildStockImage } from '../../src/core/stock/image';
 import { findOvmf } from '../../src/core/stock/ovmf';
 import { clientLaunchOptions } from '../../src/core/qemu/client';
 import { bootHeadless } from '../../src/core/qemu/launch';
+import { openFarm } from '../../src/core/farm/handle';
 
 const { values: o } = parseArgs({ options: { runs: { type: 'string', default: '2' } } });
 const runs = Number(o.runs);
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < runs; i++) {
       hand.push(await byHand(stick.image, stick.vars, farm.server.httpsPort, farm.server.httpPort));
-      const r = await bootHeadless({ ...(await clientLaunchOptions(root, 'dut1')), headless: { timeoutMs: 600_000, marker: LINUX_MARKER_RE } });
+      const r = await bootHeadless({ ...(await clientLaunchOptions(await openFarm(root), 'dut1')), headless: { timeoutMs: 600_000, marker: LINUX_MARKER_RE } });
       if (r.reason !== 'marker') throw new Error(`product: ${r.reason}\n${r.output.slice(-2000)}`);
       product.push(r.elapsedMs);
       console.log(`run ${i + 1}: hand ${(hand[i]! / 1000).toFixed(1)} s · product ${(r.elapsedMs / 1000).toFixed(1)} s (${((r.elapsedMs - hand[i]!) / 1000).toFixed(2)} s) · load ${os.loadavg()[0]!.toFixed(1)}`);

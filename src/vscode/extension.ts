@@ -49,7 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<FarmEx
   const saveHook = new NginxSaveHook(() => state.root, out, server);
   const c: CommandContext = { ext: context, state, views, out, server };
   context.subscriptions.push(out, state, server, saveHook, new FarmFileDiagnostics(), ...disposables);
-  context.subscriptions.push(statusBarItem(server, () => { const f = state.snapshot?.loaded?.farm; return f && server.runtimeOf(f); }, state.onDidChange));
+  context.subscriptions.push(statusBarItem(server, () => { const f = state.snapshot?.loaded; return f && server.runtimeOf(f); }, state.onDidChange));
 
   context.subscriptions.push(
     command(c, 'ipxeFarm.createFarm', async (dir?: unknown) => {

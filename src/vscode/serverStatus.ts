@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { Farm, NginxRuntimeKind } from '../core/farm/model';
+import type { NginxRuntimeKind } from '../core/farm/model';
+import type { FarmHandle } from '../core/farm/handle';
 import type { Shape } from './model/shape';
 
 export type NginxView = 'unknown' | 'stopped' | 'running' | 'exited' | 'config-error' | 'reloading';
@@ -26,9 +27,9 @@ export class ServerStatus implements vscode.Disposable {
     this.changed.fire();
   }
 
-  /** What the Server view and status bar name: the runtime nginx runs under when known, else the farm file's. */
-  runtimeOf(farm: Farm): NginxRuntimeKind {
-    return this.nginxRuntime ?? farm.nginx.runtime;
+  /** What the Server view and status bar name: the runtime nginx last reported, else the one the opened farm resolved. */
+  runtimeOf(h: Pick<FarmHandle, 'runtime'>): NginxRuntimeKind {
+    return this.nginxRuntime ?? h.runtime.kind;
   }
 
   setBoot(state: BootView, socket = ''): void {
@@ -37,12 +38,13 @@ export class ServerStatus implements vscode.Disposable {
     this.changed.fire();
   }
 
-  rows(farm: Farm): Shape[] {
+  rows(h: FarmHandle): Shape[] {
+    const { farm } = h;
     const ng = this.nginx;
     const row = (id: string, label: string, description: string, icon: string, contextValue: string, color?: string, tooltip?: string): Shape =>
       ({ id: `server:${id}`, label, description, icon, iconColor: color, contextValue, collapsible: 'none', tooltip, ref: { kind: 'server', name: id } });
     return [
-      row('runtime', 'Runtime', this.runtimeOf(farm) === 'podman' ? `podman (${farm.nginx.container})` : 'local nginx', 'server-environment', 'server.runtime'),
+      row('runtime', 'Runtime', this.runtimeOf(h) === 'podman' ? `podman (${farm.nginx.container})` : 'local nginx', 'server-environment', 'server.runtime'),
       row('ports', 'Ports', `https ${farm.server.httpsPort} · http ${farm.server.httpPort} · ${farm.server.address}`, 'plug', 'server.ports'),
       row('nginx', 'nginx', ng === 'unknown' ? 'not checked yet' : ng + (this.nginxDetail ? ` · ${this.nginxDetail}` : ''), ng === 'running' ? 'pass-filled' : ng === 'config-error' || ng === 'exited' ? 'error' : 'circle-outline',
         `server.nginx.${ng}`, ng === 'running' ? 'testing.iconPassed' : ng === 'config-error' || ng === 'exited' ? 'list.errorForeground' : undefined, this.nginxDetail),

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { FarmPrograms } from '../core/farm/runtimeChoice';
 
 /** The user's program paths and choices (contributes.configuration, section ipxeFarm). */
 export interface FarmSettings {
@@ -20,4 +21,10 @@ export function settings(): FarmSettings {
     accel: c.get<'auto' | 'kvm' | 'tcg'>('accel') || 'auto',
     reloadOnSave: c.get<boolean>('nginx.reloadOnSave') ?? true,
   };
+}
+
+/** Program paths for an opened farm: ipxeFarm.nginxPath / podmanPath (machine-scoped, so a workspace cannot point them elsewhere). */
+export function editorPrograms(): FarmPrograms {
+  const s = settings();
+  return { nginx: s.nginxPath, podman: s.podmanPath };
 }

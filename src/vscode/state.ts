@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { findFarmRoot } from '../core/farm/load';
 import { FarmSnapshot, readSnapshot } from './model/farmSnapshot';
 import { ImageStates } from './model/imageStates';
-import { settings } from './settings';
+import { editorPrograms, settings } from './settings';
 
 /**
  * The farm this window works with and the one snapshot the trees read. File watchers (not polling) on the farm file,
@@ -72,7 +72,7 @@ export class FarmState implements vscode.Disposable {
     if (!root) return Promise.resolve(undefined);
     const next = (this.reading ?? Promise.resolve(undefined)).then(async () => {
       const t0 = performance.now();
-      const snap = await readSnapshot(root, this.images);
+      const snap = await readSnapshot(root, this.images, { programs: editorPrograms() });
       this.snapshot = snap;
       this.lastReadMs = performance.now() - t0;
       this.changed.fire(snap);

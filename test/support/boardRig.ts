@@ -14,6 +14,7 @@ import { buildStockImage, type StockImageResult } from '../../src/core/stock/ima
 import { findOvmf } from '../../src/core/stock/ovmf';
 import { clientLaunchOptions } from '../../src/core/qemu/client';
 import { qemuArgs, shellLine } from '../../src/core/qemu/args';
+import { openFarm } from '../../src/core/farm/handle';
 
 /**
  * A farm with two clients booting the same way — Debian's stock EFI iPXE over mutual TLS, a served script pinning the
@@ -67,7 +68,7 @@ export async function startBoardRig(name = 'boards', token = 'brdTok-5Rq81Lx', o
   });
   const stick = await buildStockImage(root, 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
   // The board: the client's own QEMU command, daemonized with its serial port on a pty instead of stdio.
-  const launch = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick.image, efiVars: stick.vars });
+  const launch = await clientLaunchOptions(await openFarm(root), 'dut1', { efi: true, image: stick.image, efiVars: stick.vars });
   const fw = findOvmf()!;
   const runVars = path.join(dir, 'board', 'vars.fd');
   const args = qemuArgs({ ...launch.spec, accel: 'tcg', ovmf: { code: fw.code, vars: runVars } }).filter((a) => a !== '-nographic');

@@ -4,7 +4,9 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { farmWithPki } from './pki';
-import { updateFarm, loadFarm } from '../../src/core/farm/load';
+import { updateFarm } from '../../src/core/farm/load';
+import { openFarm, type FarmHandle } from '../../src/core/farm/handle';
+import { resolveRuntime } from '../../src/core/farm/runtimeChoice';
 import { farmLayout, FarmLayout } from '../../src/core/farm/layout';
 import type { Farm, NginxRuntimeKind } from '../../src/core/farm/model';
 import { pkiPaths } from '../../src/core/pki/paths';
@@ -13,11 +15,8 @@ import { OFFICIAL_NGINX_IMAGE } from '../../src/core/nginx/imageChoice';
 import { bootSocketAccess } from '../../src/core/nginx/socketAccess';
 import { openSocketToNginx, prepareSocketPath } from '../../src/core/boot/socketPath';
 
-export interface NginxTestFarm {
-  root: string;
-  layout: FarmLayout;
-  farm: Farm;
-}
+/** The farm opened as the CLI opens it. */
+export type NginxTestFarm = FarmHandle;
 
 /**
  * A loopback farm with its CA, server cert, clients dut1/dut2 and the generated nginx config for `runtime`. The temp
@@ -31,9 +30,8 @@ export async function nginxTestFarm(runtime: NginxRuntimeKind): Promise<NginxTes
   await updateFarm(root, (raw) => {
     raw.nginx = { runtime, image: OFFICIAL_NGINX_IMAGE, container };
   });
-  await generateNginxConfig(root);
-  const { farm, layout } = await loadFarm(root);
-  return { root, layout, farm };
+  await generateNginxConfig(await openFarm(root));
+  return openFarm(root);
 }
 
 export interface EchoService {
@@ -49,7 +47,7 @@ export interface EchoService {
  * nginx, not this.
  */
 export async function echoBootService(layout: FarmLayout, farm: Farm): Promise<EchoService> {
-  const access = bootSocketAccess(farm, layout);
+  const access = bootSocketAccess(farm, resolveRuntime(farm, layout).kind);
   await prepareSocketPath(layout, layout.bootSocket, access, () => undefined);
   const seen: EchoService['seen'] = [];
   const server = http.createServer((req, res) => {

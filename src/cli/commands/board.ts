@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/errors';
-import { loadFarm } from '../../core/farm/load';
+import { openFarm } from '../../core/farm/handle';
 import { parseSettings, setClientBoard } from '../../core/farm/boardEdit';
 import { powerFor, type PowerAction } from '../../core/power';
 import type { CliCommand } from '../framework';
@@ -25,7 +25,7 @@ Examples:
         throw new UsageError('power takes an action (on, off, cycle or status) and at least one CLIENT.', 'Example: ipxe-farm power cycle dut1');
       }
       const root = await ctx.farmRoot();
-      const { farm } = await loadFarm(root);
+      const { farm } = await openFarm(root);
       const results = await Promise.all(clients.map(async (name) => {
         try {
           const ctl = await powerFor(root, farm, name);
@@ -84,7 +84,7 @@ from the farm's records at each scrape: verdicts (.ipxe-farm/verdicts.jsonl), th
       const { farmMetrics } = await import('../../core/metrics/collect');
       if (o.once === true) { ctx.out(await (await farmMetrics(root)).metrics()); return; }
       const { metricsListen, startMetricsServer } = await import('../../core/metrics/serve');
-      const { farm } = await loadFarm(root);
+      const { farm } = await openFarm(root);
       const server = await startMetricsServer(root, metricsListen(farm, o.listen as string | undefined));
       ctx.info(`Serving ${server.url} (Ctrl-C stops).`);
       if (ctx.json) ctx.outJson({ url: server.url });

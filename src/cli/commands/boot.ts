@@ -3,9 +3,11 @@ import { FarmError, UsageError } from '../../core/errors';
 import { addProfile, parseSecretFileArg, removeClient, removeProfile, secretRemovalProblem, setClient, setProfile, type ProfileFields } from '../../core/boot/mappings';
 import { checkFarmWithBoot } from '../../core/boot/check';
 import { explainBoot } from '../../core/boot/explain';
+import { clientScript } from '../../core/boot/clientScript';
 import { startBootService } from '../../core/boot/service';
 import { listSecretNames, removeSecret, setSecret } from '../../core/secrets/store';
 import { writeDeployUnits } from '../../core/deploy/write';
+import { openFarm } from '../../core/farm/handle';
 import { CLIENT_ARCHES, CPU_ARCHES } from '../../core/farm/arch';
 import { emptyTable } from '../../core/farm/table';
 import type { CliCommand, CliContext } from '../framework';
@@ -77,13 +79,11 @@ export const bootCommands: CliCommand[] = [
       mac: { type: 'string', description: 'as if asked for /ipxe/MAC' },
     },
     async run(ctx, args, o) {
-      const e = await explainBoot(await ctx.farmRoot(), one(args, 'client', 'script'), { reveal: o.reveal === true, mac: o.mac as string | undefined });
-      if (e.error) throw new FarmError(e.error, undefined, 'ERENDER');
-      if (e.preview && e.script) ctx.info(`note: ${e.decision.steps[0]}; this is the script it will get.`);
-      else if (!e.decision.ok) throw new FarmError(`This client would be refused: ${e.decision.reason}.`, undefined, 'EREFUSED');
+      const { explanation: e, script, note } = await clientScript(await ctx.farmRoot(), one(args, 'client', 'script'), { reveal: o.reveal === true, mac: o.mac as string | undefined });
+      if (note) ctx.info(`note: ${note}`);
       for (const w of e.warnings ?? []) ctx.info(`warning: ${w}`);
-      if (ctx.json) ctx.outJson({ client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, preview: e.preview === true, script: e.script, secretFiles: e.secretFiles ?? [], warnings: e.warnings ?? [] });
-      else ctx.out(e.script!);
+      if (ctx.json) ctx.outJson({ client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, preview: e.preview === true, script, secretFiles: e.secretFiles ?? [], warnings: e.warnings ?? [] });
+      else ctx.out(script);
     },
   },
   {
@@ -210,7 +210,9 @@ export const bootCommands: CliCommand[] = [
       const name = one(args, 'secret name', 'secret rm');
       const root = await ctx.farmRoot();
       // Removing a secret a profile uses would leave its clients refused: say so instead, unless it comes back later.
-      const breaks = await secretRemovalProblem(root, name);
+      // A farm file that does not load cannot be checked (the boot service reports it anyway): the secret still goes.
+      const opened = await openFarm(root).catch(() => undefined);
+      const breaks = opened && await secretRemovalProblem(opened, name);
       if (breaks && o['allow-missing'] !== true) throw new FarmError(`Removing secret "${name}" would refuse clients at boot: ${breaks}.`, 'Nothing was removed; change those profiles first, or pass --allow-missing if the secret comes back later.', 'EMAPPING');
       if (breaks) ctx.info(`note: ${breaks} (accepted with --allow-missing: those clients are refused until it is back)`);
       if (!(await removeSecret(root, name))) throw new FarmError(`There is no secret "${name}".`, 'List them with `ipxe-farm secret list`.', 'ENOENT');
@@ -233,7 +235,7 @@ export const bootCommands: CliCommand[] = [
     options: { bin: { type: 'string', description: 'path of the ipxe-farm program on the server (default: /usr/local/bin/ipxe-farm)' } },
     async run(ctx, args, o) {
       const dir = path.resolve(ctx.cwd, one(args, 'folder', 'deploy systemd'));
-      const files = await writeDeployUnits(await ctx.farmRoot(), dir, 'systemd', { bin: o.bin as string | undefined });
+      const files = await writeDeployUnits(await openFarm(await ctx.farmRoot()), dir, 'systemd', { bin: o.bin as string | undefined });
       await printOk(ctx, files.map((f) => `Wrote ${f}`).join('\n'), { files });
     },
   },
@@ -244,7 +246,7 @@ export const bootCommands: CliCommand[] = [
     options: { bin: { type: 'string', description: 'path of the ipxe-farm program on the server (default: /usr/local/bin/ipxe-farm)' } },
     async run(ctx, args, o) {
       const dir = path.resolve(ctx.cwd, one(args, 'folder', 'deploy quadlet'));
-      const files = await writeDeployUnits(await ctx.farmRoot(), dir, 'quadlet', { bin: o.bin as string | undefined });
+      const files = await writeDeployUnits(await openFarm(await ctx.farmRoot()), dir, 'quadlet', { bin: o.bin as string | undefined });
       await printOk(ctx, files.map((f) => `Wrote ${f}`).join('\n'), { files });
     },
   },

@@ -1,5 +1,5 @@
 import { getSetting, parseSettingValue, setSetting } from '../../core/farm/settings';
-import { loadFarm } from '../../core/farm/load';
+import { openFarm } from '../../core/farm/handle';
 import { UsageError } from '../../core/errors';
 import { servableCheck } from '../../core/boot/mappings';
 import type { CliCommand } from '../framework';
@@ -14,7 +14,7 @@ export const configCommands: CliCommand[] = [
     details: KEYS,
     async run(ctx, args) {
       if (args.length !== 1) throw new UsageError('config get takes one KEY.', KEYS);
-      const { farm } = await loadFarm(await ctx.farmRoot());
+      const { farm } = await openFarm(await ctx.farmRoot());
       const value = getSetting(farm, args[0]!);
       if (ctx.json) ctx.outJson({ key: args[0], value });
       else ctx.out(typeof value === 'string' ? value : JSON.stringify(value));

@@ -1,6 +1,6 @@
 import * as tty from 'node:tty';
 import { UsageError } from '../../core/errors';
-import { loadFarm } from '../../core/farm/load';
+import { openFarm } from '../../core/farm/handle';
 import { openConsole } from '../../core/console';
 import { ConsoleRecorder, consoleLogFile } from '../../core/console/record';
 import { readSecrets } from '../../core/secrets/store';
@@ -31,7 +31,7 @@ board or the console server goes away (it says why while it waits).`,
       try { until = typeof o.until === 'string' ? new RegExp(o.until) : undefined; } catch (err) { throw new UsageError(`--until is not a valid regular expression (${(err as Error).message}).`); }
       const client = args[0]!;
       const root = await ctx.farmRoot();
-      const { farm } = await loadFarm(root);
+      const { farm } = await openFarm(root);
       const rec = new ConsoleRecorder(await consoleLogFile(root, client, o.log as string | undefined), await readSecrets(root));
       const stream = openConsole(farm, client);
       // Only a terminal is read: touching process.stdin when it is a pipe would keep a scripted run alive.

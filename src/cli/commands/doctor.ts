@@ -1,7 +1,7 @@
 import { formatChecks, runChecks, socketReachCheck } from '../../core/doctor/checks';
 import { dhcpAdvice, NO_PXEDHCP_LINES } from '../../core/doctor/dhcpAdvice';
-import { farmLayout } from '../../core/farm/layout';
-import { findFarmRoot, loadFarm } from '../../core/farm/load';
+import { openFarm } from '../../core/farm/handle';
+import { findFarmRoot } from '../../core/farm/load';
 import type { CliCommand } from '../framework';
 
 export const doctorCommands: CliCommand[] = [
@@ -11,9 +11,10 @@ export const doctorCommands: CliCommand[] = [
     details: 'Exits 1 when a required item is missing, and says how to install it. Also prints the dnsmasq and ISC dhcpd lines that spare iPXE its 2 s ProxyDHCP wait.',
     async run(ctx) {
       const root = await findFarmRoot(ctx.cwd);
-      const farm = root ? (await loadFarm(root).catch(() => undefined))?.farm : undefined;
+      const h = root ? await openFarm(root).catch(() => undefined) : undefined;
+      const farm = h?.farm;
       const checks = await runChecks({ ipxeSource: farm?.ipxe.source, ipxeRef: farm?.ipxe.ref, nginxImage: farm?.nginx.image });
-      if (farm && root) checks.push(socketReachCheck(farm, farmLayout(root)));
+      if (h) checks.push(socketReachCheck(h));
       if (ctx.json) ctx.outJson({ checks, noPxeDhcp: NO_PXEDHCP_LINES });
       else ctx.out(`${formatChecks(checks)}\n\n${dhcpAdvice(farm)}`);
       return checks.some((c) => c.required && !c.ok) ? 1 : 0;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { initFarm } from '../../core/farm/init';
-import { loadFarm } from '../../core/farm/load';
+import { openFarm } from '../../core/farm/handle';
 import type { CliCommand } from '../framework';
 import { runtimeOption } from './runtimeOption';
 
@@ -27,7 +27,7 @@ export const farmCommands: CliCommand[] = [
     name: 'show',
     summary: 'Print the farm file as iPXE Farm reads it (defaults filled in).',
     async run(ctx) {
-      const { farm, layout } = await loadFarm(await ctx.farmRoot());
+      const { farm, layout } = await openFarm(await ctx.farmRoot());
       if (ctx.json) ctx.outJson({ root: layout.root, farm });
       else ctx.out(JSON.stringify(farm, null, 2));
     },

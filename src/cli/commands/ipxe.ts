@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { describeError, FarmError, UsageError } from '../../core/errors';
-import { loadFarm } from '../../core/farm/load';
+import { openFarm } from '../../core/farm/handle';
 import { starterFarm, type ImageTarget } from '../../core/farm/model';
 import { buildClientImage, imageState, type BuildResult } from '../../core/ipxe/build';
 import { assembleClientImage } from '../../core/ipxe/assemble';
@@ -19,7 +19,7 @@ function targetOption(value: unknown): ImageTarget | undefined {
 async function farmOrDefaults(ctx: CliContext) {
   try {
     const root = await ctx.farmRoot();
-    return { root, farm: (await loadFarm(root)).farm };
+    return { root, farm: (await openFarm(root)).farm };
   } catch (err) {
     if (err instanceof FarmError && err.code === 'ENOFARM') return { root: ctx.cwd, farm: starterFarm('farm') };
     throw err;
@@ -91,7 +91,7 @@ const status: CliCommand = {
   options: { target: { type: 'string', description: 'iso, usb or efi (default: the farm\'s first target)' } },
   async run(ctx, args, o) {
     const root = await ctx.farmRoot();
-    const { farm } = await loadFarm(root);
+    const { farm } = await openFarm(root);
     const clients = args.length ? args : Object.keys(farm.clients);
     if (clients.length === 0) throw new UsageError('The farm has no clients and none was named.', 'Name one: `ipxe-farm ipxe status dut1`.');
     const states = [];

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { UsageError } from '../../core/errors';
-import { loadFarm } from '../../core/farm/load';
+import { openFarm, type FarmHandle } from '../../core/farm/handle';
 import { switchNginxRuntime } from '../../core/nginx/switchRuntime';
 import { generateNginxConfig } from '../../core/nginx/generate';
 import { createNginxRuntime } from '../../core/nginx/createRuntime';
@@ -18,10 +18,10 @@ const RUNTIME: Record<string, OptionSpec> = {
   runtime: { type: 'string', description: 'podman or local (default: the runtime running this farm\'s nginx, else nginx.runtime in ipxe-farm.json; local when podman is absent)' },
 };
 
-async function open(ctx: CliContext, o: Record<string, unknown>): Promise<{ root: string; rt: NginxRuntime; rel: (f: string) => string }> {
-  const root = await ctx.farmRoot();
-  const { farm, layout } = await loadFarm(root);
-  return { root, rt: createNginxRuntime(farm, layout, runtimeOption(o)), rel: (f) => path.relative(ctx.cwd, f) || f };
+/** The farm, opened once for the command, and its nginx: --runtime, else the one the farm resolved (running first). */
+async function open(ctx: CliContext, o: Record<string, unknown>, opened?: FarmHandle): Promise<{ h: FarmHandle; rt: NginxRuntime; rel: (f: string) => string }> {
+  const h = opened ?? await openFarm(await ctx.farmRoot());
+  return { h, rt: createNginxRuntime(h, runtimeOption(o)), rel: (f) => path.relative(ctx.cwd, f) || f };
 }
 
 function printDiagnostics(ctx: CliContext, diagnostics: NginxDiagnostic[], rel: (f: string) => string): void {
@@ -51,8 +51,7 @@ export const nginxCommands: CliCommand[] = [
     options: { force: { type: 'boolean', description: 'overwrite the existing config files' } },
     details: 'After this the config is yours to edit; `ipxe-farm nginx watch` (or saving in the editor) tests and reloads it.',
     async run(ctx, _p, o) {
-      const root = await ctx.farmRoot();
-      const files = await generateNginxConfig(root, { force: o.force === true });
+      const files = await generateNginxConfig(await openFarm(await ctx.farmRoot()), { force: o.force === true });
       if (ctx.json) ctx.outJson({ files });
       else ctx.out(`wrote ${files.map((f) => path.relative(ctx.cwd, f) || f).join(', ')}`);
     },
@@ -64,8 +63,13 @@ export const nginxCommands: CliCommand[] = [
     details: '--runtime that differs from nginx.runtime in ipxe-farm.json changes the farm file (it says so): the file is where the farm\'s runtime is decided, so the editor, `nginx status`, the boot socket and the next `up` all follow it.',
     async run(ctx, _p, o) {
       const wanted = runtimeOption(o);
-      if (wanted) for (const line of await switchNginxRuntime(await ctx.farmRoot(), wanted)) ctx.info(line);
-      const { rt, rel } = await open(ctx, o);
+      let h = await openFarm(await ctx.farmRoot());
+      if (wanted) {
+        const switched = await switchNginxRuntime(h, wanted);
+        for (const line of switched.said) ctx.info(line);
+        h = switched.farm;
+      }
+      const { rt, rel } = await open(ctx, o, h);
       const s = await withDiagnostics(ctx, rel, () => rt.up(ctx.signal));
       if (ctx.json) ctx.outJson(s); else ctx.out(describeStatus(s));
     },
@@ -85,10 +89,10 @@ export const nginxCommands: CliCommand[] = [
     summary: 'is nginx running, stopped, or exited (with its last log lines)? and who can reach the boot socket',
     options: RUNTIME,
     async run(ctx, _p, o) {
-      const { root, rt } = await open(ctx, o);
+      const { h, rt } = await open(ctx, o);
       const s = await rt.status(ctx.signal);
-      const { farm, layout } = await loadFarm(root);
-      const reach = describeSocketReach(farm, layout);
+      const { farm } = h;
+      const reach = describeSocketReach({ ...h, runtime: { ...h.runtime, kind: rt.kind } });
       // Which image the podman runtime runs (or would): the official one, one built here, or the farm's own.
       const image = rt.kind === 'podman' ? await chooseNginxImage(farm.nginx.image, { signal: ctx.signal }) : undefined;
       if (ctx.json) { ctx.outJson({ ...s, bootSocket: reach, ...(image ? { image } : {}) }); return reach.ok ? 0 : 1; }
@@ -151,8 +155,7 @@ export const nginxCommands: CliCommand[] = [
     options: { ...RUNTIME, up: { type: 'boolean', description: 'start nginx first if it is not running' } },
     details: 'Prints each problem as FILE:LINE: severity: message (terminals make them clickable). Ctrl-C stops watching; nginx keeps running.',
     async run(ctx, _p, o) {
-      const { root, rt, rel } = await open(ctx, o);
-      const { layout } = await loadFarm(root);
+      const { h: { layout }, rt, rel } = await open(ctx, o);
       if (o.up) {
         const s = await withDiagnostics(ctx, rel, () => rt.up(ctx.signal));
         ctx.info(describeStatus(s));

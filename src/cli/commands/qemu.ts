@@ -6,6 +6,7 @@ import { formatStages } from '../../core/qemu/stages';
 import { buildStockImage } from '../../core/stock/image';
 import { lastMadeImage } from '../../core/qemu/lastMade';
 import type { CliCommand, CliContext } from '../framework';
+import { openFarm } from '../../core/farm/handle';
 
 function parseTimeout(v: unknown): number {
   if (v === undefined) return 120;
@@ -73,11 +74,12 @@ Without --efi/--image/--vars it boots what was made for CLIENT last (build or st
       const headless = o.headless === true;
       if (!headless && (o.timeout !== undefined || o.until !== undefined)) throw new UsageError('--timeout and --until need --headless.', 'Add --headless.');
       const stop = headless ? { timeoutMs: parseTimeout(o.timeout) * 1000, marker: parseUntil(o.until) } : undefined;
-      const root = await ctx.farmRoot();
+      const opened = await openFarm(await ctx.farmRoot());
+      const { root } = opened;
       // Nothing named: what was made for the client last (built image or stock stick), as the editor's ▶ does.
       const named = o.efi !== undefined || o.image !== undefined || o.vars !== undefined;
       const choice = named ? { efi: o.efi === true ? true : undefined, image: o.image as string | undefined, efiVars: o.vars as string | undefined } : await lastMadeImage(root, args[0]!);
-      const opts = await clientLaunchOptions(root, args[0]!, choice);
+      const opts = await clientLaunchOptions(opened, args[0]!, choice);
       const h = await launchQemu({ ...opts, signal: ctx.signal, headless: stop });
       ctx.info(`$ ${h.command}`);
       if (!ctx.json) h.onData((d) => process.stdout.write(d));

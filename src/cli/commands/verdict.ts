@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/errors';
-import { loadFarm } from '../../core/farm/load';
+import { openFarm } from '../../core/farm/handle';
 import { bootVerdict, type BootVerdict, type BootVerdictOptions } from '../../core/verdict/boot';
 import { formatVerdictStages } from '../../core/verdict/follow';
 import { DEFAULT_HEALTH, farmHealth, healthOf, readVerdicts } from '../../core/verdict/health';
@@ -60,7 +60,7 @@ Examples:
   ipxe-farm boot dut1 --efi --image ipxe/dut1/out/stock-efi.img --vars ipxe/dut1/out/stock-vars.fd`,
     async run(ctx, args, o) {
       if (args.length !== 1) throw new UsageError('boot takes exactly one CLIENT.', 'Example: ipxe-farm boot dut1');
-      const v = await bootVerdict(await ctx.farmRoot(), args[0]!, verdictOptions(ctx, o));
+      const v = await bootVerdict(await openFarm(await ctx.farmRoot()), args[0]!, verdictOptions(ctx, o));
       if (ctx.json) ctx.outJson(v); else printVerdict(ctx, v);
       return v.outcome === 'pass' ? 0 : 1;
     },
@@ -74,11 +74,12 @@ Examples:
       if (args.length !== 1) throw new UsageError('train takes exactly one CLIENT.', 'Example: ipxe-farm train rack1 --boots 20');
       const n = seconds(o.boots, 10, '--boots');
       if (!Number.isInteger(n) || n > 1000) throw new UsageError('--boots must be a whole number up to 1000.');
-      const root = await ctx.farmRoot();
+      const opened = await openFarm(await ctx.farmRoot());
+      const { root } = opened;
       const t0 = Date.now();
       const verdicts: BootVerdict[] = [];
       for (let i = 1; i <= n; i++) {
-        const v = await bootVerdict(root, args[0]!, { ...verdictOptions(ctx, { ...o, quiet: true }) });
+        const v = await bootVerdict(opened, args[0]!, { ...verdictOptions(ctx, { ...o, quiet: true }) });
         verdicts.push(v);
         if (!ctx.json) ctx.info(`boot ${i}/${n}: ${v.outcome === 'pass' ? 'PASS' : 'FAIL'} in ${(v.elapsedMs / 1000).toFixed(1)} s${v.outcome === 'fail' ? ` — ${v.reason}` : ''}`);
       }
@@ -101,7 +102,7 @@ Examples:
       const threshold = o.threshold === undefined ? DEFAULT_HEALTH.threshold : Number(o.threshold);
       if (!(threshold > 0 && threshold <= 1)) throw new UsageError(`--threshold ${String(o.threshold)} must be a fraction from 0 to 1, e.g. 0.9.`);
       const root = await ctx.farmRoot();
-      const { farm } = await loadFarm(root);
+      const { farm } = await openFarm(root);
       const rows = await farmHealth(root, Object.keys(farm.clients), { last, threshold });
       if (ctx.json) { ctx.outJson(rows); return; }
       for (const h of rows) {

@@ -12,6 +12,7 @@ import { parseTemplate, TemplateError } from '../farm/template';
 import { renderSecretContents } from './secretFiles';
 import { cmdlineSecretWarnings, secretFileTemplateIssues } from './secretWarnings';
 import { hasOwnName } from '../farm/table';
+import { profileOf } from '../farm/rules';
 
 /**
  * A boot-mapping problem; its pointer says whose it is (a client's or a profile's, see refusals.ts). `missing` marks a file, signature or secret that is simply not there yet (the CLI's --allow-missing accepts those).
@@ -83,7 +84,7 @@ export function checkBootMappings(farm: Farm, layout: FarmLayout, secrets: Secre
 
   // Render every client once: a variable or secret that could break the script is found now, where it was written.
   for (const [name, client] of Object.entries(farm.clients)) {
-    const profile = client.profile ?? farm.defaultProfile;
+    const profile = profileOf(farm, client);
     if (!profile || !profileOk.has(profile)) continue;
     try {
       renderScript({ farm, layout, secrets, clientName: name, client, profileName: profile });

@@ -8,6 +8,7 @@ import { cmdlineSecretWarnings } from './secretWarnings';
 import { BootDecision, selectBoot } from './select';
 import { loadBootState } from './state';
 import { mappingRefusal } from './refusals';
+import { profileOf } from '../farm/rules';
 
 export interface Explanation {
   query: string;
@@ -48,11 +49,11 @@ export async function explainBoot(root: string, query: string, opts: { reveal?: 
     const certs = state.certs.ofClient(query);
     if (certs.length === 0) {
       if (!hasOwnName(state.farm.clients, query)) {
-        throw new FarmError(`"${query}" is neither a client of this farm nor a SHA-1 fingerprint.`, 'Give a client name from /clients or a 40-hex-digit fingerprint.', 'EUSAGE');
+        throw new FarmError(`"${query}" is neither a client of this farm nor a SHA-1 fingerprint.`, 'Give a client name from /clients or a 40-hex-digit fingerprint.', 'ENOCLIENT');
       }
       // No certificate yet: show what it will get (the editor previews scripts before anything is issued).
       const client = state.farm.clients[query]!;
-      const profile = client.profile ?? state.farm.defaultProfile;
+      const profile = profileOf(state.farm, client);
       const steps = [`client ${query} has no certificate yet, so no machine can boot as it (run \`ipxe-farm issue client ${query}\`)`];
       const broken = mappingRefusal(state.refusals, query, client, profile);
       if (broken) return { query, decision: { ok: false, reason: 'no certificate yet', client: query, steps }, error: broken, preview: true };

@@ -135,6 +135,12 @@ export function createBootHttpServer(opts: BootHttpOptions): http.Server {
   // An Expect header changes nothing: no interim 100 (nor node:http's 417), the request has no body to wait for.
   server.on('checkContinue', onRequest);
   server.on('checkExpectation', onRequest);
+  // CONNECT (authority form) is not handed to 'request'; without this node:http would close the connection unanswered.
+  server.on('connect', (_req: http.IncomingMessage, socket: net.Socket) => {
+    refused.add(socket);
+    opts.onRefused(400, REQUEST_LINE);
+    socket.end(rawAnswer(400, `${REQUEST_LINE}\n`), () => socket.destroy());
+  });
   server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string }, socket: net.Socket) => {
     // After a closing answer (ours, or one to `Connection: close`) node:http ends the connection once it is written.
     if (refused.has(socket) || err.code === 'HPE_CLOSED_CONNECTION') return;

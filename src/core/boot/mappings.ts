@@ -1,14 +1,16 @@
 import { FarmError, UsageError } from '../errors';
 import { updateFarm } from '../farm/load';
-import { NAME_PATTERN, NAME_RULE, type SecretFile } from '../farm/model';
+import type { SecretFile } from '../farm/model';
+import { checkName, profileOf } from '../farm/rules';
 import { normaliseMac } from '../farm/validate';
 import { CLIENT_ARCHES, CPU_ARCHES, isClientArch } from '../farm/arch';
 import { emptyTable, hasOwnName, own } from '../farm/table';
 import type { Farm } from '../farm/model';
-import { loadFarm, type LoadedFarm } from '../farm/load';
+import type { LoadedFarm } from '../farm/load';
 import { readSecrets } from '../secrets/store';
 import { BootIssue, checkBootMappings } from './check';
 import { attributeIssues, mappingRefusal } from './refusals';
+import type { FarmHandle } from '../farm/handle';
 
 /**
  * Boot mappings changed without editing JSON: the CLI's `profile …`/`client …` and the editor's commands call these,
@@ -81,11 +83,11 @@ export function servableCheck(root: string, opts: MappingWriteOptions) {
     const added = nowIssues.filter((i) => !before.has(key(i)));
     // A client put on a profile that is already broken brings no new issue, but a new refusal all the same.
     for (const [name, c] of Object.entries(next.clients)) {
-      const why = mappingRefusal(nowRefused, name, c, c.profile ?? next.defaultProfile);
+      const why = mappingRefusal(nowRefused, name, c, profileOf(next, c));
       const old = own(current.farm.clients, name);
-      if (!why || why === mappingRefusal(wasRefused, name, old, old ? old.profile ?? current.farm.defaultProfile : undefined)) continue;
+      if (!why || why === mappingRefusal(wasRefused, name, old, old ? profileOf(current.farm, old) : undefined)) continue;
       const under = (p: string, base: string) => p === base || p.startsWith(`${base}/`);
-      const profile = c.profile ?? next.defaultProfile;
+      const profile = profileOf(next, c);
       const behind = nowIssues.filter((i) => under(i.pointer, `/clients/${name}`) || (profile !== undefined && under(i.pointer, `/profiles/${profile}`)));
       if (!behind.some((i) => added.includes(i))) added.push({ pointer: `/clients/${name}`, message: why, severity: 'error', missing: behind.every((i) => i.missing) ? true : undefined });
     }
@@ -105,12 +107,10 @@ export function servableCheck(root: string, opts: MappingWriteOptions) {
 
 /**
  * What removing secret `name` would break, in one sentence, or undefined: a profile that uses it would leave its
- * clients refused at boot. (A farm file that does not load cannot be checked; the service reports it anyway.)
+ * clients refused at boot.
  */
-export async function secretRemovalProblem(root: string, name: string): Promise<string | undefined> {
-  let loaded: LoadedFarm;
-  try { loaded = await loadFarm(root); } catch { return undefined; }
-  const secrets = await readSecrets(root);
+export async function secretRemovalProblem(loaded: FarmHandle, name: string): Promise<string | undefined> {
+  const secrets = await readSecrets(loaded.root);
   if (!hasOwnName(secrets, name)) return undefined;
   const rest = emptyTable<string>();
   for (const [k, v] of Object.entries(secrets)) if (k !== name) rest[k] = v;
@@ -118,10 +118,6 @@ export async function secretRemovalProblem(root: string, name: string): Promise<
   const before = new Set(checkBootMappings(loaded.farm, loaded.layout, secrets).map(key));
   const added = checkBootMappings(loaded.farm, loaded.layout, rest).filter((i) => i.severity === 'error' && !before.has(key(i)));
   return added.length ? added[0]!.message.replace(/\.$/, '') : undefined;
-}
-
-export function checkMappingName(name: string, what: 'profile' | 'client'): void {
-  if (!NAME_PATTERN.test(name)) throw new UsageError(`The ${what} name "${name}" is not allowed: ${NAME_RULE}.`);
 }
 
 export function normaliseMacs(macs: string[]): string[] {
@@ -149,7 +145,7 @@ function apply(p: Raw, f: ProfileFields): Raw {
 }
 
 export async function addProfile(root: string, name: string, fields: ProfileFields, w: MappingWriteOptions = {}): Promise<void> {
-  checkMappingName(name, 'profile');
+  checkName('profile', name);
   if (!fields.kernel) throw new UsageError(`Profile "${name}" needs a kernel.`, 'Give it a URL or a file under files/ (--kernel).');
   await updateFarm(root, (raw) => {
     const profiles = obj(raw.profiles);
@@ -182,7 +178,7 @@ export async function removeProfile(root: string, name: string): Promise<void> {
 
 /** Create or change a client's mapping; `create` refuses a client that already exists. */
 export async function setClient(root: string, name: string, fields: ClientFields, opts: { create?: boolean } & MappingWriteOptions = {}): Promise<void> {
-  checkMappingName(name, 'client');
+  checkName('client', name);
   const macs = fields.macs && normaliseMacs(fields.macs);
   if (fields.arch !== undefined && !isClientArch(fields.arch)) {
     throw new UsageError(`"${fields.arch}" is not an architecture iPXE Farm boots.`, `Use one of ${CLIENT_ARCHES.join(', ')}.`);

@@ -4,6 +4,7 @@ import type { CertRecord } from '../pki/types';
 import { own } from '../farm/table';
 import type { CertLookup } from '../pki/certLookup';
 import { mappingRefusal, MappingRefusals, NO_REFUSALS } from './refusals';
+import { profileOf } from '../farm/rules';
 
 /** What nginx tells the boot service about the TLS client (X-SSL-Client-* headers) and what the path asked for. */
 export interface BootIdentity {
@@ -87,7 +88,7 @@ export function selectBoot(farm: Farm, certs: CertLookup, id: BootIdentity, now 
   }
 
   // The farm file as it is now cannot boot this machine: refuse with its reason, never an older script.
-  const broken = mappingRefusal(refusals, clientName, entry, entry?.profile ?? farm.defaultProfile);
+  const broken = mappingRefusal(refusals, clientName, entry, profileOf(farm, entry));
   if (broken) return refuse(broken, { client: clientName, cert });
 
   if (entry?.profile) {

@@ -1,6 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
 import { bootSocketAccess, type SocketAccess } from '../nginx/socketAccess';
+import { resolveRuntime } from '../farm/runtimeChoice';
 import { secretsExposure } from '../secrets/store';
 import { BootEventLog } from './events';
 import { answer } from './handler';
@@ -64,7 +65,7 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
   const state = await loadBootState(opts.root);
   const layout = state.layout;
   const socket = opts.socket ?? layout.bootSocket;
-  const access: SocketAccess = opts.gid !== undefined ? { kind: 'group', gid: opts.gid } : bootSocketAccess(state.farm, layout);
+  const access: SocketAccess = opts.gid !== undefined ? { kind: 'group', gid: opts.gid } : bootSocketAccess(state.farm, resolveRuntime(state.farm, layout).kind);
 
   // With socket activation the service manager owns the socket (path, mode, group) and keeps it open across restarts:
   // nginx's connections wait in its backlog while the service restarts, instead of failing.

@@ -30,6 +30,17 @@ async function removeStaleSocket(socket: string): Promise<void> {
   await fsp.rm(socket, { force: true });
 }
 
+/**
+ * The socket's folder with `mode`, if it is the farm's own or we create it; true when its mode is ours to set. A folder
+ * that exists outside the farm (`--socket /tmp/boot.sock`) belongs to somebody else: changing it broke /tmp once.
+ */
+async function socketFolder(layout: FarmLayout, dir: string, mode: number): Promise<boolean> {
+  const ours = dir === layout.socketDir || dir.startsWith(`${layout.runtime}/`);
+  if (!ours && fs.existsSync(dir)) return false;
+  await ensureDir(dir, mode, true);
+  return true;
+}
+
 /** Folders ready for nginx's workers, and no stale socket in the way (not for an inherited socket). */
 export async function prepareSocketPath(layout: FarmLayout, socket: string, access: SocketAccess, log: (l: string) => void): Promise<void> {
   await ensureDir(layout.runtime, 0o700);
@@ -38,7 +49,7 @@ export async function prepareSocketPath(layout: FarmLayout, socket: string, acce
   if (access.kind === 'container') {
     // The host barrier: whatever an earlier version or runtime opened, the runtime folder is the owner's alone again.
     if (inRuntime) await fsp.chmod(layout.runtime, 0o700);
-    await ensureDir(socketDir, 0o711, true);
+    await socketFolder(layout, socketDir, 0o711);
   } else {
     // nginx's workers must pass through the runtime folder to reach the socket folder, but not list or read it.
     const runtimeMode = (await fsp.stat(layout.runtime)).mode & 0o777;
@@ -46,8 +57,7 @@ export async function prepareSocketPath(layout: FarmLayout, socket: string, acce
       await fsp.chmod(layout.runtime, (runtimeMode & 0o700) | 0o010);
       tryChgrp(layout.runtime, access.gid, log);
     }
-    await ensureDir(socketDir, 0o750, true);
-    tryChgrp(socketDir, access.gid, log);
+    if (await socketFolder(layout, socketDir, 0o750)) tryChgrp(socketDir, access.gid, log);
   }
   await removeStaleSocket(socket);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
 import { farmLayout, FarmLayout } from '../farm/layout';
-import { checkFarmText } from '../farm/load';
+import { checkFarmText, farmFileError, issueLines, readFarmText } from '../farm/load';
 import type { Farm } from '../farm/model';
 import { emptyTable } from '../farm/table';
 import { pkiPaths } from '../pki/paths';
@@ -74,21 +74,23 @@ export async function loadBootState(root: string, previous?: BootState): Promise
   if (certs.problem) problems.push(`every certificate is refused: ${certs.problem}`);
   if (sec.problem) problems.push(`profiles that use a secret are refused: ${sec.problem}`);
 
+  // The farm loader's own reading and checking (farm/load.ts), taken in parts: unlike loadFarm, an error that belongs to
+  // one mapping refuses only that mapping here, and any other error keeps the last good farm instead of stopping.
   let text: string | undefined;
-  let readError = '';
+  let readError: FarmError | undefined;
   try {
-    text = await fsp.readFile(layout.farmFile, 'utf8');
+    text = await readFarmText(layout);
   } catch (err) {
-    readError = `Cannot read ${layout.farmFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`;
+    readError = err instanceof FarmError ? err : new FarmError((err as Error).message);
   }
   const checked = text === undefined ? undefined : checkFarmText(text);
   const located = (checked?.issues ?? []).filter((i) => i.severity === 'error');
   const globalText = located.filter((i) => attributeIssues([i]).global.length > 0);
   let farm = checked?.farm;
   if (!farm || globalText.length > 0 || readError) {
-    const why = readError || globalText.map((i) => `${layout.farmFile}:${i.at.line + 1}:${i.at.column + 1}: ${i.message}`).join(' ');
-    if (!previous) throw new FarmError(why, readError ? 'Run `ipxe-farm init`, or pass --farm DIR.' : 'Fix the farm file (or secrets.json).', readError ? 'ENOFARM' : 'EFARMFILE');
-    problems.push(`kept serving the last good farm: ${why}`);
+    const blocking = globalText.length > 0 ? globalText : located;
+    if (!previous) throw readError ?? farmFileError(layout.farmFile, blocking);
+    problems.push(`kept serving the last good farm: ${readError?.message ?? issueLines(layout.farmFile, blocking).join(' ')}`);
     farm = previous.farm;
   }
 

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describeError, FarmError } from '../errors';
 import { initFarm } from '../farm/init';
-import { loadFarm, updateFarm } from '../farm/load';
+import { updateFarm } from '../farm/load';
+import { farmHandle, openFarm } from '../farm/handle';
 import { initCa, issueClient, issueCodesign, issueServer, signFile } from '../pki';
 import { setSecret } from '../secrets/store';
 import { generateNginxConfig } from '../nginx/generate';
@@ -139,13 +140,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     say(`[farm] creating a farm in ${root}`);
     await initFarm(root, { name: 'demo' });
     const [httpsPort, httpPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
-    await updateFarm(root, (raw) => {
+    const { farm: served, layout } = await updateFarm(root, (raw) => {
       raw.server = { address: DEMO_ADDRESS, names: ['localhost', '127.0.0.1'], httpsPort, httpPort };
     });
     mark('farm');
 
     stage = 'source';
-    const choice: DemoIpxeChoice = await chooseDemoIpxe((await loadFarm(root)).farm, root, opts.ipxe ?? 'auto', {
+    const choice: DemoIpxeChoice = await chooseDemoIpxe(served, root, opts.ipxe ?? 'auto', {
       clone: opts.clone,
       signal: opts.signal,
       onProgress: (l) => { if (l.trim()) say(`[source] ${l.trim()}`); },
@@ -173,7 +174,6 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     say(stock
       ? '[kernel] a Debian kernel and a busybox initramfs; integrity: SHA-256 pins in the served script (Debian\'s iPXE has no imgverify)'
       : '[kernel] a Debian kernel and a busybox initramfs; integrity: imgverify against the farm\'s code-signing certificate');
-    const { layout } = await loadFarm(root);
     const k = await demoKernel();
     const [kernelFile, initrdFile] = [path.join(layout.files, 'vmlinuz'), path.join(layout.files, 'initrd.gz')];
     await fsp.copyFile(k.kernel, kernelFile);
@@ -206,10 +206,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
 
     stage = 'nginx';
     result.runtime = await chooseRuntime(opts.runtime, say, opts.signal);
-    await updateFarm(root, (raw) => { raw.nginx = { ...(raw.nginx as object), runtime: result.runtime }; });
-    await generateNginxConfig(root);
-    const farm = (await loadFarm(root)).farm;
-    nginx = createNginxRuntime(farm, layout, result.runtime);
+    const chosen = farmHandle(await updateFarm(root, (raw) => { raw.nginx = { ...(raw.nginx as object), runtime: result.runtime }; }));
+    await generateNginxConfig(chosen);
+    nginx = createNginxRuntime(chosen, result.runtime);
     say(`[nginx] starting (${result.runtime}) on 127.0.0.1:${httpsPort} (HTTPS, client certificates required) and :${httpPort} (files)`);
     try {
       await nginx.up(opts.signal);
@@ -218,8 +217,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       say(`[nginx] podman could not start nginx (${describeError(err).split('\n')[0]}); using the local runtime instead`);
       await nginx.down().catch(() => undefined);
       result.runtime = 'local';
-      await updateFarm(root, (raw) => { raw.nginx = { ...(raw.nginx as object), runtime: 'local' }; });
-      nginx = createNginxRuntime((await loadFarm(root)).farm, layout, 'local');
+      nginx = createNginxRuntime(farmHandle(await updateFarm(root, (raw) => { raw.nginx = { ...(raw.nginx as object), runtime: 'local' }; })), 'local');
       await nginx.up(opts.signal);
     }
     mark('nginx');
@@ -254,7 +252,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     // The same image, firmware and network choice as `ipxe-farm qemu dut1` and the editor's ▶: 10.0.2.100 becomes
     // restricted user networking whose only exits are the farm's two ports on 127.0.0.1.
     const q = await bootHeadless({
-      ...(await clientLaunchOptions(root, DEMO_CLIENT, launch)),
+      ...(await clientLaunchOptions(await openFarm(root), DEMO_CLIENT, launch)),
       headless: { timeoutMs: opts.timeoutMs ?? 240_000, marker: DEMO_MARKER, stopOnIpxeErrorAfterMs: 3000 },
       signal: opts.signal,
     });

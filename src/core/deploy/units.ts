@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { FarmLayout } from '../farm/layout';
-import type { Farm } from '../farm/model';
+import type { Farm, NginxRuntimeKind } from '../farm/model';
 import { bootSocketAccess } from '../nginx/socketAccess';
 import { pkiPaths } from '../pki/paths';
 
@@ -10,6 +10,8 @@ export interface DeployOptions {
   /** The ipxe-farm program on the server. */
   bin?: string;
   podman?: string;
+  /** The runtime serving the farm (an opened farm's runtime.kind); absent: the farm file's (tests of plain farms). */
+  runtime?: NginxRuntimeKind;
 }
 
 export interface UnitFile {
@@ -36,9 +38,9 @@ export function unitNames(farm: Farm) {
  * local nginx's worker group may pass; for podman the runtime folder stays 0700 and the socket folder is reachable
  * only through its mount in the farm's container.
  */
-function bootSocket(farm: Farm, layout: FarmLayout): UnitFile {
+function bootSocket(farm: Farm, layout: FarmLayout, runtime: NginxRuntimeKind): UnitFile {
   const names = unitNames(farm);
-  const access = bootSocketAccess(farm, layout);
+  const access = bootSocketAccess(farm, runtime);
   const group = access.kind === 'group' ? access.group : undefined;
   const prepare = access.kind === 'container'
     ? [
@@ -236,7 +238,7 @@ WantedBy=multi-user.target
 
 /** The units for a server: the boot service (host, systemd) and nginx (podman), sharing the socket folder; metrics. */
 export function deployUnits(farm: Farm, layout: FarmLayout, kind: DeployKind, opts: DeployOptions = {}): UnitFile[] {
-  const boot = [bootService(farm, layout, opts), bootSocket(farm, layout)];
+  const boot = [bootService(farm, layout, opts), bootSocket(farm, layout, opts.runtime ?? farm.nginx.runtime)];
   const nginx = kind === 'systemd' ? [systemdNginx(farm, layout, opts)] : quadletNginx(farm, layout);
   return [...boot, ...nginx, metricsService(farm, layout, opts)];
 }

@@ -1,17 +1,16 @@
 import * as path from 'node:path';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { loadFarm } from '../farm/load';
+import type { FarmHandle } from '../farm/handle';
 import { deployUnits, DeployKind, DeployOptions } from './units';
 
 /** Write the units into `dir` (for the admin to copy into /etc/systemd/system or /etc/containers/systemd). */
-export async function writeDeployUnits(root: string, dir: string, kind: DeployKind, opts: DeployOptions = {}): Promise<string[]> {
-  const { farm, layout } = await loadFarm(root);
+export async function writeDeployUnits(h: FarmHandle, dir: string, kind: DeployKind, opts: DeployOptions = {}): Promise<string[]> {
   let units;
   try {
-    units = deployUnits(farm, layout, kind, opts);
+    units = deployUnits(h.farm, h.layout, kind, { runtime: h.runtime.kind, ...opts });
   } catch (err) {
-    throw new FarmError((err as Error).message, 'Move the farm, or pass --bin with a plain absolute path.', 'EUSAGE');
+    throw new FarmError((err as Error).message, 'Move the farm, or pass --bin with a plain absolute path.', 'EBADPATH');
   }
   await ensureDir(dir);
   const written: string[] = [];

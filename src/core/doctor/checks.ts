@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FarmHandle } from '../farm/handle';
 import type { FarmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { describeSocketReach } from '../nginx/socketReach';
@@ -125,8 +126,8 @@ export async function runChecks(opts: { ipxeSource?: string; ipxeRef?: string; n
 }
 
 /** In a farm: who can reach its boot socket (only nginx's workers should); a socket open to others fails the check. */
-export function socketReachCheck(farm: Farm, layout: FarmLayout): Check {
-  const r = describeSocketReach(farm, layout);
+export function socketReachCheck(h: FarmHandle): Check {
+  const r = describeSocketReach(h);
   return { id: 'boot-socket', purpose: 'only nginx may reach the boot service (else client identities can be forged)', required: !r.ok, ok: r.ok, detail: r.text, fix: r.fix };
 }
 

@@ -2,7 +2,7 @@ import type { Farm } from './schema/farm';
 import type { FarmIssue } from './issue';
 import { archFacts, clientArch } from './arch';
 import { normaliseMac } from './mac';
-import { NAME_PATTERN, NAME_RULE } from './names';
+import { nameProblem, profileOf } from './rules';
 import { parseSecretMode } from './secretFiles';
 import { profileKernel } from './profileKernel';
 import { hasOwnName } from './table';
@@ -28,7 +28,8 @@ export function crossChecks(farm: Farm, raw: unknown): FarmIssue[] {
     const t = root[table];
     if (!isObj(t)) continue;
     for (const n of Reflect.ownKeys(t)) {
-      if (typeof n === 'string' && !NAME_PATTERN.test(n)) error(pointerOf([table, n]), `The ${what} name "${n}" is not allowed: ${NAME_RULE}.`);
+      const problem = typeof n === 'string' ? nameProblem(what, n) : undefined;
+      if (problem) error(pointerOf([table, String(n)]), problem);
     }
   }
   if (farm.server.httpPort === farm.server.httpsPort) {
@@ -82,7 +83,7 @@ export function crossChecks(farm: Farm, raw: unknown): FarmIssue[] {
 /** Every client's profile must have a kernel for the client's CPU: found at load time, not when the board boots. */
 function checkClientKernels(farm: Farm, error: (pointer: string, message: string) => void): void {
   for (const [cname, client] of Object.entries(farm.clients)) {
-    const pname = client.profile ?? farm.defaultProfile;
+    const pname = profileOf(farm, client);
     const profile = pname === undefined ? undefined : farm.profiles[pname];
     if (!profile) continue;
     const arch = clientArch(farm, cname);

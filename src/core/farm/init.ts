@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { FarmError } from '../errors';
 import { ensureDir, exists, writeFileAtomic } from '../fs/atomic';
 import { farmLayout, FarmLayout } from './layout';
-import { NAME_PATTERN, NAME_RULE, starterFarm, type NginxRuntimeKind } from './model';
+import { starterFarm, type NginxRuntimeKind } from './model';
+import { checkName } from './rules';
 import { serialiseFarm } from './load';
 
 /** What a farm's own repository must never track: keys, secrets and runtime state. */
@@ -24,7 +25,7 @@ export interface InitOptions {
 export async function initFarm(dir: string, opts: InitOptions = {}): Promise<FarmLayout> {
   const layout = farmLayout(dir);
   const name = opts.name ?? (path.basename(layout.root).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'farm');
-  if (!NAME_PATTERN.test(name)) throw new FarmError(`The farm name "${name}" is not allowed: ${NAME_RULE}.`, 'Pass --name NAME.', 'EUSAGE');
+  checkName('farm', name);
   if (await exists(layout.farmFile)) {
     throw new FarmError(`${layout.farmFile} already exists; init never overwrites a farm.`, 'Use that farm, or init another folder.', 'EEXIST');
   }

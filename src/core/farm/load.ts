@@ -40,11 +40,16 @@ export function checkFarmText(text: string): { farm?: Farm; raw?: Record<string,
   };
 }
 
-function refuse(file: string, issues: LocatedIssue[]): FarmError {
-  const errors = issues.filter((i) => i.severity === 'error');
-  const lines = errors.map((i) => `${file}:${i.at.line + 1}:${i.at.column + 1}: ${i.message}`);
+/** Each error among `issues` as FILE:LINE:COLUMN: message, the way compilers and the Problems panel point at it. */
+export function issueLines(file: string, issues: LocatedIssue[]): string[] {
+  return issues.filter((i) => i.severity === 'error').map((i) => `${file}:${i.at.line + 1}:${i.at.column + 1}: ${i.message}`);
+}
+
+/** The farm file refused for its errors: one sentence for one, a list for several. */
+export function farmFileError(file: string, issues: LocatedIssue[]): FarmError {
+  const lines = issueLines(file, issues);
   return new FarmError(
-    errors.length === 1 ? lines[0]! : `${file} has ${errors.length} problems:\n  ${lines.join('\n  ')}`,
+    lines.length === 1 ? lines[0]! : `${file} has ${lines.length} problems:\n  ${lines.join('\n  ')}`,
     'Fix the farm file and try again.',
     'EFARMFILE',
   );
@@ -64,19 +69,28 @@ export async function findFarmRoot(start: string): Promise<string | undefined> {
   }
 }
 
-export async function loadFarm(root: string): Promise<LoadedFarm> {
-  const layout = farmLayout(root);
-  let text: string;
+/** The farm file's text; a FarmError says why it cannot be read (missing: how to make a farm). */
+export async function readFarmText(layout: FarmLayout): Promise<string> {
   try {
-    text = await fsp.readFile(layout.farmFile, 'utf8');
+    return await fsp.readFile(layout.farmFile, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new FarmError(`No farm at ${layout.root}: ${FARM_FILE} is missing.`, 'Run `ipxe-farm init` there, or pass --farm DIR.', 'ENOFARM');
     }
     throw new FarmError(`Cannot read ${layout.farmFile}: ${(err as Error).message}.`);
   }
+}
+
+/**
+ * The farm, read and checked whole: any error refuses it. Callers that hold a farm pass it on (handle.ts) instead of
+ * calling this again; the boot service, which must keep serving through a bad edit, reads the same way in parts
+ * (boot/state.ts: readFarmText + checkFarmText).
+ */
+export async function loadFarm(root: string): Promise<LoadedFarm> {
+  const layout = farmLayout(root);
+  const text = await readFarmText(layout);
   const { farm, raw, issues } = checkFarmText(text);
-  if (!farm || issues.some((i) => i.severity === 'error')) throw refuse(layout.farmFile, issues);
+  if (!farm || issues.some((i) => i.severity === 'error')) throw farmFileError(layout.farmFile, issues);
   return { farm, layout, raw: raw!, text };
 }
 
@@ -99,7 +113,7 @@ export async function updateFarm(
   change(raw, current.farm);
   const text = editJsonText(current.text, current.raw, raw);
   const { farm, issues } = checkFarmText(text);
-  if (!farm || issues.some((i) => i.severity === 'error')) throw refuse(current.layout.farmFile, issues);
+  if (!farm || issues.some((i) => i.severity === 'error')) throw farmFileError(current.layout.farmFile, issues);
   await check?.(farm, current);
   await writeFileAtomic(current.layout.farmFile, text);
   return { farm, layout: current.layout, raw, text };

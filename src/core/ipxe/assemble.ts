@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FarmError } from '../errors';
+import { FarmError, UsageError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { loadFarm } from '../farm/load';
 import { archFacts, clientArch } from '../farm/arch';
@@ -55,7 +55,7 @@ export async function assembleClientImage(root: string, client: string, opts: As
   const say = (stage: BuildProgress['stage'], message: string) => opts.onProgress?.({ stage, message });
   const { farm, layout } = await loadFarm(root);
   const target = opts.target ?? defaultTarget(farm, client);
-  if (target === 'usb') throw new FarmError('A USB image is built per client (ipxe-farm build CLIENT --target usb), not from the shared image.', 'Use --target iso or efi for the shared image.', 'EUSAGE');
+  if (target === 'usb') throw new UsageError('A USB image is built per client (ipxe-farm build CLIENT --target usb), not from the shared image.', 'Use --target iso or efi for the shared image.');
   const arch = clientArch(farm, client);
   const { cpu } = archFacts(arch);
   const debug = checkDebug(opts.debug ?? farm.ipxe.debug);

@@ -1,4 +1,4 @@
-import { FarmError } from '../errors';
+import { UsageError } from '../errors';
 
 /**
  * iPXE prints failures as "Connection reset (https://ipxe.org/0f0c6039)". The 32-bit code packs (high to low):
@@ -291,10 +291,9 @@ export function formatIpxeErrorCode(code: number): string {
 export function decodeIpxeError(input: string | number): IpxeErrorInfo {
   const code = typeof input === 'number' ? input >>> 0 : parseIpxeErrorCode(input);
   if (code === undefined || code > 0x7fffffff || code === 0) {
-    throw new FarmError(
+    throw new UsageError(
       `"${String(input)}" is not an iPXE error code.`,
       'Give the 8 hex digits iPXE prints after https://ipxe.org/, e.g. `ipxe-farm decode 0216eb3c`.',
-      'EUSAGE',
     );
   }
   const errnoValue = (code >>> 24) & 0x7f;

@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
 import type { FarmLayout } from '../farm/layout';
-import { NAME_PATTERN, NAME_RULE } from '../farm/model';
+import { checkName } from '../farm/rules';
 import { pkiPaths } from '../pki/paths';
 import { certDer, certSerial, certToPem, fingerprints, parseCertificate } from '../pki/certs';
 import { keyMatchesCert, readPrivateKey } from '../pki/keys';
@@ -21,10 +21,6 @@ export interface BuildInputs {
   warnings: string[];
 }
 
-export function checkClientNameForPath(client: string): void {
-  if (!NAME_PATTERN.test(client)) throw new FarmError(`"${client}" is not a valid client name.`, `Client names ${NAME_RULE}.`, 'EUSAGE');
-}
-
 async function readText(file: string, missing: () => FarmError): Promise<string> {
   try {
     return await fsp.readFile(file, 'utf8');
@@ -35,7 +31,7 @@ async function readText(file: string, missing: () => FarmError): Promise<string>
 }
 
 export async function readBuildInputs(layout: FarmLayout, client: string): Promise<BuildInputs> {
-  checkClientNameForPath(client);
+  checkName('client', client);
   const p = pkiPaths(layout);
   const caText = await readText(p.caCert, () => new FarmError(`The farm has no CA yet (${p.caCert} is missing).`, 'Create it with `ipxe-farm ca init`, then issue the client certificate.', 'ENOCA'));
   const certText = await readText(p.clientCert(client), () => new FarmError(`Client ${client} has no certificate (${p.clientCert(client)} is missing).`, `Issue one with \`ipxe-farm issue client ${client}\`, then build again.`, 'ENOCERT'));

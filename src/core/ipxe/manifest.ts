@@ -4,8 +4,8 @@ import * as z from 'zod';
 import type { FarmLayout } from '../farm/layout';
 import type { ImageTarget } from '../farm/model';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
+import { checkName } from '../farm/rules';
 import { parseJsonRecord } from '../fs/jsonRecord';
-import { checkClientNameForPath } from './inputs';
 import type { IpxeFlavour, IpxeSource } from './source';
 
 const TARGETS = ['iso', 'usb', 'efi'] as const satisfies readonly ImageTarget[];
@@ -47,7 +47,7 @@ export const SCRIPT_COPY = 'embedded.ipxe';
 
 /** ipxe/<client>/out: 0700, because every image in it holds the client's private key. */
 export function clientOutDir(layout: FarmLayout, client: string): string {
-  checkClientNameForPath(client);
+  checkName('client', client);
   return path.join(layout.ipxe, client, 'out');
 }
 

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { FarmError } from '../errors';
 import { isHostName } from '../net/hostName';
-import { NAME_PATTERN, NAME_RULE, type Farm } from '../farm/model';
+import type { Farm } from '../farm/model';
+import { checkName } from '../farm/rules';
 
 /**
  * The script built into each client's image. iPXE splits a script line on whitespace with no quoting at all and
@@ -71,7 +72,7 @@ export function checkScriptHost(value: string, what: string): string {
   throw new FarmError(
     `${what} "${value}" cannot go into an iPXE script: it is not a host name or an IP address.`,
     'Use a plain DNS name or IP address (no spaces, quotes, slashes or ${…}).',
-    'EUSAGE',
+    'EBADVALUE',
   );
 }
 
@@ -83,7 +84,7 @@ export function urlHost(address: string, port: number): string {
 
 function checkInt(value: number, what: string, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new FarmError(`${what} must be a whole number from ${min} to ${max}, not ${String(value)}.`, undefined, 'EUSAGE');
+    throw new FarmError(`${what} must be a whole number from ${min} to ${max}, not ${String(value)}.`, undefined, 'EBADVALUE');
   }
   return value;
 }
@@ -111,23 +112,23 @@ function knownInterfaceDhcp(macs: string[]): string[] {
 }
 
 export function embeddedScript(o: EmbeddedScriptOptions): string {
-  if (!o.shared && !NAME_PATTERN.test(o.client)) throw new FarmError(`The client name "${o.client}" cannot go into an iPXE script.`, `Rename it: ${NAME_RULE}.`, 'EUSAGE');
+  if (!o.shared) checkName('client', o.client);
   // The farm name only decorates a comment: left out rather than refused when it has anything unusual in it.
   const farmName = o.farmName && /^[A-Za-z0-9._-]{1,63}$/.test(o.farmName) ? o.farmName : undefined;
   const address = checkScriptHost(o.address, 'The server address');
   const port = checkInt(o.httpsPort, 'The HTTPS port', 1, 65535);
   const urlPath = o.path ?? '/boot.ipxe';
-  if (!URL_PATH.test(urlPath)) throw new FarmError(`The boot script path "${urlPath}" cannot go into an iPXE script.`, 'Use a path of letters, digits, dots, dashes and slashes, starting with /.', 'EUSAGE');
+  if (!URL_PATH.test(urlPath)) throw new FarmError(`The boot script path "${urlPath}" cannot go into an iPXE script.`, 'Use a path of letters, digits, dots, dashes and slashes, starting with /.', 'EBADVALUE');
   const ntp = o.ntp ? checkScriptHost(o.ntp, 'The NTP server') : undefined;
   const dhcpAttempts = checkInt(o.dhcpAttempts ?? 5, 'The number of DHCP attempts', 1, 100);
   const chainAttempts = checkInt(o.chainAttempts ?? 3, 'The number of boot script attempts', 1, 100);
   const delay = checkInt(o.retryDelay ?? 5, 'The retry delay', 0, 3600);
   const macs = (o.macs ?? []).map((m) => {
-    if (!MAC.test(m)) throw new FarmError(`The MAC "${m}" cannot go into an iPXE script.`, 'Write it as 52:54:00:12:34:56 (lowercase hex, colons).', 'EUSAGE');
+    if (!MAC.test(m)) throw new FarmError(`The MAC "${m}" cannot go into an iPXE script.`, 'Write it as 52:54:00:12:34:56 (lowercase hex, colons).', 'EBADVALUE');
     return m;
   });
   const onFailure = o.onFailure ?? 'retry';
-  if (!['retry', 'shell', 'poweroff'].includes(onFailure)) throw new FarmError(`Unknown failure action "${onFailure}": use retry, shell or poweroff.`, undefined, 'EUSAGE');
+  if (!['retry', 'shell', 'poweroff'].includes(onFailure)) throw new FarmError(`Unknown failure action "${onFailure}": use retry, shell or poweroff.`, undefined, 'EBADVALUE');
   const url = `https://${urlHost(address, port)}${urlPath}`;
   const whyUrl = `https://${urlHost(address, port)}/why.ipxe`;
 

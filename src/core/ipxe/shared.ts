@@ -4,7 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as z from 'zod';
-import { FarmError } from '../errors';
+import { UsageError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { parseJsonRecord } from '../fs/jsonRecord';
 import type { FarmLayout } from '../farm/layout';
@@ -60,7 +60,7 @@ export function sharedBaseDir(layout: FarmLayout, cpu: CpuArch, kind: SharedKind
 
 function makeTarget(cpu: CpuArch, kind: SharedKind): { target: string; vars: string[] } {
   if (kind === 'lkrn') {
-    if (cpu !== 'x86_64') throw new FarmError(`There is no BIOS image for ${cpu}.`, 'Use its EFI image.', 'EUSAGE');
+    if (cpu !== 'x86_64') throw new UsageError(`There is no BIOS image for ${cpu}.`, 'Use its EFI image.');
     return { target: 'bin/ipxe.lkrn', vars: [] };
   }
   return makeTargetFor('efi', cpu);

@@ -60,7 +60,7 @@ const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
 
 function checkRef(ref: string): void {
   if (!REF_PATTERN.test(ref) || ref.includes('..') || ref.endsWith('/') || ref.endsWith('.lock')) {
-    throw new FarmError(`The iPXE ref "${ref}" is not a valid git tag, branch or commit name.`, 'Set `ipxe.ref` in ipxe-farm.json to a tag such as v2.0.0 or a full commit hash.', 'EUSAGE');
+    throw new FarmError(`The iPXE ref "${ref}" is not a valid git tag, branch or commit name.`, 'Set `ipxe.ref` in ipxe-farm.json to a tag such as v2.0.0 or a full commit hash.', 'EFARMFILE');
   }
 }
 

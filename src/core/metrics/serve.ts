@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FarmError } from '../errors';
+import { FarmError, UsageError } from '../errors';
 import type { Farm } from '../farm/model';
 import { farmMetrics } from './collect';
 
@@ -14,7 +14,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(listen);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new FarmError(`"${listen}" is not HOST:PORT.`, 'Write e.g. 127.0.0.1:9464 or [::1]:9464.', 'EUSAGE');
+  if (!m || port > 65535) throw new UsageError(`"${listen}" is not HOST:PORT.`, 'Write e.g. 127.0.0.1:9464 or [::1]:9464.');
   return { host: m[1] ?? m[2]!, port };
 }
 
@@ -26,7 +26,7 @@ export function metricsListen(farm: Farm, requested?: string): { host: string; p
     throw new FarmError(
       `The metrics listener ${want} would be reachable from other machines, and the farm file does not name it.`,
       `Put "metrics": {"listen": "${want}"} in ipxe-farm.json if that is meant, or listen on 127.0.0.1.`,
-      'EUSAGE',
+      'EUNSAFE',
     );
   }
   return l;

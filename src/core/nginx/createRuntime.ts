@@ -1,21 +1,12 @@
 import type { FarmLayout } from '../farm/layout';
-import type { Farm, NginxRuntimeKind } from '../farm/model';
-import { loadFarm } from '../farm/load';
+import type { NginxRuntimeKind } from '../farm/model';
+import type { FarmHandle } from '../farm/handle';
 import { FarmError } from '../errors';
 import { requireNginxConfig } from './requireConfig';
-import { effectiveRuntimeKind } from './runtimeKind';
 import { LocalNginxRuntime } from './localRuntime';
 import { PodmanNginxRuntime } from './podmanRuntime';
-import { clearRunRecord, readRunRecord, runtimeKindInUse, writeRunRecord } from './runRecord';
+import { clearRunRecord, readRunRecord, writeRunRecord } from '../farm/runRecord';
 import type { LogSink, NginxRuntime, NginxStatus } from './runtime';
-
-export { effectiveRuntimeKind, runtimeKindInUse };
-
-/** Program paths a caller may override (the editor's machine-scoped settings). */
-export interface NginxPrograms {
-  nginx?: string;
-  podman?: string;
-}
 
 /**
  * A runtime that records itself: `up` writes the farm's run record, `down` removes it, so every later call without an
@@ -67,17 +58,13 @@ class RecordedRuntime implements NginxRuntime {
 }
 
 /**
- * The farm's nginx runtime. Without `kind`: the one running now (its run record), else the farm file's choice (local
- * when podman is absent but nginx is there).
+ * The opened farm's nginx runtime: without `kind`, the one it resolved (the nginx running now, by its run record, else
+ * the farm file's choice, local when podman is absent but nginx is there); program paths from the handle.
  */
-export function createNginxRuntime(farm: Farm, layout: FarmLayout, kind: NginxRuntimeKind = runtimeKindInUse(farm, layout), programs: NginxPrograms = {}): NginxRuntime {
+export function createNginxRuntime(h: FarmHandle, kind: NginxRuntimeKind = h.runtime.kind): NginxRuntime {
+  const { farm, layout, programs } = h;
   const make = (k: NginxRuntimeKind): NginxRuntime => (k === 'podman'
     ? new PodmanNginxRuntime(farm, layout, { podman: programs.podman })
     : new LocalNginxRuntime(farm, layout, { nginx: programs.nginx }));
   return new RecordedRuntime(make(kind), layout, make);
-}
-
-export async function loadNginxRuntime(root: string, kind?: NginxRuntimeKind): Promise<NginxRuntime> {
-  const { farm, layout } = await loadFarm(root);
-  return createNginxRuntime(farm, layout, kind);
 }

@@ -3,13 +3,12 @@ import * as path from 'node:path';
 import { FarmError } from '../errors';
 import { ensureDir, exists, writeFileAtomic } from '../fs/atomic';
 import type { FarmLayout } from '../farm/layout';
-import type { Farm } from '../farm/model';
-import { loadFarm } from '../farm/load';
+import type { Farm, NginxRuntimeKind } from '../farm/model';
+import type { FarmHandle } from '../farm/handle';
 import { REFUSED_HEADLINE } from '../ipxe/refusalText';
 import { isEchoSafe } from '../ipxe/scriptLine';
 import { pkiPaths } from '../pki/paths';
 import { nginxPaths } from './paths';
-import { effectiveRuntimeKind } from './runtimeKind';
 
 /** Both iPXE builds we support can use these (DESIGN §2); Mozilla "intermediate" breaks the 2019 build. */
 export const IPXE_SSL_PROTOCOLS = 'TLSv1.2';
@@ -92,8 +91,8 @@ export function nginxPath(p: string): string {
   return `"${p}"`;
 }
 
-function listen(farm: Farm, port: number, ssl: boolean): string {
-  const host = effectiveRuntimeKind(farm) === 'local' ? loopbackHost(farm.server.address) : undefined;
+function listen(farm: Farm, runtime: NginxRuntimeKind, port: number, ssl: boolean): string {
+  const host = runtime === 'local' ? loopbackHost(farm.server.address) : undefined;
   const where = host ? `${host === '::1' ? '[::1]' : host}:${port}` : `${port}`;
   return `listen ${where}${ssl ? ' ssl' : ''};`;
 }
@@ -150,7 +149,7 @@ http {
 `;
 }
 
-function httpsConf(farm: Farm, layout: FarmLayout): string {
+function httpsConf(farm: Farm, layout: FarmLayout, runtime: NginxRuntimeKind): string {
   const pki = pkiPaths(layout);
   // Quoted like every path here, so a farm folder with a space still gives one argument.
   const socket = nginxPath(`unix:${layout.bootSocket}`);
@@ -171,7 +170,7 @@ upstream ${BOOT_UPSTREAM} {
 ${tlsRefusalMap()}
 
 server {
-    ${listen(farm, farm.server.httpsPort, true)}
+    ${listen(farm, runtime, farm.server.httpsPort, true)}
     server_name _;
 
     # The server certificate followed by the CA: iPXE's TRUST= embeds only the CA's fingerprint, so the CA itself
@@ -237,13 +236,13 @@ ${locations}
 `;
 }
 
-function httpConf(farm: Farm, layout: FarmLayout): string {
+function httpConf(farm: Farm, layout: FarmLayout, runtime: NginxRuntimeKind): string {
   const files = nginxPath(`${layout.files}/`);
   return `# Kernels, initrds and their signatures over plain HTTP: secrecy is not needed here, integrity comes from
 # imgverify or a hash pinned in the mutual-TLS boot script.
 
 server {
-    ${listen(farm, farm.server.httpPort, false)}
+    ${listen(farm, runtime, farm.server.httpPort, false)}
     server_name _;
 
     root ${files};
@@ -260,13 +259,16 @@ server {
 `;
 }
 
-/** The files `generateNginxConfig` writes, without writing them (tests and previews). */
-export function renderNginxConfig(farm: Farm, layout: FarmLayout): GeneratedFile[] {
-  const p = nginxPaths(layout, effectiveRuntimeKind(farm));
+/**
+ * The files `generateNginxConfig` writes, without writing them (tests and previews), for the runtime that serves them
+ * (its listen lines and paths differ: a local nginx on a loopback farm binds 127.0.0.1 only).
+ */
+export function renderNginxConfig(farm: Farm, layout: FarmLayout, runtime: NginxRuntimeKind): GeneratedFile[] {
+  const p = nginxPaths(layout, runtime);
   return [
     { file: p.mainConf, text: mainConf(farm) },
-    { file: path.join(p.confD, 'ipxe-https.conf'), text: httpsConf(farm, layout) },
-    { file: path.join(p.confD, 'files-http.conf'), text: httpConf(farm, layout) },
+    { file: path.join(p.confD, 'ipxe-https.conf'), text: httpsConf(farm, layout, runtime) },
+    { file: path.join(p.confD, 'files-http.conf'), text: httpConf(farm, layout, runtime) },
   ];
 }
 
@@ -275,10 +277,10 @@ export interface GenerateOptions {
   force?: boolean;
 }
 
-/** Write the farm's nginx configuration once; refuses to replace an existing file unless forced. */
-export async function generateNginxConfig(root: string, opts: GenerateOptions = {}): Promise<string[]> {
-  const { farm, layout } = await loadFarm(root);
-  const files = renderNginxConfig(farm, layout);
+/** Write the farm's nginx configuration once, for the runtime in use; refuses to replace an existing file unless forced. */
+export async function generateNginxConfig(h: FarmHandle, opts: GenerateOptions = {}): Promise<string[]> {
+  const { farm, layout } = h;
+  const files = renderNginxConfig(farm, layout, h.runtime.kind);
   if (!opts.force) {
     const present: string[] = [];
     for (const f of files) if (await exists(f.file)) present.push(path.relative(layout.root, f.file));
@@ -286,7 +288,7 @@ export async function generateNginxConfig(root: string, opts: GenerateOptions = 
       throw new FarmError(`${present.join(' and ')} already exist${present.length === 1 ? 's' : ''}: the nginx configuration is yours once written.`, 'Edit it, or pass --force to write the generated one over it.', 'EEXIST');
     }
   }
-  const p = nginxPaths(layout, effectiveRuntimeKind(farm));
+  const p = nginxPaths(layout, h.runtime.kind);
   await ensureDir(p.confDir);
   await ensureDir(p.confD);
   for (const f of files) await writeFileAtomic(f.file, f.text);

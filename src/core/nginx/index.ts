@@ -1,14 +1,14 @@
 /**
  * The nginx part of the core, as the CLI and the editor use it:
- *   generateNginxConfig(root)                    write nginx/ once (refuses to overwrite unless { force })
- *   loadNginxRuntime(root) / createNginxRuntime  the NginxRuntime (podman or local): up, down, status, test, reload, logs, follow
+ *   generateNginxConfig(openedFarm)              write nginx/ once (refuses to overwrite unless { force })
+ *   createNginxRuntime(openedFarm)               the NginxRuntime (podman or local): up, down, status, test, reload, logs, follow
  *   new ReloadOnSave(runtime, layout, { onOutcome })  .saved(file) on every save -> test, reload only if it passes,
  *                                                the complete diagnostics set; dispose() when done
  *   watchNginxFiles(layout, reloader)            the CLI's fs.watch feed for the same ReloadOnSave
  *   parseNginxTestOutput(stderr, pathMap)        nginx -t output -> diagnostics on workspace files
  */
 export { generateNginxConfig, renderNginxConfig, isLoopbackAddress, IPXE_SSL_CIPHERS, IPXE_SSL_PROTOCOLS, type GeneratedFile } from './generate';
-export { createNginxRuntime, loadNginxRuntime, effectiveRuntimeKind } from './createRuntime';
+export { createNginxRuntime } from './createRuntime';
 export { LocalNginxRuntime } from './localRuntime';
 export { PodmanNginxRuntime } from './podmanRuntime';
 export { NginxConfigError, type NginxRuntime, type NginxStatus, type NginxState, type NginxTestResult, type NginxReloadResult, type LogFollower, type LogSink } from './runtime';
@@ -17,4 +17,4 @@ export { ReloadOnSave, type ReloadOutcome, type ReloadOnSaveOptions } from './re
 export { watchNginxFiles } from './watch';
 export { nginxPaths, type NginxPaths } from './paths';
 export { localWorkerGid, localWorkerGroupName } from './workerGroup';
-export { readRunRecord, runtimeKindInUse, type NginxRunRecord } from './runRecord';
+export { readRunRecord, type NginxRunRecord } from '../farm/runRecord';

@@ -1,8 +1,6 @@
 import { describeError } from '../errors';
-import { farmLayout } from '../farm/layout';
-import { loadFarm } from '../farm/load';
+import { openFarm, type FarmHandle } from '../farm/handle';
 import type { NginxRuntimeKind } from '../farm/model';
-import { which } from '../process/run';
 import { createNginxRuntime } from './createRuntime';
 
 export interface CrlReload {
@@ -14,26 +12,28 @@ export interface CrlReload {
 }
 
 /**
- * After a revocation: make every running nginx of this farm (local, and podman when podman is here) read the new CRL,
- * tested first like every reload so a broken config never replaces the running one. Never throws: the revocation is
- * already recorded, and the caller reports what happened to nginx.
+ * After a revocation: make the farm's running nginx read the new CRL, tested first like every reload so a broken config
+ * never replaces the running one. Never throws: the revocation is already recorded, and the caller reports what
+ * happened to nginx. The farm is opened here, after the revocation, and not taken from the caller: the PKI functions
+ * work on a folder, and which nginx runs is a question for now, not for when the command started.
  */
 export async function reloadNginxForCrl(root: string, signal?: AbortSignal): Promise<CrlReload> {
-  let loaded;
+  let h: FarmHandle;
   try {
-    loaded = await loadFarm(root);
+    h = await openFarm(root);
   } catch (err) {
     return {
       ok: false, reloaded: false,
       message: `nginx was not reloaded, because the farm file says which nginx serves this farm and it cannot be read (${describeError(err).replace(/\.$/, '')}); fix it and run \`ipxe-farm nginx reload\` (the boot service refuses the certificate already).`,
     };
   }
-  const kinds: NginxRuntimeKind[] = which('podman') ? ['local', 'podman'] : ['local'];
+  // The runtime the farm resolved (its run record first); an nginx started before run records existed is the declared one.
+  const kinds: NginxRuntimeKind[] = [...new Set([h.runtime.kind, h.runtime.declared])];
   const said: string[] = [];
   let reloaded = false;
   let ok = true;
   for (const kind of kinds) {
-    const rt = createNginxRuntime(loaded.farm, farmLayout(root), kind);
+    const rt = createNginxRuntime(h, kind);
     try {
       const st = await rt.status(signal);
       if (st.state !== 'running') continue;

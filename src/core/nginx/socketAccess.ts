@@ -1,6 +1,4 @@
-import type { Farm } from '../farm/model';
-import type { FarmLayout } from '../farm/layout';
-import { runtimeKindInUse } from './runRecord';
+import type { Farm, NginxRuntimeKind } from '../farm/model';
 import { localWorkerGid, localWorkerGroupName } from './workerGroup';
 
 /**
@@ -18,8 +16,8 @@ export type SocketAccess =
   | { kind: 'group'; gid?: number; group?: string }
   | { kind: 'container'; container: string };
 
-/** Decided by the runtime serving the farm (its run record), not by the farm file's wish. */
-export function bootSocketAccess(farm: Farm, layout: FarmLayout): SocketAccess {
-  if (runtimeKindInUse(farm, layout) === 'podman') return { kind: 'container', container: farm.nginx.container };
+/** Decided by the runtime serving the farm (an opened farm's `runtime.kind`: its run record first), not the file's wish. */
+export function bootSocketAccess(farm: Farm, runtime: NginxRuntimeKind): SocketAccess {
+  if (runtime === 'podman') return { kind: 'container', container: farm.nginx.container };
   return { kind: 'group', gid: localWorkerGid(), group: localWorkerGroupName() };
 }

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FarmLayout } from '../farm/layout';
-import type { Farm } from '../farm/model';
+import type { FarmHandle } from '../farm/handle';
 import { bootSocketAccess } from './socketAccess';
 
 /**
@@ -37,12 +36,13 @@ function ancestors(socket: string): fs.Stats[] {
   }
 }
 
-export function describeSocketReach(farm: Farm, layout: FarmLayout, socket = layout.bootSocket): SocketReach {
+export function describeSocketReach(h: Pick<FarmHandle, 'farm' | 'layout' | 'runtime'>, socket = h.layout.bootSocket): SocketReach {
+  const { farm, layout } = h;
   let st: fs.Stats;
   try { st = fs.statSync(socket); } catch {
     return { ok: true, text: `No boot socket at ${socket}: the boot service is not running (\`ipxe-farm serve\`).` };
   }
-  const access = bootSocketAccess(farm, layout);
+  const access = bootSocketAccess(farm, h.runtime.kind);
   let dirs: fs.Stats[];
   try { dirs = ancestors(socket); } catch (err) {
     return { ok: true, text: `Cannot tell who can reach the boot socket ${socket}: a folder above it cannot be read (${(err as NodeJS.ErrnoException).code}).` };

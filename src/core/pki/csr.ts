@@ -1,7 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import forge from 'node-forge';
 import { FarmError } from '../errors';
-import { NAME_PATTERN, NAME_RULE, type Farm } from '../farm/model';
+import type { Farm } from '../farm/model';
+import { checkName } from '../farm/rules';
 import { buildCert, Issuer } from './build';
 import { loadCa } from './ca';
 import { certToPem, commonName, parseCertificate, pemBlocks } from './certs';
@@ -16,10 +17,6 @@ import type { CertRecord } from './types';
 /** Turn a CN into a file-safe record name ("Lab Switch 3" -> "lab-switch-3"). */
 export function nameFromCn(cn: string): string {
   return cn.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').replace(/-+$/, '').slice(0, 63) || 'cert';
-}
-
-function checkName(name: string): void {
-  if (!NAME_PATTERN.test(name)) throw new FarmError(`The name "${name}" is not allowed: ${NAME_RULE}.`, 'Pass --name NAME.', 'EUSAGE');
 }
 
 export interface SignCsrOptions extends PassphraseOptions {
@@ -70,7 +67,7 @@ export async function signCsr(root: string, csrText: string, opts: SignCsrOption
   const cn = commonName(csr);
   if (!cn && !opts.name) throw new FarmError('The CSR has no common name (CN).', 'Make it with a CN, or pass --name NAME.', 'ECSR');
   const name = opts.name ?? nameFromCn(cn!);
-  checkName(name);
+  checkName('certificate', name);
   const profile = opts.profile ?? 'client';
   const altNames = profile === 'server' ? csrAltNames(csr, cn) : undefined;
   return pkiTransaction(root, async (t) => {
@@ -142,11 +139,11 @@ export async function crossSign(root: string, rootCertText: string | Buffer, opt
   if (!bc?.cA) throw new FarmError('The certificate to cross-sign is not a CA (no basicConstraints CA:TRUE).', 'Only a root CA certificate can be cross-signed.', 'ECERT');
   const cn = commonName(foreign) ?? 'root';
   const name = opts.name ?? nameFromCn(cn);
-  checkName(name);
+  checkName('certificate', name);
   return pkiTransaction(root, async (t) => {
     const ca: Issuer = await loadCa(t.paths, opts.passphrase);
     const mine = ca.cert.generateSubjectKeyIdentifier().getBytes();
-    if (foreign.generateSubjectKeyIdentifier().getBytes() === mine) throw new FarmError('That is the farm\'s own CA.', 'Pass another root.', 'EUSAGE');
+    if (foreign.generateSubjectKeyIdentifier().getBytes() === mine) throw new FarmError('That is the farm\'s own CA.', 'Pass another root.', 'EREFUSED');
     const have = currentCert(t.index, 'cross', name);
     if (have) throw new FarmError(`"${name}" is already cross-signed (serial ${have.serial}).`, 'Revoke it first, or pass --name NAME.', 'EEXIST');
     assertNameFree(t.index, t.farm, name, 'cross', 'Pass --name NAME to record it under its own name.');

@@ -9,7 +9,7 @@ export type { CertKind, CertRecord, CertStatus, PkiIndex } from './types';
 export { pkiPaths, type PkiPaths } from './paths';
 export { readPkiIndex } from './indexRead';
 export { findByFingerprint, findBySerial, currentCert, CertLookup } from './certLookup';
-export { initCa, issueServer, issueClient, issueClients, issueCodesign, renew, serverNames, checkClientName, type PassphraseOptions, type InitCaOptions, type IssueOptions, type LeafKeyMode } from './issue';
+export { initCa, issueServer, issueClient, issueClients, issueCodesign, renew, serverNames, type PassphraseOptions, type InitCaOptions, type IssueOptions, type LeafKeyMode } from './issue';
 export { fillKeyPool, keyPoolStatus, keyPoolSettled, SPARE_TARGET, type KeyPoolStatus, type FillKeyPoolOptions } from './keyPool';
 export { revoke, writeCrl, type RevokeOptions } from './revoke';
 export { signFile, type SignFileOptions } from './sign';

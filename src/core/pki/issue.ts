@@ -1,10 +1,10 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { FarmError } from '../errors';
+import { FarmError, UsageError } from '../errors';
 import { exists } from '../fs/atomic';
 import { farmLayout } from '../farm/layout';
-import { NAME_PATTERN, NAME_RULE } from '../farm/model';
+import { checkName } from '../farm/rules';
 import type { Farm } from '../farm/model';
 import { buildCert, Profile, subjectFields } from './build';
 import { loadCa, LoadedCa } from './ca';
@@ -46,12 +46,6 @@ export function serverNames(farm: Farm): string[] {
   return [...new Set([farm.server.address, ...farm.server.names].map((n) => n.trim()).filter(Boolean))];
 }
 
-export function checkClientName(name: string): void {
-  if (!NAME_PATTERN.test(name)) {
-    throw new FarmError(`The client name "${name}" is not allowed: ${NAME_RULE}.`, 'Choose another name (it becomes the certificate CN and file names).', 'EUSAGE');
-  }
-}
-
 export function subjectFor(farm: Farm, cn: string) {
   return subjectFields({ commonName: cn, organization: farm.ca.organization, country: farm.ca.country });
 }
@@ -60,7 +54,7 @@ export function subjectFor(farm: Farm, cn: string) {
 export async function initCa(root: string, opts: InitCaOptions = {}): Promise<CertRecord> {
   return pkiTransaction(root, async (t) => {
     const bits = opts.keyBits ?? t.farm.ca.keyBits;
-    if (![2048, 3072, 4096].includes(bits)) throw new FarmError(`A CA key of ${bits} bits is not supported.`, 'Use 2048, 3072 or 4096.', 'EUSAGE');
+    if (![2048, 3072, 4096].includes(bits)) throw new UsageError(`A CA key of ${bits} bits is not supported.`, 'Use 2048, 3072 or 4096.');
     if ((await exists(t.paths.caCert)) || currentCert(t.index, 'root')) {
       throw new FarmError(`This farm already has a CA (${t.paths.caCert}); creating another would orphan every issued certificate.`, 'Keep it, or start a new farm.', 'EEXIST');
     }
@@ -236,11 +230,11 @@ export async function issueClient(root: string, name: string, opts: IssueOptions
 
 /** Several clients in one go: keys generated in parallel, one lock, one index write. All or nothing. */
 export async function issueClients(root: string, names: string[], opts: IssueOptions = {}): Promise<CertRecord[]> {
-  if (names.length === 0) throw new FarmError('No client name given.', 'Pass at least one NAME.', 'EUSAGE');
+  if (names.length === 0) throw new UsageError('No client name given.', 'Pass at least one NAME.');
   const seen = new Set<string>();
   for (const n of names) {
-    checkClientName(n);
-    if (seen.has(n)) throw new FarmError(`The client name "${n}" is given twice.`, 'Give each name once.', 'EUSAGE');
+    checkName('client', n);
+    if (seen.has(n)) throw new UsageError(`The client name "${n}" is given twice.`, 'Give each name once.');
     seen.add(n);
   }
   const keys = await planKeys(root, names.length, opts.keys ?? 'pool');
@@ -303,7 +297,7 @@ export async function renew(root: string, nameOrSerial: string, opts: Passphrase
       throw new FarmError(
         `A ${old.kind === 'csr' ? 'certificate signed from a CSR' : old.kind === 'cross' ? 'cross-signed root' : 'root'} cannot be renewed here: its key is not ours.`,
         old.kind === 'csr' ? 'Sign a new CSR with `ipxe-farm sign-csr FILE`.' : 'Run the original command again.',
-        'EUSAGE',
+        'EREFUSED',
       );
     }
     req.supersedes = old;

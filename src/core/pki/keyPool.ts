@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign, verify } from 'node:crypto';
-import { FarmError } from '../errors';
+import { UsageError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
 import { loadFarm } from '../farm/load';
 import { issuedKeyHashes, publicKeySha256 } from './issuedKeys';
@@ -206,7 +206,7 @@ export interface FillKeyPoolOptions {
 export async function fillKeyPool(root: string, opts: FillKeyPoolOptions = {}): Promise<KeyPoolStatus> {
   const target = opts.target ?? SPARE_TARGET;
   if (!Number.isInteger(target) || target < 0 || target > MAX_TARGET) {
-    throw new FarmError(`A key pool of ${String(target)} keys is not supported.`, `Give a whole number from 0 to ${MAX_TARGET}.`, 'EUSAGE');
+    throw new UsageError(`A key pool of ${String(target)} keys is not supported.`, `Give a whole number from 0 to ${MAX_TARGET}.`);
   }
   const paths = await poolOf(root);
   await ensureDir(paths.privateDir, 0o700, true);

@@ -1,4 +1,4 @@
-import { FarmError } from '../errors';
+import { FarmError, UsageError } from '../errors';
 import { loadCa } from './ca';
 import { REVOCATION_REASONS } from './crl';
 import { resolveTarget, PassphraseOptions } from './issue';
@@ -18,12 +18,12 @@ export interface RevokeOptions extends PassphraseOptions {
 export async function revoke(root: string, nameOrSerial: string, opts: RevokeOptions = {}): Promise<CertRecord> {
   const reason = opts.reason ?? 'unspecified';
   if (!Object.hasOwn(REVOCATION_REASONS, reason)) {
-    throw new FarmError(`"${reason}" is not a revocation reason.`, `Use one of: ${Object.keys(REVOCATION_REASONS).join(', ')}.`, 'EUSAGE');
+    throw new UsageError(`"${reason}" is not a revocation reason.`, `Use one of: ${Object.keys(REVOCATION_REASONS).join(', ')}.`);
   }
   return pkiIndexTransaction(root, async (t) => {
     const rec = resolveTarget(t.index.records, nameOrSerial);
     if (rec.kind === 'root') {
-      throw new FarmError('The root CA cannot be revoked by its own CRL.', 'To retire it, create a new farm CA and re-issue.', 'EUSAGE');
+      throw new FarmError('The root CA cannot be revoked by its own CRL.', 'To retire it, create a new farm CA and re-issue.', 'EREFUSED');
     }
     const ca = await loadCa(t.paths, opts.passphrase);
     markRevoked(rec, reason);

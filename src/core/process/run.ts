@@ -1,7 +1,9 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { FarmError } from '../errors';
+import { which } from './which';
+
+export { which };
 
 export interface RunOptions {
   cwd?: string;
@@ -51,20 +53,6 @@ export const PACKAGE_OF: Record<string, string> = {
   pdudaemon: 'pdudaemon',
   ipmi_sim: 'openipmi',
 };
-
-/** Absolute path of a program on PATH, or undefined. */
-export function which(program: string, envPath = process.env.PATH ?? ''): string | undefined {
-  if (program.includes('/')) return fs.existsSync(program) ? program : undefined;
-  for (const dir of envPath.split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, program);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
 
 export function missingProgram(program: string): FarmError {
   const pkg = PACKAGE_OF[path.basename(program)];

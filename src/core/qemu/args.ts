@@ -64,7 +64,7 @@ export function qemuProgram(cpu: CpuArch = 'x86_64'): string {
 }
 
 function checkPort(p: number, what: string): void {
-  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new FarmError(`${what} ${p} is not a TCP port.`, 'Use a port between 1 and 65535.', 'EUSAGE');
+  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new FarmError(`${what} ${p} is not a TCP port.`, 'Use a port between 1 and 65535.', 'EBADVALUE');
 }
 
 /** QEMU option values are comma-separated: a comma inside a path is written twice. */
@@ -80,12 +80,12 @@ export function netdevArg(net: QemuNetwork): string | undefined {
       throw new FarmError(
         `The guest-side farm address ${address} is outside QEMU's user network (10.0.2.3–10.0.2.254, not 10.0.2.15).`,
         'Use an address such as 10.0.2.100 for restricted networking and put it in the server certificate.',
-        'EUSAGE',
+        'EBADVALUE',
       );
     }
   };
   checkAddress(net.address);
-  if (net.forwards.length === 0) throw new FarmError('Restricted QEMU networking needs at least one port to forward.', 'Forward the farm\'s HTTPS (and HTTP) port.', 'EUSAGE');
+  if (net.forwards.length === 0) throw new FarmError('Restricted QEMU networking needs at least one port to forward.', 'Forward the farm\'s HTTPS (and HTTP) port.', 'EBADVALUE');
   const parts = ['user', 'id=n0', 'restrict=on'];
   for (const f of net.forwards) {
     checkPort(f.guestPort, 'Guest port');
@@ -98,14 +98,14 @@ export function netdevArg(net: QemuNetwork): string | undefined {
 
 export function qemuArgs(spec: QemuSpec): string[] {
   if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 64) {
-    throw new FarmError(`QEMU memory ${spec.memoryMiB} MiB is too small for iPXE and Linux.`, 'Give the VM at least 256 MiB (512 is the default).', 'EUSAGE');
+    throw new FarmError(`QEMU memory ${spec.memoryMiB} MiB is too small for iPXE and Linux.`, 'Give the VM at least 256 MiB (512 is the default).', 'EBADVALUE');
   }
   const cpu = spec.cpu ?? 'x86_64';
   if (cpu !== 'x86_64' && spec.firmware !== 'efi') {
-    throw new FarmError(`An ${cpu} guest boots with UEFI only.`, `Give the client the ${cpu}-efi architecture.`, 'EUSAGE');
+    throw new FarmError(`An ${cpu} guest boots with UEFI only.`, `Give the client the ${cpu}-efi architecture.`, 'EBADVALUE');
   }
   if (cpu !== 'x86_64' && spec.medium.kind === 'cdrom') {
-    throw new FarmError(`An ${cpu} guest boots from an EFI stick, not an ISO.`, 'Build or assemble its EFI image.', 'EUSAGE');
+    throw new FarmError(`An ${cpu} guest boots from an EFI stick, not an ISO.`, 'Build or assemble its EFI image.', 'EBADVALUE');
   }
   const args = [...MACHINES[cpu].machine, '-accel', spec.accel, '-m', String(spec.memoryMiB), '-nographic', '-no-reboot'];
   if (spec.firmware === 'efi') {

@@ -1,14 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FarmError } from '../errors';
+import { FarmError, UsageError } from '../errors';
 import type { Farm } from '../farm/model';
-import { loadFarm } from '../farm/load';
+
 import { farmLayout } from '../farm/layout';
 import { clientOutDir } from '../ipxe/manifest';
 import { archFacts, clientArch } from '../farm/arch';
 import { STOCK_IMAGE, STOCK_VARS } from '../stock/image';
 import { BootMedium, QemuNetwork, SLIRP_HOST } from './args';
 import { LaunchOptions } from './launch';
+import type { FarmHandle } from '../farm/handle';
 
 /**
  * A farm client as a QEMU boot: its image from ipxe/<client>/out, the farm's memory and accelerator settings, its
@@ -58,12 +59,12 @@ function mediumFor(image: string, efi: boolean): BootMedium {
 }
 
 /** Launch options for `ipxe-farm qemu CLIENT`, the editor's "Boot in QEMU" and the end-to-end tests. */
-export async function clientLaunchOptions(root: string, client: string, opts: ClientBootOptions = {}): Promise<LaunchOptions> {
-  const { farm, layout } = await loadFarm(root);
+export async function clientLaunchOptions(h: FarmHandle, client: string, opts: ClientBootOptions = {}): Promise<LaunchOptions> {
+  const { farm, layout } = h;
   const arch = clientArch(farm, client);
   const { cpu, firmware } = archFacts(arch);
   if (opts.efi === false && firmware === 'efi' && cpu !== 'x86_64') {
-    throw new FarmError(`Client ${client} is ${arch}: it boots with UEFI only.`, 'Leave out the BIOS choice, or change the client\'s arch.', 'EUSAGE');
+    throw new UsageError(`Client ${client} is ${arch}: it boots with UEFI only.`, 'Leave out the BIOS choice, or change the client\'s arch.');
   }
   const efi = opts.efi ?? firmware === 'efi';
   let image = opts.image ? path.resolve(opts.image) : clientImage(layout.root, client, efi);

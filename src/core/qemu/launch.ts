@@ -101,7 +101,7 @@ async function secretValues(opts: LaunchOptions): Promise<string[]> {
 
 export async function launchQemu(opts: LaunchOptions): Promise<QemuHandle> {
   const dir = opts.logDir ?? (opts.root ? path.join(farmLayout(opts.root).runtime, 'qemu') : undefined);
-  if (!dir) throw new FarmError('launchQemu needs a farm root or a log folder.', undefined, 'EUSAGE');
+  if (!dir) throw new FarmError('launchQemu needs a farm root or a log folder.', undefined, 'EINVAL');
   await ensureDir(dir, 0o700);
   const base = path.join(dir, `${opts.name}-${stamp()}`);
   const logFile = `${base}.serial.log`;

@@ -5,7 +5,7 @@ import { FarmError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
 import { parseJsonRecord } from '../fs/jsonRecord';
 import { farmLayout } from '../farm/layout';
-import { NAME_PATTERN, NAME_RULE } from '../farm/model';
+import { checkName } from '../farm/rules';
 import { emptyTable, hasOwnName } from '../farm/table';
 
 /**
@@ -52,10 +52,6 @@ export function secretsExposure(root: string): number {
   }
 }
 
-export function checkSecretName(name: string): void {
-  if (!NAME_PATTERN.test(name)) throw new FarmError(`The secret name "${name}" is not allowed: ${NAME_RULE}.`, 'Pick another name.', 'EUSAGE');
-}
-
 async function writeSecrets(root: string, secrets: Secrets): Promise<void> {
   const sorted = Object.fromEntries(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
   await writeFileAtomic(farmLayout(root).secrets, `${JSON.stringify({ version: SECRETS_VERSION, secrets: sorted }, null, 2)}\n`, { mode: 0o600 });
@@ -66,11 +62,11 @@ async function writeSecrets(root: string, secrets: Secrets): Promise<void> {
  * one trailing newline is dropped; anything else that iPXE would read as a line break is refused here, not at boot.
  */
 export async function setSecret(root: string, name: string, value: string): Promise<void> {
-  checkSecretName(name);
+  checkName('secret', name);
   const v = value.replace(/\r?\n$/, '');
-  if (v.length === 0) throw new FarmError(`The value for secret "${name}" is empty.`, 'Pipe the value on stdin, e.g. `printf %s "$VALUE" | ipxe-farm secret set NAME`.', 'EUSAGE');
+  if (v.length === 0) throw new FarmError(`The value for secret "${name}" is empty.`, 'Pipe the value on stdin, e.g. `printf %s "$VALUE" | ipxe-farm secret set NAME`.', 'EBADVALUE');
   if (/[\u0000-\u001f\u007f]/.test(v)) {
-    throw new FarmError(`The value for secret "${name}" holds a line break or control character, which would start a new iPXE command.`, 'Store a value on one line without control characters.', 'EUSAGE');
+    throw new FarmError(`The value for secret "${name}" holds a line break or control character, which would start a new iPXE command.`, 'Store a value on one line without control characters.', 'EBADVALUE');
   }
   const secrets = await readSecrets(root);
   secrets[name] = v;

@@ -225,6 +225,6 @@ function crc32(b: Buffer): number {
 
 /** The store with the given CA certificates (DER) as TlsCaCertificate, non-volatile and boot-service readable. */
 export function enrollTlsCaCertificates(fd: Buffer, caDers: Buffer[]): Buffer {
-  if (!caDers.length) throw new FarmError('No CA certificate to enroll.', undefined, 'EUSAGE');
+  if (!caDers.length) throw new FarmError('No CA certificate to enroll.', undefined, 'EINVAL');
   return setVariable(formatBlankStore(fd), 'TlsCaCertificate', GUIDS.tlsCaCertificate, EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS, x509SignatureLists(caDers));
 }

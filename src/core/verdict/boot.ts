@@ -1,7 +1,7 @@
 import { openConsole, isQemuConsole, type ConsoleStream } from '../console';
 import { ConsoleRecorder, consoleLogFile } from '../console/record';
 import { FarmError } from '../errors';
-import { loadFarm } from '../farm/load';
+import type { FarmHandle } from '../farm/handle';
 import { isQemuPowered, powerFor, requireClient } from '../power';
 import { clientLaunchOptions, type ClientBootOptions } from '../qemu/client';
 import { launchQemu, type QemuHandle } from '../qemu/launch';
@@ -46,12 +46,12 @@ export interface BootVerdict {
   logFile: string;
 }
 
-export async function bootVerdict(root: string, client: string, opts: BootVerdictOptions): Promise<BootVerdict> {
-  const { farm } = await loadFarm(root);
+export async function bootVerdict(h: FarmHandle, client: string, opts: BootVerdictOptions): Promise<BootVerdict> {
+  const { farm, root } = h;
   requireClient(farm, client);
   const qemuPower = isQemuPowered(farm, client);
   if (qemuPower !== isQemuConsole(farm, client)) {
-    throw new FarmError(`${client} mixes a QEMU ${qemuPower ? 'power' : 'console'} with a real board's ${qemuPower ? 'console' : 'power'}.`, `Give /clients/${client} both a "power" and a "console" section, or neither.`, 'EUSAGE');
+    throw new FarmError(`${client} mixes a QEMU ${qemuPower ? 'power' : 'console'} with a real board's ${qemuPower ? 'console' : 'power'}.`, `Give /clients/${client} both a "power" and a "console" section, or neither.`, 'ECLIENT');
   }
   const secrets = await readSecrets(root);
   const marker = opts.until ?? DEFAULT_MARKER;
@@ -67,7 +67,7 @@ export async function bootVerdict(root: string, client: string, opts: BootVerdic
   let via: BootVerdict['via'];
   try {
     if (qemuPower) {
-      const launch = await clientLaunchOptions(root, client, opts.qemu);
+      const launch = await clientLaunchOptions(h, client, opts.qemu);
       follower.poweredAt = Date.now();
       qemu = await launchQemu({ ...launch, signal: opts.signal, redact: Object.values(secrets), headless: { timeoutMs: opts.timeoutMs + 5000 } });
       qemu.onData(show);

@@ -5,6 +5,7 @@ import { bootVerdict, type BootVerdict } from '../../core/verdict/boot';
 import { formatVerdictStages } from '../../core/verdict/follow';
 import type { CommandContext } from '../commands/context';
 import { BoardConsoleTerminal } from './boardTerminal';
+import type { FarmHandle } from '../../core/farm/handle';
 
 export interface BoardBoot {
   terminal: vscode.Terminal;
@@ -17,7 +18,7 @@ export interface BoardBoot {
  * ▶ on a real board: core's boot verdict (power-cycle, console, boot events) with the console in a terminal, then
  * PASS/FAIL in a notification and the Clients tree's health refreshed. Returns at once; the verdict comes later.
  */
-export function bootBoard(c: CommandContext, root: string, name: string, opts: { timeoutMs?: number } = {}): BoardBoot {
+export function bootBoard(c: CommandContext, opened: FarmHandle, name: string, opts: { timeoutMs?: number } = {}): BoardBoot {
   const pty = new BoardConsoleTerminal(`$ ipxe-farm boot ${name}`);
   pty.onIpxeError((info) => {
     c.out.farm.warn(`${name}: iPXE error ${info.code}: ${info.message}`);
@@ -25,7 +26,7 @@ export function bootBoard(c: CommandContext, root: string, name: string, opts: {
   });
   const terminal = vscode.window.createTerminal({ name: `Board: ${name}`, pty, iconPath: new vscode.ThemeIcon('circuit-board') });
   terminal.show();
-  const verdict = bootVerdict(root, name, {
+  const verdict = bootVerdict(opened, name, {
     timeoutMs: opts.timeoutMs ?? 300_000,
     signal: pty.signal,
     onOutput: (t) => pty.console(t),

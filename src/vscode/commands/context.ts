@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { describeError, FarmError } from '../../core/errors';
-import { loadFarm, LoadedFarm } from '../../core/farm/load';
+import type { LoadedFarm } from '../../core/farm/load';
+import { openFarm, type FarmHandle } from '../../core/farm/handle';
+import { editorPrograms } from '../settings';
 import type { Shape } from '../model/shape';
 import type { Outputs } from '../output';
 import type { ServerStatus } from '../serverStatus';
@@ -23,8 +25,9 @@ export function requireRoot(c: CommandContext): string {
   return root;
 }
 
-export async function requireFarm(c: CommandContext): Promise<LoadedFarm> {
-  return loadFarm(requireRoot(c));
+/** The farm opened for this command, with the user's program paths (machine-scoped settings). */
+export async function requireFarm(c: CommandContext): Promise<FarmHandle> {
+  return openFarm(requireRoot(c), { programs: editorPrograms() });
 }
 
 /**

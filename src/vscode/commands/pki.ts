@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { FarmError } from '../../core/errors';
+import { FarmError, UsageError } from '../../core/errors';
 import { setClient } from '../../core/boot/mappings';
 import {
   crossSign, initCa, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, readPkiIndex, renew, revoke,
@@ -78,7 +78,7 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
       const name = o.name ?? await ask('Client name (its certificate CN and file names)', checkName('client', taken), { placeHolder: 'dut1' });
       if (!name) return undefined;
       const err = checkName('client', taken)(name);
-      if (err) throw new FarmError(err, undefined, 'EUSAGE');
+      if (err) throw new UsageError(err);
       const macText = o.macs ? o.macs.join(' ') : await ask('MAC addresses (optional, space or comma separated)', checkMacs, { placeHolder: '52:54:00:12:34:56' });
       if (macText === undefined) return undefined;
       // The architecture decides the image, the QEMU machine and the kernel the profile serves.

@@ -32,14 +32,14 @@ export function qemuCommands(c: CommandContext): vscode.Disposable[] {
       // A real board (a power driver other than QEMU): the same verdict as `ipxe-farm boot`, its console in a terminal.
       if (!o.medium && !isQemuPowered(farm, name)) {
         boards.get(name)?.terminal.dispose();
-        const b = bootBoard(c, layout.root, name, { timeoutMs: o.timeoutSeconds ? o.timeoutSeconds * 1000 : undefined });
+        const b = bootBoard(c, loaded, name, { timeoutMs: o.timeoutSeconds ? o.timeoutSeconds * 1000 : undefined });
         boards.set(name, b);
         return b;
       }
       // The CLI's `ipxe-farm qemu` and this button share one choice of image, firmware and network (core's).
       const base = o.medium
         ? { root: layout.root, name, spec: { firmware: 'bios' as const, accel: farm.qemu.accel, memoryMiB: farm.qemu.memoryMiB, medium: o.medium, network: farmNetwork(farm), mac: farm.clients[name]?.macs[0] } }
-        : await clientLaunchOptions(layout.root, name, await lastMadeImage(layout.root, name));
+        : await clientLaunchOptions(loaded, name, await lastMadeImage(layout.root, name));
       const accel = s.accel !== 'auto' ? s.accel : base.spec.accel;
       running.get(name)?.terminal.dispose();
       // ipxeFarm.qemuPath names the x86_64 QEMU; another CPU's guest runs its own qemu-system-* from PATH.

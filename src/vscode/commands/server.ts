@@ -1,11 +1,8 @@
 import * as vscode from 'vscode';
 import { startBootService, BootService } from '../../core/boot/service';
-import { renderScript } from '../../core/boot/render';
-import { readSecrets } from '../../core/secrets/store';
-import { maskSecrets } from '../../core/secrets/mask';
-import { secretFilesAsComments, showSecretFiles } from '../../core/boot/secretFiles';
-import { showTokenSlots } from '../../core/boot/secretLines';
+import { clientScript } from '../../core/boot/clientScript';
 import { FarmError } from '../../core/errors';
+import { profileOf } from '../../core/farm/rules';
 import { NginxConfigError } from '../../core/nginx/runtime';
 import { generateNginxConfig } from '../../core/nginx/generate';
 import { runtimeFor, showNginxDiagnostics } from '../nginx/saveHook';
@@ -21,19 +18,18 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
 
   return [
     command(c, 'ipxeFarm.generateNginxConfig', async (opts?: unknown) => {
-      const root = requireRoot(c);
       const force = (opts as { force?: boolean } | undefined)?.force ?? false;
-      const files = await generateNginxConfig(root, { force });
+      const files = await generateNginxConfig(await requireFarm(c), { force });
       c.out.nginx.info(`nginx configuration written: ${files.join(', ')}`);
       const doc = await vscode.workspace.openTextDocument(files[files.length - 1]!);
       await vscode.window.showTextDocument(doc, { preview: true });
       return files;
     }),
     command(c, 'ipxeFarm.startNginx', async () => {
-      const root = requireRoot(c);
+      const h = await requireFarm(c);
       // A farm without its nginx configuration gets the generated one (after that the files are the user's).
-      await generateNginxConfig(root).then((files) => c.out.nginx.info(`nginx configuration written: ${files.join(', ')}`), () => undefined);
-      const rt = await runtimeFor(root);
+      await generateNginxConfig(h).then((files) => c.out.nginx.info(`nginx configuration written: ${files.join(', ')}`), () => undefined);
+      const rt = await runtimeFor(h);
       try {
         const st = await nginxAction(`Starting nginx (${rt.kind})`, (s) => rt.up(s)) as Awaited<ReturnType<typeof rt.up>>;
         hook.diagnostics.clear();
@@ -46,14 +42,14 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
       }
     }),
     command(c, 'ipxeFarm.stopNginx', async () => {
-      const rt = await runtimeFor(requireRoot(c));
+      const rt = await runtimeFor(await requireFarm(c));
       const st = await nginxAction('Stopping nginx', (s) => rt.down(s)) as Awaited<ReturnType<typeof rt.down>>;
       c.server.setNginx(st.state, '', st.runtime);
       c.out.nginx.info(`nginx ${st.state}`);
       return st;
     }),
     command(c, 'ipxeFarm.reloadNginx', async () => {
-      const rt = await runtimeFor(requireRoot(c));
+      const rt = await runtimeFor(await requireFarm(c));
       const r = await rt.reload();
       showNginxDiagnostics(hook.diagnostics, r.diagnostics);
       if (!r.ok) {
@@ -65,16 +61,15 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
       return r;
     }),
     command(c, 'ipxeFarm.nginxStatus', async () => {
-      const rt = await runtimeFor(requireRoot(c));
+      const rt = await runtimeFor(await requireFarm(c));
       const st = await rt.status();
       c.server.setNginx(st.state, st.detail ?? st.where, st.runtime);
       return st;
     }),
     command(c, 'ipxeFarm.showNginxLogs', async () => {
       c.out.nginx.show(true);
-      const root = c.state.root;
-      if (!root) return undefined;
-      const text = await (await runtimeFor(root)).logs(200).catch((e: Error) => `(no logs: ${e.message})`);
+      if (!c.state.root) return undefined;
+      const text = await (await runtimeFor(await requireFarm(c))).logs(200).catch((e: Error) => `(no logs: ${e.message})`);
       c.out.nginx.info(`--- last nginx log lines ---\n${text}`);
       return text;
     }),
@@ -99,15 +94,11 @@ export function serverCommands(c: CommandContext, hook: NginxSaveHook): vscode.D
       const loaded = await requireFarm(c);
       const name = refName(arg) ?? await pickClient(loaded, 'Show the boot script of…');
       if (!name) return undefined;
-      const client = loaded.farm.clients[name];
-      const profileName = client?.profile ?? loaded.farm.defaultProfile;
-      if (!profileName) throw new FarmError(`Client "${name}" has no profile and the farm has no defaultProfile.`, 'Set "profile" on the client or "defaultProfile" in ipxe-farm.json.', 'ENOPROFILE');
-      const secrets = await readSecrets(loaded.layout.root);
-      const { script } = renderScript({ farm: loaded.farm, layout: loaded.layout, secrets, clientName: name, client, profileName, mac: client?.macs[0] });
-      // Shown on screen and maybe screen-shared: the secret values are masked; the machine gets them over mTLS only.
-      const input = { farm: loaded.farm, layout: loaded.layout, secrets, clientName: name, client, profileName, mac: client?.macs[0] };
-      const files = secretFilesAsComments(showSecretFiles(input));
-      const masked = `#!ipxe\n# What ${name} receives from the boot service (profile ${profileName}); secret values masked here.\n${showTokenSlots(maskSecrets(script, secrets)).replace(/^#!ipxe\r?\n/, '')}${files}`;
+      // The same checks as `ipxe-farm script` (a revoked client gets none); shown on screen and maybe screen-shared, so
+      // secret values are masked: the machine gets them over mTLS only.
+      const { explanation: e, script, note } = await clientScript(loaded.root, name, { mac: loaded.farm.clients[name]?.macs[0] });
+      const profile = e.decision.ok ? e.decision.profile : profileOf(loaded.farm, loaded.farm.clients[name]);
+      const masked = `#!ipxe\n# What ${name} receives from the boot service (profile ${profile}); secret values masked here.${note ? `\n# ${note}` : ''}\n${script.replace(/^#!ipxe\r?\n/, '')}`;
       const doc = await vscode.workspace.openTextDocument({ language: 'ipxe', content: masked });
       await vscode.window.showTextDocument(doc, { preview: true });
       return masked;

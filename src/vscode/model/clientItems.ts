@@ -4,6 +4,7 @@ import { clientArch } from '../../core/farm/arch';
 import type { CertRecord, PkiIndex } from '../../core/pki/types';
 import { certHealth } from './certItems';
 import { daysLeft, Shape } from './shape';
+import { profileOf } from '../../core/farm/rules';
 
 /** The newest boot-service event of a client (the shape of src/core/boot's BootEvent that the tree shows). */
 export interface LastBoot {
@@ -68,7 +69,7 @@ export function clientShape(name: string, v: ClientsView): Shape {
   const health = cert ? certHealth(cert, v.now) : undefined;
   const image = v.images(name);
   const boot = v.lastBoots[name];
-  const profile = c.profile ?? v.farm.defaultProfile;
+  const profile = profileOf(v.farm, c);
   const bits = [clientArch(v.farm, name), profile ?? 'no profile', image === 'built' ? undefined : image === 'checking' ? 'image checking…' : `image ${image}`];
   if (!cert) bits.push('no certificate');
   else if (health !== 'valid') bits.push(`certificate ${health}`);
@@ -118,7 +119,7 @@ export function clientDetails(name: string, v: ClientsView): Shape[] {
   const c: Client = v.farm.clients[name]!;
   const cert = v.certs.get(name);
   const boot = v.lastBoots[name];
-  const profile = c.profile ?? v.farm.defaultProfile;
+  const profile = profileOf(v.farm, c);
   const row = (key: string, label: string, description: string, icon: string, extra: Partial<Shape> = {}): Shape => ({
     id: `client:${name}:${key}`, label, description, icon, contextValue: `clientDetail.${key}`, collapsible: 'none', ref: { kind: 'detail', name }, ...extra,
   });

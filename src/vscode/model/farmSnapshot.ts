@@ -1,5 +1,5 @@
 import { describeError } from '../../core/errors';
-import { loadFarm, LoadedFarm } from '../../core/farm/load';
+import { openFarm, type FarmHandle, type OpenOptions } from '../../core/farm/handle';
 import { readPkiIndex } from '../../core/pki/indexRead';
 import { readLastBoots } from '../../core/boot/events';
 import { farmHealth, type ClientHealth } from '../../core/verdict/health';
@@ -13,7 +13,8 @@ import type { ImageState, LastBoot } from './clientItems';
  */
 export interface FarmSnapshot {
   root: string;
-  loaded?: LoadedFarm;
+  /** The farm opened for this snapshot: every tree and command reading the snapshot asks it (runtime included). */
+  loaded?: FarmHandle;
   /** Why the farm file could not be used (shown as a tree row; the Problems panel has the details). */
   farmError?: string;
   index: PkiIndex;
@@ -42,9 +43,9 @@ async function readIndex(root: string): Promise<{ index: PkiIndex; error?: strin
  * `images` gives core's cached verdicts (see ImageStates); the clients it has not judged since their inputs changed
  * come back in `imagePending` for the caller to check in the background.
  */
-export async function readSnapshot(root: string, images = new ImageStates()): Promise<FarmSnapshot> {
+export async function readSnapshot(root: string, images = new ImageStates(), open: OpenOptions = {}): Promise<FarmSnapshot> {
   const [farm, idx, boots] = await Promise.all([
-    loadFarm(root).then((loaded) => ({ loaded }), (err) => ({ error: describeError(err) })),
+    openFarm(root, open).then((loaded) => ({ loaded }), (err) => ({ error: describeError(err) })),
     readIndex(root),
     readLastBoots(root).catch((): Record<string, LastBoot> => ({})),
   ]);

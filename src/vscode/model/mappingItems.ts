@@ -1,5 +1,6 @@
 import type { Farm, Profile } from '../../core/farm/model';
 import { Shape } from './shape';
+import { profileOf } from '../../core/farm/rules';
 
 export const MASK = '••••••';
 
@@ -16,7 +17,7 @@ export function maskCmdline(cmdline: string, secretValues: string[] = []): strin
 export function profileUsers(farm: Farm): Map<string, string[]> {
   const users = new Map<string, string[]>(Object.keys(farm.profiles).map((p) => [p, []]));
   for (const [name, c] of Object.entries(farm.clients)) {
-    const p = c.profile ?? farm.defaultProfile;
+    const p = profileOf(farm, c);
     if (p && users.has(p)) users.get(p)!.push(name);
   }
   return users;
@@ -58,7 +59,7 @@ export function mappingRoots(farm: Farm): Shape[] {
     return [{ id: 'profile:none', label: 'No boot profiles yet', description: 'add one under "profiles" in ipxe-farm.json', contextValue: 'profile.none', icon: 'info', collapsible: 'none', open: { file: 'ipxe-farm.json', pointer: '/profiles' } }];
   }
   const rows = names.map((n) => profileShape(n, farm.profiles[n]!, users.get(n)!, farm.defaultProfile === n));
-  const orphans = Object.entries(farm.clients).filter(([, c]) => !(c.profile ?? farm.defaultProfile)).map(([n]) => n);
+  const orphans = Object.entries(farm.clients).filter(([, c]) => !(profileOf(farm, c))).map(([n]) => n);
   if (orphans.length) {
     rows.push({ id: 'profile:(none)', label: 'No profile', description: `${orphans.length} client${orphans.length === 1 ? '' : 's'} get no boot script`, tooltip: orphans.join('\n'), contextValue: 'profile.orphans', icon: 'warning', iconColor: 'list.warningForeground', collapsible: 'none' });
   }

@@ -1,14 +1,15 @@
-import { NAME_PATTERN, NAME_RULE } from '../../core/farm/model';
+import { nameProblem, type NameKind } from '../../core/farm/rules';
 import { normaliseMac } from '../../core/farm/validate';
 
 /**
  * Input-box validators: undefined means fine, a string is shown under the box as the user types. Pure, so the same
  * rules are unit-tested in plain Node.
  */
-export function checkName(what: string, taken: readonly string[] = []): (v: string) => string | undefined {
+export function checkName(what: NameKind, taken: readonly string[] = []): (v: string) => string | undefined {
   return (v) => {
     if (!v) return `Type a ${what} name.`;
-    if (!NAME_PATTERN.test(v)) return `A ${what} name must ${NAME_RULE.replace(/^use/, 'use')}.`;
+    const problem = nameProblem(what, v);
+    if (problem) return problem;
     if (taken.includes(v)) return `There is already a ${what} called "${v}".`;
     return undefined;
   };

@@ -4,19 +4,15 @@ import { describeError } from '../../core/errors';
 import type { NginxDiagnostic } from '../../core/nginx/diagnostics';
 import type { NginxRuntime } from '../../core/nginx/runtime';
 import type { ReloadOnSave, ReloadOutcome } from '../../core/nginx/reloadOnSave';
-import { loadFarm } from '../../core/farm/load';
+import { openFarm, type FarmHandle } from '../../core/farm/handle';
 import type { Outputs } from '../output';
 import type { ServerStatus } from '../serverStatus';
-import { settings } from '../settings';
+import { editorPrograms, settings } from '../settings';
 
-export async function runtimeFor(root: string): Promise<NginxRuntime> {
-  // Loaded when nginx is first needed, not at activation: the runtimes bring execa along.
+/** The opened farm's nginx (the one it resolved: running first), loaded when first needed: the runtimes bring execa. */
+export async function runtimeFor(h: FarmHandle): Promise<NginxRuntime> {
   const { createNginxRuntime } = await import('../../core/nginx/createRuntime');
-  const { farm, layout } = await loadFarm(root);
-  // The runtime running this farm's nginx (its run record), else the farm file's; program paths from the user's
-  // settings (ipxeFarm.nginxPath / podmanPath: machine-scoped, so a workspace cannot point them elsewhere).
-  const s = settings();
-  return createNginxRuntime(farm, layout, undefined, { nginx: s.nginxPath, podman: s.podmanPath });
+  return createNginxRuntime(h);
 }
 
 /** nginx -t problems in the Problems panel, on the workspace files they belong to. */
@@ -50,14 +46,18 @@ export class NginxSaveHook implements vscode.Disposable {
     this.subs.push(vscode.workspace.onDidSaveTextDocument((doc) => void this.saved(doc.uri.fsPath)));
   }
 
-  /** The reloader for the farm as it is now (the runtime depends on the farm file: rebuilt when that changed). */
+  /**
+   * The reloader for the farm as it is now: a save watcher, so it opens the farm again on every save and rebuilds the
+   * reloader when the farm file or the nginx running it changed.
+   */
   private async reloaderFor(root: string): Promise<ReloadOnSave> {
-    const loaded = await loadFarm(root);
-    if (this.reloader && this.reloader.root === root && this.reloader.farmText === loaded.text) return this.reloader.r;
+    const loaded = await openFarm(root, { programs: editorPrograms() });
+    const key = `${loaded.runtime.kind}\0${loaded.text}`;
+    if (this.reloader && this.reloader.root === root && this.reloader.farmText === key) return this.reloader.r;
     this.reloader?.r.dispose();
     const { ReloadOnSave: Reloader } = await import('../../core/nginx/reloadOnSave');
-    const r = new Reloader(await runtimeFor(root), loaded.layout, { onOutcome: (o) => this.show(root, o) });
-    this.reloader = { root, farmText: loaded.text, r };
+    const r = new Reloader(await runtimeFor(loaded), loaded.layout, { onOutcome: (o) => this.show(root, o) });
+    this.reloader = { root, farmText: key, r };
     return r;
   }
 

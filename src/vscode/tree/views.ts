@@ -53,7 +53,7 @@ export function createViews(state: FarmState, server: ServerStatus): { views: Fa
 
   // The server's state heads the Boot Mappings view: what nginx and the boot service serve is these mappings.
   const serverGroup = (): Shape => ({
-    id: 'server', label: 'Server', description: `${state.snapshot?.loaded?.farm.nginx.runtime ?? ''} · nginx ${server.nginx === 'unknown' ? '?' : server.nginx} · boot service ${server.boot}`,
+    id: 'server', label: 'Server', description: `${state.snapshot?.loaded ? server.runtimeOf(state.snapshot.loaded) : ''} · nginx ${server.nginx === 'unknown' ? '?' : server.nginx} · boot service ${server.boot}`,
     contextValue: `server.${server.nginx}`, icon: 'server-environment', collapsible: 'expanded', ref: { kind: 'server', name: 'server' },
   });
   const mappings = new ShapeTree(() => {
@@ -62,9 +62,10 @@ export function createViews(state: FarmState, server: ServerStatus): { views: Fa
     if (!s.loaded) return [problemRow('mappings:error', 'Farm file has problems', s.farmError ?? '')];
     return [serverGroup(), ...mappingRoots(s.loaded.farm)];
   }, (parent) => {
-    const farm = state.snapshot?.loaded?.farm;
-    if (!farm) return [];
-    if (parent.id === 'server') return server.rows(farm);
+    const loaded = state.snapshot?.loaded;
+    if (!loaded) return [];
+    const { farm } = loaded;
+    if (parent.id === 'server') return server.rows(loaded);
     if (parent.ref?.kind !== 'profile' || !farm.profiles[parent.ref.name]) return [];
     return profileDetails(parent.ref.name, farm.profiles[parent.ref.name]!, profileUsers(farm).get(parent.ref.name) ?? []);
   }, root);

@@ -9,6 +9,7 @@ import { revoke } from '../../../src/core/pki';
 import { bootVerdict, type BootVerdict } from '../../../src/core/verdict/boot';
 import { formatVerdictStages } from '../../../src/core/verdict/follow';
 import { readVerdicts } from '../../../src/core/verdict/health';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // A QEMU "board" that iPXE Farm does not start itself: pdudaemon's localcmdline outlet switches it (QEMU daemonized
 // with its serial port on a pty), ser2net serves that pty on 127.0.0.1, and `bootVerdict` power-cycles it, follows
@@ -40,7 +41,7 @@ function explain(v: BootVerdict, out: string): string {
 async function boot(onOutput?: (t: string) => void): Promise<{ v: BootVerdict; out: string; notes: string[] }> {
   let out = '';
   const notes: string[] = [];
-  const v = await bootVerdict(root, 'dut1', { timeoutMs: BOOT_TIMEOUT, onOutput: (t) => { out += t; onOutput?.(t); }, onNote: (l) => notes.push(l) });
+  const v = await bootVerdict(await openFarm(root), 'dut1', { timeoutMs: BOOT_TIMEOUT, onOutput: (t) => { out += t; onOutput?.(t); }, onNote: (l) => notes.push(l) });
   return { v, out, notes };
 }
 
@@ -80,7 +81,7 @@ test('the same client as a QEMU machine (no power/console sections) goes through
   const saved = await asQemuClient();
   try {
     let out = '';
-    const v = await bootVerdict(root, 'dut1', { timeoutMs: BOOT_TIMEOUT, onOutput: (x) => { out += x; }, qemu: { efi: true, image: rig!.stick.image, efiVars: rig!.stick.vars } });
+    const v = await bootVerdict(await openFarm(root), 'dut1', { timeoutMs: BOOT_TIMEOUT, onOutput: (x) => { out += x; }, qemu: { efi: true, image: rig!.stick.image, efiVars: rig!.stick.vars } });
     t.diagnostic(`QEMU client stages: ${formatVerdictStages(v.stages)}`);
     assert.equal(v.outcome, 'pass', explain(v, out));
     assert.match(v.via.power, /^QEMU \((tcg|kvm)\)$/);

@@ -87,7 +87,7 @@ test('finding 4: names are looked up as own entries only (constructor, toString,
   assert.equal(rm.status, 1, rm.stdout);
   assert.match(rm.stderr, /no secret "constructor"/);
   const rv = farmCli(['revoke', 'dut9', '--reason', 'constructor']);
-  assert.equal(rv.status, 1, rv.stdout);
+  assert.equal(rv.status, 2, `a word --reason does not know is a usage error (issue 14): ${rv.stdout}`);
   assert.match(rv.stderr, /"constructor" is not a revocation reason/);
 });
 

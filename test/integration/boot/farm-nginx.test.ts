@@ -12,6 +12,7 @@ import { startBootService, BootService } from '../../../src/core/boot/service';
 import { parseIpxeScript } from '../../unit/boot/ipxeParse';
 import { nginxMissing } from './mtlsNginx';
 import { httpsGet, readTls } from './httpsClient';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // The farm's own nginx (the nginx module's generated config and local runtime) in front of the boot service.
 const skip = nginxMissing();
@@ -37,7 +38,7 @@ before(async () => {
     raw.clients = { dut1: { profile: 'a', macs: [], vars: {} }, dut2: { profile: 'b', macs: [], vars: {} } };
   });
   svc = await startBootService({ root, log: () => undefined, reloadIntervalMs: 100 });
-  await generateNginxConfig(root);
+  await generateNginxConfig(await openFarm(root));
   const { farm, layout } = await loadFarm(root);
   runtime = new LocalNginxRuntime(farm, layout);
   await runtime.up();

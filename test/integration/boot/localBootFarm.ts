@@ -6,6 +6,7 @@ import { generateNginxConfig, LocalNginxRuntime } from '../../../src/core/nginx'
 import { pkiPaths } from '../../../src/core/pki';
 import { farmWithPki } from '../../support/pki';
 import { readTls } from './httpsClient';
+import { openFarm } from '../../../src/core/farm/handle';
 
 /**
  * A farm for nginx-in-front tests: the PKI of farmWithPki, the local nginx runtime, one profile "a" whose script
@@ -25,7 +26,7 @@ export async function localBootFarm(): Promise<string> {
 
 /** The farm's generated nginx config, up with the local runtime; dut1's TLS identity for requests through it. */
 export async function startLocalNginx(root: string) {
-  await generateNginxConfig(root);
+  await generateNginxConfig(await openFarm(root));
   const { farm, layout } = await loadFarm(root);
   const p = pkiPaths(layout);
   const runtime = new LocalNginxRuntime(farm, layout);

@@ -13,6 +13,7 @@ import { setSecret } from '../../../src/core/secrets/store';
 import { startBootService, BootService } from '../../../src/core/boot/service';
 import { parseIpxeScript } from '../../unit/boot/ipxeParse';
 import { httpsGet, readTls } from './httpsClient';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // nginx in podman reaches the boot service through the bind-mounted socket folder; on the host the runtime folder is
 // 0700, so nobody but the farm's owner gets near the socket (no host group id involved).
@@ -36,7 +37,7 @@ before(async () => {
     raw.clients = { dut1: { profile: 'a', macs: [], vars: {} } };
   });
   svc = await startBootService({ root, log: () => undefined });
-  await generateNginxConfig(root);
+  await generateNginxConfig(await openFarm(root));
   const { farm, layout } = await loadFarm(root);
   runtime = new PodmanNginxRuntime(farm, layout);
   await runtime.up();

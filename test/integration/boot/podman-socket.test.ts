@@ -13,6 +13,7 @@ import { pkiPaths } from '../../../src/core/pki';
 import { generateNginxConfig, PodmanNginxRuntime } from '../../../src/core/nginx';
 import { startBootService, BootService } from '../../../src/core/boot/service';
 import { httpsGet, readTls } from './httpsClient';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // Finding 3 of issue 13: with the podman runtime the boot socket's group was a hard-coded gid 101, on a Debian host
 // the group `_ssh`: any member could forge X-SSL-Client-* on the socket and read every script and secret. The socket
@@ -48,7 +49,7 @@ before(async () => {
     raw.clients = { dut1: { profile: 'a', macs: [], vars: {} } };
   });
   svc = await startBootService({ root, log: () => undefined });
-  await generateNginxConfig(root);
+  await generateNginxConfig(await openFarm(root));
   const { farm, layout } = await loadFarm(root);
   runtime = new PodmanNginxRuntime(farm, layout);
   await runtime.up();

@@ -13,6 +13,7 @@ import { TLS_REFUSAL_REASONS } from '../../../src/core/nginx/generate';
 import { startBootService, BootService } from '../../../src/core/boot/service';
 import { nginxMissing } from './mtlsNginx';
 import { httpsGet, readTls } from './httpsClient';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // Issue 13, finding 1 (nginx side): `ipxe-farm revoke` republishes the CRL and reloads the farm's running nginx, so
 // nginx itself refuses the certificate at the handshake without anyone reloading it, even while the farm file has an
@@ -42,7 +43,7 @@ before(async () => {
     raw.clients = { dut1: { profile: 'a', macs: [], vars: {} }, dut2: { profile: 'a', macs: [], vars: {} }, dut3: { profile: 'a', macs: [], vars: {} } };
   });
   svc = await startBootService({ root, log: () => undefined, reloadIntervalMs: 60_000 });
-  await generateNginxConfig(root);
+  await generateNginxConfig(await openFarm(root));
   const { farm, layout } = await loadFarm(root);
   port = farm.server.httpsPort;
   runtime = new LocalNginxRuntime(farm, layout);

@@ -12,6 +12,7 @@ import { generateNginxConfig, PodmanNginxRuntime } from '../../../src/core/nginx
 import { reloadNginxForCrl } from '../../../src/core/nginx/reloadForCrl';
 import { startBootService, BootService } from '../../../src/core/boot/service';
 import { httpsGet, readTls } from './httpsClient';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // Issue 13, finding 1, podman runtime: what `ipxe-farm revoke` does after recording the revocation (reloadNginxForCrl)
 // makes the farm's nginx container read the new CRL, so nginx itself refuses the certificate (400) with no manual
@@ -35,7 +36,7 @@ before(async () => {
     raw.clients = { dut1: { profile: 'a', macs: [], vars: {} }, dut2: { profile: 'a', macs: [], vars: {} } };
   });
   svc = await startBootService({ root, log: () => undefined, reloadIntervalMs: 60_000 });
-  await generateNginxConfig(root);
+  await generateNginxConfig(await openFarm(root));
   const { farm, layout } = await loadFarm(root);
   port = farm.server.httpsPort;
   runtime = new PodmanNginxRuntime(farm, layout);

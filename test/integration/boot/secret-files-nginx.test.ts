@@ -15,6 +15,7 @@ import { startBootService, BootService } from '../../../src/core/boot/service';
 import { SecretFileService } from '../../../src/core/boot/secretFiles';
 import { nginxMissing } from './mtlsNginx';
 import { httpsGet, readTls, type ClientTls } from './httpsClient';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // Secret files through the farm's generated nginx (real local nginx, mutual TLS) and the real boot service, asked
 // with curl like a board would: each one-time URL works once, for the certificate that fetched the script, within the
@@ -82,7 +83,7 @@ before(async () => {
     raw.clients = Object.fromEntries(CLIENTS.map((c) => [c, { profile: 'b2c', macs: [], vars: {} }]));
   });
   svc = await startBootService({ root, log: (l) => serviceLog.push(l), reloadIntervalMs: 100, secretFiles });
-  await generateNginxConfig(root);
+  await generateNginxConfig(await openFarm(root));
   const { farm, layout } = await loadFarm(root);
   port = farm.server.httpsPort;
   runtime = new LocalNginxRuntime(farm, layout);

@@ -12,6 +12,7 @@ import { bootSocketAccess } from '../../../src/core/nginx/socketAccess';
 import { readLastBoots, readBootEvents } from '../../../src/core/boot/events';
 import { parseIpxeScript } from '../../unit/boot/ipxeParse';
 import { socketGet } from './socketClient';
+import { resolveRuntime } from '../../../src/core/farm/runtimeChoice';
 
 const SECRET1 = 'dut1-S3cret-9f8e7d';
 const SECRET2 = 'dut2-0ther-a1b2c3';
@@ -44,7 +45,7 @@ const ok = (fp: string) => ({ 'X-SSL-Client-Verify': 'SUCCESS', 'X-SSL-Client-Fi
 test('the socket is open to nginx alone (local: 0660 in a 0750 folder of its group; podman: the runtime folder is 0700 on the host); each client gets its own script and secret; events are logged without secrets', async () => {
   const { root, layout, svc, logs, cert } = await setup();
   const mode = (p: string) => fs.statSync(p).mode & 0o777;
-  if (bootSocketAccess((await loadFarm(root)).farm, farmLayout(root)).kind === 'container') {
+  if (bootSocketAccess((await loadFarm(root)).farm, resolveRuntime((await loadFarm(root)).farm, farmLayout(root)).kind).kind === 'container') {
     assert.deepEqual([mode(layout.runtime), mode(layout.socketDir), mode(svc.socket)], [0o700, 0o711, 0o666]);
   } else {
     assert.deepEqual([mode(layout.socketDir), mode(svc.socket)], [0o750, 0o660]);

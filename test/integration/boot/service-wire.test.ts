@@ -184,8 +184,7 @@ test('HTTP/1.0 and Connection: close are answered, then the connection is closed
 
 test('Expect: 100-continue gets one answer and no interim 100; garbage after a Connection: close request gets none', async () => {
   const { raw } = await exchange([nginxHead('/boot.ipxe', ['Expect: 100-continue'])]);
-  const r = parseReplies(raw);
-  assert.deepEqual(r.map((x) => x.status), [200]);
+  assert.deepEqual(parseReplies(raw).map((x) => x.status), [200]);
   const closing = await exchange([`${nginxHead('/boot.ipxe', ['Connection: close'])}GARBAGE\r\n\r\n`], { waitMs: 2000 });
   assert.equal(closing.closed, true);
   assert.deepEqual(parseReplies(closing.raw).map((x) => x.status), [200]);
@@ -234,6 +233,7 @@ test('a body, Transfer-Encoding, obs-fold, NUL, bare LF, a header without colon 
   await refused(['GARBAGE\r\n\r\n'], 400, 'garbage');
   await refused(['GET /boot.ipxe HTTP/2.0\r\n\r\n'], 400, 'an unknown HTTP version');
   await refused(['GET http://boot/boot.ipxe HTTP/1.1\r\nHost: b\r\n\r\n'], 400, 'an absolute-form target');
+  await refused(['CONNECT boot:443 HTTP/1.1\r\nHost: boot:443\r\n\r\n'], 400, 'CONNECT (authority form)');
   // node:http's parser takes `GET  /x` as `GET /x`; this head is refused for its missing Host.
   await refused(['GET  /boot.ipxe HTTP/1.1\r\n\r\n'], 400, 'two spaces in the request line, no Host');
   await refused([randomBytes(64)], 400, 'random bytes');

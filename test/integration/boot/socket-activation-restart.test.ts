@@ -10,6 +10,7 @@ import { startBootService } from '../../../src/core/boot/service';
 import { localBootFarm, startLocalNginx } from './localBootFarm';
 import { nginxMissing } from './mtlsNginx';
 import { httpsGet, type ClientTls } from './httpsClient';
+import { resolveRuntime } from '../../../src/core/farm/runtimeChoice';
 
 // `ipxe-farm serve` under socket activation: the socket outlives the process, so boots through nginx keep working while
 // the service restarts. The stand-in for systemd below does what a .socket unit with Restart=always does: it owns the
@@ -58,7 +59,7 @@ before(async () => {
   const up = await startLocalNginx(root);
   ({ port, tls, runtime } = up);
   const { farm, layout } = up;
-  const access = bootSocketAccess(farm, layout);
+  const access = bootSocketAccess(farm, resolveRuntime(farm, layout).kind);
   holder = spawn('python3', ['-c', HOLDER, layout.bootSocket, String(access.kind === 'group' ? access.gid ?? -1 : -1), process.execPath, cli, 'serve', '--farm', root], { stdio: ['ignore', 'pipe', 'pipe'] });
   holder.stdout!.setEncoding('utf8').on('data', (d: string) => (holderOut += d));
   holder.stderr!.setEncoding('utf8').on('data', (d: string) => (holderOut += d));

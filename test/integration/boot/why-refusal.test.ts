@@ -17,6 +17,7 @@ import { startBootService, BootService } from '../../../src/core/boot/service';
 import { parseIpxeScript } from '../../unit/boot/ipxeParse';
 import { nginxMissing } from './mtlsNginx';
 import { httpsGet, readTls, type ClientTls } from './httpsClient';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // The farm's generated nginx config (real local nginx) in front of the real boot service: every refusal is a 4xx whose
 // body echoes why, and /why.ipxe gives the same words as a 200 script, whoever refused (nginx at TLS, or the service).
@@ -59,7 +60,7 @@ before(async () => {
   });
   await revoke(root, 'dut-revoked');
   svc = await startBootService({ root, log: () => undefined, reloadIntervalMs: 100 });
-  await generateNginxConfig(root);
+  await generateNginxConfig(await openFarm(root));
   const { farm, layout } = await loadFarm(root);
   port = farm.server.httpsPort;
   runtime = new LocalNginxRuntime(farm, layout);

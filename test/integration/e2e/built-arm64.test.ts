@@ -13,6 +13,7 @@ import { bootHeadless } from '../../../src/core/qemu/launch';
 import { formatStages } from '../../../src/core/qemu/stages';
 import { FarmServers, startFarmServers } from './rig';
 import { arm64Farm, arm64Missing, ARM64_SCRIPT, ARM64_TOKEN } from './arm64Farm';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // With an iPXE source tree: the arm64 client's own image, cross-built (make CROSS=aarch64-linux-gnu-
 // bin-arm64-efi/ipxe.efi, the farm CA as TRUST, its certificate and key compiled in), boots Debian's arm64 kernel
@@ -68,7 +69,7 @@ test('dut2 from the farm\'s shared arm64 iPXE (identity as autoexec.ipxe) boots 
   t.diagnostic(`dut2 assembled in ${(a.durationMs / 1000).toFixed(2)} s (shared binary ${a.baseReused ? 'reused' : 'built now'})`);
   assert.equal(a.target, 'efi');
   assert.equal(a.record.options.shared, true);
-  const opts = await clientLaunchOptions(root, 'dut2');
+  const opts = await clientLaunchOptions(await openFarm(root), 'dut2');
   const r = await bootHeadless({ ...opts, redact: [ARM64_TOKEN], linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
   t.diagnostic(`arm64 shared stages: ${formatStages(r.stages)}`);
   assert.equal(r.reason, 'marker', `${r.reason}:\n${r.output.slice(-3000)}`);
@@ -79,7 +80,7 @@ test('dut2 from the farm\'s shared arm64 iPXE (identity as autoexec.ipxe) boots 
 
 test('qemu dut1: the cross-built arm64 iPXE boots Debian\'s arm64 kernel over mutual TLS', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
   if (skipReason) return t.skip(skipReason);
-  const opts = await clientLaunchOptions(root, 'dut1');
+  const opts = await clientLaunchOptions(await openFarm(root), 'dut1');
   assert.equal(opts.spec.cpu, 'arm64');
   assert.equal(opts.efiVars, undefined, 'its own image trusts the farm CA by TRUST=, not from firmware');
   assert.equal(opts.spec.network.kind, 'restricted');

@@ -19,6 +19,7 @@ import { bootHeadless } from '../../../src/core/qemu/launch';
 import { ensureStockIpxe, stockUnavailable } from '../../../src/core/stock/debianPackage';
 import { buildStockImage, type StockImageResult } from '../../../src/core/stock/image';
 import { findOvmf } from '../../../src/core/stock/ovmf';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // Issue 13, finding 1, end to end: the farm file has an unrelated mistake (a profile whose kernel is not there yet),
 // the client is revoked with the CLI while nginx and the boot service run, nobody reloads anything by hand, and the
@@ -90,7 +91,7 @@ test('finding 1 e2e: a client revoked while the farm file has an unrelated error
   assert.equal(rv.status, 0, rv.stderr);
   t.diagnostic(`revoke: ${rv.stdout.trim()} ${rv.stderr.trim()}`);
   t.diagnostic(`image: ${path_}`);
-  const opts = await clientLaunchOptions(root, 'dut-late', stick ? { efi: true, image: stick.image, efiVars: stick.vars } : {});
+  const opts = await clientLaunchOptions(await openFarm(root), 'dut-late', stick ? { efi: true, image: stick.image, efiVars: stick.vars } : {});
   assert.equal(opts.spec.network.kind, 'restricted', 'tests keep QEMU on restricted networking');
   const r = await bootHeadless({ ...opts, headless: { timeoutMs: BOOT_TIMEOUT } });
   const tail = `\n--- console tail ---\n${r.output.slice(-2500)}\n--- service ---\n${serviceLog.slice(-10).join('\n')}`;

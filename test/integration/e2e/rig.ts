@@ -3,11 +3,12 @@ import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { startBootService, BootService } from '../../../src/core/boot/service';
 import { generateNginxConfig } from '../../../src/core/nginx/generate';
-import { loadNginxRuntime } from '../../../src/core/nginx/createRuntime';
+import { createNginxRuntime } from '../../../src/core/nginx/createRuntime';
 import { nginxPaths } from '../../../src/core/nginx/paths';
 import type { NginxRuntime } from '../../../src/core/nginx/runtime';
 import { which } from '../../support/farm';
 import { testKernelUnavailable } from '../../support/kernel';
+import { openFarm } from '../../../src/core/farm/handle';
 
 /** What the end-to-end boots share: the product's nginx (local runtime, kept on 127.0.0.1) and boot service. */
 
@@ -38,10 +39,10 @@ export interface FarmServers {
 export async function startFarmServers(root: string, log: (line: string) => void): Promise<FarmServers> {
   // nginx's workers (www-data when started as root) must be able to walk into the farm, as into a home folder.
   fs.chmodSync(path.dirname(root), 0o711);
-  await generateNginxConfig(root, { force: true });
+  await generateNginxConfig(await openFarm(root), { force: true });
   assertListensOnLoopback(root);
   const service = await startBootService({ root, log, reloadIntervalMs: 200 });
-  const nginx = await loadNginxRuntime(root, 'local');
+  const nginx = createNginxRuntime(await openFarm(root), 'local');
   try {
     await nginx.up();
   } catch (err) {

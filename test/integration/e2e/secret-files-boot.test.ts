@@ -19,6 +19,7 @@ import { clientLaunchOptions } from '../../../src/core/qemu/client';
 import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
 import { formatStages } from '../../../src/core/qemu/stages';
 import { FarmServers, missingTools, startFarmServers } from './rig';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // Secret files end to end on the path every fresh machine has (Debian's stock EFI iPXE, OVMF, the product's nginx and
 // boot service, a real Linux kernel): iPXE fetches /run/secrets/minio.env with its one-time URL over mutual TLS and
@@ -103,7 +104,7 @@ async function assertSecretOnlyInFile(r: QemuResult, servedSoFar: number): Promi
 
 test('stock EFI: the secret arrives as /run/secrets/minio.env (0600), not on /proc/cmdline, and in no log', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
   if (skipReason) return t.skip(skipReason);
-  const opts = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick!.image, efiVars: stick!.vars });
+  const opts = await clientLaunchOptions(await openFarm(root), 'dut1', { efi: true, image: stick!.image, efiVars: stick!.vars });
   assert.equal(opts.spec.network.kind, 'restricted');
   // No redaction: the serial log must hold no secret by itself.
   const r = await bootHeadless({ ...opts, linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
@@ -121,7 +122,7 @@ test('built BIOS image (IPXE_SRC): the same file through a bzImage boot', { time
   }
   if (missingTools(['make', 'gcc', 'xorriso'])) return t.skip(missingTools(['make', 'gcc', 'xorriso'])!);
   await buildClientImage(root, 'dut1', { target: 'iso', source, script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
-  const opts = await clientLaunchOptions(root, 'dut1');
+  const opts = await clientLaunchOptions(await openFarm(root), 'dut1');
   assert.equal(opts.spec.network.kind, 'restricted');
   const servedBefore = (await readBootEvents(root)).filter((e) => e.reason === 'secret file served').length;
   const r = await bootHeadless({ ...opts, linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
@@ -143,7 +144,7 @@ test('stock EFI: a one-time URL that expired before iPXE fetched it is refused, 
       if (Date.now() > until) assert.fail('the boot service did not load boot.secretTtl');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const opts = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick!.image, efiVars: stick!.vars });
+    const opts = await clientLaunchOptions(await openFarm(root), 'dut1', { efi: true, image: stick!.image, efiVars: stick!.vars });
     const told = /iPXE Farm refused a secret file of this machine:\s*\r?\n[^\n]*expired before it was fetched/;
     const r = await bootHeadless({ ...opts, linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: told } });
     t.diagnostic(`expired token: ${formatStages(r.stages)}`);

@@ -18,6 +18,7 @@ import { decodeIpxeError } from '../../../src/core/ipxe/errors';
 import { clientLaunchOptions } from '../../../src/core/qemu/client';
 import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
 import { formatStages } from '../../../src/core/qemu/stages';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // The whole secure chain with real parts: images from a real iPXE make, the product's nginx config served by a real
 // local nginx on 127.0.0.1, the boot service on its unix socket, QEMU (TCG) in restricted user networking, Debian's
@@ -110,7 +111,7 @@ after(async () => {
 });
 
 async function boot(client: string, extraForward?: string): Promise<QemuResult> {
-  const opts = await clientLaunchOptions(root, client);
+  const opts = await clientLaunchOptions(await openFarm(root), client);
   const net = opts.spec.network;
   assert.equal(net.kind, 'restricted', 'tests keep QEMU on restricted networking');
   if (extraForward && net.kind === 'restricted') {
@@ -241,7 +242,7 @@ test('EFI: dut1\'s own EFI build boots under OVMF over mutual TLS with imgverify
   if (skipReason) return t.skip(skipReason);
   const built = await buildClientImage(root, 'dut1', { target: 'efi', source, script: SCRIPT });
   t.diagnostic(`dut1 EFI image built in ${(built.durationMs / 1000).toFixed(1)} s`);
-  const opts = await clientLaunchOptions(root, 'dut1', { efi: true });
+  const opts = await clientLaunchOptions(await openFarm(root), 'dut1', { efi: true });
   assert.equal(opts.spec.firmware, 'efi');
   assert.equal(opts.spec.medium.kind === 'disk' && path.basename(opts.spec.medium.path), 'ipxe-efi.img');
   const r = await bootHeadless({ ...opts, redact: [TOKEN1, TOKEN2], headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });

@@ -21,6 +21,7 @@ import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
 import { formatStages } from '../../../src/core/qemu/stages';
 import { pemToDer } from '../../../src/core/stock/image';
 import { FarmServers, missingTools, startFarmServers } from './rig';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // "A new board's image in a second": iPXE is built once per farm and firmware (farm CA as TRUST, the shared script,
 // no key), and each client's image is that binary plus its identity script. A BIOS ISO (ISOLINUX: the shared
@@ -107,7 +108,7 @@ test('the first client builds the shared binary; the next reuses it; keys stay o
 for (const [client, what] of [['dut1', 'BIOS ISO (shared ipxe.lkrn + identity as ISOLINUX INITRD)'], ['dut2', 'EFI stick (shared ipxe.efi + identity as autoexec.ipxe)']] as const) {
   test(`${what} boots Linux over mutual TLS as ${client}`, { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
     if (skipReason) return t.skip(skipReason);
-    const opts = await clientLaunchOptions(root, client);
+    const opts = await clientLaunchOptions(await openFarm(root), client);
     assert.equal(opts.spec.network.kind, 'restricted');
     const r = await bootHeadless({ ...opts, redact: [TOKEN], linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
     t.diagnostic(`${client} stages: ${formatStages(r.stages)}`);

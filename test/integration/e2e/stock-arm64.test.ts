@@ -15,6 +15,7 @@ import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
 import { formatStages } from '../../../src/core/qemu/stages';
 import { FarmServers, startFarmServers } from './rig';
 import { arm64Farm, arm64Missing, ARM64_SCRIPT, ARM64_TOKEN } from './arm64Farm';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // A fresh machine (no iPXE source, no compiler for iPXE) and an arm64 board: Debian's prebuilt ipxe-arm64.efi as
 // EFI/BOOT/BOOTAA64.EFI with the client's certificate and key in autoexec.ipxe, the farm CA enrolled in AAVMF's
@@ -67,7 +68,7 @@ test('the arm64 stick holds BOOTAA64.EFI; its AAVMF store (a pflash image, 0600)
 test('qemu dut1: stock arm64 iPXE boots Debian\'s arm64 kernel over mutual TLS, and Linux prints the secret', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
   if (skipReason) return t.skip(skipReason);
   // No --image/--vars: the client has no built image, so `qemu dut1` takes its stock stick and CA-trusting store.
-  const opts = await clientLaunchOptions(root, 'dut1');
+  const opts = await clientLaunchOptions(await openFarm(root), 'dut1');
   assert.equal(opts.spec.cpu, 'arm64');
   assert.equal(opts.spec.network.kind, 'restricted');
   const r = await bootHeadless({ ...opts, redact: [TOKEN], linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000 } });
@@ -83,7 +84,7 @@ test('qemu dut1: stock arm64 iPXE boots Debian\'s arm64 kernel over mutual TLS, 
 
 test('a revoked arm64 board is refused, and its console says why', { timeout: BOOT_TIMEOUT + 30_000 }, async (t) => {
   if (skipReason) return t.skip(skipReason);
-  const opts = await clientLaunchOptions(root, 'dut2');
+  const opts = await clientLaunchOptions(await openFarm(root), 'dut2');
   const r = await bootHeadless({ ...opts, headless: { timeoutMs: BOOT_TIMEOUT } });
   t.diagnostic(`dut2: ${r.errors.map((e) => `${e.code} "${e.line}"`).join('; ')} · ${(r.elapsedMs / 1000).toFixed(1)} s`);
   assert.equal(r.stages.linuxMarker, undefined, explain(r));

@@ -17,6 +17,7 @@ import { clientLaunchOptions } from '../../../src/core/qemu/client';
 import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
 import { formatStages } from '../../../src/core/qemu/stages';
 import { FarmServers, missingTools, startFarmServers } from './rig';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // The path that needs no compiler and no iPXE source: Debian's prebuilt EFI iPXE on a FAT stick whose autoexec.ipxe
 // carries the client's certificate and key, OVMF with the farm CA enrolled as TlsCaCertificate, the product's nginx
@@ -83,7 +84,7 @@ after(async () => {
 });
 
 async function bootStick(vars: string, headless: Partial<Parameters<typeof bootHeadless>[0]['headless']> = {}): Promise<QemuResult> {
-  const opts = await clientLaunchOptions(root, 'dut1', { efi: true, image: stick!.image, efiVars: vars });
+  const opts = await clientLaunchOptions(await openFarm(root), 'dut1', { efi: true, image: stick!.image, efiVars: vars });
   assert.equal(opts.spec.network.kind, 'restricted');
   return bootHeadless({ ...opts, redact: [TOKEN], linuxMarker: LINUX_MARKER_RE, headless: { timeoutMs: BOOT_TIMEOUT, marker: LINUX_MARKER_RE, stopOnIpxeErrorAfterMs: 3000, ...headless } });
 }

@@ -18,6 +18,7 @@ import { findOvmf } from '../../../src/core/stock/ovmf';
 import { ensureStockIpxe, stockUnavailable } from '../../../src/core/stock/debianPackage';
 import { buildStockImage, type StockImageResult } from '../../../src/core/stock/image';
 import { bootHeadless, QemuResult } from '../../../src/core/qemu/launch';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // What the person at the console of a refused machine reads: each client's own image, built by a real iPXE make, boots
 // in QEMU (TCG, restricted user networking) against the farm's generated nginx and the boot service. /boot.ipxe is
@@ -87,7 +88,7 @@ after(async () => {
 });
 
 async function boot(client: string, launch: Parameters<typeof clientLaunchOptions>[2] = {}): Promise<QemuResult> {
-  const opts = await clientLaunchOptions(root, client, launch);
+  const opts = await clientLaunchOptions(await openFarm(root), client, launch);
   assert.equal(opts.spec.network.kind, 'restricted', 'tests keep QEMU on restricted networking');
   // No stop on the first iPXE error: the reason comes after it.
   return bootHeadless({ ...opts, headless: { timeoutMs: BOOT_TIMEOUT } });

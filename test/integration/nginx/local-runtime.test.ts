@@ -14,6 +14,7 @@ import { initFarm } from '../../../src/core/farm/init';
 import { initCa, issueClients, issueServer } from '../../../src/core/pki';
 import { generateNginxConfig } from '../../../src/core/nginx/generate';
 import { runtimeScenario } from './scenario';
+import { openFarm } from '../../../src/core/farm/handle';
 
 const missing = () => (which('nginx') ? undefined : 'SKIPPED: nginx is not installed (apt-get install nginx): the local runtime was NOT tested');
 
@@ -79,7 +80,7 @@ test('local: a farm in a folder whose path has a space generates, tests, starts 
   await initCa(root);
   await issueServer(root);
   await issueClients(root, ['dut1']);
-  await generateNginxConfig(root);
+  await generateNginxConfig(await openFarm(root));
   const { farm, layout } = await loadFarm(root);
   const rt = new LocalNginxRuntime(farm, layout);
   try {

@@ -4,11 +4,13 @@ import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { loadFarm, updateFarm } from '../../../src/core/farm/load';
+import { openFarm } from '../../../src/core/farm/handle';
 import { bootSocketAccess } from '../../../src/core/nginx/socketAccess';
-import { readRunRecord } from '../../../src/core/nginx/runRecord';
+import { readRunRecord } from '../../../src/core/farm/runRecord';
 import { which } from '../../../src/core/process/run';
 import { nginxTestFarm } from '../../support/nginx';
 import { removeContainer, setupPodman } from '../../support/podman';
+import { resolveRuntime } from '../../../src/core/farm/runtimeChoice';
 
 const cli = path.resolve(__dirname, '..', '..', '..', '..', 'out', 'cli.js');
 const farmCli = (root: string, args: string[]) => spawnSync(process.execPath, [cli, ...args, '--farm', root], { encoding: 'utf8', env: process.env, timeout: 120_000 });
@@ -30,12 +32,19 @@ test('nginx up --runtime local on a podman farm: the file follows, status and do
   assert.equal((await loadFarm(f.root)).farm.nginx.runtime, 'local');
   assert.equal(readRunRecord(f.layout)?.kind, 'local');
   assert.ok(await listening(f.farm.server.httpsPort));
+  // The farm as every later command opens it: the local nginx, running, and the boot socket opened to its workers.
+  const opened = await openFarm(f.root);
+  assert.equal(opened.runtime.kind, 'local');
+  assert.equal(opened.runtime.running?.kind, 'local');
+  assert.equal(bootSocketAccess(opened.farm, opened.runtime.kind).kind, 'group');
 
-  const status = farmCli(f.root, ['nginx', 'status']);
-  assert.equal(status.status, 0, status.stderr);
-  assert.match(status.stdout, /nginx \(local, .*\): running/);
+  for (const args of [['nginx', 'status'], ['nginx', 'status', '--runtime', 'local']]) {
+    const status = farmCli(f.root, args);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /nginx \(local, .*\): running/, args.join(' '));
+  }
 
-  const down = farmCli(f.root, ['nginx', 'down']);
+  const down = farmCli(f.root, ['nginx', 'down', '--runtime', 'local']);
   assert.equal(down.status, 0, down.stderr);
   assert.equal(await listening(f.farm.server.httpsPort), false, 'down stopped the nginx that held the port');
   assert.equal(readRunRecord(f.layout), undefined);
@@ -52,7 +61,7 @@ test('the running runtime wins over a hand-edited farm file: status, the boot so
 
   const status = farmCli(f.root, ['nginx', 'status']);
   assert.match(status.stdout, /nginx \(local, .*\): running/, status.stdout + status.stderr);
-  assert.equal(bootSocketAccess(farm, layout).kind, 'group', "the boot socket is opened to the local workers' group, not a container");
+  assert.equal(bootSocketAccess(farm, resolveRuntime(farm, layout).kind).kind, 'group', "the boot socket is opened to the local workers' group, not a container");
 
   // Without --runtime, up reaches the running nginx (nothing to do); asking for the other runtime is refused.
   assert.equal(farmCli(f.root, ['nginx', 'up']).status, 0);
@@ -73,8 +82,15 @@ test('nginx up --runtime podman on a local farm: status and down reach the conta
   assert.equal(up.status, 0, up.stderr);
   assert.match(up.stderr, /is now podman \(was local\)/);
   assert.match(up.stderr, /written again for the podman runtime/);
-  assert.match(farmCli(f.root, ['nginx', 'status']).stdout, /nginx \(podman, .*\): running/);
-  assert.equal(farmCli(f.root, ['nginx', 'down']).status, 0);
+  const opened = await openFarm(f.root);
+  assert.equal(opened.runtime.kind, 'podman');
+  assert.equal(bootSocketAccess(opened.farm, opened.runtime.kind).kind, 'container', 'the boot socket is mounted into the container, not opened to a host group');
+  for (const args of [['nginx', 'status'], ['nginx', 'status', '--runtime', 'podman']]) {
+    assert.match(farmCli(f.root, args).stdout, /nginx \(podman, .*\): running/, args.join(' '));
+  }
+  const down = farmCli(f.root, ['nginx', 'down', '--runtime', 'podman']);
+  assert.equal(down.status, 0, down.stderr);
+  assert.equal(await listening(f.farm.server.httpsPort), false, 'down stopped the container that held the port');
   assert.notEqual(spawnSync('podman', ['container', 'exists', f.farm.nginx.container], { env: process.env }).status, 0, 'the container is gone');
   assert.equal(readRunRecord(f.layout), undefined);
 });

@@ -35,7 +35,7 @@ export function runtimeScenario(kind: NginxRuntimeKind, skipReason: () => string
     f = await nginxTestFarm(kind);
     echo = await echoBootService(f.layout, f.farm);
     cleanups.push(() => echo.close());
-    rt = createNginxRuntime(f.farm, f.layout, kind);
+    rt = createNginxRuntime(f, kind);
     cleanups.push(() => rt.down());
     reloader = new ReloadOnSave(rt, f.layout);
     cleanups.push(() => reloader.dispose());
@@ -185,7 +185,7 @@ export function runtimeScenario(kind: NginxRuntimeKind, skipReason: () => string
   test(`${kind}: a taken port is named with its process, and nothing is left behind`, async (t) => {
     if (guard(t)) return;
     const g = await nginxTestFarm(kind);
-    const other = createNginxRuntime(g.farm, g.layout, kind);
+    const other = createNginxRuntime(g, kind);
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(g.farm.server.httpsPort, '127.0.0.1', r));
     try {
@@ -208,7 +208,7 @@ export function runtimeScenario(kind: NginxRuntimeKind, skipReason: () => string
     const text = fs.readFileSync(main, 'utf8').replace('events {', 'events {\n    worker_connections;');
     fs.writeFileSync(main, text);
     const line = text.split('\n').findIndex((l) => l.includes('worker_connections;')) + 1;
-    const other = createNginxRuntime(g.farm, g.layout, kind);
+    const other = createNginxRuntime(g, kind);
     try {
       await assert.rejects(other.up(), (e: FarmError & { diagnostics?: Array<{ file: string; line?: number }> }) => {
         assert.equal(e.code, 'ENGINXCONF');

@@ -87,6 +87,6 @@ test('CLI: the whole CA workflow with a passphrase from stdin, --json answers, e
   assert.equal(r.status, 1);
   assert.match(r.stderr, /already has a certificate/);
   r = run(root, ['issue', 'client', 'Bad_Name', '--json']);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, 'a bad name is a usage error, as in `client set` (issue 14)');
   assert.match(JSON.parse(r.stdout).error, /is not allowed/);
 });

@@ -49,3 +49,9 @@ test('unknown keys: ignored in a section (the editor underlines them), refused w
   const f = { ...base(), server: { httpport: 80 }, '// why': 'notes are kept', profiles: { linux: { kernel: 'k', secretFiles: [{ path: '/run/a', content: '', '// note': 'x', extra: 1 }] } } };
   assert.deepEqual(validateFarm(f).issues.map((i) => i.pointer), ['/profiles/linux/secretFiles/0/extra', '/clients/bad/power/outlet', '/clients/bad/console/port']);
 });
+
+test('a value or key that looks like the sentence templates ("%at", "$&") is quoted as written, never filled in', () => {
+  const { issues } = validateFarm({ ...base(), clients: { good: { macs: ['%at'] } }, profiles: { linux: { kernel: 'k', arches: { '$&': 3 } } } });
+  assert.ok(issues.some((i) => i.pointer === '/clients/good/macs/0' && i.message === '"%at" is not a MAC address (write it as 52:54:00:12:34:56).'), JSON.stringify(issues));
+  assert.ok(issues.some((i) => i.pointer === '/profiles/linux/arches/$&' && i.message.startsWith('/profiles/linux/arches/$& ')), JSON.stringify(issues));
+});

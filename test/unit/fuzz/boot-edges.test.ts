@@ -6,8 +6,7 @@ import { answer, type BootRequest } from '../../../src/core/boot/handler';
 import { loadBootState, type BootState } from '../../../src/core/boot/state';
 import { FarmError } from '../../../src/core/errors';
 import { farmLayout } from '../../../src/core/farm/layout';
-import { checkClientName } from '../../../src/core/pki/issue';
-import { checkSecretName } from '../../../src/core/secrets/store';
+import { checkName } from '../../../src/core/farm/rules';
 import { NAME_PATTERN } from '../../../src/core/farm/model';
 import { tempFarm } from '../../support/farm';
 import { bootFarm, FP1, FP2, FP3 } from '../boot/fixtures';
@@ -122,7 +121,7 @@ test('fuzz: any request path, method and identity headers get an answer whose bo
 
 test('fuzz: client and secret names are the boring kind or refused with a sentence', () => {
   fc.assert(fc.property(fc.oneof(riskyArb, fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,70}$/), fc.constantFrom('constructor', '__proto__', 'toString')), (name) => {
-    for (const check of [checkClientName, checkSecretName]) {
+    for (const check of [(n: string) => checkName('client', n), (n: string) => checkName('secret', n)]) {
       try {
         check(name);
         assert.match(name, NAME_PATTERN, `${JSON.stringify(name)} was accepted`);

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseContainerState } from '../../../src/core/nginx/podmanInspect';
-import { effectiveRuntimeKind } from '../../../src/core/nginx/runtimeKind';
+import { resolveRuntime } from '../../../src/core/farm/runtimeChoice';
 import { assertPortsFree } from '../../../src/core/nginx/ports';
 import { starterFarm } from '../../../src/core/farm/model';
 import { FarmError } from '../../../src/core/errors';
@@ -24,14 +24,17 @@ test('podman inspect: state parsed at the edge, a changed shape is one clear err
 
 test('a farm set to podman runs the local nginx when podman is absent but nginx is there', () => {
   const farm = starterFarm('lab');
-  assert.equal(effectiveRuntimeKind(farm, ''), 'podman', 'neither installed: keep the choice, the error will name podman');
+  // No nginx has run here (no run record): the farm file decides, with the fallback.
+  const layout = farmLayout(mkdtempSync(path.join(os.tmpdir(), 'ngx-farm-')));
+  const startableRuntime = (f: typeof farm, programs: object, envPath: string) => resolveRuntime(f, layout, programs, envPath).kind;
+  assert.equal(startableRuntime(farm, {}, ''), 'podman', 'neither installed: keep the choice, the error will name podman');
   const onlyNginx = mkdtempSync(path.join(os.tmpdir(), 'ngx-path-'));
   writeFileSync(path.join(onlyNginx, 'nginx'), '#!/bin/sh\n', { mode: 0o755 });
-  assert.equal(effectiveRuntimeKind(farm, onlyNginx), 'local');
+  assert.equal(startableRuntime(farm, {}, onlyNginx), 'local');
   writeFileSync(path.join(onlyNginx, 'podman'), '#!/bin/sh\n', { mode: 0o755 });
-  assert.equal(effectiveRuntimeKind(farm, onlyNginx), 'podman');
+  assert.equal(startableRuntime(farm, {}, onlyNginx), 'podman');
   farm.nginx.runtime = 'local';
-  assert.equal(effectiveRuntimeKind(farm, ''), 'local');
+  assert.equal(startableRuntime(farm, {}, ''), 'local');
 });
 
 test('a taken port is named with the process holding it', async () => {

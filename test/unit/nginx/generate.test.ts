@@ -11,6 +11,7 @@ import { isEchoSafe } from '../../../src/core/ipxe/scriptLine';
 import { parseIpxeScript } from '../boot/ipxeParse';
 import { pkiPaths } from '../../../src/core/pki/paths';
 import { FarmError } from '../../../src/core/errors';
+import { openFarm } from '../../../src/core/farm/handle';
 
 const layout = farmLayout('/srv/farm');
 const pki = pkiPaths(layout);
@@ -18,7 +19,7 @@ const pki = pkiPaths(layout);
 function render(mutate: (f: ReturnType<typeof starterFarm>) => void = () => undefined) {
   const farm = starterFarm('lab');
   mutate(farm);
-  const files = renderNginxConfig(farm, layout);
+  const files = renderNginxConfig(farm, layout, farm.nginx.runtime);
   return { files, all: files.map((f) => f.text).join('\n'), https: files.find((f) => f.file.endsWith('ipxe-https.conf'))!.text };
 }
 
@@ -84,13 +85,13 @@ test('paths that could break out of an nginx string are refused', () => {
 test('generate writes once, refuses to overwrite the user\'s files, and --force replaces them', async () => {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'ngx-gen-')), 'lab');
   await initFarm(dir);
-  const written = await generateNginxConfig(dir);
+  const written = await generateNginxConfig(await openFarm(dir));
   assert.equal(written.length, 3);
   const main = written.find((f) => f.endsWith('nginx.conf'))!;
   writeFileSync(main, '# mine\n');
-  await assert.rejects(generateNginxConfig(dir), (e: FarmError) => e.code === 'EEXIST' && /--force/.test(e.sentence));
+  await assert.rejects(generateNginxConfig(await openFarm(dir)), (e: FarmError) => e.code === 'EEXIST' && /--force/.test(e.sentence));
   assert.equal(readFileSync(main, 'utf8'), '# mine\n');
-  await generateNginxConfig(dir, { force: true });
+  await generateNginxConfig(await openFarm(dir), { force: true });
   assert.match(readFileSync(main, 'utf8'), /include conf\.d\/\*\.conf;/);
 });
 
@@ -137,6 +138,6 @@ test('secret files: /secret/ goes to the boot service inside the mutual-TLS serv
   const format = /log_format farm ([^;]*);/.exec(all)![1]!;
   assert.ok(format.includes('$ipxefarm_logged_uri') && !/\$uri\b|\$request\b|\$request_uri/.test(format), format);
   // Only one server block speaks TLS, and the secret route is in it (never on the plain-HTTP file server).
-  const http = renderNginxConfig(starterFarm('lab'), layout).find((f) => f.file.endsWith('files-http.conf'))!.text;
+  const http = renderNginxConfig(starterFarm('lab'), layout, 'podman').find((f) => f.file.endsWith('files-http.conf'))!.text;
   assert.ok(!http.includes('/secret/'));
 });

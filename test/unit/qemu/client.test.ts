@@ -9,6 +9,7 @@ import { clientOutDir } from '../../../src/core/ipxe/manifest';
 import { STOCK_IMAGE, STOCK_VARS } from '../../../src/core/stock/image';
 import { tempFarm } from '../../support/farm';
 import { starterFarm } from '../../../src/core/farm/model';
+import { openFarm } from '../../../src/core/farm/handle';
 
 const farmAt = (address: string, httpsPort = 8443, httpPort = 8080) => {
   const f = starterFarm('lab');
@@ -40,16 +41,16 @@ test('an arm64 client boots as an aarch64 EFI guest from its stock stick and CA-
     raw.profiles = { linux: { arches: { arm64: { kernel: 'arm64/vmlinuz' } } } };
     raw.clients = { board: { arch: 'arm64-efi', profile: 'linux', macs: ['52:54:00:00:00:42'] } };
   });
-  await assert.rejects(clientLaunchOptions(root, 'board'), /no EFI image/);
+  await assert.rejects(clientLaunchOptions(await openFarm(root), 'board'), /no EFI image/);
   const out = clientOutDir(farmLayout(root), 'board');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, STOCK_IMAGE), '');
   fs.writeFileSync(path.join(out, STOCK_VARS), '');
-  const o = await clientLaunchOptions(root, 'board');
+  const o = await clientLaunchOptions(await openFarm(root), 'board');
   assert.equal(o.spec.cpu, 'arm64');
   assert.equal(o.spec.firmware, 'efi');
   assert.deepEqual(o.spec.medium, { kind: 'disk', path: path.join(out, STOCK_IMAGE) });
   assert.equal(o.efiVars, path.join(out, STOCK_VARS));
   assert.equal(o.spec.mac, '52:54:00:00:00:42');
-  await assert.rejects(clientLaunchOptions(root, 'board', { efi: false }), /UEFI only/);
+  await assert.rejects(clientLaunchOptions(await openFarm(root), 'board', { efi: false }), /UEFI only/);
 });

@@ -13,7 +13,7 @@ import { readBootEvents } from '../../../src/core/boot/events';
 import { readVerdicts, verdictsFile } from '../../../src/core/verdict/health';
 import { parseContainerState } from '../../../src/core/nginx/podmanInspect';
 import { readAccelCache } from '../../../src/core/qemu/accel';
-import { readRunRecord, runRecordFile } from '../../../src/core/nginx/runRecord';
+import { readRunRecord, runRecordFile } from '../../../src/core/farm/runRecord';
 import { parseSecrets } from '../../../src/core/secrets/store';
 import { FarmError } from '../../../src/core/errors';
 

@@ -107,6 +107,8 @@ suite('Seed workflow from the editor', () => {
     const file = path.join(root, 'secrets.json');
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).secrets.token, value);
+    // Show Script makes the boot service's checks, as `ipxe-farm script` does: the profile's files must be there.
+    for (const name of ['vmlinuz', 'initrd.img']) fs.writeFileSync(path.join(root, 'files', name), 'kernel bytes');
     const shown = await vscode.commands.executeCommand<string>('ipxeFarm.showScript', 'dut1');
     assert.ok(shown.includes('kernel'), shown);
     assert.ok(!shown.includes(value), 'the secret value is not on screen');
@@ -132,6 +134,8 @@ suite('Seed workflow from the editor', () => {
     const a = await api();
     const group = (await rows(a.views.ca)).find((r) => r.label === 'Clients')!;
     const dut4 = (await rows(a.views.ca, group.node)).find((r) => r.label === 'dut4')!;
+    assert.match((await vscode.commands.executeCommand<string>('ipxeFarm.showScript', 'dut4')) ?? '', /kernel/, 'before the revocation Show Script shows dut4\'s script');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     const rec = await vscode.commands.executeCommand<CertRecord>('ipxeFarm.revoke', dut4.node, { confirmed: true, reason: 'keyCompromise' });
     assert.equal(rec.status, 'revoked');
     const crl = openssl(['crl', '-in', path.join(root, 'pki', 'crl.pem'), '-noout', '-text']);
@@ -140,6 +144,9 @@ suite('Seed workflow from the editor', () => {
       const g = (await rows(a.views.ca)).find((r) => r.label === 'Clients')!;
       return (await rows(a.views.ca, g.node)).find((r) => r.label === 'dut4' && r.contextValue === 'cert.client.revoked');
     });
+    // The certificate check `ipxe-farm script` makes: a revoked client gets no script, so Show Script shows none.
+    assert.equal(await vscode.commands.executeCommand('ipxeFarm.showScript', 'dut4'), undefined, 'no script is shown for a revoked client');
+    assert.notEqual(vscode.window.activeTextEditor?.document.languageId, 'ipxe');
     const dut3 = (await rows(a.views.ca, group.node)).find((r) => r.label === 'dut3')!;
     const renewed = await vscode.commands.executeCommand<CertRecord>('ipxeFarm.renew', dut3.node);
     assert.equal(renewed.name, 'dut3');

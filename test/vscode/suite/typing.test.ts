@@ -45,10 +45,10 @@ suite('Typing into the workbench', function () {
     await fromPalette('iPXE Farm: Add Client');
     await waitForDomText(MESSAGE, (t) => /Client name/.test(t));
     await typeText('bad name!');
-    await waitForDomText(MESSAGE, (t) => /A client name must/.test(t));
+    await waitForDomText(MESSAGE, (t) => /The client name "bad name!" is not allowed/.test(t));
     await retype('rack7');
     // The message goes back to the prompt once the name is valid.
-    await waitForDomText(MESSAGE, (t) => /Client name/.test(t) && !/must/.test(t));
+    await waitForDomText(MESSAGE, (t) => /Client name/.test(t) && !/not allowed/.test(t));
     await pressKey('Enter');
     await waitForDomText(MESSAGE, (t) => /MAC addresses/.test(t));
     await typeText('52:54:zz');
@@ -99,7 +99,7 @@ suite('Typing into the workbench', function () {
     await fromPalette('iPXE Farm: Set Secret');
     await waitForDomText(MESSAGE, (t) => /Secret name/.test(t));
     await typeText('bad name');
-    await waitForDomText(MESSAGE, (t) => /A secret name must/.test(t));
+    await waitForDomText(MESSAGE, (t) => /The secret name "bad name" is not allowed/.test(t));
     await retype('typedtoken');
     await pressKey('Enter');
     await waitForDomText(MESSAGE, (t) => /Value of secret "typedtoken"/.test(t));

@@ -3,7 +3,7 @@ import { CLIENT_ARCHES } from '../arch';
 import { normaliseMac } from '../mac';
 import { isHostName } from '../../net/hostName';
 import { NAME_PATTERN, NAME_RULE } from '../names';
-import { AT, flag, nonEmpty, NOTES, oneOf, say, sayMissing, strs, table, text, whole } from './fields';
+import { AT, flag, nonEmpty, NOTES, oneOf, say, sayMissing, table, text, whole } from './fields';
 import { ConsoleSchema, PowerSchema } from './board';
 import { ProfileSchema } from './profile';
 
@@ -24,7 +24,7 @@ const closed = { additionalProperties: false };
 /** The farm's name (and, in the JSON Schema, the rule for profile and client names, which crossChecks.ts applies). */
 export const NameSchema = z.string(sayMissing(`${AT} is missing: name the farm (${NAME_RULE}).`, `${AT} must be a non-empty string.`))
   .regex(NAME_PATTERN, { error: (iss) => `The farm name ${JSON.stringify(iss.input)} is not allowed: ${NAME_RULE}.` })
-  .meta({ id: 'name', patternErrorMessage: 'Use 1–63 characters: lowercase letters, digits, dot, dash or underscore, starting with a letter or digit.' });
+  .meta({ id: 'name', patternErrorMessage: `${NAME_RULE.charAt(0).toUpperCase()}${NAME_RULE.slice(1)}.` });
 
 /** Goes into every script, the server certificate and nginx's listen line: only a plain address or name loads. */
 const HostSchema = z.string(say(`${AT} must be a string.`))
@@ -35,11 +35,14 @@ const HostSchema = z.string(say(`${AT} must be a string.`))
     anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }, { pattern: '^(?![0-9.]+$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$' }],
   });
 
+/** Kept in iPXE's ${mac} form, so every reader compares like with like. */
 const MacSchema = z.string(say(`${AT} must be a string.`))
-  .refine((m) => normaliseMac(m) !== undefined, { error: (iss) => `${JSON.stringify(iss.input)} is not a MAC address (write it as 52:54:00:12:34:56).` })
   .meta({ id: 'mac', pattern: '^\\s*[0-9A-Fa-f]{2}([-:.]?[0-9A-Fa-f]{2}){5}\\s*$', patternErrorMessage: 'Write a MAC address as 52:54:00:12:34:56.' })
-  // Kept in iPXE's ${mac} form, so every reader compares like with like.
-  .transform((m) => normaliseMac(m)!);
+  .transform((m, ctx) => {
+    const mac = normaliseMac(m);
+    if (mac === undefined) ctx.issues.push({ code: 'custom', input: m, message: `${JSON.stringify(m)} is not a MAC address (write it as 52:54:00:12:34:56).` });
+    return mac ?? m;
+  });
 
 const object = <S extends z.core.$ZodLooseShape>(shape: S) => z.object(shape, say(`${AT} must be an object.`));
 

@@ -2,8 +2,8 @@ import * as z from 'zod';
 import { emptyTable, type Table } from '../table';
 
 /**
- * Building blocks of the farm-file schema. Every rule carries the sentence a person reads when it is broken; `%at`
- * stands for the setting's JSON pointer (filled in by issues.ts, which knows the path), `%key` for an unknown key.
+ * Building blocks of the farm-file schema. Every rule carries the sentence a person reads when it is broken; a leading
+ * `%at` stands for the setting's JSON pointer (filled in by issues.ts, which knows the path), `%key` for an unknown key.
  */
 export const AT = '%at';
 export const KEY = '%key';

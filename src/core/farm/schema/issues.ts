@@ -32,7 +32,12 @@ export function farmIssues(issues: readonly z.core.$ZodIssue[]): FarmIssue[] {
   const out: FarmIssue[] = [];
   for (const iss of issues) {
     const at = pointerOf(iss.path);
-    const fill = (p: string, key = '') => iss.message.replaceAll(AT, p || 'The farm file').replaceAll(KEY, key);
+    // Only our own text is filled in: a leading %at, and %key in an unknown-key sentence (which quotes no value), so a
+    // value that happens to contain either (or a `$&`) is never rewritten.
+    const fill = (p: string, key?: string) => {
+      const m = iss.message.startsWith(AT) ? `${p || 'The farm file'}${iss.message.slice(AT.length)}` : iss.message;
+      return key === undefined ? m : m.split(KEY).join(key);
+    };
     if (iss.code === 'unrecognized_keys') {
       for (const k of iss.keys.filter((k) => !NOTE_KEY.test(k))) out.push({ pointer: `${at}${pointerOf([k])}`, severity: 'error', message: fill(at, k) });
     } else {

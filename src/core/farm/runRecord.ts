@@ -4,14 +4,14 @@ import * as path from 'node:path';
 import * as z from 'zod';
 import { writeFileAtomic } from '../fs/atomic';
 import { parseJsonRecord } from '../fs/jsonRecord';
-import type { FarmLayout } from '../farm/layout';
-import type { Farm, NginxRuntimeKind } from '../farm/model';
-import { effectiveRuntimeKind } from './runtimeKind';
+import type { FarmLayout } from './layout';
+import type { NginxRuntimeKind } from './model';
 
 /**
- * Which runtime started the farm's nginx, written by `up` and removed by `down`. Every later question (status, down,
- * reload, logs, the boot socket's access, the editor) asks this record first, so they all talk to the nginx that is
- * actually running, even when it was started with `--runtime` or fell back from podman to local.
+ * Which runtime started the farm's nginx, written by `up` and removed by `down`. An opened farm (handle.ts) reads it
+ * once, and every later question (status, down, reload, logs, the boot socket's access, the editor) asks the opened
+ * farm, so they all talk to the nginx that is actually running, even when it was started with `--runtime` or fell
+ * back from podman to local.
  */
 export interface NginxRunRecord {
   kind: NginxRuntimeKind;
@@ -52,9 +52,4 @@ export async function writeRunRecord(layout: FarmLayout, record: NginxRunRecord)
 
 export async function clearRunRecord(layout: FarmLayout): Promise<void> {
   await fsp.rm(runRecordFile(layout), { force: true });
-}
-
-/** The runtime serving this farm now: the one that started it, else the one `up` would use. */
-export function runtimeKindInUse(farm: Farm, layout: FarmLayout): NginxRuntimeKind {
-  return readRunRecord(layout)?.kind ?? effectiveRuntimeKind(farm);
 }
