@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as z from 'zod';
 import { FarmError } from '../errors';
 import { run } from '../process/run';
+import { parseJsonRecord } from './jsonRecord';
 
 /**
  * One lock design for every "one at a time" in iPXE Farm (the CA's pki/ folder, an iPXE tree's bin/, the local nginx
@@ -43,8 +44,8 @@ export function describeHolder(h: LockHolder): string {
 }
 
 async function holderOf(file: string): Promise<LockHolder | undefined> {
-  const text = await fsp.readFile(file, 'utf8').catch(() => '');
-  try { return lockHolderSchema.parse(JSON.parse(text)); } catch { return undefined; }
+  const r = parseJsonRecord(await fsp.readFile(file, 'utf8').catch(() => ''), lockHolderSchema, file);
+  return r.ok ? r.value : undefined;
 }
 
 // Callers in one process queue here first: they would exclude each other through the kernel too (a flock belongs to

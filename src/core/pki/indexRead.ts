@@ -1,5 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
+import { parseJsonRecord } from '../fs/jsonRecord';
 import { farmLayout } from '../farm/layout';
 import { pkiPaths } from './paths';
 import { pkiIndexSchema } from './indexSchema';
@@ -20,17 +21,12 @@ export function emptyIndex(): PkiIndex {
 const RESTORE = 'Restore it from a backup or from git; only `ipxe-farm` should write it.';
 
 export function parseIndex(text: string, file: string): PkiIndex {
-  let raw: unknown;
-  try { raw = JSON.parse(text); } catch (err) {
-    throw new FarmError(`The PKI index ${file} is not valid JSON (${(err as Error).message}).`, RESTORE, 'EINDEX');
-  }
-  const r = pkiIndexSchema.safeParse(raw);
-  if (!r.success) {
-    const first = r.error.issues[0]!;
-    const where = first.path.length ? ` at ${first.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')}` : '';
-    throw new FarmError(`The PKI index ${file} is not an iPXE Farm index (version 1)${where}: ${first.message}.`, RESTORE, 'EINDEX');
-  }
-  return r.data;
+  const r = parseJsonRecord(text, pkiIndexSchema, `The PKI index ${file}`);
+  if (r.ok) return r.value;
+  const first = r.issues?.[0];
+  if (!first) throw new FarmError(r.problem, RESTORE, 'EINDEX');
+  const at = first.path.length ? ` at /${first.path.map(String).join('/')}` : '';
+  throw new FarmError(`The PKI index ${file} is not an iPXE Farm index (version 1)${at}: ${first.message}.`, RESTORE, 'EINDEX');
 }
 
 /** The index file's bytes and what they hold (bytes undefined: no index yet). */

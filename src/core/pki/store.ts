@@ -8,14 +8,13 @@ import { parseSerial, serialToNginx } from './serial';
 import type { PkiIndex } from './types';
 import { pidAlive } from '../process/alive';
 import { readIndexBytes } from './indexRead';
+import { parseJsonRecord } from '../fs/jsonRecord';
 import { journalSchema, journalSerialsSchema } from './indexSchema';
 
-/**
- * The index's writer (its reader is indexRead.ts). The index is one JSON file, one record per line, read once and
- * written once (atomically) per operation: at 10,000 records that is ~3 MB and a few tens of milliseconds, and a crash
- * leaves the old file or the new one.
- */
-
+// The index's writer (its reader is indexRead.ts). The index is one JSON file, one record per line, read once and
+// written once (atomically) per operation: at 10,000 records that is ~3 MB and a few tens of milliseconds, and a crash
+// leaves the old file or the new one.
+//
 // Layout: `{"version":1,"records":[` + one record per line + `],"nextSerial":…}`. The records come before the fields
 // that change on every write, so a writer can stream the unchanged prefix while a key is still being generated.
 function indexHead(index: PkiIndex): string {
@@ -169,14 +168,13 @@ export async function recover(paths: PkiPaths, index: PkiIndex, cleanLeftovers =
   if (cleanLeftovers) await removeLeftovers(paths);
   let text: string;
   try { text = await fsp.readFile(paths.journal, 'utf8'); } catch { return; }
-  let raw: unknown;
-  try { raw = JSON.parse(text); } catch { raw = undefined; }
-  const whole = journalSchema.safeParse(raw);
-  if (whole.success && whole.data.serials.every((s) => index.records.some((r) => r.serial === s))) {
-    await applyJournal(paths, whole.data);
+  const whole = parseJsonRecord(text, journalSchema, paths.journal);
+  if (whole.ok && whole.value.serials.every((s) => index.records.some((r) => r.serial === s))) {
+    await applyJournal(paths, whole.value);
     return;
   }
-  const serials = whole.success ? whole.data.serials : (journalSerialsSchema.safeParse(raw).data?.serials ?? []);
+  const some = whole.ok ? undefined : parseJsonRecord(text, journalSerialsSchema, paths.journal);
+  const serials = whole.ok ? whole.value.serials : some?.ok ? some.value.serials : [];
   // The index never learnt of that run: the old files stay current, but its serials may be in certificates on disk,
   // so they stay used. Their keys go: a certificate the index does not know must have no usable key (and a key
   // claimed from the spare pool is then gone, never handed out a second time).

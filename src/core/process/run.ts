@@ -39,6 +39,7 @@ export const PACKAGE_OF: Record<string, string> = {
   podman: 'podman',
   'qemu-system-x86_64': 'qemu-system-x86',
   make: 'make',
+  flock: 'util-linux',
   gcc: 'gcc',
   git: 'git',
   socat: 'socat',
