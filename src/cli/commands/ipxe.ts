@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { describeError, FarmError, UsageError } from '../../core/errors';
 import { openFarm } from '../../core/farm/handle';
 import { starterFarm, type ImageTarget } from '../../core/farm/model';
-import { buildClientImage, imageState, type BuildResult } from '../../core/ipxe/build';
+import { buildClientImage, checkDebug, imageState, type BuildResult } from '../../core/ipxe/build';
 import { assembleClientImage } from '../../core/ipxe/assemble';
 import { decodeIpxeError, describeIpxeError, findIpxeErrors } from '../../core/ipxe/errors';
 import { locateIpxeSource } from '../../core/ipxe/source';
@@ -49,6 +49,8 @@ Example: ipxe-farm build dut1 dut2 --target usb`,
   async run(ctx, args, o) {
     if (args.length === 0) throw new UsageError('Name at least one client to build.', 'Example: `ipxe-farm build dut1`.');
     const target = targetOption(o.target);
+    // Checked before any client: a bad --debug is the command line's fault (exit 2), not one client's failure.
+    if (typeof o.debug === 'string') checkDebug(o.debug);
     const h = await openFarm(await ctx.farmRoot());
     const results: BuildResult[] = [];
     const failures: Array<{ client: string; error: string }> = [];
