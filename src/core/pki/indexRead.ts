@@ -38,6 +38,10 @@ export async function readIndexBytes(file: string): Promise<{ index: PkiIndex; p
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { index: emptyIndex() };
     throw new FarmError(`Cannot read the PKI index ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, undefined, 'EINDEX');
   }
+  return indexFromBytes(raw, file);
+}
+
+export function indexFromBytes(raw: Buffer, file: string): { index: PkiIndex; prefix?: RecordsPrefix } {
   const prefix = recordsPrefix(raw);
   return { index: parseIndex(raw.toString('utf8'), file, prefix?.vouched), prefix };
 }
