@@ -3,7 +3,8 @@ import { FarmError } from '../errors';
 import { parseJsonRecord } from '../fs/jsonRecord';
 import { farmLayout } from '../farm/layout';
 import { pkiPaths } from './paths';
-import { pkiIndexSchema } from './indexSchema';
+import { pkiIndexSchema, pkiIndexVouchedSchema } from './indexSchema';
+import { recordsPrefix, type RecordsPrefix } from './indexLayout';
 import type { PkiIndex } from './types';
 
 /**
@@ -20,8 +21,9 @@ export function emptyIndex(): PkiIndex {
 
 const RESTORE = 'Restore it from a backup or from git; only `ipxe-farm` should write it.';
 
-export function parseIndex(text: string, file: string): PkiIndex {
-  const r = parseJsonRecord(text, pkiIndexSchema, `The PKI index ${file}`);
+/** `vouched`: the records' hash in the file matches them (indexLayout.ts), so only the other fields are checked. */
+export function parseIndex(text: string, file: string, vouched = false): PkiIndex {
+  const r = parseJsonRecord(text, vouched ? pkiIndexVouchedSchema : pkiIndexSchema, `The PKI index ${file}`);
   if (r.ok) return r.value;
   const first = r.issues?.[0];
   if (!first) throw new FarmError(r.problem, RESTORE, 'EINDEX');
@@ -29,14 +31,19 @@ export function parseIndex(text: string, file: string): PkiIndex {
   throw new FarmError(`The PKI index ${file} is not an iPXE Farm index (version 1)${at}: ${first.message}.`, RESTORE, 'EINDEX');
 }
 
-/** The index file's bytes and what they hold (bytes undefined: no index yet). */
-export async function readIndexBytes(file: string): Promise<{ index: PkiIndex; raw?: Buffer }> {
+/** The index file and what it holds; `prefix`: its records' bytes when it has the CA's layout (none: no index yet). */
+export async function readIndexBytes(file: string): Promise<{ index: PkiIndex; prefix?: RecordsPrefix }> {
   let raw: Buffer;
   try { raw = await fsp.readFile(file); } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { index: emptyIndex() };
     throw new FarmError(`Cannot read the PKI index ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, undefined, 'EINDEX');
   }
-  return { index: parseIndex(raw.toString('utf8'), file), raw };
+  return indexFromBytes(raw, file);
+}
+
+export function indexFromBytes(raw: Buffer, file: string): { index: PkiIndex; prefix?: RecordsPrefix } {
+  const prefix = recordsPrefix(raw);
+  return { index: parseIndex(raw.toString('utf8'), file, prefix?.vouched), prefix };
 }
 
 export async function readIndexFile(file: string): Promise<PkiIndex> {

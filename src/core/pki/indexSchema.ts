@@ -54,6 +54,12 @@ export const pkiIndexSchema = z.object({
   crlNumber: z.number().int().nonnegative().optional(),
 });
 
+/**
+ * The same index with its records taken as they are: only for bytes whose recordsSha256 matches (indexLayout.ts), i.e.
+ * records the CA checked against certRecordSchema when it wrote them. Every other field is checked as above.
+ */
+export const pkiIndexVouchedSchema = pkiIndexSchema.extend({ records: z.array(z.custom<z.output<typeof certRecordSchema>>()) });
+
 /** File copies that follow an index write; written before the index, removed after the copies (store.ts). */
 export const journalSchema = z.object({
   serials: z.array(z.string()),

@@ -11,7 +11,7 @@ import { buildCrl, crlToPem } from './crl';
 import { certToPem, recordFor } from './certs';
 import { leafKeyPem } from './keys';
 import { pkiPaths, PkiPaths } from './paths';
-import { applyJournal, Journal, PendingIndexWrite, readIndexForWrite, recover, writeIndex, writeJournal } from './store';
+import { applyJournal, Journal, PendingIndexWrite, readIndexAhead, recover, writeIndex, writeJournal } from './store';
 import { withPkiLock } from './lock';
 import type { Issuer } from './build';
 import type { CertKind, CertRecord, PkiIndex } from './types';
@@ -42,11 +42,16 @@ export async function pkiIndexTransaction<T>(root: string, fn: (t: Omit<PkiTxn, 
   }
   const paths = pkiPaths(layout);
   await ensureDir(paths.dir, 0o700);
-  return withPkiLock(paths.dir, async (tookOver) => {
-    const index = await readIndexForWrite(paths.index);
-    await recover(paths, index, tookOver);
-    return fn({ root: layout.root, paths, index });
-  });
+  const ahead = readIndexAhead(paths.index);
+  try {
+    return await withPkiLock(paths.dir, async (tookOver) => {
+      const index = await ahead.underLock();
+      await recover(paths, index, tookOver);
+      return fn({ root: layout.root, paths, index });
+    });
+  } finally {
+    await ahead.drop();
+  }
 }
 
 /**

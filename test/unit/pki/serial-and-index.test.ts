@@ -97,3 +97,38 @@ test('a streamed index write (existing records first, new ones at commit) equals
     assert.equal(readFileSync(p.index, 'utf8'), text, 'abort keeps the old index');
   }
 });
+
+test('the index read while the lock is taken is used only if the file is still the one read; else it is read again', async () => {
+  const { mkdtempSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { readIndexAhead } = await import('../../../src/core/pki/store');
+  const { writeFileAtomic } = await import('../../../src/core/fs/atomic');
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ahead-')), 'index.json');
+  const names = (i: { records: CertRecord[] }) => i.records.map((r) => r.name);
+  writeFileSync(file, serialiseIndex({ ...emptyIndex(), records: [rec('01'), rec('02')] }));
+  const settle = () => new Promise((r) => setTimeout(r, 200)); // lets the early read finish first (a slow one reads the new file: same outcome)
+
+  let a = readIndexAhead(file);
+  await settle();
+  assert.deepEqual(names(await a.underLock()), ['c01', 'c02'], 'unchanged: the early read');
+
+  a = readIndexAhead(file);
+  await settle();
+  await writeFileAtomic(file, serialiseIndex({ ...emptyIndex(), records: [rec('01'), rec('02'), rec('03')] }));
+  assert.deepEqual(names(await a.underLock()), ['c01', 'c02', 'c03'], 'replaced by a writer (rename): read again');
+
+  a = readIndexAhead(file);
+  await settle();
+  // Edited in place, same size (the way an editor may save): the times change, so it is read again.
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf('"name":"c02"') + '"name":"c0'.length;
+  const fd = openSync(file, 'r+');
+  writeSync(fd, '9', at);
+  closeSync(fd);
+  assert.deepEqual(names(await a.underLock()), ['c01', 'c09', 'c03'], 'edited in place: read again');
+
+  a = readIndexAhead(path.join(path.dirname(file), 'none.json'));
+  assert.deepEqual(names(await a.underLock()), [], 'no index yet: empty');
+  await a.drop();
+});
