@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { FarmError, UsageError } from '../core/errors';
-import { findFarmRoot } from '../core/farm/load';
+import { findFarmRoot } from '../core/farm';
 
 export type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean; description: string };
 

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { describeError, FarmError } from '../core/errors';
-import { initFarm } from '../core/farm/init';
-import { positionOf } from '../core/farm/jsonLocate';
-import { FARM_FILE } from '../core/farm/model';
+import { initFarm } from '../core/farm/light';
+import { positionOf } from '../core/farm/light';
+import { FARM_FILE } from '../core/farm/light';
 import { command, CommandContext, lazyCommands } from './commands/context';
 import { FarmFileDiagnostics } from './farm/farmDiagnostics';
 import { NginxSaveHook } from './nginx/saveHook';

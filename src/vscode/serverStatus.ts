@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { NginxRuntimeKind } from '../core/farm/model';
-import type { FarmHandle } from '../core/farm/handle';
+import type { NginxRuntimeKind } from '../core/farm/light';
+import type { FarmHandle } from '../core/farm/light';
 import type { Shape } from './model/shape';
 
 export type NginxView = 'unknown' | 'stopped' | 'running' | 'exited' | 'config-error' | 'reloading';

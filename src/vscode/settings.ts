@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { FarmPrograms } from '../core/farm/runtimeChoice';
+import type { FarmPrograms } from '../core/farm/light';
 
 /** The user's program paths and choices (contributes.configuration, section ipxeFarm). */
 export interface FarmSettings {

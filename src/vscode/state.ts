@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { findFarmRoot } from '../core/farm/load';
+import { findFarmRoot } from '../core/farm/light';
 import { FarmSnapshot, readSnapshot } from './model/farmSnapshot';
 import { ImageStates } from './model/imageStates';
 import { editorPrograms, settings } from './settings';

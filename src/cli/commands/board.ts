@@ -1,6 +1,6 @@
 import { UsageError } from '../../core/errors';
-import { openFarm } from '../../core/farm/handle';
-import { parseSettings, setClientBoard } from '../../core/farm/boardEdit';
+import { openFarm } from '../../core/farm';
+import { parseSettings, setClientBoard } from '../../core/farm';
 import { powerFor, type PowerAction } from '../../core/power';
 import type { CliCommand } from '../framework';
 
@@ -81,9 +81,9 @@ Only loopback unless the farm file names another address in "metrics": {"listen"
 from the farm's records at each scrape: verdicts (.ipxe-farm/verdicts.jsonl), the boot events, the PKI index.`,
     async run(ctx, _args, o) {
       const root = await ctx.farmRoot();
-      const { farmMetrics } = await import('../../core/metrics/collect');
+      const { farmMetrics } = await import('../../core/metrics');
       if (o.once === true) { ctx.out(await (await farmMetrics(root)).metrics()); return; }
-      const { metricsListen, startMetricsServer } = await import('../../core/metrics/serve');
+      const { metricsListen, startMetricsServer } = await import('../../core/metrics');
       const { farm } = await openFarm(root);
       const server = await startMetricsServer(root, metricsListen(farm, o.listen as string | undefined));
       ctx.info(`Serving ${server.url} (Ctrl-C stops).`);

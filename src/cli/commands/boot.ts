@@ -1,15 +1,15 @@
 import * as path from 'node:path';
 import { FarmError, UsageError } from '../../core/errors';
-import { addProfile, parseSecretFileArg, removeClient, removeProfile, secretRemovalProblem, setClient, setProfile, type ProfileFields } from '../../core/boot/mappings';
-import { checkFarmWithBoot } from '../../core/boot/check';
-import { explainBoot } from '../../core/boot/explain';
-import { clientScript } from '../../core/boot/clientScript';
-import { startBootService } from '../../core/boot/service';
-import { listSecretNames, removeSecret, setSecret } from '../../core/secrets/store';
-import { writeDeployUnits } from '../../core/deploy/write';
-import { openFarm } from '../../core/farm/handle';
-import { CLIENT_ARCHES, CPU_ARCHES } from '../../core/farm/arch';
-import { emptyTable } from '../../core/farm/table';
+import { addProfile, parseSecretFileArg, removeClient, removeProfile, secretRemovalProblem, setClient, setProfile, type ProfileFields } from '../../core/boot';
+import { checkFarmWithBoot } from '../../core/boot';
+import { explainBoot } from '../../core/boot';
+import { clientScript } from '../../core/boot';
+import { startBootService } from '../../core/boot';
+import { listSecretNames, removeSecret, setSecret } from '../../core/secrets';
+import { writeDeployUnits } from '../../core/deploy';
+import { openFarm } from '../../core/farm';
+import { CLIENT_ARCHES, CPU_ARCHES } from '../../core/farm';
+import { emptyTable } from '../../core/farm';
 import type { CliCommand, CliContext } from '../framework';
 
 function one(args: string[], what: string, cmd: string): string {

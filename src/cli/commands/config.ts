@@ -1,7 +1,7 @@
-import { getSetting, parseSettingValue, setSetting } from '../../core/farm/settings';
-import { openFarm } from '../../core/farm/handle';
+import { getSetting, parseSettingValue, setSetting } from '../../core/farm';
+import { openFarm } from '../../core/farm';
 import { UsageError } from '../../core/errors';
-import { servableCheck } from '../../core/boot/mappings';
+import { servableCheck } from '../../core/boot';
 import type { CliCommand } from '../framework';
 
 const KEYS = 'KEY is a dotted path (server.address, nginx.runtime, qemu.memoryMiB) or a JSON pointer (/clients/dut1.lab/profile).';

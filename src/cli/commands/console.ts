@@ -1,9 +1,9 @@
 import * as tty from 'node:tty';
 import { UsageError } from '../../core/errors';
-import { openFarm } from '../../core/farm/handle';
+import { openFarm } from '../../core/farm';
 import { openConsole } from '../../core/console';
-import { ConsoleRecorder, consoleLogFile } from '../../core/console/record';
-import { readSecrets } from '../../core/secrets/store';
+import { ConsoleRecorder, consoleLogFile } from '../../core/console';
+import { readSecrets } from '../../core/secrets';
 import type { CliCommand } from '../framework';
 
 const ESCAPE = '\x1d'; // Ctrl-]

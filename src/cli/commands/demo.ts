@@ -1,6 +1,6 @@
-import { runDemo, type DemoStage } from '../../core/demo/demo';
+import { runDemo, type DemoStage } from '../../core/demo';
 import { UsageError } from '../../core/errors';
-import { formatStages } from '../../core/qemu/stages';
+import { formatStages } from '../../core/qemu';
 import type { CliCommand } from '../framework';
 
 const ORDER: DemoStage[] = ['farm', 'source', 'pki', 'kernel', 'nginx', 'boot-service', 'image', 'qemu', 'check'];

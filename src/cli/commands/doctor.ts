@@ -1,7 +1,7 @@
-import { formatChecks, runChecks, socketReachCheck } from '../../core/doctor/checks';
-import { dhcpAdvice, NO_PXEDHCP_LINES } from '../../core/doctor/dhcpAdvice';
-import { openFarm } from '../../core/farm/handle';
-import { findFarmRoot } from '../../core/farm/load';
+import { formatChecks, runChecks, socketReachCheck } from '../../core/doctor';
+import { dhcpAdvice, NO_PXEDHCP_LINES } from '../../core/doctor';
+import { openFarm } from '../../core/farm';
+import { findFarmRoot } from '../../core/farm';
 import type { CliCommand } from '../framework';
 
 export const doctorCommands: CliCommand[] = [

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { initFarm } from '../../core/farm/init';
-import { openFarm } from '../../core/farm/handle';
+import { initFarm } from '../../core/farm';
+import { openFarm } from '../../core/farm';
 import type { CliCommand } from '../framework';
 import { runtimeOption } from './runtimeOption';
 

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import { describeError, FarmError, UsageError } from '../../core/errors';
-import { openFarm } from '../../core/farm/handle';
-import { starterFarm, type ImageTarget } from '../../core/farm/model';
-import { buildClientImage, checkDebug, imageState, type BuildResult } from '../../core/ipxe/build';
-import { assembleClientImage } from '../../core/ipxe/assemble';
-import { decodeIpxeError, describeIpxeError, findIpxeErrors } from '../../core/ipxe/errors';
-import { locateIpxeSource } from '../../core/ipxe/source';
+import { openFarm } from '../../core/farm';
+import { starterFarm, type ImageTarget } from '../../core/farm';
+import { buildClientImage, checkDebug, imageState, type BuildResult } from '../../core/ipxe';
+import { assembleClientImage } from '../../core/ipxe';
+import { decodeIpxeError, describeIpxeError, findIpxeErrors } from '../../core/ipxe';
+import { locateIpxeSource } from '../../core/ipxe';
 import type { CliCommand, CliContext } from '../framework';
 
 const TARGETS: ImageTarget[] = ['iso', 'usb', 'efi'];

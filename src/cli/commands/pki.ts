@@ -1,13 +1,13 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeError, FarmError, UsageError } from '../../core/errors';
-import { openFarm } from '../../core/farm/handle';
-import { farmLayout } from '../../core/farm/layout';
+import { openFarm } from '../../core/farm';
+import { farmLayout } from '../../core/farm';
 import {
   crlStatus, crossSign, expiryReport, fillKeyPool, initCa, keyPoolSettled, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, keyPoolStatus, pkiPaths,
   readPkiIndex, renew, revoke, REVOCATION_REASONS, signCsrFile, signFile, SPARE_TARGET, writeCrl, type CertRecord,
 } from '../../core/pki';
-import { reloadNginxForCrl } from '../../core/nginx/reloadForCrl';
+import { reloadNginxForCrl } from '../../core/nginx';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
 
 const PASS: Record<string, OptionSpec> = {

@@ -1,12 +1,12 @@
 import { UsageError } from '../../core/errors';
-import { describeIpxeError } from '../../core/ipxe/errors';
-import { clientLaunchOptions } from '../../core/qemu/client';
-import { launchQemu, QemuResult } from '../../core/qemu/launch';
-import { formatStages } from '../../core/qemu/stages';
-import { buildStockImage } from '../../core/stock/image';
-import { lastMadeImage } from '../../core/qemu/lastMade';
+import { describeIpxeError } from '../../core/ipxe';
+import { clientLaunchOptions } from '../../core/qemu';
+import { launchQemu, QemuResult } from '../../core/qemu';
+import { formatStages } from '../../core/qemu';
+import { buildStockImage } from '../../core/stock';
+import { lastMadeImage } from '../../core/qemu';
 import type { CliCommand, CliContext } from '../framework';
-import { openFarm } from '../../core/farm/handle';
+import { openFarm } from '../../core/farm';
 
 function parseTimeout(v: unknown): number {
   if (v === undefined) return 120;

@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/errors';
-import type { NginxRuntimeKind } from '../../core/farm/model';
+import type { NginxRuntimeKind } from '../../core/farm';
 
 /** `--runtime podman|local`, for `init` and the nginx commands: anything else is a usage error (exit 2). */
 export function runtimeOption(o: Record<string, unknown>): NginxRuntimeKind | undefined {

@@ -1,8 +1,8 @@
 import { UsageError } from '../../core/errors';
-import { openFarm } from '../../core/farm/handle';
-import { bootVerdict, type BootVerdict, type BootVerdictOptions } from '../../core/verdict/boot';
-import { formatVerdictStages } from '../../core/verdict/follow';
-import { DEFAULT_HEALTH, farmHealth, healthOf, readVerdicts } from '../../core/verdict/health';
+import { openFarm } from '../../core/farm';
+import { bootVerdict, type BootVerdict, type BootVerdictOptions } from '../../core/verdict';
+import { formatVerdictStages } from '../../core/verdict';
+import { DEFAULT_HEALTH, farmHealth, healthOf, readVerdicts } from '../../core/verdict';
 import type { CliCommand, CliContext } from '../framework';
 
 const bootOptions = {

@@ -14,3 +14,5 @@ export { renderScript, serverHttp, RenderError, type RenderInput, type RenderedS
 export { selectBoot, type BootDecision, type BootIdentity } from './select';
 export { loadBootState, BootStateReloader, type BootState } from './state';
 export { safeLine, UnsafeValueError } from '../ipxe/scriptLine';
+export { clientScript } from './clientScript';
+export { addProfile, parseSecretFileArg, removeClient, removeProfile, secretRemovalProblem, servableCheck, setClient, setProfile, type ProfileFields } from './mappings';

@@ -25,3 +25,4 @@ export function openConsole(farm: Farm, client: string): ConsoleStream {
   }
   return c.driver === 'tcp' ? tcpConsole(client, c) : serialConsole(client, c);
 }
+export { ConsoleRecorder, consoleLogFile } from './record';

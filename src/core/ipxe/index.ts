@@ -9,3 +9,5 @@ export { localConfigHeaders, generalHeader, cryptoHeader, dhcpHeader, HEADER_MAR
 export { buildClientImage, imageState, checkDebug, MAKE_TARGETS, NAMED_CONFIG, type BuildOptions, type BuildResult, type BuildProgress, type BuildStage, type ImageState, type ImageStatus } from './build';
 export { clientOutDir, imageFiles, readManifest, MANIFEST_FILE, SCRIPT_COPY, type ImageManifest, type ImageRecord } from './manifest';
 export { withTreeLock, treeLockFile } from './treeLock';
+export { assembleClientImage } from './assemble';
+export { imageStateAt } from './build';

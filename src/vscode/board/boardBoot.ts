@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors';
-import { describeIpxeError } from '../../core/ipxe/errors';
-import { bootVerdict, type BootVerdict } from '../../core/verdict/boot';
-import { formatVerdictStages } from '../../core/verdict/follow';
+import { describeIpxeError } from '../../core/ipxe';
+import { bootVerdict, type BootVerdict } from '../../core/verdict';
+import { formatVerdictStages } from '../../core/verdict';
 import type { CommandContext } from '../commands/context';
 import { BoardConsoleTerminal } from './boardTerminal';
-import type { FarmHandle } from '../../core/farm/handle';
+import type { FarmHandle } from '../../core/farm';
 
 export interface BoardBoot {
   terminal: vscode.Terminal;

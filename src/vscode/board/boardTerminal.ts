@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { findIpxeErrors, type IpxeErrorInfo } from '../../core/ipxe/errors';
+import { findIpxeErrors, type IpxeErrorInfo } from '../../core/ipxe';
 
 /**
  * A real board's console during ▶ as a VS Code terminal, the QEMU terminal's twin: core's boot verdict hands it the

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { describeError, FarmError } from '../../core/errors';
-import type { LoadedFarm } from '../../core/farm/load';
-import { openFarm, type FarmHandle } from '../../core/farm/handle';
+import type { LoadedFarm } from '../../core/farm/light';
+import { openFarm, type FarmHandle } from '../../core/farm/light';
 import { editorPrograms } from '../settings';
 import type { Shape } from '../model/shape';
 import type { Outputs } from '../output';

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { FarmError } from '../../core/errors';
-import { buildClientImage, BuildResult } from '../../core/ipxe/build';
-import type { Farm, ImageTarget } from '../../core/farm/model';
+import { buildClientImage, BuildResult } from '../../core/ipxe';
+import type { Farm, ImageTarget } from '../../core/farm';
 import { withFarmProgress } from '../cancel';
 import { settings } from '../settings';
-import { buildStockImage } from '../../core/stock/image';
+import { buildStockImage } from '../../core/stock';
 import { command, CommandContext, pickClient, refName, requireFarm } from './context';
 
 const TARGETS: Record<ImageTarget, string> = {

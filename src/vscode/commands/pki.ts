@@ -1,21 +1,21 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { FarmError, UsageError } from '../../core/errors';
-import { setClient } from '../../core/boot/mappings';
+import { setClient } from '../../core/boot';
 import {
   crossSign, initCa, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, readPkiIndex, renew, revoke,
   REVOCATION_REASONS, signCsrFile, signFile,
 } from '../../core/pki';
-import { pkiPaths } from '../../core/pki/paths';
-import { farmLayout } from '../../core/farm/layout';
-import { setSecret } from '../../core/secrets/store';
+import { pkiPaths } from '../../core/pki';
+import { farmLayout } from '../../core/farm';
+import { setSecret } from '../../core/secrets';
 import { colonHex, expiringCerts } from '../model/certItems';
 import { checkMacs, checkName, checkSecretValue, parseMacs } from '../model/validation';
 import { withFarmProgress } from '../cancel';
-import { reloadNginxForCrl } from '../../core/nginx/reloadForCrl';
+import { reloadNginxForCrl } from '../../core/nginx';
 import { ask, command, CommandContext, pickClient, refName, refSerial, requireFarm, requireRoot } from './context';
 import * as fsp from 'node:fs/promises';
-import { CLIENT_ARCHES } from '../../core/farm/arch';
+import { CLIENT_ARCHES } from '../../core/farm';
 
 const passKey = (root: string) => `ipxeFarm.caPassphrase:${root}`;
 

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { decodeIpxeError, describeIpxeError } from '../../core/ipxe/errors';
-import type { BootMedium } from '../../core/qemu/args';
-import { clientLaunchOptions, farmNetwork } from '../../core/qemu/client';
-import { lastMadeImage } from '../../core/qemu/lastMade';
-import { launchQemu } from '../../core/qemu/launch';
+import { decodeIpxeError, describeIpxeError } from '../../core/ipxe';
+import type { BootMedium } from '../../core/qemu';
+import { clientLaunchOptions, farmNetwork } from '../../core/qemu';
+import { lastMadeImage } from '../../core/qemu';
+import { launchQemu } from '../../core/qemu';
 import { isQemuPowered } from '../../core/power';
 import { bootBoard, type BoardBoot } from '../board/boardBoot';
 import { QemuSerialTerminal } from '../qemu/serialTerminal';

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
-import { startBootService, BootService } from '../../core/boot/service';
-import { clientScript } from '../../core/boot/clientScript';
+import { startBootService, BootService } from '../../core/boot';
+import { clientScript } from '../../core/boot';
 import { FarmError } from '../../core/errors';
-import { profileOf } from '../../core/farm/rules';
-import { NginxConfigError } from '../../core/nginx/runtime';
-import { generateNginxConfig } from '../../core/nginx/generate';
+import { profileOf } from '../../core/farm';
+import { NginxConfigError } from '../../core/nginx';
+import { generateNginxConfig } from '../../core/nginx';
 import { runtimeFor, showNginxDiagnostics } from '../nginx/saveHook';
 import type { NginxSaveHook } from '../nginx/saveHook';
 import { signalOf } from '../cancel';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { checkFarmWithBoot } from '../../core/boot/check';
-import { FARM_FILE } from '../../core/farm/model';
+import { checkFarmWithBoot } from '../../core/boot/light';
+import { FARM_FILE } from '../../core/farm/light';
 
 /**
  * The farm's own checks in the Problems panel, beside the JSON schema's: boot mappings (missing secrets and files,

@@ -1,4 +1,4 @@
-import type { CertKind, CertRecord, PkiIndex } from '../../core/pki/types';
+import type { CertKind, CertRecord, PkiIndex } from '../../core/pki/light';
 import { daysLeft, EXPIRING_DAYS, Shape } from './shape';
 
 export type CertHealth = 'valid' | 'expiring' | 'expired' | 'revoked' | 'not-yet-valid';

@@ -1,10 +1,10 @@
-import type { Client, Farm } from '../../core/farm/model';
-import type { ClientHealth } from '../../core/verdict/health';
-import { clientArch } from '../../core/farm/arch';
-import type { CertRecord, PkiIndex } from '../../core/pki/types';
+import type { Client, Farm } from '../../core/farm/light';
+import type { ClientHealth } from '../../core/verdict/light';
+import { clientArch } from '../../core/farm/light';
+import type { CertRecord, PkiIndex } from '../../core/pki/light';
 import { certHealth } from './certItems';
 import { daysLeft, Shape } from './shape';
-import { profileOf } from '../../core/farm/rules';
+import { profileOf } from '../../core/farm/light';
 
 /** The newest boot-service event of a client (the shape of src/core/boot's BootEvent that the tree shows). */
 export interface LastBoot {

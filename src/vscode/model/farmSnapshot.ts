@@ -1,9 +1,9 @@
 import { describeError } from '../../core/errors';
-import { openFarm, type FarmHandle, type OpenOptions } from '../../core/farm/handle';
-import { readPkiIndex } from '../../core/pki/indexRead';
-import { readLastBoots } from '../../core/boot/events';
-import { farmHealth, type ClientHealth } from '../../core/verdict/health';
-import type { PkiIndex } from '../../core/pki/types';
+import { openFarm, type FarmHandle, type OpenOptions } from '../../core/farm/light';
+import { readPkiIndex } from '../../core/pki/light';
+import { readLastBoots } from '../../core/boot/light';
+import { farmHealth, type ClientHealth } from '../../core/verdict/light';
+import type { PkiIndex } from '../../core/pki/light';
 import { ImageStates, type ImageView } from './imageStates';
 import type { ImageState, LastBoot } from './clientItems';
 

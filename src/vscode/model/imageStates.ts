@@ -1,8 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ImageStatus } from '../../core/ipxe/build';
-import { farmLayout } from '../../core/farm/layout';
-import { pkiPaths } from '../../core/pki/paths';
+import type { ImageStatus } from '../../core/ipxe/light';
+import { farmLayout } from '../../core/farm/light';
+import { pkiPaths } from '../../core/pki/light';
 
 /** What the Clients tree shows of an image: core's verdict, or "checking" until core has given one. */
 export interface ImageView {
@@ -32,7 +32,7 @@ export class ImageStates {
   constructor(
     private readonly env: () => NodeJS.ProcessEnv = () => process.env,
     // Loaded on first use: core's build module brings node-forge and execa, which activation need not pay for.
-    private readonly compute: Compute = async (root, client, target, env) => (await import('../../core/ipxe/build')).imageStateAt(root, client, target as never, { env }),
+    private readonly compute: Compute = async (root, client, target, env) => (await import('../../core/ipxe')).imageStateAt(root, client, target as never, { env }),
   ) {}
 
   /**
@@ -86,7 +86,7 @@ export class ImageStates {
     const first = await this.compute(root, client, undefined, env);
     if (first.state !== 'missing' || first.record) return { state: first.state, reasons: first.reasons, target: first.target };
     // Only another target was built (an EFI image where the farm lists iso first): show that one.
-    const { readManifest } = await import('../../core/ipxe/manifest');
+    const { readManifest } = await import('../../core/ipxe');
     const manifest = await readManifest(farmLayout(root), client).catch(() => undefined);
     const other = Object.keys(manifest?.images ?? {}).find((t) => t !== first.target);
     if (!other) return { state: first.state, reasons: first.reasons, target: first.target };

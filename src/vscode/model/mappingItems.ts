@@ -1,6 +1,6 @@
-import type { Farm, Profile } from '../../core/farm/model';
+import type { Farm, Profile } from '../../core/farm/light';
 import { Shape } from './shape';
-import { profileOf } from '../../core/farm/rules';
+import { profileOf } from '../../core/farm/light';
 
 export const MASK = '••••••';
 

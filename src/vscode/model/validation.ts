@@ -1,5 +1,5 @@
-import { nameProblem, type NameKind } from '../../core/farm/rules';
-import { normaliseMac } from '../../core/farm/validate';
+import { nameProblem, type NameKind } from '../../core/farm';
+import { normaliseMac } from '../../core/farm';
 
 /**
  * Input-box validators: undefined means fine, a string is shown under the box as the user types. Pure, so the same

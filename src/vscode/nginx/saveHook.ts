@@ -1,17 +1,17 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { describeError } from '../../core/errors';
-import type { NginxDiagnostic } from '../../core/nginx/diagnostics';
-import type { NginxRuntime } from '../../core/nginx/runtime';
-import type { ReloadOnSave, ReloadOutcome } from '../../core/nginx/reloadOnSave';
-import { openFarm, type FarmHandle } from '../../core/farm/handle';
+import type { NginxDiagnostic } from '../../core/nginx/light';
+import type { NginxRuntime } from '../../core/nginx/light';
+import type { ReloadOnSave, ReloadOutcome } from '../../core/nginx/light';
+import { openFarm, type FarmHandle } from '../../core/farm/light';
 import type { Outputs } from '../output';
 import type { ServerStatus } from '../serverStatus';
 import { editorPrograms, settings } from '../settings';
 
 /** The opened farm's nginx (the one it resolved: running first), loaded when first needed: the runtimes bring execa. */
 export async function runtimeFor(h: FarmHandle): Promise<NginxRuntime> {
-  const { createNginxRuntime } = await import('../../core/nginx/createRuntime');
+  const { createNginxRuntime } = await import('../../core/nginx');
   return createNginxRuntime(h);
 }
 
@@ -55,7 +55,7 @@ export class NginxSaveHook implements vscode.Disposable {
     const key = `${loaded.runtime.kind}\0${loaded.text}`;
     if (this.reloader && this.reloader.root === root && this.reloader.farmText === key) return this.reloader.r;
     this.reloader?.r.dispose();
-    const { ReloadOnSave: Reloader } = await import('../../core/nginx/reloadOnSave');
+    const { ReloadOnSave: Reloader } = await import('../../core/nginx');
     const r = new Reloader(await runtimeFor(loaded), loaded.layout, { onOutcome: (o) => this.show(root, o) });
     this.reloader = { root, farmText: key, r };
     return r;

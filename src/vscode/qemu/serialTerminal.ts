@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { describeIpxeError, findIpxeErrors, IpxeErrorInfo } from '../../core/ipxe/errors';
-import type { QemuHandle } from '../../core/qemu/launch';
+import { describeIpxeError, findIpxeErrors, IpxeErrorInfo } from '../../core/ipxe';
+import type { QemuHandle } from '../../core/qemu';
 
 /**
  * A running QEMU (core's launchQemu handle) as a VS Code terminal: the serial console is the terminal, keys go to the

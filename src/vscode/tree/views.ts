@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { CertKind } from '../../core/pki/types';
+import type { CertKind } from '../../core/pki/light';
 import { caGroupChildren, caRoots } from '../model/certItems';
 import { clientCertMap, clientDetails, clientNames, clientShape, ClientsView } from '../model/clientItems';
 import { mappingRoots, profileDetails, profileUsers } from '../model/mappingItems';
