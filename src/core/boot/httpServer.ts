@@ -25,8 +25,13 @@ export interface HttpAnswer {
 }
 
 export interface BootHttpOptions {
-  /** Answers one well-formed request; called synchronously, in the order requests arrive. */
+  /** Answers one well-formed request, once ready() has nothing left to wait for. */
   handle(req: BootRequest, now: Date): HttpAnswer;
+  /**
+   * Asked before each answer, on the event loop's turn after the request was read, so that it has seen every event the
+   * loop took in with it (a file change the kernel reported before the request came): undefined, or what to wait for.
+   */
+  ready?(): Promise<void> | undefined;
   /** A request refused before handle() saw it (why, in words of our own: never bytes of the request). */
   onRefused(status: number, reason: string): void;
 }
@@ -115,10 +120,16 @@ export function createBootHttpServer(opts: BootHttpOptions): http.Server {
     res.once('finish', () => answering.delete(socket));
     const why = refusalOf(req);
     if (why !== undefined) { refuse(res, 400, why); return; }
-    const now = new Date();
+    setImmediate(() => {
+      const wait = opts.ready?.();
+      if (wait) wait.then(() => reply(req, res), () => reply(req, res));
+      else reply(req, res);
+    });
+  };
+  const reply = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     let a: HttpAnswer;
     try {
-      a = opts.handle(req, now);
+      a = opts.handle(req, new Date());
     } catch {
       // A bug in one answer must not take every other machine's boot down with the process.
       refuse(res, 500, 'the answer could not be made');
@@ -126,7 +137,7 @@ export function createBootHttpServer(opts: BootHttpOptions): http.Server {
     }
     // Anything but GET or HEAD is answered (405) and not trusted to be body-less; HTTP/1.0 always closes.
     const close = (req.method !== 'GET' && req.method !== 'HEAD') || req.httpVersion === '1.0';
-    if (close) refused.add(socket);
+    if (close) refused.add(req.socket);
     res.writeHead(a.status, headers(a.status, a.body, close));
     if (req.method === 'HEAD') res.end();
     else res.end(a.body);
