@@ -61,3 +61,14 @@ test('an edit of the farm file written in place (as an editor saves) counts at t
   fs.writeFileSync(layout.farmFile, fs.readFileSync(layout.farmFile, 'utf8').replace('gen=0', 'gen=1'));
   assert.match((await get('dut2')).body, /gen=1/);
 });
+
+test('after the pki folder itself is replaced (a restore from backup), a revocation still counts at the next request', async () => {
+  const { root, layout, get } = await setup();
+  assert.equal((await get('dut1')).status, 200);
+  // The watch followed the old folder away: the service must notice that and watch the folder now at that path.
+  fs.renameSync(layout.pki, `${layout.pki}.old`);
+  fs.cpSync(`${layout.pki}.old`, layout.pki, { recursive: true });
+  assert.equal((await get('dut1')).status, 200);
+  await revoke(root, 'dut1');
+  assert.equal((await get('dut1')).status, 403);
+});
