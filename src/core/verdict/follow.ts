@@ -113,8 +113,21 @@ export class BootFollower {
     if (ended || timedOut) return reasonNow();
     // The console explains a refusal after its error code (the /why.ipxe answer): give it a moment to arrive.
     const since = Math.min(this.refusedAt ?? Infinity, this.firstErrorAt ?? Infinity);
-    if (now - since >= this.graceMs) return reasonNow();
+    if (now - since >= this.graceMs && !this.askingWhy()) return reasonNow();
     return undefined;
+  }
+
+  /**
+   * The image has asked /why.ipxe after its error and neither the answer nor a new error has come: on a loaded TCG
+   * host that TLS handshake alone can outlast the grace, and the farm's words are worth the wait (the boot's
+   * time-out still bounds it).
+   */
+  private askingWhy(): boolean {
+    const text = this.tracker.plain;
+    const i = text.lastIndexOf(SCRIPT_MARKERS.askingWhy);
+    if (i < 0) return false;
+    const after = text.slice(i);
+    return !after.includes(SCRIPT_MARKERS.refused) && !after.includes(SCRIPT_MARKERS.givingUp) && !/ipxe\.org\/[0-9a-f]{8}/i.test(after);
   }
 
   lastStage(): string {

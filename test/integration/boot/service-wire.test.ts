@@ -287,7 +287,8 @@ test('other methods get 405 (Allow: GET, HEAD) and the connection is closed; dup
 /** An independent, deliberately simple statement of what the reader may answer 200 with a boot script. */
 function validNginxRequest(bytes: Buffer): boolean {
   const s = bytes.toString('latin1');
-  const m = /^(GET|HEAD) (\/[!-~]*) HTTP\/1\.[01]\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*)\r\n$/.exec(s);
+  // RFC 9112 §3: a recipient MAY split the request line on runs of whitespace; node:http reads `GET  /x` as `GET /x`.
+  const m = /^(GET|HEAD) +(\/[!-~]*) +HTTP\/1\.[01]\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*)\r\n$/.exec(s);
   if (!m) return false;
   const lines = m[3]!.split('\r\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).replace(/^[ \t]+|[ \t]+$/g, '')]);
   const one = (n: string) => lines.filter(([k]) => k === n);
