@@ -72,3 +72,16 @@ test('after the pki folder itself is replaced (a restore from backup), a revocat
   await revoke(root, 'dut1');
   assert.equal((await get('dut1')).status, 403);
 });
+
+test('while a folder cannot be watched (the pki folder moved away), each request compares the files itself', async () => {
+  const { layout, root, get } = await setup();
+  fs.renameSync(layout.pki, `${layout.pki}.away`);
+  const refused = await get('dut1');
+  assert.equal(refused.status, 403, refused.body);
+  assert.match(refused.body, /PKI index/);
+  // No watch reports the folder's return (the farm folder's watch is for its own files): only the request's own look does.
+  fs.renameSync(`${layout.pki}.away`, layout.pki);
+  assert.equal((await get('dut1')).status, 200);
+  await revoke(root, 'dut1');
+  assert.equal((await get('dut1')).status, 403);
+});
