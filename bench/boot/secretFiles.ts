@@ -62,7 +62,7 @@ async function main(): Promise<number> {
     };
     raw.clients = { dut1: { profile: 'cmdline', macs: ['52:54:00:00:00:11'], vars: {} } };
   });
-  const stick = await buildStockImage(root, 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
+  const stick = await buildStockImage(await openFarm(root), 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
   const servers = await startFarmServers(root, () => undefined);
   const marker: Record<string, number[]> = { cmdline: [], file: [] };
   const fetch: Record<string, number[]> = { cmdline: [], file: [] };

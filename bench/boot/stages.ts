@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const { httpsPort, httpPort } = farm.server;
   console.log(`# load average (1/5/15 min) at start: ${load()}; ${os.availableParallelism()} CPUs`);
   const t0 = Date.now();
-  const built = await buildClientImage(root, 'dut1', { target: 'iso', script: { onFailure: 'poweroff', chainAttempts: 1 } });
+  const built = await buildClientImage(await openFarm(root), 'dut1', { target: 'iso', script: { onFailure: 'poweroff', chainAttempts: 1 } });
   console.log(`# product image: ${built.files[0]} (${((Date.now() - t0) / 1000).toFixed(1)} s, iPXE tree ${sourceDir}, ipxe.proxyDhcp=${farm.ipxe.proxyDhcp}, ipxe.fastDhcpRetry=${farm.ipxe.fastDhcpRetry})`);
   const pki = pkiPaths(layout);
   const hand = await buildHandChain(sourceDir, { ca: pki.caCert, cert: pki.clientCert('dut2'), key: pki.clientKey('dut2') }, `https://10.0.2.100:${httpsPort}/boot.ipxe`);

@@ -19,6 +19,7 @@ import { initCa, issueClients, issueServer } from '../../src/core/pki';
 import { buildClientImage } from '../../src/core/ipxe/build';
 import { locateIpxeSource, type IpxeSource } from '../../src/core/ipxe/source';
 import { runOk } from '../../src/core/process/run';
+import { openFarm } from '../../src/core/farm/handle';
 
 const { values: o } = parseArgs({
   options: {
@@ -68,18 +69,18 @@ async function main(): Promise<void> {
       await updateFarm(root, (raw) => { (raw.ipxe as Record<string, unknown>).source = path.join(copy!, 'ipxe'); });
       source = await locateIpxeSource((await loadFarm(root)).farm, root, { clone: false });
       const cpu0 = await childCpuMs();
-      const clean = await buildClientImage(root, names[0]!, { target, source });
+      const clean = await buildClientImage(await openFarm(root), names[0]!, { target, source });
       const cpu = (await childCpuMs()) - cpu0;
       figures.push(`clean build (${target}, make -j2):            ${secs(clean.durationMs)} wall, ${secs(cpu)} CPU (expected 70–110 s wall on an idle 2-core machine)`);
       console.log(figures.at(-1));
     } else {
-      const warm = await buildClientImage(root, names[0]!, { target, source });
+      const warm = await buildClientImage(await openFarm(root), names[0]!, { target, source });
       figures.push(`first build in the reused tree:            ${secs(warm.durationMs)}   (not a clean build: --reuse)`);
       console.log(figures.at(-1));
     }
 
     const cpuA = await childCpuMs();
-    const another = await buildClientImage(root, names[1]!, { target, source });
+    const another = await buildClientImage(await openFarm(root), names[1]!, { target, source });
     const anotherCpu = (await childCpuMs()) - cpuA;
     figures.push(`rebuild for another client:                ${secs(another.durationMs)} wall, ${secs(anotherCpu)} CPU   target ≤ 5 s: ${verdict(another.durationMs <= 5000)}`);
     console.log(figures.at(-1));
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
     const cpuN = await childCpuMs();
     const t0 = Date.now();
     for (const n of names.slice(2, 2 + count)) {
-      const r = await buildClientImage(root, n, { target, source });
+      const r = await buildClientImage(await openFarm(root), n, { target, source });
       per.push(r.durationMs);
     }
     const total = Date.now() - t0;

@@ -28,6 +28,7 @@ import { pkiIndexSchema } from '../../src/core/pki/indexSchema';
 import { newRsaKey, toForgePublicKey } from '../../src/core/pki/keys';
 import { serialToNginx } from '../../src/core/pki/serial';
 import type { CertRecord } from '../../src/core/pki/types';
+import { openFarm } from '../../src/core/farm/handle';
 
 const args = process.argv.slice(2);
 const ONLY_BIG = args.includes('--only-big');
@@ -191,9 +192,9 @@ async function bigIndex(): Promise<void> {
   for (let i = 0; i < RUNS; i++) {
     // Untimed: one spare in the pool.
     await emptyPool(big);
-    await fillKeyPool(big, { target: 1 });
+    await fillKeyPool(await openFarm(big), { target: 1 });
     await timed(spare, () => issueClient(big, `spare${i}`));
-    if ((await keyPoolStatus(big)).count === 0) spareUsed++;
+    if ((await keyPoolStatus(await openFarm(big))).count === 0) spareUsed++;
     await emptyPool(big);
     await timed(race, () => issueClient(big, `race${i}`, { keys: 'race' }));
     await emptyPool(big);
@@ -252,7 +253,7 @@ async function phases(root: string, line: (xs: number[]) => string): Promise<voi
     const ca = await step('load the CA (cert + key)', () => loadCa(p));
     const w = await step('copy the records to the temp index + fdatasync', () => beginIndexWrite(p, index));
     await step('commit: tail + fsync + rename + folder fsync', () => w.commit(index));
-    await fillKeyPool(root, { target: 1 });
+    await fillKeyPool(await openFarm(root), { target: 1 });
     const to = path.join(p.privateSerialsDir, 'bench-claim.key');
     const key = await step('claim a spare (rename + checks)', () => claimSpareKey(p, to, index));
     rmSync(to, { force: true });

@@ -56,7 +56,7 @@ async function byHand(stick: string, vars: string, https: number, http: number):
 
 async function main(): Promise<void> {
   const root = await arm64Farm('arm64bench');
-  const stick = await buildStockImage(root, 'dut1', { script: ARM64_SCRIPT });
+  const stick = await buildStockImage(await openFarm(root), 'dut1', { script: ARM64_SCRIPT });
   const servers = await startFarmServers(root, () => undefined);
   const { farm } = await loadFarm(root);
   const hand: number[] = [];

@@ -38,14 +38,15 @@ export class SparePoolFiller implements vscode.Disposable {
   }
 
   private async fill(): Promise<void> {
-    const root = this.state.root;
-    if (!root || !vscode.workspace.isTrusted) return;
+    // The snapshot's opened farm: a farm file that cannot be used has no pool to fill until it is fixed.
+    const opened = this.state.snapshot?.loaded;
+    if (!opened || !vscode.workspace.isTrusted) return;
     const { hasCa, fillKeyPool } = await import('./sparePoolCore');
-    if (!(await hasCa(root))) return;
+    if (!(await hasCa(opened.root))) return;
     const run = new AbortController();
     this.running = run;
     try {
-      const st = await fillKeyPool(root, { signal: run.signal });
+      const st = await fillKeyPool(opened, { signal: run.signal });
       if (st.added) this.out.farm.info(`Spare-key pool: made ${st.added} key(s) ahead, ${st.count} ready.`);
     } catch (err) {
       this.out.farm.warn(`Spare-key pool not filled: ${(err as Error).message}`);

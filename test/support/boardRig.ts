@@ -66,7 +66,7 @@ export async function startBoardRig(name = 'boards', token = 'brdTok-5Rq81Lx', o
     } };
     raw.clients = { ...keep('clients'), dut1: { profile: 'pinned', macs: ['52:54:00:00:00:31'], vars: {} }, dut2: { profile: 'pinned', macs: ['52:54:00:00:00:32'], vars: {} } };
   });
-  const stick = await buildStockImage(root, 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
+  const stick = await buildStockImage(await openFarm(root), 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
   // The board: the client's own QEMU command, daemonized with its serial port on a pty instead of stdio.
   const launch = await clientLaunchOptions(await openFarm(root), 'dut1', { efi: true, image: stick.image, efiVars: stick.vars });
   const fw = findOvmf()!;

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { describeError, FarmError, UsageError } from '../../core/errors';
 import { openFarm } from '../../core/farm/handle';
 import { starterFarm, type ImageTarget } from '../../core/farm/model';
-import { buildClientImage, imageState, type BuildResult } from '../../core/ipxe/build';
+import { buildClientImage, checkDebug, imageState, type BuildResult } from '../../core/ipxe/build';
 import { assembleClientImage } from '../../core/ipxe/assemble';
 import { decodeIpxeError, describeIpxeError, findIpxeErrors } from '../../core/ipxe/errors';
 import { locateIpxeSource } from '../../core/ipxe/source';
@@ -49,13 +49,15 @@ Example: ipxe-farm build dut1 dut2 --target usb`,
   async run(ctx, args, o) {
     if (args.length === 0) throw new UsageError('Name at least one client to build.', 'Example: `ipxe-farm build dut1`.');
     const target = targetOption(o.target);
-    const root = await ctx.farmRoot();
+    // Checked before any client: a bad --debug is the command line's fault (exit 2), not one client's failure.
+    if (typeof o.debug === 'string') checkDebug(o.debug);
+    const h = await openFarm(await ctx.farmRoot());
     const results: BuildResult[] = [];
     const failures: Array<{ client: string; error: string }> = [];
     for (const client of args) {
       if (ctx.signal.aborted) break;
       try {
-        const r = await (o.shared === true ? assembleClientImage : buildClientImage)(root, client, {
+        const r = await (o.shared === true ? assembleClientImage : buildClientImage)(h, client, {
           target,
           debug: typeof o.debug === 'string' ? o.debug : undefined,
           signal: ctx.signal,
@@ -90,12 +92,11 @@ const status: CliCommand = {
   summary: 'Say whether each client\'s image is built, stale (script, certificate, CA, iPXE build options such as ipxe.proxyDhcp, or iPXE source changed) or missing.',
   options: { target: { type: 'string', description: 'iso, usb or efi (default: the farm\'s first target)' } },
   async run(ctx, args, o) {
-    const root = await ctx.farmRoot();
-    const { farm } = await openFarm(root);
-    const clients = args.length ? args : Object.keys(farm.clients);
+    const h = await openFarm(await ctx.farmRoot());
+    const clients = args.length ? args : Object.keys(h.farm.clients);
     if (clients.length === 0) throw new UsageError('The farm has no clients and none was named.', 'Name one: `ipxe-farm ipxe status dut1`.');
     const states = [];
-    for (const c of clients) states.push(await imageState(root, c, targetOption(o.target)));
+    for (const c of clients) states.push(await imageState(h, c, targetOption(o.target)));
     if (ctx.json) ctx.outJson(states.map(({ record, ...s }) => ({ ...s, builtAt: record?.builtAt })));
     else for (const s of states) ctx.out(`${s.client} ${s.target}: ${s.state}${s.reasons.length ? ` — ${s.reasons.join(' ')}` : ''}`);
     return states.some((s) => s.state !== 'built') ? 1 : 0;

@@ -3,6 +3,7 @@ import { UsageError } from '../../core/errors';
 import { openFarm, type FarmHandle } from '../../core/farm/handle';
 import { switchNginxRuntime } from '../../core/nginx/switchRuntime';
 import { generateNginxConfig } from '../../core/nginx/generate';
+import { requireNginxConfig } from '../../core/nginx/requireConfig';
 import { createNginxRuntime } from '../../core/nginx/createRuntime';
 import { formatDiagnostic, type NginxDiagnostic } from '../../core/nginx/diagnostics';
 import { NginxConfigError, type NginxRuntime, type NginxStatus } from '../../core/nginx/runtime';
@@ -65,6 +66,8 @@ export const nginxCommands: CliCommand[] = [
       const wanted = runtimeOption(o);
       let h = await openFarm(await ctx.farmRoot());
       if (wanted) {
+        // Refuse before the switch: an up that cannot start must leave the farm file as it found it.
+        await requireNginxConfig(h.layout);
         const switched = await switchNginxRuntime(h, wanted);
         for (const line of switched.said) ctx.info(line);
         h = switched.farm;

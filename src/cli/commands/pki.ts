@@ -1,6 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeError, FarmError, UsageError } from '../../core/errors';
+import { openFarm } from '../../core/farm/handle';
 import { farmLayout } from '../../core/farm/layout';
 import {
   crlStatus, crossSign, expiryReport, fillKeyPool, initCa, keyPoolSettled, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, keyPoolStatus, pkiPaths,
@@ -92,7 +93,7 @@ function positiveInt(v: unknown, flag: string): number | undefined {
 /** Best effort: the pool only saves time, so a failure to fill it must not turn a done issuance into an error. */
 async function topUpPool(ctx: CliContext, root: string): Promise<void> {
   // A race's losing key lands in the pool just after issuance returns: count it before making more.
-  try { await keyPoolSettled(); await fillKeyPool(root); } catch (err) {
+  try { await keyPoolSettled(); await fillKeyPool(await openFarm(root)); } catch (err) {
     ctx.info(`No spare keys were made (${describeError(err)}); issuance makes its keys as it goes.`);
   }
 }
@@ -166,8 +167,8 @@ export const pkiCommands: CliCommand[] = [
         target = Number(o.fill);
         if (!/^\d+$/.test(String(o.fill)) || target > 64) throw new UsageError(`--fill must be a whole number of keys from 0 to 64, not "${String(o.fill)}".`, `For example --fill ${SPARE_TARGET}.`);
       }
-      const root = await ctx.farmRoot();
-      const st = target === undefined ? await keyPoolStatus(root) : await fillKeyPool(root, { target });
+      const h = await openFarm(await ctx.farmRoot());
+      const st = target === undefined ? await keyPoolStatus(h) : await fillKeyPool(h, { target });
       if (ctx.json) { ctx.outJson(st); return; }
       const keys = (n: number) => `${n} spare key${n === 1 ? '' : 's'}`;
       if (target !== undefined) ctx.out(`Key pool ${st.dir}: ${keys(st.count)} (added ${st.added}${st.discarded ? `, deleted ${st.discarded} unusable` : ''}).`);

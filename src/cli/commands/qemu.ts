@@ -118,7 +118,7 @@ then writes into ipxe/CLIENT/out/ (0700; the files are 0600 because they hold th
 Limits of a stock binary: no imgverify, so pin kernel/initrd hashes in the served script (sha256sum + iseq).`,
     async run(ctx, args) {
       if (args.length !== 1) throw new UsageError('stock-image takes exactly one CLIENT.', 'Example: ipxe-farm stock-image dut1');
-      const r = await buildStockImage(await ctx.farmRoot(), args[0]!, { signal: ctx.signal, onProgress: (l) => ctx.info(l) });
+      const r = await buildStockImage(await openFarm(await ctx.farmRoot()), args[0]!, { signal: ctx.signal, onProgress: (l) => ctx.info(l) });
       if (ctx.json) ctx.outJson(r);
       else {
         ctx.out(`Wrote ${r.image} and ${r.vars} (0600: they hold ${args[0]}'s private key / are its firmware state).`);

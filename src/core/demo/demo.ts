@@ -206,9 +206,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
 
     stage = 'nginx';
     result.runtime = await chooseRuntime(opts.runtime, say, opts.signal);
-    const chosen = farmHandle(await updateFarm(root, (raw) => { raw.nginx = { ...(raw.nginx as object), runtime: result.runtime }; }));
-    await generateNginxConfig(chosen);
-    nginx = createNginxRuntime(chosen, result.runtime);
+    // The farm as the demo leaves it (the runtime recorded): the images and the launch below read this one handle.
+    let opened = farmHandle(await updateFarm(root, (raw) => { raw.nginx = { ...(raw.nginx as object), runtime: result.runtime }; }));
+    await generateNginxConfig(opened);
+    nginx = createNginxRuntime(opened, result.runtime);
     say(`[nginx] starting (${result.runtime}) on 127.0.0.1:${httpsPort} (HTTPS, client certificates required) and :${httpPort} (files)`);
     try {
       await nginx.up(opts.signal);
@@ -217,7 +218,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       say(`[nginx] podman could not start nginx (${describeError(err).split('\n')[0]}); using the local runtime instead`);
       await nginx.down().catch(() => undefined);
       result.runtime = 'local';
-      nginx = createNginxRuntime(farmHandle(await updateFarm(root, (raw) => { raw.nginx = { ...(raw.nginx as object), runtime: 'local' }; })), 'local');
+      opened = farmHandle(await updateFarm(root, (raw) => { raw.nginx = { ...(raw.nginx as object), runtime: 'local' }; }));
+      nginx = createNginxRuntime(opened, 'local');
       await nginx.up(opts.signal);
     }
     mark('nginx');
@@ -232,12 +234,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     if (stock) {
       say('[image] an EFI stick for dut1: Debian\'s ipxe-amd64.efi + autoexec.ipxe (dut1\'s certificate and key), and an OVMF variable store with the farm CA as TlsCaCertificate');
       const t = Date.now();
-      const stick = await buildStockImage(root, DEMO_CLIENT, { signal: opts.signal, onProgress: (l) => say(`[image] ${l}`) });
+      const stick = await buildStockImage(opened, DEMO_CLIENT, { signal: opts.signal, onProgress: (l) => say(`[image] ${l}`) });
       say(`[image] ${stick.image} (Debian iPXE ${stick.ipxeVersion}, ${((Date.now() - t) / 1000).toFixed(1)} s)`);
       launch = { efi: true, image: stick.image, efiVars: stick.vars };
     } else {
       say('[image] building an iPXE ISO for dut1 (TRUST = farm CA, CERT/PRIVKEY = dut1); a first build takes a minute or two');
-      const built = await buildClientImage(root, DEMO_CLIENT, {
+      const built = await buildClientImage(opened, DEMO_CLIENT, {
         target: 'iso',
         signal: opts.signal,
         onProgress: (p) => { if (p.stage !== 'make') say(`[image] ${p.message}`); },
@@ -252,7 +254,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     // The same image, firmware and network choice as `ipxe-farm qemu dut1` and the editor's ▶: 10.0.2.100 becomes
     // restricted user networking whose only exits are the farm's two ports on 127.0.0.1.
     const q = await bootHeadless({
-      ...(await clientLaunchOptions(await openFarm(root), DEMO_CLIENT, launch)),
+      ...(await clientLaunchOptions(opened, DEMO_CLIENT, launch)),
       headless: { timeoutMs: opts.timeoutMs ?? 240_000, marker: DEMO_MARKER, stopOnIpxeErrorAfterMs: 3000 },
       signal: opts.signal,
     });

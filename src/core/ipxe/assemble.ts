@@ -4,12 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FarmError, UsageError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { loadFarm } from '../farm/load';
+import type { FarmHandle } from '../farm/handle';
 import { archFacts, clientArch } from '../farm/arch';
 import type { ImageTarget } from '../farm/model';
 import { runOk } from '../process/run';
 import { ipxeHex, pemToDer } from './identityHex';
-import { checkDebug, defaultTarget, type BuildProgress, type BuildResult } from './build';
+import { chosenDebug, defaultTarget, type BuildProgress, type BuildResult } from './build';
 import { makeEfiStick } from './fatImage';
 import { readBuildInputs } from './inputs';
 import { clientOutDir, imageFiles, writeManifest, type ImageRecord } from './manifest';
@@ -50,15 +50,15 @@ export interface AssembleOptions {
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-export async function assembleClientImage(root: string, client: string, opts: AssembleOptions = {}): Promise<BuildResult & { baseReused: boolean }> {
+export async function assembleClientImage(h: FarmHandle, client: string, opts: AssembleOptions = {}): Promise<BuildResult & { baseReused: boolean }> {
   const started = Date.now();
   const say = (stage: BuildProgress['stage'], message: string) => opts.onProgress?.({ stage, message });
-  const { farm, layout } = await loadFarm(root);
+  const { farm, layout } = h;
   const target = opts.target ?? defaultTarget(farm, client);
   if (target === 'usb') throw new UsageError('A USB image is built per client (ipxe-farm build CLIENT --target usb), not from the shared image.', 'Use --target iso or efi for the shared image.');
   const arch = clientArch(farm, client);
   const { cpu } = archFacts(arch);
-  const debug = checkDebug(opts.debug ?? farm.ipxe.debug);
+  const debug = chosenDebug(opts.debug, farm);
   if (target === 'iso') {
     const missing = isolinuxMissing();
     if (missing) throw new FarmError(`A BIOS ISO cannot be assembled: ${missing}.`, 'Install isolinux and syslinux-common, or build per client (ipxe-farm build CLIENT).', 'ENOPROGRAM');

@@ -2,9 +2,9 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { FarmError } from '../errors';
+import { FarmError, UsageError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { loadFarm } from '../farm/load';
+import { openFarm, type FarmHandle } from '../farm/handle';
 import type { Farm, ImageTarget } from '../farm/model';
 import { archFacts, clientArch, type CpuArch } from '../farm/arch';
 import { run } from '../process/run';
@@ -66,7 +66,7 @@ export const MAKE_TARGETS: Record<ImageTarget, string> = {
  */
 export function makeTargetFor(target: ImageTarget, cpu: CpuArch): { target: string; vars: string[] } {
   if (cpu === 'x86_64') return { target: MAKE_TARGETS[target], vars: [] };
-  if (target !== 'efi') throw new FarmError(`An ${cpu} client boots UEFI only, so there is no ${target} image for it.`, 'Build its EFI image (--target efi).', 'EUSAGE');
+  if (target !== 'efi') throw new FarmError(`An ${cpu} client boots UEFI only, so there is no ${target} image for it.`, 'Build its EFI image (--target efi).', 'EBADVALUE');
   return { target: 'bin-arm64-efi/ipxe.efi', vars: ['CROSS=aarch64-linux-gnu-'] };
 }
 
@@ -84,13 +84,24 @@ export function defaultTarget(farm: Farm, client: string): ImageTarget {
 
 const DEBUG_PATTERN = /^[A-Za-z0-9_]+(?::\d+)?(?:,[A-Za-z0-9_]+(?::\d+)?)*$/;
 
-export function checkDebug(debug: string | undefined): string | undefined {
+/**
+ * The DEBUG= value, checked before it reaches make's command line. A bad --debug is the command line's fault (usage);
+ * a bad ipxe.debug is the farm file's (a bad value, exit 1).
+ */
+export function checkDebug(debug: string | undefined, from: 'option' | 'farm' = 'option'): string | undefined {
   const d = debug?.trim();
   if (!d) return undefined;
   if (!DEBUG_PATTERN.test(d)) {
-    throw new FarmError(`The iPXE DEBUG value "${debug}" is not a list of object names.`, 'Use names with optional levels, comma-separated, e.g. tls,x509:3,certstore.', 'EUSAGE');
+    const fix = 'Use names with optional levels, comma-separated, e.g. tls,x509:3,certstore.';
+    if (from === 'option') throw new UsageError(`The iPXE DEBUG value "${debug}" is not a list of object names.`, fix);
+    throw new FarmError(`ipxe.debug "${debug}" in ipxe-farm.json is not a list of iPXE object names.`, fix, 'EBADVALUE');
   }
   return d;
+}
+
+/** opts.debug when given, else the farm's ipxe.debug: checked, with the blame on whichever it came from. */
+export function chosenDebug(optionValue: string | undefined, farm: Farm): string | undefined {
+  return optionValue !== undefined ? checkDebug(optionValue, 'option') : checkDebug(farm.ipxe.debug, 'farm');
 }
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -164,15 +175,16 @@ export function ipxeVersionLine(source: IpxeSource): string {
  * farm's script EMBED=. The PEM copies handed to make live in a 0700 temp folder that is deleted afterwards, and
  * the key material make leaves in bin/ is scrubbed, so the only lasting copy of the key is the 0600 image.
  */
-export async function buildClientImage(root: string, client: string, opts: BuildOptions = {}): Promise<BuildResult> {
+export async function buildClientImage(h: FarmHandle, client: string, opts: BuildOptions = {}): Promise<BuildResult> {
   const started = Date.now();
   const progress = (stage: BuildStage, message: string, line?: string) => opts.onProgress?.({ stage, message, line });
-  const { farm, layout } = await loadFarm(root);
+  const { farm, layout } = h;
   const target: ImageTarget = opts.target ?? defaultTarget(farm, client);
-  if (!(target in MAKE_TARGETS)) throw new FarmError(`Unknown image target "${String(target)}".`, 'Use iso, usb or efi.', 'EUSAGE');
+  // The CLI refuses an unknown --target as a usage error before this; here it is a bad value from a caller.
+  if (!(target in MAKE_TARGETS)) throw new FarmError(`Unknown image target "${String(target)}".`, 'Use iso, usb or efi.', 'EBADVALUE');
   const cpu = archFacts(clientArch(farm, client)).cpu;
   const make = makeTargetFor(target, cpu);
-  const debug = checkDebug(opts.debug ?? farm.ipxe.debug);
+  const debug = chosenDebug(opts.debug, farm);
   const script = clientEmbeddedScript(farm, client, opts.script);
   const inputs = await readBuildInputs(layout, client);
 
@@ -293,8 +305,8 @@ export interface ImageStatus {
  * the iPXE source differ from what the image was built with; missing when there is no image (or it was deleted).
  * The source is only compared when it can be found without cloning.
  */
-export async function imageState(root: string, client: string, target?: ImageTarget, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ImageStatus> {
-  const { farm, layout } = await loadFarm(root);
+export async function imageState(h: FarmHandle, client: string, target?: ImageTarget, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ImageStatus> {
+  const { farm, layout } = h;
   const t: ImageTarget = target ?? defaultTarget(farm, client);
   const manifest = await readManifest(layout, client);
   const record = manifest?.images[t];
@@ -326,3 +338,11 @@ export async function imageState(root: string, client: string, target?: ImageTar
   return { client, target: t, state: reasons.length ? 'stale' : 'built', reasons, record };
 }
 
+
+/**
+ * imageState for a caller that holds only a folder: the editor's background poller, which runs core only when a
+ * file it stats changed and so must read the farm as it is now rather than the snapshot it was handed.
+ */
+export async function imageStateAt(root: string, client: string, target?: ImageTarget, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ImageStatus> {
+  return imageState(await openFarm(root, { env: opts.env }), client, target, opts);
+}

@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign, verify } from 'node:crypto';
 import { UsageError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { loadFarm } from '../farm/load';
+import type { FarmHandle } from '../farm/handle';
 import { issuedKeyHashes, publicKeySha256 } from './issuedKeys';
 import { leafKeyPem, newRsaKey } from './keys';
-import { pkiPaths, PkiPaths } from './paths';
+import type { PkiPaths } from './paths';
 import { pidAlive } from '../process/alive';
 import type { PkiIndex } from './types';
 
@@ -157,11 +157,6 @@ export interface KeyPoolStatus {
   added: number;
 }
 
-async function poolOf(root: string): Promise<PkiPaths> {
-  const { layout } = await loadFarm(root);
-  return pkiPaths(layout);
-}
-
 /** Temp files of fills that were killed (a fill holds no lock, so lock takeover's clean-up never sees them). */
 async function removeDeadTemps(paths: PkiPaths): Promise<void> {
   for (const n of await fsp.readdir(paths.spareDir).catch(() => [] as string[])) {
@@ -185,9 +180,9 @@ async function survey(paths: PkiPaths, discard: boolean): Promise<{ count: numbe
   return { count, bad };
 }
 
-/** How many usable spare keys the farm at `root` holds (reads only). */
-export async function keyPoolStatus(root: string): Promise<KeyPoolStatus> {
-  const paths = await poolOf(root);
+/** How many usable spare keys the farm holds (reads only). */
+export async function keyPoolStatus(h: FarmHandle): Promise<KeyPoolStatus> {
+  const paths = h.pki;
   const { count, bad } = await survey(paths, false);
   return { dir: paths.spareDir, count, discarded: bad, added: 0 };
 }
@@ -203,12 +198,12 @@ export interface FillKeyPoolOptions {
  * Top the pool up to `target` usable keys (deleting spares that fail the checks). Takes no lock: every key goes to a
  * new name, and a claim that renames a spare meanwhile only makes the count one short.
  */
-export async function fillKeyPool(root: string, opts: FillKeyPoolOptions = {}): Promise<KeyPoolStatus> {
+export async function fillKeyPool(h: FarmHandle, opts: FillKeyPoolOptions = {}): Promise<KeyPoolStatus> {
   const target = opts.target ?? SPARE_TARGET;
   if (!Number.isInteger(target) || target < 0 || target > MAX_TARGET) {
     throw new UsageError(`A key pool of ${String(target)} keys is not supported.`, `Give a whole number from 0 to ${MAX_TARGET}.`);
   }
-  const paths = await poolOf(root);
+  const paths = h.pki;
   await ensureDir(paths.privateDir, 0o700, true);
   await ensureDir(paths.spareDir, 0o700, true);
   const { count, bad } = await survey(paths, true);

@@ -2,7 +2,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { loadFarm } from '../farm/load';
+import type { FarmHandle } from '../farm/handle';
 import { readBuildInputs } from '../ipxe/inputs';
 import { clientOutDir } from '../ipxe/manifest';
 import { clientEmbeddedScript, type EmbeddedScriptOptions } from '../ipxe/script';
@@ -56,8 +56,8 @@ export function stockAutoexec(embedded: string, certDer: Buffer, keyDer: Buffer)
   ].join('\n');
 }
 
-export async function buildStockImage(root: string, client: string, opts: StockImageOptions = {}): Promise<StockImageResult> {
-  const { farm, layout } = await loadFarm(root);
+export async function buildStockImage(h: FarmHandle, client: string, opts: StockImageOptions = {}): Promise<StockImageResult> {
+  const { farm, layout } = h;
   const inputs = await readBuildInputs(layout, client);
   for (const w of inputs.warnings) opts.onProgress?.(`Warning: ${w}`);
   const embedded = clientEmbeddedScript(farm, client, opts.script);

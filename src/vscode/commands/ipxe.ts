@@ -44,7 +44,7 @@ export function ipxeCommands(c: CommandContext): vscode.Disposable[] {
         const done: BuildResult[] = [];
         for (const [i, name] of names.entries()) {
           if (signal.aborted) throw new FarmError(`Cancelled after ${done.length} of ${names.length} images.`, undefined, 'ECANCELED');
-          const r = await buildClientImage(loaded.layout.root, name, {
+          const r = await buildClientImage(loaded, name, {
             signal,
             target,
             locate: { env },
@@ -70,7 +70,7 @@ export function ipxeCommands(c: CommandContext): vscode.Disposable[] {
       const name = refName(arg) ?? await pickClient(loaded, 'Make a stock EFI stick for…');
       if (!name) return undefined;
       const log = c.out.build;
-      const r = await withFarmProgress(`Making the stock EFI stick of ${name}`, async (signal, report) => buildStockImage(loaded.layout.root, name, {
+      const r = await withFarmProgress(`Making the stock EFI stick of ${name}`, async (signal, report) => buildStockImage(loaded, name, {
         signal,
         onProgress: (l) => { log.info(`${name}: ${l}`); report(l); },
       }));

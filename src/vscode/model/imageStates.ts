@@ -32,7 +32,7 @@ export class ImageStates {
   constructor(
     private readonly env: () => NodeJS.ProcessEnv = () => process.env,
     // Loaded on first use: core's build module brings node-forge and execa, which activation need not pay for.
-    private readonly compute: Compute = async (root, client, target, env) => (await import('../../core/ipxe/build')).imageState(root, client, target as never, { env }),
+    private readonly compute: Compute = async (root, client, target, env) => (await import('../../core/ipxe/build')).imageStateAt(root, client, target as never, { env }),
   ) {}
 
   /**

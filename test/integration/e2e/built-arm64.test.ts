@@ -38,7 +38,7 @@ before(async () => {
     skipReason = `SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC): ${(err as Error).message}`;
     return;
   }
-  built = await buildClientImage(root, 'dut1', { source, script: ARM64_SCRIPT, onProgress: (p) => { if (p.stage !== 'make') serviceLog.push(p.message); } });
+  built = await buildClientImage(await openFarm(root), 'dut1', { source, script: ARM64_SCRIPT, onProgress: (p) => { if (p.stage !== 'make') serviceLog.push(p.message); } });
   serviceLog.push(`built dut1 in ${(built.durationMs / 1000).toFixed(1)} s`);
   servers = await startFarmServers(root, (l) => serviceLog.push(l));
 }, { timeout: 40 * 60_000 });
@@ -57,7 +57,7 @@ test('an arm64 client\'s default image is the cross-built EFI stick, tracked lik
   // An aarch64 PE: machine type 0xaa64 after the PE signature.
   const efi = fs.readFileSync(built!.files[0]!);
   assert.equal(efi.readUInt16LE(efi.readUInt32LE(0x3c) + 4), 0xaa64);
-  assert.equal((await imageState(root, 'dut1')).state, 'built');
+  assert.equal((await imageState(await openFarm(root), 'dut1')).state, 'built');
   // No key material left in the shared tree's arm64 build folder.
   const bin = `${source!.srcDir}/bin-arm64-efi`;
   assert.deepEqual(fs.readdirSync(bin).filter((n) => n === '.private_key.der' || /^privkey.*\.o$/.test(n) || n.startsWith('ipxe.')), []);
@@ -65,7 +65,7 @@ test('an arm64 client\'s default image is the cross-built EFI stick, tracked lik
 
 test('dut2 from the farm\'s shared arm64 iPXE (identity as autoexec.ipxe) boots Debian\'s arm64 kernel over mutual TLS', { timeout: BOOT_TIMEOUT + 20 * 60_000 }, async (t) => {
   if (skipReason) return t.skip(skipReason);
-  const a = await assembleClientImage(root, 'dut2', { source, script: ARM64_SCRIPT });
+  const a = await assembleClientImage(await openFarm(root), 'dut2', { source, script: ARM64_SCRIPT });
   t.diagnostic(`dut2 assembled in ${(a.durationMs / 1000).toFixed(2)} s (shared binary ${a.baseReused ? 'reused' : 'built now'})`);
   assert.equal(a.target, 'efi');
   assert.equal(a.record.options.shared, true);

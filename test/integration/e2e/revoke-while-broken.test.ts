@@ -70,10 +70,10 @@ before(async () => {
     raw.clients = { 'dut-late': { profile: 'linux', macs: [], vars: {} }, dut1: { profile: 'linux', macs: [], vars: {} } };
   });
   if (source) {
-    const r = await buildClientImage(root, 'dut-late', { target: 'iso', source, script: SCRIPT });
+    const r = await buildClientImage(await openFarm(root), 'dut-late', { target: 'iso', source, script: SCRIPT });
     serviceLog.push(`built dut-late in ${(r.durationMs / 1000).toFixed(1)} s`);
   } else {
-    stick = await buildStockImage(root, 'dut-late', { script: SCRIPT });
+    stick = await buildStockImage(await openFarm(root), 'dut-late', { script: SCRIPT });
   }
   servers = await startFarmServers(root, (l) => serviceLog.push(l));
   // The unrelated mistake, written by hand while everything runs: a profile whose kernel comes later.

@@ -67,7 +67,7 @@ before(async () => {
     };
     raw.clients = { dut1: { profile: 'b2c', macs: ['52:54:00:00:00:11'], vars: {} } };
   });
-  stick = await buildStockImage(root, 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
+  stick = await buildStockImage(await openFarm(root), 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
   servers = await startFarmServers(root, (l) => serviceLog.push(l));
 }, { timeout: 10 * 60_000 });
 
@@ -121,7 +121,7 @@ test('built BIOS image (IPXE_SRC): the same file through a bzImage boot', { time
     return t.skip(`SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC): ${(err as Error).message}`);
   }
   if (missingTools(['make', 'gcc', 'xorriso'])) return t.skip(missingTools(['make', 'gcc', 'xorriso'])!);
-  await buildClientImage(root, 'dut1', { target: 'iso', source, script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
+  await buildClientImage(await openFarm(root), 'dut1', { target: 'iso', source, script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
   const opts = await clientLaunchOptions(await openFarm(root), 'dut1');
   assert.equal(opts.spec.network.kind, 'restricted');
   const servedBefore = (await readBootEvents(root)).filter((e) => e.reason === 'secret file served').length;

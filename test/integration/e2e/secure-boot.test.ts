@@ -93,12 +93,12 @@ before(async () => {
 
   // One tree, builds serialized by its lock: at most one clean build, then ~4 s per client (EMBED/CERT/PRIVKEY only).
   for (const c of ['dut1', 'dut-revoked', 'dut-foreign']) {
-    const r = await buildClientImage(root, c, { target: 'iso', source, script: SCRIPT });
+    const r = await buildClientImage(await openFarm(root), c, { target: 'iso', source, script: SCRIPT });
     serviceLog.push(`built ${c} in ${(r.durationMs / 1000).toFixed(1)} s`);
   }
   // An image that asks for an address the server certificate does not carry (10.0.2.101 is forwarded to the same nginx).
   await updateFarm(root, (raw) => { (raw.server as Record<string, unknown>).address = '10.0.2.101'; });
-  await buildClientImage(root, 'dut-wrongname', { target: 'iso', source, script: SCRIPT });
+  await buildClientImage(await openFarm(root), 'dut-wrongname', { target: 'iso', source, script: SCRIPT });
   await updateFarm(root, (raw) => { (raw.server as Record<string, unknown>).address = '10.0.2.100'; });
 
   await revoke(root, 'dut-revoked', { reason: 'keyCompromise' });
@@ -240,7 +240,7 @@ test('the CLI: `ipxe-farm qemu CLIENT --headless` boots dut1 to its marker (exit
 
 test('EFI: dut1\'s own EFI build boots under OVMF over mutual TLS with imgverify, Linux prints its secret', { timeout: 30 * 60_000 }, async (t) => {
   if (skipReason) return t.skip(skipReason);
-  const built = await buildClientImage(root, 'dut1', { target: 'efi', source, script: SCRIPT });
+  const built = await buildClientImage(await openFarm(root), 'dut1', { target: 'efi', source, script: SCRIPT });
   t.diagnostic(`dut1 EFI image built in ${(built.durationMs / 1000).toFixed(1)} s`);
   const opts = await clientLaunchOptions(await openFarm(root), 'dut1', { efi: true });
   assert.equal(opts.spec.firmware, 'efi');

@@ -75,9 +75,9 @@ function explain(r: QemuResult): string {
 
 test('the first client builds the shared binary; the next reuses it; keys stay out of the shared build', { timeout: 40 * 60_000 }, async (t) => {
   if (skipReason) return t.skip(skipReason);
-  const a = await assembleClientImage(root, 'dut1', { source, script: SCRIPT });
-  const b = await assembleClientImage(root, 'dut3', { source, script: SCRIPT });
-  const e = await assembleClientImage(root, 'dut2', { source, script: SCRIPT });
+  const a = await assembleClientImage(await openFarm(root), 'dut1', { source, script: SCRIPT });
+  const b = await assembleClientImage(await openFarm(root), 'dut3', { source, script: SCRIPT });
+  const e = await assembleClientImage(await openFarm(root), 'dut2', { source, script: SCRIPT });
   t.diagnostic(`dut1 (lkrn built: ${!a.baseReused}) ${(a.durationMs / 1000).toFixed(2)} s · dut3 ${(b.durationMs / 1000).toFixed(2)} s · dut2 efi ${(e.durationMs / 1000).toFixed(2)} s`);
   assert.equal(b.baseReused, true, 'the second BIOS client reuses the shared ipxe.lkrn');
   assert.equal(a.target, 'iso');
@@ -96,13 +96,13 @@ test('the first client builds the shared binary; the next reuses it; keys stay o
     const d = path.join(source!.srcDir, bin);
     if (fs.existsSync(d)) assert.ok(!fs.existsSync(path.join(d, '.private_key.der')), `${bin}/.private_key.der`);
   }
-  assert.equal((await imageState(root, 'dut1')).state, 'built');
+  assert.equal((await imageState(await openFarm(root), 'dut1')).state, 'built');
   // Stale tracking: a new certificate for dut3 makes its image stale, not the others'.
   await renew(root, 'dut3');
-  const s3 = await imageState(root, 'dut3');
+  const s3 = await imageState(await openFarm(root), 'dut3');
   assert.equal(s3.state, 'stale');
   assert.match(s3.reasons.join(' '), /client certificate changed/);
-  assert.equal((await imageState(root, 'dut2', 'efi')).state, 'built');
+  assert.equal((await imageState(await openFarm(root), 'dut2', 'efi')).state, 'built');
 });
 
 for (const [client, what] of [['dut1', 'BIOS ISO (shared ipxe.lkrn + identity as ISOLINUX INITRD)'], ['dut2', 'EFI stick (shared ipxe.efi + identity as autoexec.ipxe)']] as const) {

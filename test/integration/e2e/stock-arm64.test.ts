@@ -41,7 +41,7 @@ before(async () => {
     skipReason = `SKIPPED LOUDLY: Debian's stock iPXE or arm64 kernel/busybox could not be downloaded: ${(err as Error).message}`;
     return;
   }
-  for (const c of ['dut1', 'dut2']) sticks[c] = await buildStockImage(root, c, { script: ARM64_SCRIPT });
+  for (const c of ['dut1', 'dut2']) sticks[c] = await buildStockImage(await openFarm(root), c, { script: ARM64_SCRIPT });
   await revoke(root, 'dut2', { reason: 'keyCompromise' });
   servers = await startFarmServers(root, (l) => serviceLog.push(l));
 }, { timeout: 20 * 60_000 });

@@ -75,7 +75,7 @@ before(async () => {
     };
     raw.clients = { dut1: { profile: 'pinned', macs: ['52:54:00:00:00:11'], vars: {} } };
   });
-  stick = await buildStockImage(root, 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
+  stick = await buildStockImage(await openFarm(root), 'dut1', { script: { onFailure: 'poweroff', chainAttempts: 1, dhcpAttempts: 3, retryDelay: 1 } });
   servers = await startFarmServers(root, (l) => serviceLog.push(l));
 }, { timeout: 10 * 60_000 });
 

@@ -65,7 +65,7 @@ before(async () => {
     delete raw.defaultProfile;
   });
   for (const c of buildSkip ? [] : ['dut-revoked', 'dut-gone']) {
-    const r = await buildClientImage(root, c, { target: 'iso', source, script: SCRIPT });
+    const r = await buildClientImage(await openFarm(root), c, { target: 'iso', source, script: SCRIPT });
     serviceLog.push(`built ${c} in ${(r.durationMs / 1000).toFixed(1)} s`);
   }
   // The stock EFI stick runs the same farm script from its autoexec.ipxe (Debian's prebuilt iPXE, no compiler).
@@ -74,7 +74,7 @@ before(async () => {
   if (!stockSkip) {
     try {
       await ensureStockIpxe();
-      stick = await buildStockImage(root, 'dut-revoked', { script: SCRIPT });
+      stick = await buildStockImage(await openFarm(root), 'dut-revoked', { script: SCRIPT });
     } catch (err) {
       stockSkip = `SKIPPED LOUDLY: the stock EFI stick could not be made here: ${(err as Error).message}`;
     }

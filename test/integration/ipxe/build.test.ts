@@ -12,6 +12,7 @@ import { buildClientImage, imageState } from '../../../src/core/ipxe/build';
 import { locateIpxeSource, type IpxeSource } from '../../../src/core/ipxe/source';
 import { clientOutDir, readManifest } from '../../../src/core/ipxe/manifest';
 import { FarmError } from '../../../src/core/errors';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // One real make in the suite: the first build in a fresh tree is a clean build (70–110 s on 2 cores); every later
 // build here reuses the tree's objects and only recompiles the embedded script, certificate and key (~4 s).
@@ -38,7 +39,7 @@ test('ISO for dut1: real make, 0600 image in the client folder, manifest, no key
   const stages = new Set<string>();
   const userHeader = path.join(source.srcDir, 'config', 'local', 'general.h');
   const userBefore = await fsp.readFile(userHeader, 'utf8').catch(() => '');
-  const r = await buildClientImage(root, 'dut1', { target: 'iso', source, onProgress: (p) => stages.add(p.stage) });
+  const r = await buildClientImage(await openFarm(root), 'dut1', { target: 'iso', source, onProgress: (p) => stages.add(p.stage) });
   t.diagnostic(`dut1 ISO built in ${(r.durationMs / 1000).toFixed(1)} s from iPXE ${source.version} at ${source.dir}`);
   const layout = farmLayout(root);
   const iso = path.join(clientOutDir(layout, 'dut1'), 'ipxe.iso');
@@ -83,26 +84,26 @@ test('ISO for dut1: real make, 0600 image in the client folder, manifest, no key
   for (const leftover of ['.private_key.der', 'privkey.o', 'blib.a', 'ipxe.iso', 'ipxe.lkrn']) {
     assert.ok(!bin.includes(leftover), `bin/${leftover} was scrubbed`);
   }
-  assert.equal((await imageState(root, 'dut1', 'iso')).state, 'built');
+  assert.equal((await imageState(await openFarm(root), 'dut1', 'iso')).state, 'built');
 });
 
 test('stale after the client certificate is renewed or the farm address changes; missing for a client never built', { timeout: 5 * 60_000 }, async (t) => {
   if (!source) return t.skip(skipReason);
-  assert.equal((await imageState(root, 'dut2', 'iso')).state, 'missing');
-  assert.equal((await imageState(root, 'dut1', 'efi')).state, 'missing');
+  assert.equal((await imageState(await openFarm(root), 'dut2', 'iso')).state, 'missing');
+  assert.equal((await imageState(await openFarm(root), 'dut1', 'efi')).state, 'missing');
   await renew(root, 'dut1');
-  const s = await imageState(root, 'dut1', 'iso');
+  const s = await imageState(await openFarm(root), 'dut1', 'iso');
   assert.equal(s.state, 'stale');
   assert.match(s.reasons.join(' '), /client certificate changed/);
   await updateFarm(root, (raw) => { (raw.server as Record<string, unknown>).address = '10.0.2.100'; });
-  const s2 = await imageState(root, 'dut1', 'iso');
+  const s2 = await imageState(await openFarm(root), 'dut1', 'iso');
   assert.match(s2.reasons.join(' '), /embedded script changed/);
 });
 
 test('a second client after the first build is quick, and rebuilding dut1 makes it current again', { timeout: 10 * 60_000 }, async (t) => {
   if (!source) return t.skip(skipReason);
   let compiled = 0;
-  const r2 = await buildClientImage(root, 'dut2', { target: 'iso', source, onProgress: (p) => { if (p.line && /\[BUILD\]/.test(p.line)) compiled++; } });
+  const r2 = await buildClientImage(await openFarm(root), 'dut2', { target: 'iso', source, onProgress: (p) => { if (p.line && /\[BUILD\]/.test(p.line)) compiled++; } });
   t.diagnostic(`dut2 ISO (tree already built) in ${(r2.durationMs / 1000).toFixed(1)} s, ${compiled} objects compiled`);
   // Load-independent: only the embedded script, certificate store and key objects are recompiled (a clean build
   // compiles ~1000). Wall time on this shared machine says more about the neighbours than about the build.
@@ -111,16 +112,16 @@ test('a second client after the first build is quick, and rebuilding dut1 makes 
   const dut1 = await fsp.readFile(path.join(clientOutDir(farmLayout(root), 'dut1'), 'ipxe.iso'));
   const dut2 = await fsp.readFile(r2.files[0]!);
   assert.notDeepEqual(dut1, dut2, 'each client gets its own image');
-  assert.equal((await imageState(root, 'dut2', 'iso')).state, 'built');
-  await buildClientImage(root, 'dut1', { target: 'iso', source });
-  assert.equal((await imageState(root, 'dut1', 'iso')).state, 'built');
+  assert.equal((await imageState(await openFarm(root), 'dut2', 'iso')).state, 'built');
+  await buildClientImage(await openFarm(root), 'dut1', { target: 'iso', source });
+  assert.equal((await imageState(await openFarm(root), 'dut1', 'iso')).state, 'built');
 });
 
 test('cancelling a build kills make and leaves no image behind', { timeout: 5 * 60_000 }, async (t) => {
   if (!source) return t.skip(skipReason);
   const ac = new AbortController();
   const started = Date.now();
-  const p = buildClientImage(root, 'dut2', { target: 'usb', source, signal: ac.signal, onProgress: (e) => { if (e.stage === 'make' && e.line) ac.abort(); } });
+  const p = buildClientImage(await openFarm(root), 'dut2', { target: 'usb', source, signal: ac.signal, onProgress: (e) => { if (e.stage === 'make' && e.line) ac.abort(); } });
   await assert.rejects(p, (e: unknown) => e instanceof FarmError && e.code === 'ECANCELED');
   assert.ok(Date.now() - started < 60_000);
   await assert.rejects(fsp.access(path.join(clientOutDir(farmLayout(root), 'dut2'), 'ipxe.usb')));
@@ -132,7 +133,7 @@ test('cancelling a build kills make and leaves no image behind', { timeout: 5 * 
 
 test('a client without a certificate is refused before make, in one sentence', async (t) => {
   if (!source) return t.skip(skipReason);
-  await assert.rejects(buildClientImage(root, 'nobody', { source }), (e: unknown) => e instanceof FarmError && /nobody has no certificate/.test(e.message) && /issue client nobody/.test(e.fix ?? ''));
+  await assert.rejects(buildClientImage(await openFarm(root), 'nobody', { source }), (e: unknown) => e instanceof FarmError && /nobody has no certificate/.test(e.message) && /issue client nobody/.test(e.fix ?? ''));
 });
 
 test('EFI target: ipxe.efi plus a FAT image holding EFI/BOOT/BOOTX64.EFI, both 0600', { timeout: 30 * 60_000 }, async (t) => {
@@ -144,7 +145,7 @@ test('EFI target: ipxe.efi plus a FAT image holding EFI/BOOT/BOOTX64.EFI, both 0
   if (list.trim() !== 'ipxefarm' && process.env.IPXE_FARM_TEST_EFI !== '1') {
     return t.skip('SKIPPED LOUDLY: this tree has no EFI objects built for the farm yet (a second clean build of 70–110 s); run `ipxe-farm build CLIENT --target efi` once, or set IPXE_FARM_TEST_EFI=1');
   }
-  const r = await buildClientImage(root, 'dut2', { target: 'efi', source });
+  const r = await buildClientImage(await openFarm(root), 'dut2', { target: 'efi', source });
   const [efi, img] = r.files;
   assert.equal(path.basename(efi!), 'ipxe.efi');
   assert.equal(path.basename(img!), 'ipxe-efi.img');

@@ -32,7 +32,7 @@ test('decode - finds every code in a serial log on stdin', () => {
 });
 
 test('bad words are usage errors (exit 2) in one sentence', () => {
-  for (const args of [['decode', 'nope'], ['decode'], ['build'], ['build', 'dut1', '--target', 'floppy']]) {
+  for (const args of [['decode', 'nope'], ['decode'], ['build'], ['build', 'dut1', '--target', 'floppy'], ['build', 'dut1', '--debug', 'tls;id']]) {
     const r = ipxeFarm(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -8,6 +8,7 @@ import { which } from '../../support/farm';
 import { buildClientImage } from '../../../src/core/ipxe/build';
 import { describeTree } from '../../../src/core/ipxe/source';
 import { FarmError } from '../../../src/core/errors';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // A stand-in tree whose "make" never runs: the refusal must come before it.
 async function fakeTree(): Promise<string> {
@@ -29,7 +30,7 @@ test('the user\'s config/local headers are left alone; a foreign header in the f
   await fsp.mkdir(path.dirname(header), { recursive: true });
   await fsp.writeFile(header, mine);
   const source = await describeTree(tree, 'farm', 'v2.0.0');
-  await assert.rejects(buildClientImage(root, 'dut1', { source }), (e: unknown) => e instanceof FarmError && e.code === 'ECONFIGHEADER' && e.message.includes(header));
+  await assert.rejects(buildClientImage(await openFarm(root), 'dut1', { source }), (e: unknown) => e instanceof FarmError && e.code === 'ECONFIGHEADER' && e.message.includes(header));
   assert.equal(await fsp.readFile(header, 'utf8'), mine);
   assert.equal(await fsp.readFile(userHeader, 'utf8'), mine);
   // No image and no manifest for a refused build.
@@ -44,7 +45,7 @@ test('an empty header (as make leaves it) is taken over, and a failing make is r
   await fsp.mkdir(path.join(tree, 'src', 'config', 'local', 'ipxefarm'));
   await fsp.writeFile(path.join(tree, 'src', 'config', 'local', 'ipxefarm', 'general.h'), '');
   const source = await describeTree(tree, 'farm', 'v2.0.0');
-  await assert.rejects(buildClientImage(root, 'dut1', { source }), (e: unknown) => e instanceof FarmError && e.code === 'EBUILD' && /Building the iPXE image failed/.test(e.message));
+  await assert.rejects(buildClientImage(await openFarm(root), 'dut1', { source }), (e: unknown) => e instanceof FarmError && e.code === 'EBUILD' && /Building the iPXE image failed/.test(e.message));
   assert.match(await fsp.readFile(path.join(tree, 'src', 'config', 'local', 'ipxefarm', 'general.h'), 'utf8'), /#define DOWNLOAD_PROTO_HTTPS/);
   assert.match(await fsp.readFile(path.join(tree, 'src', 'config', 'local', 'ipxefarm', 'crypto.h'), 'utf8'), /#undef OCSP_CHECK/);
   assert.equal(await fsp.readFile(path.join(tree, 'src', 'config', 'local', 'general.h'), 'utf8'), '/* the user\'s */\n');
@@ -58,7 +59,7 @@ test('a config/local/dhcp.h with the user\'s own settings refuses the build and 
   const dhcp = path.join(tree, 'src', 'config', 'local', 'dhcp.h');
   await fsp.writeFile(dhcp, mine);
   const source = await describeTree(tree, 'farm', 'v2.0.0');
-  await assert.rejects(buildClientImage(root, 'dut1', { source }), (e: unknown) => e instanceof FarmError && e.code === 'ECONFIGHEADER' && e.message.includes(dhcp));
+  await assert.rejects(buildClientImage(await openFarm(root), 'dut1', { source }), (e: unknown) => e instanceof FarmError && e.code === 'ECONFIGHEADER' && e.message.includes(dhcp));
   assert.equal(await fsp.readFile(dhcp, 'utf8'), mine);
   // Checked before anything is written: the farm's own headers were not put in either.
   await assert.rejects(fsp.access(path.join(tree, 'src', 'config', 'local', 'ipxefarm', 'general.h')));

@@ -9,6 +9,7 @@ import { loadFarm } from '../../../src/core/farm/load';
 import { setSetting } from '../../../src/core/farm/settings';
 import { buildClientImage, imageState } from '../../../src/core/ipxe/build';
 import { locateIpxeSource, type IpxeSource } from '../../../src/core/ipxe/source';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // The DHCP waits of the images the farm builds, as iPXE's own preprocessor sees them in the real tree (timing a boot's
 // DHCP stage belongs to the stages benchmark, not here): the tuned values by default, iPXE's standard ones when the
@@ -40,7 +41,7 @@ function effectiveDhcp(src: string): Record<string, number> {
 
 async function build(t: { diagnostic(s: string): void }): Promise<string[]> {
   const compiled: string[] = [];
-  const r = await buildClientImage(root, 'dut1', { target: 'iso', source, onProgress: (p) => { const m = p.line && /\[BUILD\] (\S+)/.exec(p.line); if (m) compiled.push(m[1]!); } });
+  const r = await buildClientImage(await openFarm(root), 'dut1', { target: 'iso', source, onProgress: (p) => { const m = p.line && /\[BUILD\] (\S+)/.exec(p.line); if (m) compiled.push(m[1]!); } });
   t.diagnostic(`dut1 built in ${(r.durationMs / 1000).toFixed(1)} s, ${compiled.length} objects compiled`);
   return compiled;
 }
@@ -50,17 +51,17 @@ test('by default no ProxyDHCP wait; a farm with a ProxyDHCP server gets iPXE\'s 
   const src = source.srcDir;
   await build(t);
   assert.deepEqual(effectiveDhcp(src), { DHCP_DISC_START_TIMEOUT_SEC: 0, DHCP_DISC_END_TIMEOUT_SEC: 10, DHCP_DISC_PROXY_TIMEOUT_SEC: 0 });
-  assert.equal((await imageState(root, 'dut1', 'iso')).state, 'built');
+  assert.equal((await imageState(await openFarm(root), 'dut1', 'iso')).state, 'built');
 
   await setSetting(root, 'ipxe.proxyDhcp', true);
-  const stale = await imageState(root, 'dut1', 'iso');
+  const stale = await imageState(await openFarm(root), 'dut1', 'iso');
   assert.equal(stale.state, 'stale');
   assert.match(stale.reasons.join(' '), /iPXE build options changed \(ipxe\.proxyDhcp/);
   const compiled = await build(t);
   assert.ok(compiled.some((o) => /\/dhcp\.o$/.test(o)), `dhcp.o was recompiled (compiled: ${compiled.join(' ')})`);
   assert.equal(effectiveDhcp(src).DHCP_DISC_PROXY_TIMEOUT_SEC, 2, 'iPXE\'s own ProxyDHCP wait');
   assert.equal(effectiveDhcp(src).DHCP_DISC_START_TIMEOUT_SEC, 0, 'the other setting is independent');
-  assert.equal((await imageState(root, 'dut1', 'iso')).state, 'built');
+  assert.equal((await imageState(await openFarm(root), 'dut1', 'iso')).state, 'built');
 
   // Both settings at iPXE's standard: the header overrides nothing, so the tree builds exactly as stock iPXE.
   await setSetting(root, 'ipxe.fastDhcpRetry', false);
@@ -71,7 +72,7 @@ test('by default no ProxyDHCP wait; a farm with a ProxyDHCP server gets iPXE\'s 
   // Back to the farm defaults (this also leaves a shared tree as the other tests expect it).
   await setSetting(root, 'ipxe.proxyDhcp', false);
   await setSetting(root, 'ipxe.fastDhcpRetry', true);
-  assert.equal((await imageState(root, 'dut1', 'iso')).state, 'stale');
+  assert.equal((await imageState(await openFarm(root), 'dut1', 'iso')).state, 'stale');
   await build(t);
   assert.equal(effectiveDhcp(src).DHCP_DISC_PROXY_TIMEOUT_SEC, 0);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { loadFarm, updateFarm } from '../../../src/core/farm/load';
@@ -102,4 +103,17 @@ test('nginx up without a config says to run nginx init first', async (t) => {
   const up = farmCli(f.root, ['nginx', 'up']);
   assert.equal(up.status, 1);
   assert.match(up.stderr, /no nginx configuration yet .* Run `ipxe-farm nginx init` first/);
+});
+
+test('nginx up --runtime local refused for want of a config changes nothing: the farm file keeps its runtime, byte for byte', async () => {
+  const f = await nginxTestFarm('podman');
+  spawnSync('rm', ['-rf', f.layout.nginx]);
+  const before = fs.readFileSync(f.layout.farmFile, 'utf8');
+  const up = farmCli(f.root, ['nginx', 'up', '--runtime', 'local']);
+  assert.equal(up.status, 1, up.stderr);
+  assert.match(up.stderr, /no nginx configuration yet .* Run `ipxe-farm nginx init` first/);
+  assert.doesNotMatch(up.stderr, /is now local/);
+  assert.equal(fs.readFileSync(f.layout.farmFile, 'utf8'), before, 'a refused up leaves ipxe-farm.json as it was');
+  assert.equal(fs.existsSync(f.layout.nginx), false, 'and writes no config either');
+  assert.equal(readRunRecord(f.layout), undefined);
 });

@@ -12,6 +12,7 @@ import { buildClientImage } from '../../../src/core/ipxe/build';
 import { locateIpxeSource } from '../../../src/core/ipxe/source';
 import { plainText } from '../../../src/core/qemu/stages';
 import { QEMU_PROGRAM } from '../../../src/core/qemu/args';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // A board with two ports, the first one uncabled: the farm's image runs DHCP on the port with the client's MAC
 // straight away, where a plain `dhcp` would first wait 15 s for net0's link. Real build, real QEMU (TCG), both NICs
@@ -48,7 +49,7 @@ test('the image configures the port with the client\'s MAC first, with no link-u
     return t.skip(`SKIPPED LOUDLY: no iPXE source tree (set IPXE_SRC): ${(err as Error).message}`);
   }
   await updateFarm(root, (raw) => { raw.clients = { dut1: { macs: [MAC], vars: {} } }; });
-  const built = await buildClientImage(root, 'dut1', { target: 'iso', source, script: { onFailure: 'poweroff', chainAttempts: 1, retryDelay: 0 } });
+  const built = await buildClientImage(await openFarm(root), 'dut1', { target: 'iso', source, script: { onFailure: 'poweroff', chainAttempts: 1, retryDelay: 0 } });
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-twonic-'));
   const sock = path.join(dir, 'monitor.sock');

@@ -9,7 +9,7 @@ import { FarmError } from '../../../src/core/errors';
 test('arm64 is cross-built as the all-drivers ipxe.efi with CROSS= (never ARCH=); x86_64 as before; no BIOS image for arm64', () => {
   assert.deepEqual(makeTargetFor('efi', 'arm64'), { target: 'bin-arm64-efi/ipxe.efi', vars: ['CROSS=aarch64-linux-gnu-'] });
   assert.deepEqual(makeTargetFor('iso', 'x86_64'), { target: 'bin/ipxe.iso', vars: [] });
-  assert.throws(() => makeTargetFor('iso', 'arm64'), (e: unknown) => e instanceof FarmError && /UEFI only/.test(e.message));
+  assert.throws(() => makeTargetFor('iso', 'arm64'), (e: unknown) => e instanceof FarmError && e.code === 'EBADVALUE' && /UEFI only/.test(e.message));
   const farm = starterFarm('lab');
   farm.clients = { pc: { macs: [], vars: {} }, board: { arch: 'arm64-efi', macs: [], vars: {} }, uefi: { arch: 'x86_64-efi', macs: [], vars: {} }, old: { arch: 'x86_64-bios', macs: [], vars: {} } };
   assert.equal(defaultTarget(farm, 'pc'), 'iso');

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkDebug, MAKE_TARGETS, NAMED_CONFIG } from '../../../src/core/ipxe/build';
+import { checkDebug, chosenDebug, MAKE_TARGETS, NAMED_CONFIG } from '../../../src/core/ipxe/build';
+import { starterFarm } from '../../../src/core/farm/model';
 import { imageFiles, clientOutDir } from '../../../src/core/ipxe/manifest';
 import { farmLayout } from '../../../src/core/farm/layout';
-import { FarmError } from '../../../src/core/errors';
+import { FarmError, UsageError } from '../../../src/core/errors';
 
 test('DEBUG= takes object names with optional levels and nothing else', () => {
   assert.equal(checkDebug('tls,x509:3,certstore,privkey'), 'tls,x509:3,certstore,privkey');
@@ -12,6 +13,16 @@ test('DEBUG= takes object names with optional levels and nothing else', () => {
   for (const bad of ['tls x509', 'tls;rm -rf /', 'tls,', '$(shell id)', 'a:b']) {
     assert.throws(() => checkDebug(bad), (e: unknown) => e instanceof FarmError && /DEBUG value/.test(e.message), bad);
   }
+});
+
+test('a bad --debug is a usage error; a bad ipxe.debug is the farm file\'s bad value, named', () => {
+  const farm = starterFarm('farm');
+  farm.ipxe.debug = 'tls;id';
+  assert.throws(() => chosenDebug('tls x509', farm), (e: unknown) => e instanceof UsageError && /DEBUG value "tls x509"/.test(e.message));
+  assert.throws(() => chosenDebug(undefined, farm), (e: unknown) => e instanceof FarmError && !(e instanceof UsageError) && e.code === 'EBADVALUE' && /ipxe\.debug "tls;id" in ipxe-farm\.json/.test(e.message));
+  assert.equal(chosenDebug('tls', farm), 'tls', 'the option wins over the farm value');
+  farm.ipxe.debug = 'x509:3';
+  assert.equal(chosenDebug(undefined, farm), 'x509:3');
 });
 
 test('targets map to the make goals and output names the QEMU side reads', () => {

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { fillKeyPool, initCa, issueClient, keyPoolSettled, pkiPaths, readPkiIndex } from '../../../src/core/pki';
 import { tempFarm } from '../../support/farm';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // Finding 6 of issue 13: the pool took a copy or a hard link of a key it had already handed out (a restored backup of
 // spare/ would give one key to two machines). Each issued key's public-key hash is in the index; a spare whose public
@@ -19,7 +20,7 @@ async function farmWithOneSpare() {
   await keyPoolSettled();
   const paths = pkiPaths(farmLayout(root));
   for (const n of existsSync(paths.spareDir) ? readdirSync(paths.spareDir) : []) rmSync(path.join(paths.spareDir, n));
-  await fillKeyPool(root, { target: 1 });
+  await fillKeyPool(await openFarm(root), { target: 1 });
   const [spare] = readdirSync(paths.spareDir);
   return { root, paths, spare: path.join(paths.spareDir, spare!) };
 }

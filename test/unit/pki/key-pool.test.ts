@@ -11,6 +11,7 @@ import { serialiseIndex } from '../../../src/core/pki/store';
 import { parseIndex } from '../../../src/core/pki/indexRead';
 import { tempFarm } from '../../support/farm';
 import { says } from '../../support/pki';
+import { openFarm } from '../../../src/core/farm/handle';
 
 const rsaPem = (bits: number, e = 65537, type: 'pkcs1' | 'pkcs8' = 'pkcs1') =>
   generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: e }).privateKey.export({ type, format: 'pem' }) as string;
@@ -58,7 +59,7 @@ test('checkLeafKey takes only RSA 2048, e 65537, in our PKCS#1 form', () => {
 test('fillKeyPool: RSA-2048 spares, 0600 files in a 0700 folder; an issuance takes one, which then leaves the pool', async () => {
   const root = await farmWithCa();
   const p = pkiPaths(farmLayout(root));
-  const st = await fillKeyPool(root, { target: 3 });
+  const st = await fillKeyPool(await openFarm(root), { target: 3 });
   assert.deepEqual({ count: st.count, added: st.added, discarded: st.discarded }, { count: 3, added: 3, discarded: 0 });
   assert.equal(statSync(p.spareDir).mode & 0o777, 0o700);
   const before = spares(root);
@@ -73,7 +74,7 @@ test('fillKeyPool: RSA-2048 spares, 0600 files in a 0700 folder; an issuance tak
   const liveTemp = path.join(p.spareDir, `.${'b'.repeat(32)}.key.${process.pid}.deadbeef.tmp`);
   writeFileSync(deadTemp, 'half a key', { mode: 0o600 });
   writeFileSync(liveTemp, 'being written', { mode: 0o600 });
-  assert.equal((await fillKeyPool(root, { target: 3 })).added, 0, 'a full pool gets nothing more');
+  assert.equal((await fillKeyPool(await openFarm(root), { target: 3 })).added, 0, 'a full pool gets nothing more');
   assert.ok(!existsSync(deadTemp), 'a dead fill\'s temp file is removed');
   assert.ok(existsSync(liveTemp), 'a live writer\'s temp file is left alone');
   rmSync(liveTemp);
@@ -86,8 +87,8 @@ test('fillKeyPool: RSA-2048 spares, 0600 files in a 0700 folder; an issuance tak
   const after = spares(root);
   assert.equal(after.size, 2);
   assert.ok(![...after.values()].includes(key), 'a claimed spare is no longer in the pool');
-  assert.equal((await keyPoolStatus(root)).count, 2);
-  await assert.rejects(fillKeyPool(root, { target: 1000 }), says(/A key pool of 1000 keys is not supported\. Give a whole number from 0 to 64\./));
+  assert.equal((await keyPoolStatus(await openFarm(root))).count, 2);
+  await assert.rejects(fillKeyPool(await openFarm(root), { target: 1000 }), says(/A key pool of 1000 keys is not supported\. Give a whole number from 0 to 64\./));
 });
 
 test('an empty pool: two keys race, the loser becomes a spare that the next issuance takes; renew leaves the pool alone', async () => {
@@ -126,7 +127,7 @@ test('tampered or foreign spares (garbage, RSA 1024, EC, PKCS#8, e=3, 0644, a sy
   Object.values(planted).forEach((pem, i) => writeFileSync(path.join(p.spareDir, names[i]!), pem, { mode: 0o600 }));
   chmodSync(path.join(p.spareDir, names[5]!), 0o644); // readable by others: it may have leaked
   symlinkSync(outside, path.join(p.spareDir, `${'f'.repeat(32)}.key`));
-  assert.equal((await keyPoolStatus(root)).count, 0, 'none of them counts as a spare');
+  assert.equal((await keyPoolStatus(await openFarm(root))).count, 0, 'none of them counts as a spare');
 
   let key = '';
   const said = await output(async () => {
@@ -149,7 +150,7 @@ test('tampered or foreign spares (garbage, RSA 1024, EC, PKCS#8, e=3, 0644, a sy
 test('the index of a plain issuance: records copied byte for byte from the file read; a hand-formatted index is rewritten whole', async () => {
   const root = await farmWithCa();
   const p = pkiPaths(farmLayout(root));
-  await fillKeyPool(root, { target: 2 });
+  await fillKeyPool(await openFarm(root), { target: 2 });
   await issueClient(root, 'dut1');
   await issueClient(root, 'dut2');
   let text = readFileSync(p.index, 'utf8');
