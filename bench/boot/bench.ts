@@ -308,8 +308,8 @@ async function main(): Promise<void> {
       + `Flask path ${serverMs(f).toFixed(3)} ms = ${ratio(f).toFixed(3)} x (gunicorn ${f.cpu.flask!.toFixed(3)} ms, no upstream keepalive); errors boot ${b.errors}, static ${s.errors}, flask ${f.errors}`);
   }
   for (const u of upstream) console.log(`upstream keepalive, ${u}`);
-  // While nginx serves the static file the service answers nothing: what it spends then (its reloader's polling of the
-  // farm's files) is a cost per second, not per request, which the boot rows' figure includes.
+  // While nginx serves the static file the service answers nothing: what it spends then (timers, its reloader's safety
+  // poll, V8's background work) is a cost per second, not per request, which the boot rows' figure includes.
   const idle = e2e.filter((r) => r.app === undefined);
   if (idle.length) {
     const ms = idle.reduce((a, r) => a + r.cpu.boot! * r.requests, 0);

@@ -25,8 +25,13 @@ export interface HttpAnswer {
 }
 
 export interface BootHttpOptions {
-  /** Answers one well-formed request; called synchronously, in the order requests arrive. */
+  /** Answers one well-formed request, once ready() has nothing left to wait for. */
   handle(req: BootRequest, now: Date): HttpAnswer;
+  /**
+   * Asked before each answer, on the event loop's turn after the request was read, so that it has seen every event the
+   * loop took in with it (a file change the kernel reported before the request came): undefined, or what to wait for.
+   */
+  ready?(): Promise<void> | undefined;
   /** A request refused before handle() saw it (why, in words of our own: never bytes of the request). */
   onRefused(status: number, reason: string): void;
 }
@@ -78,7 +83,7 @@ function refusalOf(req: http.IncomingMessage): string | undefined {
  */
 export function createBootHttpServer(opts: BootHttpOptions): http.Server {
   /** Connections with an answer not yet handed to the kernel: a request arriving then was pipelined. */
-  const answering = new WeakSet<net.Socket>();
+  const answering = new WeakMap<net.Socket, http.ServerResponse>();
   /**
    * Connections whose last answer closes them: the parser may still report errors on bytes after that request (a
    * Transfer-Encoding it refuses once the head was answered, garbage after a refusal), and one answer is enough.
@@ -111,22 +116,29 @@ export function createBootHttpServer(opts: BootHttpOptions): http.Server {
       refuse(res, 400, 'a request sent before the last answer (pipelining)');
       return;
     }
-    answering.add(socket);
+    answering.set(socket, res);
     res.once('finish', () => answering.delete(socket));
     const why = refusalOf(req);
     if (why !== undefined) { refuse(res, 400, why); return; }
-    const now = new Date();
+    // Anything but GET or HEAD is answered (405) and not trusted to be body-less; HTTP/1.0 always closes. Decided now:
+    // bytes that follow it while the answer waits are not answered.
+    const close = (req.method !== 'GET' && req.method !== 'HEAD') || req.httpVersion === '1.0';
+    if (close) refused.add(socket);
+    setImmediate(() => {
+      const wait = opts.ready?.();
+      if (wait) wait.then(() => reply(req, res, close), () => reply(req, res, close));
+      else reply(req, res, close);
+    });
+  };
+  const reply = (req: http.IncomingMessage, res: http.ServerResponse, close: boolean): void => {
     let a: HttpAnswer;
     try {
-      a = opts.handle(req, now);
+      a = opts.handle(req, new Date());
     } catch {
       // A bug in one answer must not take every other machine's boot down with the process.
       refuse(res, 500, 'the answer could not be made');
       return;
     }
-    // Anything but GET or HEAD is answered (405) and not trusted to be body-less; HTTP/1.0 always closes.
-    const close = (req.method !== 'GET' && req.method !== 'HEAD') || req.httpVersion === '1.0';
-    if (close) refused.add(socket);
     res.writeHead(a.status, headers(a.status, a.body, close));
     if (req.method === 'HEAD') res.end();
     else res.end(a.body);
@@ -148,7 +160,11 @@ export function createBootHttpServer(opts: BootHttpOptions): http.Server {
     refused.add(socket);
     const [status, reason] = parserRefusal(err);
     opts.onRefused(status, reason);
-    socket.end(rawAnswer(status, `${reason}\n`), () => socket.destroy());
+    const send = (): void => { socket.end(rawAnswer(status, `${reason}\n`), () => socket.destroy()); };
+    // Bytes that came with a request still being answered: its answer goes first, as it would have before them.
+    const pending = answering.get(socket);
+    if (pending && !pending.writableFinished) pending.once('finish', send);
+    else send();
   });
   return server;
 }

@@ -101,6 +101,8 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
       if (a.status !== 200) log(`${a.status} ${a.event.path}${a.event.client ? ` client=${a.event.client}` : ''}${a.event.reason ? ` (${a.event.reason})` : ''}`);
       return a;
     },
+    // A revocation or a new secret counts at the next request: one the service was told of and has not loaded yet waits.
+    ready: () => reloader.current(),
     // Only nginx reaches the socket, and it sends well-formed GETs: a refused request means something else is talking.
     onRefused: (status, reason) => log(`${status} refused a request head: ${reason}; connection closed`),
   });

@@ -12,6 +12,7 @@ import { CertLookup } from '../pki/certLookup';
 import { emptyIndex, readIndexFile } from '../pki/indexRead';
 import { attributeIssues, describeRefusals, MappingRefusals } from './refusals';
 import { placeholdersOf } from '../farm/template';
+import { FolderWatch } from './folderWatch';
 
 /**
  * Everything a request needs, swapped whole so a request never sees half of a reload. Its three sources are loaded
@@ -144,23 +145,33 @@ export interface ReloaderEvents {
   onReject?(err: FarmError | Error): void;
 }
 
+/** The safety poll: how often the files are compared when nothing was reported (a change inotify cannot see). */
+const SAFETY_POLL_MS = 5000;
+
 /**
- * Keeps the current BootState fresh: at most every `intervalMs` it compares the watched files (and the files a mapping
- * waits for) with how they were when last loaded, and on any change loads in the background and swaps. Requests keep
- * using the state they started with; nothing waits for a reload, so none is dropped.
+ * Keeps the current BootState fresh. The folders holding the watched files (and the files a mapping waits for) are
+ * watched (FolderWatch): a change reported there counts at once, and `current()` lets a request wait for the reload it
+ * causes. Every `intervalMs` the files are also compared with how they were when last loaded, for changes no event
+ * reports (a file changed by another host over a network filesystem). Reloads run in the background and swap the
+ * state whole; a request uses the state it started with, so none is dropped.
  */
 export class BootStateReloader {
   private stamps = new Map<string, Stamp>();
   private inflight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly watch = new FolderWatch(() => this.reported());
+  /** Changes reported by the watch so far, and how many of them `state` has loaded. */
+  private changes = 0;
+  private loaded = 0;
+  private pumping = false;
+  private stopped = false;
 
-  constructor(readonly root: string, public state: BootState, private readonly events: ReloaderEvents = {}, private readonly intervalMs = 250) {}
+  constructor(readonly root: string, public state: BootState, private readonly events: ReloaderEvents = {}, private readonly intervalMs = SAFETY_POLL_MS) {}
 
   async start(): Promise<void> {
-    await this.changed();
-    // The first stamps are taken after the caller loaded `state`: load once more, so a change made in between (a
-    // revocation while the service was starting) is not left waiting for the next one.
-    await this.reload(false);
+    // The first watch and stamps are taken after the caller loaded `state`: load once more, so a change made in between
+    // (a revocation while the service was starting) is not left waiting for the next one.
+    await this.serially(true);
     this.timer = setInterval(() => { if (!this.inflight) void this.check(); }, this.intervalMs);
     this.timer.unref();
   }
@@ -168,13 +179,49 @@ export class BootStateReloader {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopped = true;
+    this.watch.close();
+  }
+
+  /**
+   * Undefined when `state` holds every change to the watched files made before this call, else a promise that resolves
+   * once it does: what a request asks before it is answered, so a revocation or a new secret counts at the next one.
+   * With every folder watched this costs no system call; a file whose folder is not watched is compared now.
+   */
+  current(): Promise<void> | undefined {
+    if (!watchedFiles(this.state.layout).every((f) => this.watch.watching(f))) return this.check();
+    if (this.loaded === this.changes) return undefined;
+    return this.until(this.changes);
   }
 
   /** Check now (also called by the interval); resolves when any reload is done, including one already under way. */
-  async check(): Promise<void> {
+  check(): Promise<void> {
+    return this.serially(false);
+  }
+
+  /** One check at a time, so that an older load never replaces a newer one. */
+  private async serially(first: boolean): Promise<void> {
     while (this.inflight) await this.inflight;
-    this.inflight = this.checkOnce().finally(() => { this.inflight = undefined; });
+    this.inflight = this.checkOnce(first).finally(() => { this.inflight = undefined; });
     return this.inflight;
+  }
+
+  private reported(): void {
+    this.changes++;
+    if (this.pumping) return;
+    this.pumping = true;
+    void (async () => { while (this.loaded < this.changes) await this.check(); })()
+      .catch((err: Error) => this.events.onReject?.(err))
+      .finally(() => { this.pumping = false; });
+  }
+
+  /** Until `state` has loaded the first `change` reported changes. */
+  private async until(change: number): Promise<void> {
+    while (this.loaded < change) await this.check();
+  }
+
+  private watchFiles(): void {
+    if (!this.stopped) this.watch.set([...watchedFiles(this.state.layout), ...this.state.awaiting]);
   }
 
   /** Take new stamps; true when any file differs from its last stamp (the first call only records them). */
@@ -189,9 +236,14 @@ export class BootStateReloader {
     return !first && differs;
   }
 
-  private async checkOnce(): Promise<void> {
-    // Stamps are taken before loading: a change made during the load shows at the next check.
-    if (await this.changed()) await this.reload();
+  private async checkOnce(first: boolean): Promise<void> {
+    const reportedSoFar = this.changes;
+    // A folder whose watch was lost is watched again before the stamps are taken, and stamps before loading: a change
+    // made during the load is reported, or shows at the next check.
+    this.watchFiles();
+    if ((await this.changed()) || reportedSoFar !== this.loaded || first) await this.reload(!first);
+    this.loaded = reportedSoFar;
+    this.watchFiles();
   }
 
   private async reload(tell = true): Promise<void> {

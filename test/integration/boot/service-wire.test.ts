@@ -270,6 +270,14 @@ test('two requests in one write (pipelining): the first is answered, the second 
   assert.equal(svc.stats().requests - before, 1, 'the second request never reached the boot logic');
 });
 
+test('a request and garbage in one write: the request is answered first, then 400, and the connection is closed', async () => {
+  const { raw, closed } = await exchange([nginxHead() + 'GARBAGE\r\n\r\n'], { waitMs: 2000 });
+  assert.equal(closed, true);
+  const replies = parseReplies(raw);
+  assert.deepEqual(replies.map((r) => r.status), [200, 400]);
+  assert.ok(replies[0]!.body.includes('who=dut1'));
+});
+
 test('other methods get 405 (Allow: GET, HEAD) and the connection is closed; duplicate identity headers are refused', async () => {
   const { raw, closed } = await exchange([nginxHead('/boot.ipxe', [], 'SUCCESS', fp1, 'DELETE')], { waitMs: 2000 });
   assert.equal(closed, true);
