@@ -294,8 +294,8 @@ test('other methods get 405 (Allow: GET, HEAD) and the connection is closed; dup
 
 /** An independent, deliberately simple statement of what the reader may answer 200 with a boot script. */
 function validNginxRequest(bytes: Buffer): boolean {
-  // RFC 9112 §2.2: empty lines before the request line are skipped (node:http does, CRLF or a bare LF).
-  const s = bytes.toString('latin1').replace(/^(?:\r?\n)+/, '');
+  // RFC 9112 §2.2: empty lines before the request line are skipped (node:http's llhttp skips any CR and LF there).
+  const s = bytes.toString('latin1').replace(/^[\r\n]+/, '');
   // RFC 9112 §3: a recipient MAY split the request line on runs of whitespace; node:http reads `GET  /x` as `GET /x`.
   const m = /^(GET|HEAD) +(\/[!-~]*) +HTTP\/1\.[01]\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*)\r\n$/.exec(s);
   if (!m) return false;
