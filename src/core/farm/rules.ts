@@ -1,6 +1,8 @@
 import { UsageError } from '../errors';
 import type { Client, Farm } from './model';
-import { NAME_PATTERN, NAME_RULE } from './names';
+import { nameProblem, type NameKind } from './names';
+
+export { nameProblem, type NameKind };
 
 /**
  * Rules derived from the farm model, decided here once and asked everywhere: which profile a client boots, and whether
@@ -12,8 +14,6 @@ export function profileOf(farm: Pick<Farm, 'defaultProfile'>, client: Pick<Clien
   return client?.profile ?? farm.defaultProfile;
 }
 
-export type NameKind = 'client' | 'profile' | 'secret' | 'farm' | 'certificate';
-
 const FIX: Record<NameKind, string> = {
   client: 'Choose another client name (it becomes the certificate CN, file names and URL parts).',
   profile: 'Choose another profile name.',
@@ -21,11 +21,6 @@ const FIX: Record<NameKind, string> = {
   farm: 'Pass --name NAME.',
   certificate: 'Pass --name NAME.',
 };
-
-/** What is wrong with `name` as a `kind` name, one sentence; undefined when it is fine (the editor's input boxes). */
-export function nameProblem(kind: NameKind, name: string): string | undefined {
-  return NAME_PATTERN.test(name) ? undefined : `The ${kind} name "${name}" is not allowed: ${NAME_RULE}.`;
-}
 
 /** Refuse a bad name the same way from every command: a usage error (the CLI exits 2), one sentence per kind. */
 export function checkName(kind: NameKind, name: string): void {

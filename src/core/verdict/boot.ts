@@ -6,7 +6,9 @@ import { isQemuPowered, powerFor, requireClient } from '../power';
 import { clientLaunchOptions, type ClientBootOptions } from '../qemu/client';
 import { launchQemu, type QemuHandle } from '../qemu/launch';
 import { readSecrets } from '../secrets/store';
-import { BootFollower, type Outcome, type VerdictStages } from './follow';
+import { BootFollower, type BootVerdict, type VerdictStages } from './follow';
+
+export type { BootVerdict };
 import { recordVerdict } from './health';
 
 /**
@@ -31,19 +33,6 @@ export interface BootVerdictOptions {
   record?: boolean;
   /** Stop once this stage is reached, with a PASS (benchmarks). */
   stopAtStage?: keyof VerdictStages;
-}
-
-export interface BootVerdict {
-  client: string;
-  outcome: Outcome;
-  reason: string;
-  /** The refusal's own words, when the farm refused the machine. */
-  refusal?: string;
-  stages: VerdictStages;
-  startedAt: string;
-  elapsedMs: number;
-  via: { power: string; console: string };
-  logFile: string;
 }
 
 export async function bootVerdict(h: FarmHandle, client: string, opts: BootVerdictOptions): Promise<BootVerdict> {

@@ -33,6 +33,20 @@ export function formatVerdictStages(s: VerdictStages): string {
     .filter((k) => s[k] !== undefined).map((k) => `${VERDICT_STAGE_LABELS[k]} ${(s[k]! / 1000).toFixed(1)} s`).join(' · ');
 }
 
+/** One boot's verdict as recorded and shown: the decision, how far the boot got, and through which power and console. */
+export interface BootVerdict {
+  client: string;
+  outcome: Outcome;
+  reason: string;
+  /** The refusal's own words, when the farm refused the machine. */
+  refusal?: string;
+  stages: VerdictStages;
+  startedAt: string;
+  elapsedMs: number;
+  via: { power: string; console: string };
+  logFile: string;
+}
+
 export interface Decision { outcome: Outcome; reason: string; refusal?: string }
 
 export class BootFollower {

@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { ensureDir } from '../fs/atomic';
 import { parseJsonLine } from '../fs/jsonRecord';
 import { farmLayout } from '../farm/layout';
-import type { BootVerdict } from './boot';
+import type { BootVerdict } from './follow';
 
 /**
  * Every verdict, one JSON line each in .ipxe-farm/verdicts.jsonl (0600): appended with a single O_APPEND write, so

@@ -3,7 +3,7 @@ import { CLIENT_ARCHES } from '../arch';
 import { normaliseMac } from '../mac';
 import { isHostName } from '../../net/hostName';
 import { NAME_PATTERN, NAME_RULE } from '../names';
-import { nameProblem } from '../rules';
+import { nameProblem } from '../names';
 import { AT, flag, nonEmpty, NOTES, oneOf, say, sayMissing, table, text, whole } from './fields';
 import { ConsoleSchema, PowerSchema } from './board';
 import { ProfileSchema } from './profile';
