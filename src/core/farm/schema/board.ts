@@ -45,6 +45,16 @@ const argv = (description = ARGV_DOC) => {
 
 const qemu = z.object({ driver: z.literal('qemu') }).meta(strict);
 
+/** A driver this version does not know (or none at all): one sentence naming the ones it does. */
+function unknownDriver(drivers: readonly string[]) {
+  return (iss: { code: string; input?: unknown }) => {
+    if (iss.code !== 'invalid_union') return undefined;
+    const driver = (iss.input as { driver?: unknown } | undefined)?.driver;
+    const list = drivers.map((d) => `"${d}"`).join(', ');
+    return driver === undefined ? `${AT} is missing: use one of ${list}.` : `${AT} must be one of ${list}.`;
+  };
+}
+
 export const PowerSchema = z.discriminatedUnion('driver', [
   qemu,
   z.object({
@@ -72,14 +82,7 @@ export const PowerSchema = z.discriminatedUnion('driver', [
     status: argv('Prints on or off (or exits 0 for on, 1 for off).').optional(),
     timeoutSeconds: whole(1, 3600).default(30),
   }).meta(strict),
-], {
-  error: (iss) => {
-    if (iss.code !== 'invalid_union') return undefined;
-    const driver = (iss.input as { driver?: unknown } | undefined)?.driver;
-    const list = POWER_DRIVERS.map((d) => `"${d}"`).join(', ');
-    return driver === undefined ? `${AT} is missing: use one of ${list}.` : `${AT} must be one of ${list}.`;
-  },
-}).meta({
+], { error: unknownDriver(POWER_DRIVERS) }).meta({
   id: 'power',
   description: 'How this machine\'s power is switched. Absent: a QEMU machine iPXE Farm starts itself.',
   defaultSnippets: [
@@ -103,14 +106,7 @@ export const ConsoleSchema = z.discriminatedUnion('driver', [
     port: whole(1, 65535, `${AT} is missing: the console server's TCP port for this board.`),
     protocol: oneOf(['raw', 'telnet']).default('raw'),
   }).meta(strict),
-], {
-  error: (iss) => {
-    if (iss.code !== 'invalid_union') return undefined;
-    const driver = (iss.input as { driver?: unknown } | undefined)?.driver;
-    const list = CONSOLE_DRIVERS.map((d) => `"${d}"`).join(', ');
-    return driver === undefined ? `${AT} is missing: use one of ${list}.` : `${AT} must be one of ${list}.`;
-  },
-}).meta({
+], { error: unknownDriver(CONSOLE_DRIVERS) }).meta({
   id: 'console',
   description: 'Where this machine\'s serial console is read. Absent: QEMU\'s serial port.',
   defaultSnippets: [
