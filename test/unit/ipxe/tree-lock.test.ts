@@ -40,8 +40,11 @@ test('a build cancelled while it waits for the tree fails with ECANCELED and nev
 test('two builds of one process take turns: the second says the first holds the tree, and can be cancelled while it waits', async () => {
   const tree = mkdtempSync(path.join(os.tmpdir(), 'tree-lock-'));
   let release!: () => void;
-  const first = withTreeLock(tree, () => new Promise<string>((r) => { release = () => r('first'); }));
-  await new Promise((r) => setTimeout(r, 100));
+  let holding!: () => void;
+  const held = new Promise<void>((r) => { holding = r; });
+  // Waits until the first build holds the tree (a fixed sleep lost that race on a loaded machine).
+  const first = withTreeLock(tree, () => new Promise<string>((r) => { release = () => r('first'); holding(); }));
+  await held;
   const said: string[] = [];
   const ac = new AbortController();
   const cancelled = withTreeLock(tree, async () => 'never', { signal: ac.signal, onWait: (m) => said.push(m) });
