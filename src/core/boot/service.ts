@@ -128,7 +128,10 @@ export async function startBootService(opts: BootServiceOptions): Promise<BootSe
       reloader.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        server.closeIdleConnections();
+        // A request already read is answered: cut, nginx turns it into a 502 (seen while a socket-activated service
+        // restarted). A connection still busy after 2 s is cut all the same.
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
       events.close();
       // An inherited socket stays with the service manager, which keeps it listening for the next start.

@@ -121,7 +121,9 @@ export class LocalNginxRuntime implements NginxRuntime {
       }
       throw new FarmError(`nginx did not start (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-5).join(' | ').replace(/\.?$/, '.')}`, `See ${this.paths.errorLog}.`, 'ENGINXSTART');
     }
-    const listening = await waitForPort(this.farm.server.httpsPort, this.host === '0.0.0.0' ? '127.0.0.1' : this.host, 5000, async () => !(await this.readPid()));
+    // No pid file yet is normal for a moment (the daemon writes it after it forks): only later does it mean nginx died.
+    const forked = Date.now();
+    const listening = await waitForPort(this.farm.server.httpsPort, this.host === '0.0.0.0' ? '127.0.0.1' : this.host, 5000, async () => Date.now() - forked > 1000 && !(await this.readPid()));
     const st = await this.status();
     if (!listening || st.state !== 'running') {
       const lastLog = await lastLines(this.paths.errorLog, 15);
