@@ -79,3 +79,10 @@ test('isEchoSafe: a fixed text passes only when echo would print it exactly as w
   assert.equal(isEchoSafe("the certificate has been revoked (ipxe-farm revoke): issue a new one"), true);
   for (const bad of ['', 'a  b', 'a\nshell', 'a || shell', 'x ${net0/ip}', 'a #b', 'a ; b', 'ends\\', ' lead']) assert.equal(isEchoSafe(bad), false, JSON.stringify(bad));
 });
+
+// Found by the template fuzz (seed 2007973461): the profile's own "|| {{client.name}}" split the kernel command.
+for (const w of ['||', '&&', ';', '#x']) {
+  test(`the command line's own text holding the word ${w} is refused, not only a value's`, () => {
+    assert.throws(() => safeLine([t('kernel --name kernel http://h/k '), t(`${w} `), v('dut1', 'client.name')], 'cmdline'), (e: unknown) => e instanceof UnsafeValueError && /cannot reach Linux/.test(e.message));
+  });
+}
