@@ -94,6 +94,9 @@ export function safeLine(pieces: Piece[], context: LineContext): string {
       if (word === 0) throw new UnsafeValueError(src, `${describe(src)} would choose the iPXE command itself.`);
       if (TERMINATORS.has(w)) throw new UnsafeValueError(src, `${describe(src)} holds "${w}", which iPXE reads as the end of a command.`);
       if (w.startsWith('#')) throw new UnsafeValueError(src, `${describe(src)} puts "#" at the start of a word, which iPXE reads as a comment.`);
+    } else if (context === 'cmdline' && (TERMINATORS.has(w) || w.startsWith('#'))) {
+      // The profile's own text is placed into the script too: a "||" there would end the kernel command (fuzz-found).
+      throw new UnsafeValueError(undefined, `The command line holds the word "${w}", which iPXE reads as ${w.startsWith('#') ? 'a comment' : 'the end of a command'}: it cannot reach Linux.`);
     }
     word++;
   }
