@@ -9,7 +9,10 @@ import { freePort } from './ports';
 export async function tempFarm(name = 'testfarm'): Promise<string> {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-test-')), name);
   await initFarm(dir, { name });
-  const [httpsPort, httpPort] = [await freePort(), await freePort()];
+  const httpsPort = await freePort();
+  // Two asks can get the same free port (nothing holds the first yet): seen once in a rehearsal.
+  let httpPort = await freePort();
+  while (httpPort === httpsPort) httpPort = await freePort();
   await updateFarm(dir, (raw) => {
     raw.server = { address: '127.0.0.1', names: ['localhost', '127.0.0.1', '10.0.2.100'], httpsPort, httpPort };
   });
