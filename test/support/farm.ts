@@ -3,16 +3,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initFarm } from '../../src/core/farm/init';
 import { updateFarm } from '../../src/core/farm/load';
-import { freePort } from './ports';
+import { twoFreePorts } from './ports';
 
 /** A fresh farm in a temp folder on free ports, served at 127.0.0.1 (tests stay on loopback). */
 export async function tempFarm(name = 'testfarm'): Promise<string> {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-test-')), name);
   await initFarm(dir, { name });
-  const httpsPort = await freePort();
-  // Two asks can get the same free port (nothing holds the first yet): seen once in a rehearsal.
-  let httpPort = await freePort();
-  while (httpPort === httpsPort) httpPort = await freePort();
+  const [httpsPort, httpPort] = await twoFreePorts();
   await updateFarm(dir, (raw) => {
     raw.server = { address: '127.0.0.1', names: ['localhost', '127.0.0.1', '10.0.2.100'], httpsPort, httpPort };
   });

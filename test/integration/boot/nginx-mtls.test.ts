@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { farmWithPki } from '../../support/pki';
-import { freePort } from '../../support/ports';
+import { twoFreePorts } from '../../support/ports';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { updateFarm } from '../../../src/core/farm/load';
 import { issueClient, pkiPaths, readPkiIndex, revoke, writeCrl } from '../../../src/core/pki';
@@ -50,7 +50,7 @@ before(async () => {
     };
   });
   svc = await startBootService({ root, log: (l) => serviceLog.push(l), reloadIntervalMs: 100 });
-  [strict, optional] = [await freePort(), await freePort()];
+  [strict, optional] = await twoFreePorts();
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-boot-nginx-'));
   nginx = await startMtlsNginx({ root, strictPort: strict, optionalPort: optional, user: process.getuid?.() === 0 ? 'www-data' : undefined }, scratch);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { freePort } from '../../support/ports';
+import { freePort, twoFreePorts } from '../../support/ports';
 import { loadFarm, updateFarm } from '../../../src/core/farm/load';
 import assert from 'node:assert/strict';
 import { which } from '../../../src/core/process/run';
@@ -72,7 +72,7 @@ test('local: a farm in a folder whose path has a space generates, tests, starts 
   fs.chmodSync(parent, 0o711);
   const root = path.join(parent, 'my lab');
   await initFarm(root, { name: 'spaced' });
-  const [httpsPort, httpPort] = [await freePort(), await freePort()];
+  const [httpsPort, httpPort] = await twoFreePorts();
   await updateFarm(root, (raw) => {
     raw.server = { address: '127.0.0.1', names: ['localhost', '127.0.0.1'], httpsPort, httpPort };
     (raw.nginx as Record<string, unknown>).runtime = 'local';
