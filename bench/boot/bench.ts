@@ -33,6 +33,7 @@ import { httpsTarget, LoadResult, runLoad } from './loadgen';
 import { cpuMs, processTree, sysMs } from './cpu';
 import { buildC, CLoadResult, runCLoad, runTlsLoad, writeIdsFile } from './cLoadgen';
 import { ProductNginx, startProductNginx } from './productNginx';
+import { openFarm } from '../../src/core/farm/handle';
 
 const { values: o } = parseArgs({
   options: {
@@ -119,9 +120,10 @@ async function main(): Promise<void> {
     const made = await tempFarm('bench');
     fs.mkdirSync(cacheDir, { recursive: true });
     fs.renameSync(made, root);
-    await initCa(root);
-    await issueServer(root);
-    await issueClients(root, names);
+    const h = await openFarm(root);
+    await initCa(h);
+    await issueServer(h);
+    await issueClients(h, names);
     fs.writeFileSync(path.join(cacheDir, 'ready'), '');
   }
   fs.chmodSync(cacheDir, 0o711);

@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const kernel = await ensureTestKernel();
   fs.copyFileSync(kernel.kernel, path.join(layout.files, 'vmlinuz'));
   fs.copyFileSync(kernel.initrd, path.join(layout.files, 'initrd.gz'));
-  for (const f of ['vmlinuz', 'initrd.gz']) await signFile(root, path.join(layout.files, f));
+  for (const f of ['vmlinuz', 'initrd.gz']) await signFile(await openFarm(root), path.join(layout.files, f));
   await setSecret(root, 'token', TOKEN);
   await updateFarm(root, (raw) => {
     (raw.server as Record<string, unknown>).address = '10.0.2.100';

@@ -47,11 +47,12 @@ const verdict = (ok: boolean) => (ok ? 'OK' : 'OVER TARGET');
 
 async function main(): Promise<void> {
   const root = await tempFarm('bench');
-  await initCa(root);
-  await issueServer(root);
+  const h = await openFarm(root);
+  await initCa(h);
+  await issueServer(h);
   const names = Array.from({ length: count + 2 }, (_, i) => `c${String(i + 1).padStart(2, '0')}`);
-  await issueClients(root, names);
-  const shared = await locateIpxeSource((await loadFarm(root)).farm, root, { clone: false });
+  await issueClients(h, names);
+  const shared = await locateIpxeSource(h.farm, root, { clone: false });
   console.log(`iPXE ${shared.version} at ${shared.dir}; ${os.availableParallelism()} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   if (os.loadavg()[0]! > os.availableParallelism()) console.log('note: the machine is busy with other work; wall times below include waiting for CPU (the CPU figures do not)');
 

@@ -37,11 +37,11 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuMs: numb
 
 async function main(): Promise<void> {
   const root = await tempFarm('sharedbench');
-  await initCa(root);
-  await issueServer(root);
-  const names = Array.from({ length: count + 3 }, (_, i) => `c${String(i + 1).padStart(2, '0')}`);
-  await issueClients(root, names);
   const h = await openFarm(root);
+  await initCa(h);
+  await issueServer(h);
+  const names = Array.from({ length: count + 3 }, (_, i) => `c${String(i + 1).padStart(2, '0')}`);
+  await issueClients(h, names);
   const source = await locateIpxeSource(h.farm, root, { clone: false });
   console.log(`iPXE ${source.version} at ${source.dir}; target ${target}; ${os.availableParallelism()} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 

@@ -42,7 +42,7 @@ const base = mkdtempSync(path.join(os.tmpdir(), 'pki-bench-'));
 async function newFarm(name: string): Promise<string> {
   const root = path.join(base, name);
   await initFarm(root, { name });
-  await initCa(root);
+  await initCa(await openFarm(root));
   return root;
 }
 
@@ -106,11 +106,11 @@ async function main(): Promise<void> {
     }
     msOpenssl += performance.now() - t0;
     t0 = performance.now();
-    for (let i = done; i < done + n; i++) await issueClient(oneByOne, `c${i}`);
+    for (let i = done; i < done + n; i++) await issueClient(await openFarm(oneByOne), `c${i}`);
     await keyPoolSettled(); // the race losers' writes are part of the work (the next issuance takes them)
     msOne += performance.now() - t0;
     t0 = performance.now();
-    await issueClients(batch, Array.from({ length: n }, (_, i) => `c${done + i}`));
+    await issueClients(await openFarm(batch), Array.from({ length: n }, (_, i) => `c${done + i}`));
     msBatch += performance.now() - t0;
   }
 
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     msCaOpenssl += performance.now() - t0;
     const text = readFileSync(path.join(dir, `r${i}.csr`), 'utf8');
     t0 = performance.now();
-    await signCsr(csrFarm, text);
+    await signCsr(await openFarm(csrFarm), text);
     msCaOurs += performance.now() - t0;
   }
   console.log(`CA work only (${M} pre-made CSRs): openssl ca -batch ${rate(M, msCaOpenssl)}`);
@@ -172,7 +172,7 @@ async function emptyPool(root: string): Promise<void> {
 async function bigIndex(): Promise<void> {
   console.log(`# 10,000-record index: ${RUNS} runs of each, interleaved; ${os.cpus().length} CPUs, ${load()}`);
   const big = await newFarm('big');
-  await issueClient(big, 'seed', { keys: 'fresh' });
+  await issueClient(await openFarm(big), 'seed', { keys: 'fresh' });
   const p = pkiPaths(farmLayout(big));
   const idx = await readPkiIndex(big);
   const template = idx.records.find((r) => r.name === 'seed')!;
@@ -194,12 +194,12 @@ async function bigIndex(): Promise<void> {
     // Untimed: one spare in the pool.
     await emptyPool(big);
     await fillKeyPool(await openFarm(big), { target: 1 });
-    await timed(spare, () => issueClient(big, `spare${i}`));
+    await timed(spare, async () => issueClient(await openFarm(big), `spare${i}`));
     if ((await keyPoolStatus(await openFarm(big))).count === 0) spareUsed++;
     await emptyPool(big);
-    await timed(race, () => issueClient(big, `race${i}`, { keys: 'race' }));
+    await timed(race, async () => issueClient(await openFarm(big), `race${i}`, { keys: 'race' }));
     await emptyPool(big);
-    await timed(fresh, () => issueClient(big, `fresh${i}`, { keys: 'fresh' }));
+    await timed(fresh, async () => issueClient(await openFarm(big), `fresh${i}`, { keys: 'fresh' }));
     await timed(keygen, () => newRsaKey(2048));
     await timed(raceAlone, () => Promise.any([newRsaKey(2048), newRsaKey(2048)]));
     await keyPoolSettled();

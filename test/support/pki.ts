@@ -1,4 +1,5 @@
 import { tempFarm } from './farm';
+import { openFarm } from '../../src/core/farm/handle';
 import { initCa, issueClients, issueCodesign, issueServer, keyPoolSettled } from '../../src/core/pki';
 
 /**
@@ -7,10 +8,11 @@ import { initCa, issueClients, issueCodesign, issueServer, keyPoolSettled } from
  */
 export async function farmWithPki(name = 'testfarm'): Promise<string> {
   const root = await tempFarm(name);
-  await initCa(root);
-  await issueServer(root);
-  await issueClients(root, ['dut1', 'dut2']);
-  await issueCodesign(root);
+  const h = await openFarm(root);
+  await initCa(h);
+  await issueServer(h);
+  await issueClients(h, ['dut1', 'dut2']);
+  await issueCodesign(h);
   // A race's losing key lands in the spare pool just after issuance returns; tests start from a settled tree.
   await keyPoolSettled();
   return root;

@@ -1,11 +1,11 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeError, FarmError, UsageError } from '../../core/errors';
-import { openFarm } from '../../core/farm';
+import { openFarm, type FarmHandle } from '../../core/farm';
 import { farmLayout } from '../../core/farm';
 import {
   crlStatus, crossSign, expiryReport, fillKeyPool, initCa, keyPoolSettled, isEncryptedKeyPem, issueClients, issueCodesign, issueServer, keyPoolStatus, pkiPaths,
-  readPkiIndex, renew, revoke, REVOCATION_REASONS, signCsrFile, signFile, SPARE_TARGET, writeCrl, type CertRecord,
+  readPkiIndex, renew, revoke, REVOCATION_REASONS, signCsrFile, signFile, SPARE_TARGET, writeCrl, type CertRecord, type PkiPaths,
 } from '../../core/pki';
 import { reloadNginxForCrl } from '../../core/nginx';
 import type { CliCommand, CliContext, OptionSpec } from '../framework';
@@ -49,9 +49,9 @@ async function stdinPassphrase(ctx: CliContext): Promise<string> {
 }
 
 /** The CA passphrase when the CA key is encrypted: from stdin if asked, else from the terminal; never from argv. */
-async function caPassphrase(ctx: CliContext, root: string, o: Record<string, unknown>): Promise<string | undefined> {
+async function caPassphrase(ctx: CliContext, p: PkiPaths, o: Record<string, unknown>): Promise<string | undefined> {
   if (o['passphrase-stdin']) return stdinPassphrase(ctx);
-  const pem = await fsp.readFile(pkiPaths(farmLayout(root)).caKey, 'utf8').catch(() => '');
+  const pem = await fsp.readFile(p.caKey, 'utf8').catch(() => '');
   if (!isEncryptedKeyPem(pem)) return undefined;
   if (!process.stdin.isTTY) return undefined; // the core then says: encrypted, pass --passphrase-stdin
   return promptHidden('CA key passphrase: ');
@@ -66,8 +66,7 @@ function describe(r: CertRecord): string {
 }
 
 /** Where the current copy of a record's certificate and key live (what nginx and image builds use). */
-function currentFiles(root: string, r: CertRecord): string[] {
-  const p = pkiPaths(farmLayout(root));
+function currentFiles(p: PkiPaths, r: CertRecord): string[] {
   switch (r.kind) {
     case 'root': return [p.caCert, `${p.caKey} (0600)`];
     case 'server': return [p.serverCert, p.serverChain, `${p.serverKey} (0600)`];
@@ -78,9 +77,9 @@ function currentFiles(root: string, r: CertRecord): string[] {
   }
 }
 
-function report(ctx: CliContext, root: string, verb: string, recs: CertRecord[]): void {
+function report(ctx: CliContext, p: PkiPaths, verb: string, recs: CertRecord[]): void {
   if (ctx.json) { ctx.outJson(recs.length === 1 ? recs[0] : recs); return; }
-  for (const r of recs) ctx.out(`${verb} ${describe(r)}\n${currentFiles(root, r).map((f) => `  ${f}`).join('\n')}`);
+  for (const r of recs) ctx.out(`${verb} ${describe(r)}\n${currentFiles(p, r).map((f) => `  ${f}`).join('\n')}`);
 }
 
 function positiveInt(v: unknown, flag: string): number | undefined {
@@ -91,9 +90,9 @@ function positiveInt(v: unknown, flag: string): number | undefined {
 }
 
 /** Best effort: the pool only saves time, so a failure to fill it must not turn a done issuance into an error. */
-async function topUpPool(ctx: CliContext, root: string): Promise<void> {
+async function topUpPool(ctx: CliContext, h: FarmHandle): Promise<void> {
   // A race's losing key lands in the pool just after issuance returns: count it before making more.
-  try { await keyPoolSettled(); await fillKeyPool(await openFarm(root)); } catch (err) {
+  try { await keyPoolSettled(); await fillKeyPool(h); } catch (err) {
     ctx.info(`No spare keys were made (${describeError(err)}); issuance makes its keys as it goes.`);
   }
 }
@@ -115,7 +114,7 @@ export const pkiCommands: CliCommand[] = [
     details: 'With --passphrase-stdin or --encrypt the CA key is written as encrypted PKCS#8; every signing command then needs the passphrase.',
     async run(ctx, args, o) {
       if (args.length) throw new UsageError(`ca init takes no arguments (got "${args.join(' ')}").`, 'Run `ipxe-farm ca init`.');
-      const root = await ctx.farmRoot();
+      const h = await openFarm(await ctx.farmRoot());
       let passphrase: string | undefined;
       if (o['passphrase-stdin']) passphrase = await stdinPassphrase(ctx);
       else if (o.encrypt) {
@@ -125,11 +124,11 @@ export const pkiCommands: CliCommand[] = [
       }
       const bits = o['key-bits'] === undefined ? undefined : Number(o['key-bits']);
       if (bits !== undefined && ![2048, 3072, 4096].includes(bits)) throw new UsageError(`--key-bits must be 2048, 3072 or 4096, not "${String(o['key-bits'])}".`);
-      const rec = await initCa(root, { passphrase, keyBits: bits as 2048 | 3072 | 4096 | undefined });
-      report(ctx, root, 'Created root CA', [rec]);
+      const rec = await initCa(h, { passphrase, keyBits: bits as 2048 | 3072 | 4096 | undefined });
+      report(ctx, h.pki, 'Created root CA', [rec]);
       if (!ctx.json) ctx.out(`Next: \`ipxe-farm issue server\`, \`ipxe-farm issue client NAME\`. iPXE TRUST= fingerprint (SHA-256): ${rec.sha256}`);
       // After the answer is printed: spare keys, so that the first issuances do not wait for key generation.
-      await topUpPool(ctx, root);
+      await topUpPool(ctx, h);
     },
   },
   {
@@ -138,8 +137,8 @@ export const pkiCommands: CliCommand[] = [
     options: { ...PASS },
     async run(ctx, args, o) {
       if (args.length) throw new UsageError('issue server takes no arguments: its names come from server.address and server.names in ipxe-farm.json.');
-      const root = await ctx.farmRoot();
-      report(ctx, root, 'Issued', [await issueServer(root, { passphrase: await caPassphrase(ctx, root, o) })]);
+      const h = await openFarm(await ctx.farmRoot());
+      report(ctx, h.pki, 'Issued', [await issueServer(h, { passphrase: await caPassphrase(ctx, h.pki, o) })]);
     },
   },
   {
@@ -149,10 +148,10 @@ export const pkiCommands: CliCommand[] = [
     options: { ...PASS },
     async run(ctx, args, o) {
       if (!args.length) throw new UsageError('Name the client(s) to issue.', 'Usage: ipxe-farm issue client NAME...');
-      const root = await ctx.farmRoot();
-      report(ctx, root, 'Issued', await issueClients(root, args, { passphrase: await caPassphrase(ctx, root, o) }));
+      const h = await openFarm(await ctx.farmRoot());
+      report(ctx, h.pki, 'Issued', await issueClients(h, args, { passphrase: await caPassphrase(ctx, h.pki, o) }));
       // The answer is already printed: the key made now is the one the next issuance will not wait for.
-      await topUpPool(ctx, root);
+      await topUpPool(ctx, h);
     },
   },
   {
@@ -181,8 +180,8 @@ export const pkiCommands: CliCommand[] = [
     options: { ...PASS },
     async run(ctx, args, o) {
       if (args.length) throw new UsageError('issue codesign takes no arguments.');
-      const root = await ctx.farmRoot();
-      report(ctx, root, 'Issued', [await issueCodesign(root, { passphrase: await caPassphrase(ctx, root, o) })]);
+      const h = await openFarm(await ctx.farmRoot());
+      report(ctx, h.pki, 'Issued', [await issueCodesign(h, { passphrase: await caPassphrase(ctx, h.pki, o) })]);
     },
   },
   {
@@ -193,9 +192,9 @@ export const pkiCommands: CliCommand[] = [
     async run(ctx, args, o) {
       if (!args.length) throw new UsageError('Name the file(s) to sign.', 'Usage: ipxe-farm sign FILE...');
       if (o.out !== undefined && args.length > 1) throw new UsageError('--out works with one FILE only.');
-      const root = await ctx.farmRoot();
+      const h = await openFarm(await ctx.farmRoot());
       const outs: string[] = [];
-      for (const f of args) outs.push(await signFile(root, path.resolve(ctx.cwd, f), { out: o.out ? path.resolve(ctx.cwd, String(o.out)) : undefined }));
+      for (const f of args) outs.push(await signFile(h, path.resolve(ctx.cwd, f), { out: o.out ? path.resolve(ctx.cwd, String(o.out)) : undefined }));
       if (ctx.json) ctx.outJson({ signatures: outs });
       else for (const s of outs) ctx.out(`Signed: ${s}`);
     },
@@ -222,11 +221,11 @@ lists the others; the names signed are printed.`,
       if (profile !== 'client' && profile !== 'server') throw new UsageError(`--profile must be client or server, not "${String(profile)}".`);
       const allowNames = typeof o['allow-names'] === 'string' ? o['allow-names'].split(',').map((n) => n.trim()).filter(Boolean) : undefined;
       if (allowNames && profile !== 'server') throw new UsageError('--allow-names only applies to --profile server.', 'Add --profile server, or drop --allow-names.');
-      const root = await ctx.farmRoot();
-      const rec = await signCsrFile(root, file, {
-        name: o.name as string | undefined, profile, days: positiveInt(o.days, '--days'), passphrase: await caPassphrase(ctx, root, o), allowNames,
+      const h = await openFarm(await ctx.farmRoot());
+      const rec = await signCsrFile(h, file, {
+        name: o.name as string | undefined, profile, days: positiveInt(o.days, '--days'), passphrase: await caPassphrase(ctx, h.pki, o), allowNames,
       });
-      report(ctx, root, 'Signed', [rec]);
+      report(ctx, h.pki, 'Signed', [rec]);
       if (!ctx.json && rec.altNames) {
         const extra = allowNames?.length ? ` (allowed by --allow-names: ${allowNames.join(', ')})` : '';
         ctx.out(`  names: ${rec.altNames.join(', ')}${extra}`);
@@ -241,8 +240,8 @@ lists the others; the names signed are printed.`,
     async run(ctx, args, o) {
       const file = path.resolve(ctx.cwd, one(args, 'ROOT.crt', 'cross-sign'));
       const data = await fsp.readFile(file).catch((e: NodeJS.ErrnoException) => { throw new FarmError(`Cannot read ${file}: ${e.code}.`, 'Check the path.', 'ENOENT'); });
-      const root = await ctx.farmRoot();
-      report(ctx, root, 'Cross-signed', [await crossSign(root, data, { name: o.name as string | undefined, days: positiveInt(o.days, '--days'), passphrase: await caPassphrase(ctx, root, o) })]);
+      const h = await openFarm(await ctx.farmRoot());
+      report(ctx, h.pki, 'Cross-signed', [await crossSign(h, data, { name: o.name as string | undefined, days: positiveInt(o.days, '--days'), passphrase: await caPassphrase(ctx, h.pki, o) })]);
     },
   },
   {
@@ -252,8 +251,9 @@ lists the others; the names signed are printed.`,
     options: { ...PASS, reason: { type: 'string', description: `one of ${Object.keys(REVOCATION_REASONS).join(', ')}` } },
     async run(ctx, args, o) {
       const target = one(args, 'NAME|SERIAL', 'revoke');
+      // A folder, not an opened farm: revocation works whatever mistake the farm file holds (see pkiIndexTransaction).
       const root = await ctx.farmRoot();
-      const rec = await revoke(root, target, { reason: o.reason as string | undefined, passphrase: await caPassphrase(ctx, root, o) });
+      const rec = await revoke(root, target, { reason: o.reason as string | undefined, passphrase: await caPassphrase(ctx, pkiPaths(farmLayout(root)), o) });
       const nginx = await reloadNginxForCrl(root, ctx.signal);
       if (ctx.json) ctx.outJson({ ...rec, nginx });
       else ctx.out(`Revoked ${describe(rec)}; CRL updated; the boot service refuses it at its next request. ${nginx.ok ? nginx.message : ''}`.trim());
@@ -269,10 +269,10 @@ lists the others; the names signed are printed.`,
     options: { ...PASS },
     async run(ctx, args, o) {
       const target = one(args, 'NAME|SERIAL', 'renew');
-      const root = await ctx.farmRoot();
-      report(ctx, root, 'Renewed:', [await renew(root, target, { passphrase: await caPassphrase(ctx, root, o) })]);
+      const h = await openFarm(await ctx.farmRoot());
+      report(ctx, h.pki, 'Renewed:', [await renew(h, target, { passphrase: await caPassphrase(ctx, h.pki, o) })]);
       // The old certificate is revoked (superseded): nginx reads the new CRL now, not at its next restart.
-      const nginx = await reloadNginxForCrl(root, ctx.signal);
+      const nginx = await reloadNginxForCrl(h.root, ctx.signal);
       if (!nginx.ok) { ctx.info(nginx.message); return 1; }
       if (!ctx.json) ctx.info(nginx.message);
       return 0;
@@ -285,8 +285,8 @@ lists the others; the names signed are printed.`,
     async run(ctx, args, o) {
       if (args.length) throw new UsageError('crl takes no arguments.');
       const root = await ctx.farmRoot();
-      await writeCrl(root, { passphrase: await caPassphrase(ctx, root, o) });
       const p = pkiPaths(farmLayout(root));
+      await writeCrl(root, { passphrase: await caPassphrase(ctx, p, o) });
       if (ctx.json) ctx.outJson({ crlPem: p.crlPem, crlDer: p.crlDer });
       else ctx.out(`Wrote ${p.crlPem} and ${p.crlDer}`);
     },

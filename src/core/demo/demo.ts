@@ -140,13 +140,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     say(`[farm] creating a farm in ${root}`);
     await initFarm(root, { name: 'demo' });
     const [httpsPort, httpPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
-    const { farm: served, layout } = await updateFarm(root, (raw) => {
+    // The farm as the PKI must see it (the server's names written): the certificates below are made from this handle.
+    const served = farmHandle(await updateFarm(root, (raw) => {
       raw.server = { address: DEMO_ADDRESS, names: ['localhost', '127.0.0.1'], httpsPort, httpPort };
-    });
+    }));
+    const { layout } = served;
     mark('farm');
 
     stage = 'source';
-    const choice: DemoIpxeChoice = await chooseDemoIpxe(served, root, opts.ipxe ?? 'auto', {
+    const choice: DemoIpxeChoice = await chooseDemoIpxe(served.farm, root, opts.ipxe ?? 'auto', {
       clone: opts.clone,
       signal: opts.signal,
       onProgress: (l) => { if (l.trim()) say(`[source] ${l.trim()}`); },
@@ -161,11 +163,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
 
     stage = 'pki';
     say(`[pki] CA, server certificate (for 10.0.2.100), client certificate dut1${choice.kind === 'built' ? ', code-signing certificate' : ''}`);
-    await initCa(root);
-    await issueServer(root);
-    await issueClient(root, DEMO_CLIENT);
+    await initCa(served);
+    await issueServer(served);
+    await issueClient(served, DEMO_CLIENT);
     // Only imgverify needs it: the stock path pins hashes instead.
-    if (choice.kind === 'built') await issueCodesign(root);
+    if (choice.kind === 'built') await issueCodesign(served);
     mark('pki');
 
     stage = 'kernel';
@@ -179,8 +181,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     await fsp.copyFile(k.kernel, kernelFile);
     await fsp.copyFile(k.initrd, initrdFile);
     if (!stock) {
-      await signFile(root, kernelFile);
-      await signFile(root, initrdFile);
+      await signFile(served, kernelFile);
+      await signFile(served, initrdFile);
     }
     const pins = stock
       ? sha256PinLines([

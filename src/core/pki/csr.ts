@@ -1,6 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import forge from 'node-forge';
 import { FarmError } from '../errors';
+import type { FarmHandle } from '../farm/handle';
 import type { Farm } from '../farm/model';
 import { checkName } from '../farm/rules';
 import { buildCert, Issuer } from './build';
@@ -62,7 +63,7 @@ function csrExtensions(csr: forge.pki.CertificateSigningRequest): CsrExtension[]
 }
 
 /** Sign an external CSR (the key stays with its owner). The subject is kept; extensions are ours, never the CSR's. */
-export async function signCsr(root: string, csrText: string, opts: SignCsrOptions = {}): Promise<CertRecord> {
+export async function signCsr(h: FarmHandle, csrText: string, opts: SignCsrOptions = {}): Promise<CertRecord> {
   const csr = parseCsr(csrText, 'The CSR');
   const cn = commonName(csr);
   if (!cn && !opts.name) throw new FarmError('The CSR has no common name (CN).', 'Make it with a CN, or pass --name NAME.', 'ECSR');
@@ -70,7 +71,7 @@ export async function signCsr(root: string, csrText: string, opts: SignCsrOption
   checkName('certificate', name);
   const profile = opts.profile ?? 'client';
   const altNames = profile === 'server' ? csrAltNames(csr, cn) : undefined;
-  return pkiTransaction(root, async (t) => {
+  return pkiTransaction(h, async (t) => {
     const have = currentCert(t.index, 'csr', name);
     if (have) throw new FarmError(`A certificate named "${name}" was already signed from a CSR (serial ${have.serial}).`, 'Revoke it first, or pass --name NAME.', 'EEXIST');
     assertNameFree(t.index, t.farm, name, 'csr', `Pass --name NAME to record it under its own name (e.g. --name csr-${name}).`);
@@ -113,12 +114,12 @@ function checkServerNames(names: string[], farm: Farm, allow: string[]): void {
   }
 }
 
-export async function signCsrFile(root: string, file: string, opts: SignCsrOptions = {}): Promise<CertRecord> {
+export async function signCsrFile(h: FarmHandle, file: string, opts: SignCsrOptions = {}): Promise<CertRecord> {
   let text: string;
   try { text = await fsp.readFile(file, 'utf8'); } catch (err) {
     throw new FarmError(`Cannot read the CSR ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, 'Check the path.', 'ENOENT');
   }
-  return signCsr(root, text, opts);
+  return signCsr(h, text, opts);
 }
 
 export interface CrossSignOptions extends PassphraseOptions {
@@ -130,7 +131,7 @@ export interface CrossSignOptions extends PassphraseOptions {
  * Cross-sign another root (the seed's `openssl ca -extensions cross -preserveDN -ss_cert ROOT.crt`): same subject and
  * public key, issued by the farm CA, so chains ending in that root are trusted through the farm's TRUST=.
  */
-export async function crossSign(root: string, rootCertText: string | Buffer, opts: CrossSignOptions = {}): Promise<CertRecord> {
+export async function crossSign(h: FarmHandle, rootCertText: string | Buffer, opts: CrossSignOptions = {}): Promise<CertRecord> {
   const foreign = parseCertificate(rootCertText, 'The certificate to cross-sign');
   let selfSigned = false;
   try { selfSigned = foreign.isIssuer(foreign) && foreign.verify(foreign); } catch { selfSigned = false; }
@@ -140,7 +141,7 @@ export async function crossSign(root: string, rootCertText: string | Buffer, opt
   const cn = commonName(foreign) ?? 'root';
   const name = opts.name ?? nameFromCn(cn);
   checkName('certificate', name);
-  return pkiTransaction(root, async (t) => {
+  return pkiTransaction(h, async (t) => {
     const ca: Issuer = await loadCa(t.paths, opts.passphrase);
     const mine = ca.cert.generateSubjectKeyIdentifier().getBytes();
     if (foreign.generateSubjectKeyIdentifier().getBytes() === mine) throw new FarmError('That is the farm\'s own CA.', 'Pass another root.', 'EREFUSED');

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { FarmError, UsageError } from '../errors';
 import { exists } from '../fs/atomic';
-import { farmLayout } from '../farm/layout';
+import type { FarmHandle } from '../farm/handle';
 import { checkName } from '../farm/rules';
 import type { Farm } from '../farm/model';
 import { buildCert, Profile, subjectFields } from './build';
@@ -12,7 +12,7 @@ import { certToPem } from './certs';
 import { caKeyPem, KeyBits, nativeSigner, newRsaKey, toForgePublicKey } from './keys';
 import { assertNameFree } from './names';
 import { claimSpareKey, raceForKey, spareNames, type KeyRace } from './keyPool';
-import { pkiPaths, type PkiPaths } from './paths';
+import type { PkiPaths } from './paths';
 import { parseSerial, serialToDerHex, serialToNginx } from './serial';
 import { beginIndexWrite, PendingIndexWrite, reserveSerial } from './store';
 import { currentCert, findBySerial } from './certLookup';
@@ -51,8 +51,8 @@ export function subjectFor(farm: Farm, cn: string) {
 }
 
 /** Create the farm's root CA: key (PKCS#8, encrypted with a passphrase if given), ca.crt, the index, an empty CRL. */
-export async function initCa(root: string, opts: InitCaOptions = {}): Promise<CertRecord> {
-  return pkiTransaction(root, async (t) => {
+export async function initCa(h: FarmHandle, opts: InitCaOptions = {}): Promise<CertRecord> {
+  return pkiTransaction(h, async (t) => {
     const bits = opts.keyBits ?? t.farm.ca.keyBits;
     if (![2048, 3072, 4096].includes(bits)) throw new UsageError(`A CA key of ${bits} bits is not supported.`, 'Use 2048, 3072 or 4096.');
     if ((await exists(t.paths.caCert)) || currentCert(t.index, 'root')) {
@@ -118,9 +118,8 @@ interface KeyPlan {
  * index and the CA key are read and checked. A spare in the pool means no generation at all. Keys of a refused
  * request are dropped, a race's loser too: a refusal changes nothing on disk.
  */
-async function planKeys(root: string, n: number, mode: LeafKeyMode): Promise<KeyPlan> {
+async function planKeys(paths: PkiPaths, n: number, mode: LeafKeyMode): Promise<KeyPlan> {
   if (n > 1 || mode === 'fresh') return { started: quiet(Promise.all(Array.from({ length: n }, () => newRsaKey(2048)))), pool: false };
-  const paths = pkiPaths(farmLayout(root));
   if (mode === 'pool' && (await spareNames(paths)).length) return { pool: true };
   if (mode === 'pool' && !coreToSpare()) return { started: quiet(newRsaKey(2048).then((k) => [k])), pool: false };
   const race = raceForKey(paths);
@@ -206,30 +205,30 @@ function clientRequest(t: PkiTxn, name: string, supersedes?: CertRecord): LeafRe
  * The server certificate (SANs: farm.server.address and names, DNS or IP) and server-chain.crt. Issuing again
  * (after the names changed) replaces the current one, which is revoked as superseded.
  */
-export async function issueServer(root: string, opts: IssueOptions = {}): Promise<CertRecord> {
-  const keys = await planKeys(root, 1, opts.keys ?? 'pool');
-  return pkiTransaction(root, async (t) => {
+export async function issueServer(h: FarmHandle, opts: IssueOptions = {}): Promise<CertRecord> {
+  const keys = await planKeys(h.pki, 1, opts.keys ?? 'pool');
+  return pkiTransaction(h, async (t) => {
     const ca = await loadCa(t.paths, opts.passphrase);
     return (await issueLeaves(t, ca, [serverRequest(t)], keys))[0]!;
   });
 }
 
 /** The code-signing certificate (digitalSignature + codeSigning) that `sign` uses; re-issuing replaces it. */
-export async function issueCodesign(root: string, opts: IssueOptions = {}): Promise<CertRecord> {
-  const keys = await planKeys(root, 1, opts.keys ?? 'pool');
-  return pkiTransaction(root, async (t) => {
+export async function issueCodesign(h: FarmHandle, opts: IssueOptions = {}): Promise<CertRecord> {
+  const keys = await planKeys(h.pki, 1, opts.keys ?? 'pool');
+  return pkiTransaction(h, async (t) => {
     const ca = await loadCa(t.paths, opts.passphrase);
     return (await issueLeaves(t, ca, [codesignRequest(t)], keys))[0]!;
   });
 }
 
 /** A client certificate (CN = name, EKU clientAuth) and its key. A name that already has a valid certificate is refused. */
-export async function issueClient(root: string, name: string, opts: IssueOptions = {}): Promise<CertRecord> {
-  return (await issueClients(root, [name], opts))[0]!;
+export async function issueClient(h: FarmHandle, name: string, opts: IssueOptions = {}): Promise<CertRecord> {
+  return (await issueClients(h, [name], opts))[0]!;
 }
 
 /** Several clients in one go: keys generated in parallel, one lock, one index write. All or nothing. */
-export async function issueClients(root: string, names: string[], opts: IssueOptions = {}): Promise<CertRecord[]> {
+export async function issueClients(h: FarmHandle, names: string[], opts: IssueOptions = {}): Promise<CertRecord[]> {
   if (names.length === 0) throw new UsageError('No client name given.', 'Pass at least one NAME.');
   const seen = new Set<string>();
   for (const n of names) {
@@ -237,8 +236,8 @@ export async function issueClients(root: string, names: string[], opts: IssueOpt
     if (seen.has(n)) throw new UsageError(`The client name "${n}" is given twice.`, 'Give each name once.');
     seen.add(n);
   }
-  const keys = await planKeys(root, names.length, opts.keys ?? 'pool');
-  return pkiTransaction(root, async (t) => {
+  const keys = await planKeys(h.pki, names.length, opts.keys ?? 'pool');
+  return pkiTransaction(h, async (t) => {
     for (const n of names) {
       assertNameFree(t.index, t.farm, n, 'client', 'Choose another client name, or revoke that certificate first.');
       const have = currentCert(t.index, 'client', n);
@@ -284,10 +283,10 @@ export function resolveTarget(records: CertRecord[], nameOrSerial: string, wantV
  * Renew (re-issue) a server, client or code-signing certificate with a fresh key and validity; the old one is
  * revoked as superseded in the same index write and the CRL is republished.
  */
-export async function renew(root: string, nameOrSerial: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
+export async function renew(h: FarmHandle, nameOrSerial: string, opts: PassphraseOptions = {}): Promise<CertRecord> {
   // A renewal (often after a compromise) gets a key made for it now, and leaves the pool alone.
-  const keys = await planKeys(root, 1, 'fresh');
-  return pkiTransaction(root, async (t) => {
+  const keys = await planKeys(h.pki, 1, 'fresh');
+  return pkiTransaction(h, async (t) => {
     const old = resolveTarget(t.index.records, nameOrSerial);
     let req: LeafRequest;
     if (old.kind === 'server') req = serverRequest(t);

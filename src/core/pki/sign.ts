@@ -2,12 +2,11 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
-import { farmLayout } from '../farm/layout';
+import type { FarmHandle } from '../farm/handle';
 import { readCaCert } from './ca';
 import { parseCertificate } from './certs';
 import { buildDetachedSignature, digestFile } from './cms';
 import { keyMatchesCert, nativeSigner, readPrivateKey } from './keys';
-import { pkiPaths } from './paths';
 import { currentCert } from './certLookup';
 import { readIndexFile } from './indexRead';
 
@@ -22,8 +21,8 @@ export interface SignFileOptions {
  * Sign a file (kernel, initrd, script) with the farm's code-signing certificate: detached CMS, no signed attributes,
  * DER, next to it as FILE.sig — what iPXE's `imgverify FILE FILE.sig` checks against the farm CA.
  */
-export async function signFile(root: string, file: string, opts: SignFileOptions = {}): Promise<string> {
-  const paths = pkiPaths(farmLayout(root));
+export async function signFile(h: FarmHandle, file: string, opts: SignFileOptions = {}): Promise<string> {
+  const paths = h.pki;
   const target = path.resolve(file);
   const out = path.resolve(opts.out ?? `${target}.sig`);
   const st = await fsp.stat(target).catch(() => undefined);

@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { FarmError } from '../errors';
 import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { loadFarm } from '../farm/load';
+import type { FarmHandle } from '../farm/handle';
 import { farmLayout } from '../farm/layout';
 import type { Farm } from '../farm/model';
 import { buildCrl, crlToPem } from './crl';
@@ -24,14 +24,14 @@ export interface PkiTxn {
   index: PkiIndex;
 }
 
-export async function pkiTransaction<T>(root: string, fn: (t: PkiTxn) => Promise<T>): Promise<T> {
-  const { farm, layout } = await loadFarm(root);
-  return pkiIndexTransaction(layout.root, (t) => fn({ ...t, farm }));
+/** The opened farm's settings (CA names and lifetimes, server names, clients) come from the caller's handle, read once. */
+export async function pkiTransaction<T>(h: FarmHandle, fn: (t: PkiTxn) => Promise<T>): Promise<T> {
+  return lockedIndex(h.root, h.pki, (t) => fn({ ...t, farm: h.farm }));
 }
 
 /**
  * The same without reading the farm file: revoking and republishing the CRL need only the CA and the index, and must
- * work whatever mistake the farm file holds at the time.
+ * work whatever mistake the farm file holds at the time. Hence a folder, not a handle (opening one checks the file).
  */
 export async function pkiIndexTransaction<T>(root: string, fn: (t: Omit<PkiTxn, 'farm'>) => Promise<T>): Promise<T> {
   const layout = farmLayout(root);
@@ -40,14 +40,17 @@ export async function pkiIndexTransaction<T>(root: string, fn: (t: Omit<PkiTxn, 
   } catch {
     throw new FarmError(`No farm at ${layout.root}: ipxe-farm.json is missing.`, 'Run `ipxe-farm init` there, or pass --farm DIR.', 'ENOFARM');
   }
-  const paths = pkiPaths(layout);
+  return lockedIndex(layout.root, pkiPaths(layout), fn);
+}
+
+async function lockedIndex<T>(root: string, paths: PkiPaths, fn: (t: Omit<PkiTxn, 'farm'>) => Promise<T>): Promise<T> {
   await ensureDir(paths.dir, 0o700);
   const ahead = readIndexAhead(paths.index);
   try {
     return await withPkiLock(paths.dir, async (tookOver) => {
       const index = await ahead.underLock();
       await recover(paths, index, tookOver);
-      return fn({ root: layout.root, paths, index });
+      return fn({ root, paths, index });
     });
   } finally {
     await ahead.drop();

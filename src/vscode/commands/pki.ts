@@ -20,10 +20,10 @@ import { CLIENT_ARCHES } from '../../core/farm';
 const passKey = (root: string) => `ipxeFarm.caPassphrase:${root}`;
 
 /** The CA key's passphrase from SecretStorage (asked once per farm when the key is encrypted, never logged). */
-async function passphrase(c: CommandContext, root: string): Promise<string | undefined> {
+async function passphrase(c: CommandContext, root: string, caKey: string): Promise<string | undefined> {
   const stored = await c.ext.secrets.get(passKey(root));
   if (stored) return stored;
-  const key = await fsp.readFile(pkiPaths(farmLayout(root)).caKey, 'utf8').catch(() => '');
+  const key = await fsp.readFile(caKey, 'utf8').catch(() => '');
   if (!isEncryptedKeyPem(key)) return undefined;
   const typed = await vscode.window.showInputBox({ prompt: 'Passphrase of the farm CA key (kept in VS Code\'s secret storage)', password: true, ignoreFocusOut: true });
   if (typed === undefined) throw new FarmError('The CA key is encrypted and no passphrase was given.', 'Run the command again and type the passphrase.', 'ECANCELED');
@@ -39,7 +39,7 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
   const refresh = () => c.state.refresh();
   return [
     command(c, 'ipxeFarm.createCa', async (opts?: unknown) => {
-      const root = requireRoot(c);
+      requireRoot(c);
       const o = (opts ?? {}) as { passphrase?: string; protect?: boolean };
       let pass = o.passphrase;
       if (pass === undefined && o.protect !== false) {
@@ -50,23 +50,25 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
           if (pass === undefined) return undefined;
         }
       }
-      const rec = await withFarmProgress('Creating the farm CA', () => initCa(root, { passphrase: pass }));
-      if (pass) await c.ext.secrets.store(passKey(root), pass);
+      // Opened after the questions, so the CA is made from the farm file as it is now.
+      const h = await requireFarm(c);
+      const rec = await withFarmProgress('Creating the farm CA', () => initCa(h, { passphrase: pass }));
+      if (pass) await c.ext.secrets.store(passKey(h.root), pass);
       c.out.farm.info(`CA created: ${rec.subject}, serial ${rec.serial}`);
       await refresh();
       void vscode.window.showInformationMessage(`Farm CA created: ${rec.subject}. Next: Issue Server Certificate.`);
       return rec;
     }),
     command(c, 'ipxeFarm.issueServer', async () => {
-      const root = requireRoot(c);
-      const rec = await withFarmProgress('Issuing the server certificate', async () => issueServer(root, { passphrase: await passphrase(c, root) }));
+      const h = await requireFarm(c);
+      const rec = await withFarmProgress('Issuing the server certificate', async () => issueServer(h, { passphrase: await passphrase(c, h.root, h.pki.caKey) }));
       c.out.farm.info(`Server certificate issued: serial ${rec.serial}`);
       await refresh();
       return rec;
     }),
     command(c, 'ipxeFarm.issueCodesign', async () => {
-      const root = requireRoot(c);
-      const rec = await withFarmProgress('Issuing the code-signing certificate', async () => issueCodesign(root, { passphrase: await passphrase(c, root) }));
+      const h = await requireFarm(c);
+      const rec = await withFarmProgress('Issuing the code-signing certificate', async () => issueCodesign(h, { passphrase: await passphrase(c, h.root, h.pki.caKey) }));
       c.out.farm.info(`Code-signing certificate issued: serial ${rec.serial}`);
       await refresh();
       return rec;
@@ -103,7 +105,6 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
     }),
     command(c, 'ipxeFarm.issueClient', async (arg?: unknown, all?: unknown) => {
       const loaded = await requireFarm(c);
-      const root = loaded.layout.root;
       let names = selection(arg, all).map((a) => refName(a)).filter((n): n is string => !!n);
       if (Array.isArray(arg)) names = arg.map((a) => refName(a)).filter((n): n is string => !!n);
       if (names.length === 0) {
@@ -111,13 +112,13 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
         if (!picked) return undefined;
         names = [picked];
       }
-      const pass = await passphrase(c, root);
+      const pass = await passphrase(c, loaded.root, loaded.pki.caKey);
       const recs = await withFarmProgress(names.length > 1 ? `Issuing ${names.length} client certificates` : `Issuing the certificate of ${names[0]}`, async (signal, report) => {
         // In batches, so a bulk issue shows progress and can be cancelled between batches.
         const out = [];
         for (let i = 0; i < names.length; i += 25) {
           if (signal.aborted) throw new FarmError(`Cancelled after ${out.length} of ${names.length} certificates.`, undefined, 'ECANCELED');
-          out.push(...await issueClients(root, names.slice(i, i + 25), { passphrase: pass }));
+          out.push(...await issueClients(loaded, names.slice(i, i + 25), { passphrase: pass }));
           report(`${out.length} / ${names.length}`, (100 * Math.min(25, names.length - i)) / names.length);
         }
         return out;
@@ -142,7 +143,8 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
         if (!r) return undefined;
         reason = r;
       }
-      const rec = await revoke(root, target, { reason, passphrase: await passphrase(c, root) });
+      // A folder, not an opened farm: revocation works whatever mistake the farm file holds (see pkiIndexTransaction).
+      const rec = await revoke(root, target, { reason, passphrase: await passphrase(c, root, pkiPaths(farmLayout(root)).caKey) });
       const nginx = await reloadNginxForCrl(root);
       c.out.farm.info(`Revoked ${rec.name} #${rec.serial} (${reason ?? 'unspecified'}); CRL republished; ${nginx.message}`);
       if (!nginx.ok) void vscode.window.showWarningMessage(`Revoked ${rec.name}, but ${nginx.message}`);
@@ -150,40 +152,42 @@ export function pkiCommands(c: CommandContext): vscode.Disposable[] {
       return rec;
     }),
     command(c, 'ipxeFarm.renew', async (arg?: unknown) => {
-      const root = requireRoot(c);
+      const h = await requireFarm(c);
       const target = refSerial(arg) ?? refName(arg) ?? await ask('Renew which certificate (name or serial)?', (v) => (v ? undefined : 'Type a name or serial.'));
       if (!target) return undefined;
-      const rec = await withFarmProgress(`Renewing ${target}`, async () => renew(root, target, { passphrase: await passphrase(c, root) }));
+      const rec = await withFarmProgress(`Renewing ${target}`, async () => renew(h, target, { passphrase: await passphrase(c, h.root, h.pki.caKey) }));
       c.out.farm.info(`Renewed ${rec.name}: new serial ${rec.serial}`);
       await refresh();
       return rec;
     }),
     command(c, 'ipxeFarm.signFile', async (arg?: unknown) => {
-      const root = requireRoot(c);
+      const h = await requireFarm(c);
       const file = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg
-        : (await vscode.window.showOpenDialog({ defaultUri: vscode.Uri.file(farmLayout(root).files), openLabel: 'Sign', canSelectMany: false }))?.[0]?.fsPath;
+        : (await vscode.window.showOpenDialog({ defaultUri: vscode.Uri.file(h.layout.files), openLabel: 'Sign', canSelectMany: false }))?.[0]?.fsPath;
       if (!file) return undefined;
-      const sig = await withFarmProgress(`Signing ${path.basename(file)}`, () => signFile(root, file));
+      const sig = await withFarmProgress(`Signing ${path.basename(file)}`, () => signFile(h, file));
       c.out.farm.info(`Signed ${file} → ${sig}`);
-      void vscode.window.showInformationMessage(`Signature written: ${path.relative(root, sig)} (for imgverify).`);
+      void vscode.window.showInformationMessage(`Signature written: ${path.relative(h.root, sig)} (for imgverify).`);
       return sig;
     }),
     command(c, 'ipxeFarm.signCsr', async (arg?: unknown) => {
-      const root = requireRoot(c);
+      requireRoot(c);
       const file = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg
         : (await vscode.window.showOpenDialog({ openLabel: 'Sign request', filters: { 'Certificate requests': ['csr', 'pem', 'req'] } }))?.[0]?.fsPath;
       if (!file) return undefined;
-      const rec = await signCsrFile(root, file, { passphrase: await passphrase(c, root) });
+      const h = await requireFarm(c);
+      const rec = await signCsrFile(h, file, { passphrase: await passphrase(c, h.root, h.pki.caKey) });
       c.out.farm.info(`Signed CSR ${file}: ${rec.subject} #${rec.serial}`);
       await refresh();
       return rec;
     }),
     command(c, 'ipxeFarm.crossSign', async (arg?: unknown) => {
-      const root = requireRoot(c);
+      requireRoot(c);
       const file = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg
         : (await vscode.window.showOpenDialog({ openLabel: 'Cross-sign root', filters: { Certificates: ['crt', 'pem', 'cer'] } }))?.[0]?.fsPath;
       if (!file) return undefined;
-      const rec = await crossSign(root, await fsp.readFile(file), { passphrase: await passphrase(c, root) });
+      const h = await requireFarm(c);
+      const rec = await crossSign(h, await fsp.readFile(file), { passphrase: await passphrase(c, h.root, h.pki.caKey) });
       c.out.farm.info(`Cross-signed ${rec.subject} #${rec.serial}`);
       await refresh();
       return rec;

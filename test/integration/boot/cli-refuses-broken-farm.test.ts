@@ -10,6 +10,7 @@ import { issueClient, readPkiIndex } from '../../../src/core/pki';
 import { startBootService, BootService } from '../../../src/core/boot/service';
 import { parseIpxeScript } from '../../unit/boot/ipxeParse';
 import { socketGet } from './socketClient';
+import { openFarm } from '../../../src/core/farm/handle';
 
 // Issue 13, finding 1 (the CLI side) and finding 4, through the real CLI: the CLI refuses to write a farm the boot
 // service would refuse to serve (exit 1, nothing written, one sentence), unless --allow-missing says a file comes
@@ -26,7 +27,7 @@ before(async () => {
   await esbuild.build({ entryPoints: [path.join(repo, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: cli, external: ['vscode'], logLevel: 'error' });
   root = await farmWithPki();
   fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'k');
-  await issueClient(root, 'dut9');
+  await issueClient(await openFarm(root), 'dut9');
   const setup = [
     ['secret', 'set', 's3key'],
     ['profile', 'add', 'ci', '--kernel', 'vmlinuz', '--cmdline', 'console=ttyS0 who={{client.name}} disk={{client.vars.disk}} key={{secret.s3key}}'],

@@ -15,6 +15,7 @@ import { readLastBoots } from '../../../src/core/boot/events';
 import { parseIpxeScript } from '../../unit/boot/ipxeParse';
 import { nginxMissing, startMtlsNginx, MtlsNginx } from './mtlsNginx';
 import { httpsGet, readTls } from './httpsClient';
+import { openFarm } from '../../../src/core/farm/handle';
 
 const SECRET1 = 'minio-dut1-Zq81mPx';
 const SECRET2 = 'minio-dut2-Kw55rTy';
@@ -36,7 +37,7 @@ before(async () => {
   fs.writeFileSync(path.join(layout.files, 'vmlinuz'), 'k');
   await setSecret(root, 'minio1', SECRET1);
   await setSecret(root, 'minio2', SECRET2);
-  await issueClient(root, 'dut3');
+  await issueClient(await openFarm(root), 'dut3');
   await updateFarm(root, (raw) => {
     (raw.nginx as Record<string, unknown>).runtime = 'local';
     raw.profiles = {

@@ -34,7 +34,7 @@ before(async () => {
   cli = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-cli-')), 'cli.js');
   await esbuild.build({ entryPoints: [path.join(repo, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: cli, external: ['vscode'], logLevel: 'error' });
   root = await farmWithPki('revokefarm');
-  await issueClient(root, 'dut3');
+  await issueClient(await openFarm(root), 'dut3');
   fs.chmodSync(path.dirname(root), 0o711);
   fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'k');
   await updateFarm(root, (raw) => {

@@ -68,7 +68,7 @@ async function waitFor(what: string, ok: () => Promise<boolean> | boolean): Prom
 before(async () => {
   if (skip) return;
   root = await farmWithPki('secretfarm');
-  await issueClients(root, ['dut3', 'dut4']);
+  await issueClients(await openFarm(root), ['dut3', 'dut4']);
   fs.chmodSync(path.dirname(root), 0o711);
   fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'k');
   await setSecret(root, 'minio', MINIO);

@@ -50,7 +50,7 @@ before(async () => {
   fs.chmodSync(path.dirname(root), 0o711);
   fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'k');
   await setSecret(root, 's', SECRET);
-  for (const c of ['dut-revoked', 'dut-gone']) await issueClient(root, c);
+  for (const c of ['dut-revoked', 'dut-gone']) await issueClient(await openFarm(root), c);
   await updateFarm(root, (raw) => {
     (raw.nginx as Record<string, unknown>).runtime = 'local';
     raw.profiles = { a: { kernel: 'vmlinuz', initrds: [], cmdline: 'console=ttyS0 k={{secret.s}} h={{client.name}}', verify: false, extra: [] } };

@@ -62,7 +62,7 @@ before(async () => {
   cli = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipxe-farm-cli-')), 'cli.js');
   await esbuild.build({ entryPoints: [path.join(repo, 'src', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], outfile: cli, external: ['vscode'], logLevel: 'error' });
   fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'not booted');
-  await issueClient(root, 'dut-late');
+  await issueClient(await openFarm(root), 'dut-late');
   await updateFarm(root, (raw) => {
     (raw.server as Record<string, unknown>).address = '10.0.2.100';
     (raw.nginx as Record<string, unknown>).runtime = 'local';

@@ -37,7 +37,7 @@ const serviceLog: string[] = [];
 /** A client certificate from another CA, under this farm's client paths, so the image trusts our CA but nginx must not trust it. */
 async function plantForeignClient(name: string): Promise<void> {
   const other = await farmWithPki('otherfarm');
-  await issueClient(other, name);
+  await issueClient(await openFarm(other), name);
   const from = pkiPaths(farmLayout(other));
   const to = pkiPaths(farmLayout(root));
   fs.mkdirSync(path.dirname(to.clientCert(name)), { recursive: true });
@@ -66,14 +66,14 @@ before(async () => {
   fs.copyFileSync(kernel.initrd, path.join(layout.files, 'initrd.gz'));
   // The tampered kernel: signed as it was, then one byte changed, as an attacker on the plain-HTTP path would.
   fs.copyFileSync(kernel.kernel, path.join(layout.files, 'vmlinuz-tampered'));
-  for (const f of ['vmlinuz', 'initrd.gz', 'vmlinuz-tampered']) await signFile(root, path.join(layout.files, f));
+  for (const f of ['vmlinuz', 'initrd.gz', 'vmlinuz-tampered']) await signFile(await openFarm(root), path.join(layout.files, f));
   const tampered = fs.readFileSync(path.join(layout.files, 'vmlinuz-tampered'));
   tampered[tampered.length - 100] = tampered[tampered.length - 100]! ^ 0xff;
   fs.writeFileSync(path.join(layout.files, 'vmlinuz-tampered'), tampered);
 
   await setSecret(root, 'token1', TOKEN1);
   await setSecret(root, 'token2', TOKEN2);
-  for (const c of ['dut-revoked', 'dut-wrongname']) await issueClient(root, c);
+  for (const c of ['dut-revoked', 'dut-wrongname']) await issueClient(await openFarm(root), c);
   await plantForeignClient('dut-foreign');
   await updateFarm(root, (raw) => {
     // The address the images use: QEMU forwards 10.0.2.100 to 127.0.0.1 (the server certificate carries it).

@@ -51,7 +51,7 @@ before(async () => {
   fs.copyFileSync(kernel.kernel, path.join(layout.files, 'vmlinuz'));
   fs.copyFileSync(kernel.initrd, path.join(layout.files, 'initrd.gz'));
   await setSecret(root, 'token', TOKEN);
-  await issueClient(root, 'dut3');
+  await issueClient(await openFarm(root), 'dut3');
   await updateFarm(root, (raw) => {
     (raw.server as Record<string, unknown>).address = '10.0.2.100';
     (raw.nginx as Record<string, unknown>).runtime = 'local';
@@ -98,7 +98,7 @@ test('the first client builds the shared binary; the next reuses it; keys stay o
   }
   assert.equal((await imageState(await openFarm(root), 'dut1')).state, 'built');
   // Stale tracking: a new certificate for dut3 makes its image stale, not the others'.
-  await renew(root, 'dut3');
+  await renew(await openFarm(root), 'dut3');
   const s3 = await imageState(await openFarm(root), 'dut3');
   assert.equal(s3.state, 'stale');
   assert.match(s3.reasons.join(' '), /client certificate changed/);

@@ -55,7 +55,7 @@ before(async () => {
   }
   // Nothing boots here, but the farm file is only valid with the profile's kernel on disk.
   fs.writeFileSync(path.join(farmLayout(root).files, 'vmlinuz'), 'not booted');
-  for (const c of ['dut-revoked', 'dut-gone']) await issueClient(root, c);
+  for (const c of ['dut-revoked', 'dut-gone']) await issueClient(await openFarm(root), c);
   await updateFarm(root, (raw) => {
     (raw.server as Record<string, unknown>).address = '10.0.2.100';
     (raw.nginx as Record<string, unknown>).runtime = 'local';

@@ -91,7 +91,7 @@ test('stale after the client certificate is renewed or the farm address changes;
   if (!source) return t.skip(skipReason);
   assert.equal((await imageState(await openFarm(root), 'dut2', 'iso')).state, 'missing');
   assert.equal((await imageState(await openFarm(root), 'dut1', 'efi')).state, 'missing');
-  await renew(root, 'dut1');
+  await renew(await openFarm(root), 'dut1');
   const s = await imageState(await openFarm(root), 'dut1', 'iso');
   assert.equal(s.state, 'stale');
   assert.match(s.reasons.join(' '), /client certificate changed/);

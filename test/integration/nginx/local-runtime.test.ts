@@ -77,10 +77,11 @@ test('local: a farm in a folder whose path has a space generates, tests, starts 
     raw.server = { address: '127.0.0.1', names: ['localhost', '127.0.0.1'], httpsPort, httpPort };
     (raw.nginx as Record<string, unknown>).runtime = 'local';
   });
-  await initCa(root);
-  await issueServer(root);
-  await issueClients(root, ['dut1']);
-  await generateNginxConfig(await openFarm(root));
+  const h = await openFarm(root);
+  await initCa(h);
+  await issueServer(h);
+  await issueClients(h, ['dut1']);
+  await generateNginxConfig(h);
   const { farm, layout } = await loadFarm(root);
   const rt = new LocalNginxRuntime(farm, layout);
   try {

@@ -11,6 +11,7 @@ import { parseCertificate, certToPem } from '../../../src/core/pki/certs';
 import { readPrivateKey, toForgePrivateKey, toForgePublicKey } from '../../../src/core/pki/keys';
 import { farmWithPki, openssl, opensslMissing, says, snapshot } from '../../support/pki';
 import { tempFarm } from '../../support/farm';
+import { openFarm } from '../../../src/core/farm/handle';
 
 const repo = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -19,23 +20,23 @@ test('a duplicate or invalid client name, an unknown name or serial: one sentenc
   const p = pkiPaths(farmLayout(root));
   await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   const before = snapshot(p.dir);
-  await assert.rejects(issueClient(root, 'dut1'), says(/Client "dut1" already has a certificate \(serial 03, .*Use `ipxe-farm renew dut1`/));
+  await assert.rejects(issueClient(await openFarm(root), 'dut1'), says(/Client "dut1" already has a certificate \(serial 03, .*Use `ipxe-farm renew dut1`/));
   for (const bad of ['Bad Name', '../etc', '', 'x'.repeat(64), 'dut\n1', '-dash']) {
-    await assert.rejects(issueClient(root, bad), says(/is not allowed: use 1–63 characters/), JSON.stringify(bad));
+    await assert.rejects(issueClient(await openFarm(root), bad), says(/is not allowed: use 1–63 characters/), JSON.stringify(bad));
   }
   await assert.rejects(revoke(root, 'ghost'), says(/No certificate is named "ghost" and none has that serial\. Run `ipxe-farm certs`/));
   await assert.rejects(revoke(root, 'ABCDEF'), says(/none has that serial/));
   await assert.rejects(revoke(root, 'root'), says(/No certificate is named "root"/));
   await assert.rejects(revoke(root, '01'), says(/root CA cannot be revoked/));
   await assert.rejects(revoke(root, 'dut1', { reason: 'boredom' }), says(/"boredom" is not a revocation reason\. Use one of: unspecified, keyCompromise/));
-  await assert.rejects(renew(root, 'ghost'), says(/No certificate is named "ghost"/));
-  await assert.rejects(initCa(root), says(/already has a CA .* Keep it, or start a new farm/));
+  await assert.rejects(renew(await openFarm(root), 'ghost'), says(/No certificate is named "ghost"/));
+  await assert.rejects(initCa(await openFarm(root)), says(/already has a CA .* Keep it, or start a new farm/));
   assert.deepEqual(snapshot(p.dir), before);
 });
 
 test('a passphrase-protected CA key is PKCS#8 that openssl opens; a wrong or missing passphrase is refused', async (t) => {
   const root = await tempFarm();
-  await initCa(root, { passphrase: 'correct horse' });
+  await initCa(await openFarm(root), { passphrase: 'correct horse' });
   const p = pkiPaths(farmLayout(root));
   assert.match(readFileSync(p.caKey, 'utf8'), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
   assert.equal(statSync(p.caKey).mode & 0o777, 0o600);
@@ -46,19 +47,19 @@ test('a passphrase-protected CA key is PKCS#8 that openssl opens; a wrong or mis
   } else t.diagnostic(opensslMissing()!);
   await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   const before = snapshot(p.dir);
-  await assert.rejects(issueClient(root, 'dut1'), says(/is encrypted and no passphrase was given\. Pass --passphrase-stdin/));
-  await assert.rejects(issueClient(root, 'dut1', { passphrase: 'wrong horse' }), says(/The passphrase for .*ca\.key is wrong/));
+  await assert.rejects(issueClient(await openFarm(root), 'dut1'), says(/is encrypted and no passphrase was given\. Pass --passphrase-stdin/));
+  await assert.rejects(issueClient(await openFarm(root), 'dut1', { passphrase: 'wrong horse' }), says(/The passphrase for .*ca\.key is wrong/));
   await assert.rejects(writeCrl(root, { passphrase: 'nope' }), says(/is wrong/));
   assert.deepEqual(snapshot(p.dir), before);
-  const rec = await issueClient(root, 'dut1', { passphrase: 'correct horse' });
+  const rec = await issueClient(await openFarm(root), 'dut1', { passphrase: 'correct horse' });
   assert.equal(rec.name, 'dut1');
-  await assert.rejects(initCa(await tempFarm(), { passphrase: 'abc' }), says(/passphrase is too short/));
+  await assert.rejects(initCa(await openFarm(await tempFarm()), { passphrase: 'abc' }), says(/passphrase is too short/));
 });
 
 test('a missing CA, a missing or mismatched CA key, an expired or garbled CA, a damaged index: one sentence each', async () => {
   const none = await tempFarm();
-  await assert.rejects(issueClient(none, 'dut1'), says(/This farm has no CA yet .* Run `ipxe-farm ca init` first/));
-  await assert.rejects(issueServer(none), says(/no CA yet/));
+  await assert.rejects(issueClient(await openFarm(none), 'dut1'), says(/This farm has no CA yet .* Run `ipxe-farm ca init` first/));
+  await assert.rejects(issueServer(await openFarm(none)), says(/no CA yet/));
 
   const root = await farmWithPki();
   const p = pkiPaths(farmLayout(root));
@@ -66,17 +67,17 @@ test('a missing CA, a missing or mismatched CA key, an expired or garbled CA, a 
   const goodCert = readFileSync(p.caCert);
 
   rmSync(p.caKey);
-  await assert.rejects(issueClient(root, 'dut3'), says(/The CA key .*ca\.key is missing.*Restore it from your backup/));
+  await assert.rejects(issueClient(await openFarm(root), 'dut3'), says(/The CA key .*ca\.key is missing.*Restore it from your backup/));
 
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
   writeFileSync(p.caKey, other, { mode: 0o600 });
   await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   let before = snapshot(p.dir);
-  await assert.rejects(issueClient(root, 'dut3'), says(/does not match the CA certificate/));
+  await assert.rejects(issueClient(await openFarm(root), 'dut3'), says(/does not match the CA certificate/));
   assert.deepEqual(snapshot(p.dir), before);
 
   writeFileSync(p.caKey, 'not a key');
-  await assert.rejects(issueClient(root, 'dut3'), says(/is not a readable private key/));
+  await assert.rejects(issueClient(await openFarm(root), 'dut3'), says(/is not a readable private key/));
 
   // An expired CA: same key, validity long past.
   writeFileSync(p.caKey, goodKey, { mode: 0o600 });
@@ -90,15 +91,15 @@ test('a missing CA, a missing or mismatched CA key, an expired or garbled CA, a 
   writeFileSync(p.caCert, certToPem(expired));
   await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   before = snapshot(p.dir);
-  await assert.rejects(issueClient(root, 'dut3'), says(/The CA certificate expired on \d{4}-\d\d-\d\d; nothing it signs would be trusted/));
+  await assert.rejects(issueClient(await openFarm(root), 'dut3'), says(/The CA certificate expired on \d{4}-\d\d-\d\d; nothing it signs would be trusted/));
   assert.deepEqual(snapshot(p.dir), before);
 
   writeFileSync(p.caCert, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
-  await assert.rejects(issueClient(root, 'dut3'), says(/is not a valid certificate/));
+  await assert.rejects(issueClient(await openFarm(root), 'dut3'), says(/is not a valid certificate/));
 
   writeFileSync(p.caCert, goodCert);
   writeFileSync(p.index, '{"version":1,"records":[');
-  await assert.rejects(issueClient(root, 'dut3'), says(/PKI index .* is not valid JSON.*Restore it/));
+  await assert.rejects(issueClient(await openFarm(root), 'dut3'), says(/PKI index .* is not valid JSON.*Restore it/));
   await assert.rejects(readPkiIndex(root), says(/not valid JSON/));
 });
 

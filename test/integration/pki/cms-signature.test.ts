@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { pkiPaths, signFile, renew } from '../../../src/core/pki';
 import { farmWithPki, openssl, opensslMissing, says } from '../../support/pki';
+import { openFarm } from '../../../src/core/farm/handle';
 
 const verify = (ca: string, file: string, sig: string) =>
   openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', sig, '-content', file, '-CAfile', ca, '-purpose', 'any', '-out', '/dev/null']);
@@ -17,7 +18,7 @@ test('sign FILE writes FILE.sig that openssl cms -verify accepts, and a tampered
   const p = pkiPaths(farmLayout(root));
   const kernel = path.join(farmLayout(root).files, 'vmlinuz');
   writeFileSync(kernel, randomBytes(300_000));
-  const sig = await signFile(root, kernel);
+  const sig = await signFile(await openFarm(root), kernel);
   assert.equal(sig, `${kernel}.sig`);
   const ok = verify(p.caCert, kernel, sig);
   assert.equal(ok.status, 0, ok.out);
@@ -47,22 +48,22 @@ test('an 8 MB kernel is signed by streaming it; openssl agrees; a renewed code-s
   const heapBefore = process.memoryUsage().heapUsed;
   const t0 = performance.now();
   const out = path.join(root, 'sig.der');
-  await signFile(root, kernel, { out });
+  await signFile(await openFarm(root), kernel, { out });
   const ms = performance.now() - t0;
   t.diagnostic(`8 MiB signed in ${ms.toFixed(0)} ms, heap grew ${((process.memoryUsage().heapUsed - heapBefore) / 1048576).toFixed(1)} MiB`);
   assert.equal(verify(p.caCert, kernel, out).status, 0);
-  await renew(root, 'codesign');
-  const sig2 = await signFile(root, kernel);
+  await renew(await openFarm(root), 'codesign');
+  const sig2 = await signFile(await openFarm(root), kernel);
   assert.equal(verify(p.caCert, kernel, sig2).status, 0);
 });
 
 test('signing refuses a missing file and a farm without a code-signing certificate, in one sentence', async () => {
   const root = await farmWithPki();
-  await assert.rejects(signFile(root, path.join(root, 'nope')), says(/does not exist or is not a file/));
+  await assert.rejects(signFile(await openFarm(root), path.join(root, 'nope')), says(/does not exist or is not a file/));
   const { tempFarm } = await import('../../support/farm');
   const { initCa } = await import('../../../src/core/pki');
   const bare = await tempFarm();
-  await initCa(bare);
+  await initCa(await openFarm(bare));
   writeFileSync(path.join(bare, 'f'), 'x');
-  await assert.rejects(signFile(bare, path.join(bare, 'f')), says(/no code-signing certificate\. Run `ipxe-farm issue codesign`/));
+  await assert.rejects(signFile(await openFarm(bare), path.join(bare, 'f')), says(/no code-signing certificate\. Run `ipxe-farm issue codesign`/));
 });

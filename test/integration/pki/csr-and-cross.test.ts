@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { crossSign, pkiPaths, readPkiIndex, signCsr, signCsrFile, keyPoolSettled } from '../../../src/core/pki';
 import { farmWithPki, openssl, opensslMissing, says, snapshot } from '../../support/pki';
+import { openFarm } from '../../../src/core/farm/handle';
 
 function mkCsr(dir: string, name: string, extra: string[] = [], newkey = ['-newkey', 'rsa:2048']): string {
   mkdirSync(dir, { recursive: true });
@@ -20,7 +21,7 @@ test('sign-csr: a CSR made by openssl is signed as a client (or server) certific
   const p = pkiPaths(farmLayout(root));
   const dir = path.join(root, 'ext');
   const csr = mkCsr(dir, 'box', ['-subj', '/O=elsewhere/CN=Lab Box 7']);
-  const rec = await signCsrFile(root, csr);
+  const rec = await signCsrFile(await openFarm(root), csr);
   assert.equal(rec.kind, 'csr');
   assert.equal(rec.name, 'lab-box-7');
   assert.equal(rec.keyFile, undefined, 'the CA never sees that key');
@@ -30,11 +31,11 @@ test('sign-csr: a CSR made by openssl is signed as a client (or server) certific
   assert.equal(openssl(['x509', '-in', crt, '-noout', '-pubkey']).stdout, openssl(['pkey', '-in', path.join(dir, 'box.key'), '-pubout']).stdout);
 
   const srv = mkCsr(dir, 'web', ['-subj', '/CN=web.lab', '-addext', 'subjectAltName=DNS:web.lab,IP:10.1.2.3']);
-  const srec = await signCsr(root, readFileSync(srv, 'utf8'), { profile: 'server', allowNames: ['web.lab', '10.1.2.3'] });
+  const srec = await signCsr(await openFarm(root), readFileSync(srv, 'utf8'), { profile: 'server', allowNames: ['web.lab', '10.1.2.3'] });
   const text = openssl(['x509', '-in', path.join(p.dir, srec.certFile), '-noout', '-text']).stdout;
   assert.match(text, /DNS:web\.lab, IP Address:10\.1\.2\.3/);
   assert.match(text, /TLS Web Server Authentication/);
-  await assert.rejects(signCsrFile(root, csr), says(/already signed from a CSR/));
+  await assert.rejects(signCsrFile(await openFarm(root), csr), says(/already signed from a CSR/));
 });
 
 test('sign-csr refuses a bad CSR in one sentence and changes nothing on disk', async (t) => {
@@ -53,13 +54,13 @@ test('sign-csr refuses a bad CSR in one sentence and changes nothing on disk', a
   const noCn = readFileSync(mkCsr(dir, 'nocn', ['-subj', '/O=only-org']), 'utf8');
   await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   const before = snapshot(p.dir);
-  await assert.rejects(signCsr(root, caCsr), says(/asks for a CA certificate \(basicConstraints CA:TRUE\)/));
-  await assert.rejects(signCsr(root, ecCsr), says(/non-RSA key/));
-  await assert.rejects(signCsr(root, tampered), says(/signature does not verify/));
-  await assert.rejects(signCsr(root, '-----BEGIN CERTIFICATE REQUEST-----\nbm90IGEgQ1NS\n-----END CERTIFICATE REQUEST-----\n'), says(/malformed certificate request/));
-  await assert.rejects(signCsr(root, 'hello'), says(/not a certificate request/));
-  await assert.rejects(signCsr(root, noCn), says(/no common name/));
-  await assert.rejects(signCsrFile(root, path.join(dir, 'missing.csr')), says(/Cannot read the CSR/));
+  await assert.rejects(signCsr(await openFarm(root), caCsr), says(/asks for a CA certificate \(basicConstraints CA:TRUE\)/));
+  await assert.rejects(signCsr(await openFarm(root), ecCsr), says(/non-RSA key/));
+  await assert.rejects(signCsr(await openFarm(root), tampered), says(/signature does not verify/));
+  await assert.rejects(signCsr(await openFarm(root), '-----BEGIN CERTIFICATE REQUEST-----\nbm90IGEgQ1NS\n-----END CERTIFICATE REQUEST-----\n'), says(/malformed certificate request/));
+  await assert.rejects(signCsr(await openFarm(root), 'hello'), says(/not a certificate request/));
+  await assert.rejects(signCsr(await openFarm(root), noCn), says(/no common name/));
+  await assert.rejects(signCsrFile(await openFarm(root), path.join(dir, 'missing.csr')), says(/Cannot read the CSR/));
   assert.deepEqual(snapshot(p.dir), before);
   assert.equal((await readPkiIndex(root)).records.length, 5);
 });
@@ -77,7 +78,7 @@ test('cross-sign: a foreign root becomes trusted through the farm CA (preserveDN
   run(['x509', '-req', '-in', 'leaf.csr', '-CA', 'o.crt', '-CAkey', 'o.key', '-CAcreateserial', '-out', 'leaf.crt', '-days', '5']);
   const leaf = path.join(dir, 'leaf.crt');
   assert.notEqual(openssl(['verify', '-CAfile', p.caCert, leaf]).status, 0, 'not trusted before cross-signing');
-  const rec = await crossSign(root, readFileSync(path.join(dir, 'o.crt')));
+  const rec = await crossSign(await openFarm(root), readFileSync(path.join(dir, 'o.crt')));
   assert.equal(rec.kind, 'cross');
   assert.equal(rec.name, 'other-root');
   const cross = p.crossCert('other-root');
@@ -91,9 +92,9 @@ test('cross-sign: a foreign root becomes trusted through the farm CA (preserveDN
   assert.equal(openssl(['x509', '-in', cross, '-noout', '-pubkey']).stdout, openssl(['x509', '-in', path.join(dir, 'o.crt'), '-noout', '-pubkey']).stdout);
   await keyPoolSettled(); // a race loser from the setup lands in the pool after its call returned
   const before = snapshot(p.dir);
-  await assert.rejects(crossSign(root, readFileSync(leaf)), says(/not a self-signed root/));
-  await assert.rejects(crossSign(root, readFileSync(p.caCert)), says(/farm's own CA/));
-  await assert.rejects(crossSign(root, 'junk'), says(/not a certificate/));
-  await assert.rejects(crossSign(root, readFileSync(path.join(dir, 'o.crt'))), says(/already cross-signed/));
+  await assert.rejects(crossSign(await openFarm(root), readFileSync(leaf)), says(/not a self-signed root/));
+  await assert.rejects(crossSign(await openFarm(root), readFileSync(p.caCert)), says(/farm's own CA/));
+  await assert.rejects(crossSign(await openFarm(root), 'junk'), says(/not a certificate/));
+  await assert.rejects(crossSign(await openFarm(root), readFileSync(path.join(dir, 'o.crt'))), says(/already cross-signed/));
   assert.deepEqual(snapshot(p.dir), before);
 });

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { crlStatus, issueClient, issueServer, pkiPaths, readPkiIndex, revoke, currentCert } from '../../../src/core/pki';
 import { farmWithPki, openssl, opensslMissing } from '../../support/pki';
+import { openFarm } from '../../../src/core/farm/handle';
 
 /** Every extension openssl shows, with whether it is critical. */
 function extensions(certFile: string): Map<string, boolean> {
@@ -85,7 +86,7 @@ test('a serial with the top bit set stays positive and prints as nginx prints it
   const root = await farmWithPki();
   const p = pkiPaths(farmLayout(root));
   writeFileSync(p.serialFile, '7F\n'); // high-water mark: the next serial is 0x80
-  const rec = await issueClient(root, 'highbit');
+  const rec = await issueClient(await openFarm(root), 'highbit');
   assert.equal(rec.serial, '80');
   const f = path.join(p.dir, rec.certFile);
   assert.equal(openssl(['x509', '-in', f, '-noout', '-serial']).stdout.trim(), 'serial=80');
@@ -131,7 +132,7 @@ test('re-issuing the server after its names change supersedes the old one', asyn
   const { updateFarm } = await import('../../../src/core/farm/load');
   await updateFarm(root, (raw) => { (raw.server as { names: string[] }).names.push('boot.lab.example', '::1'); });
   const before = currentCert(await readPkiIndex(root), 'server', 'server')!;
-  const after = await issueServer(root);
+  const after = await issueServer(await openFarm(root));
   const p = pkiPaths(farmLayout(root));
   assert.match(openssl(['x509', '-in', p.serverCert, '-noout', '-ext', 'subjectAltName']).stdout, /DNS:boot\.lab\.example, IP Address:0:0:0:0:0:0:0:1/);
   assert.equal(after.renews, before.serial);
@@ -148,13 +149,13 @@ test('a 3072-bit root with country and organisation from the farm still signs 20
   const { initCa } = await import('../../../src/core/pki');
   const root = await tempFarm('bigroot');
   await updateFarm(root, (raw) => { Object.assign(raw.ca as object, { keyBits: 3072, country: 'GB', organization: 'Lab, Ltd', caDays: 30, clientDays: 400 }); });
-  const ca = await initCa(root);
+  const ca = await initCa(await openFarm(root));
   const p = pkiPaths(farmLayout(root));
   const text = openssl(['x509', '-in', p.caCert, '-noout', '-text']).stdout;
   assert.match(text, /Public-Key: \(3072 bit\)/);
   assert.match(text, /Subject: C = GB, O = "Lab, Ltd", CN = bigroot farm root CA/);
   assert.equal(ca.subject, 'CN=bigroot farm root CA,O=Lab\\, Ltd,C=GB');
-  const leaf = await issueClient(root, 'dut1');
+  const leaf = await issueClient(await openFarm(root), 'dut1');
   assert.equal(openssl(['verify', '-x509_strict', '-CAfile', p.caCert, p.clientCert('dut1')]).status, 0);
   assert.match(openssl(['x509', '-in', p.clientCert('dut1'), '-noout', '-text']).stdout, /Public-Key: \(2048 bit\)/);
   assert.equal(leaf.notAfter, ca.notAfter, 'a leaf never outlives its CA');

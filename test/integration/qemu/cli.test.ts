@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { tempFarm } from '../../support/farm';
 import { issueClient, initCa } from '../../../src/core/pki';
+import { openFarm } from '../../../src/core/farm/handle';
 
 const repo = path.resolve(__dirname, '..', '..', '..', '..');
 const cli = path.join(repo, 'out', 'cli.js');
@@ -28,8 +29,9 @@ test('qemu: usage errors exit 2 with the fix; a client without an image exits 1 
 
 test('stock-image refuses a client without a certificate, and writes nothing', async () => {
   const root = await tempFarm('stockcli');
-  await initCa(root);
-  await issueClient(root, 'dut1');
+  const h = await openFarm(root);
+  await initCa(h);
+  await issueClient(h, 'dut1');
   const r = ipxeFarm(['stock-image', 'nobody'], root);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /Client nobody has no certificate .*issue client nobody/);

@@ -16,7 +16,7 @@ const spkiOf = (pem: string) => createHash('sha256').update(createPublicKey(pem)
 
 async function farmWithOneSpare() {
   const root = await tempFarm();
-  await initCa(root);
+  await initCa(await openFarm(root));
   await keyPoolSettled();
   const paths = pkiPaths(farmLayout(root));
   for (const n of existsSync(paths.spareDir) ? readdirSync(paths.spareDir) : []) rmSync(path.join(paths.spareDir, n));
@@ -27,7 +27,7 @@ async function farmWithOneSpare() {
 
 test('the index records each issued key\'s public-key hash', async () => {
   const { root, paths } = await farmWithOneSpare();
-  const rec = await issueClient(root, 'dut1');
+  const rec = await issueClient(await openFarm(root), 'dut1');
   await keyPoolSettled();
   const want = spkiOf(readFileSync(paths.clientKey('dut1'), 'utf8'));
   const live = (await readPkiIndex(root)).records.find((r) => r.serial === rec.serial) as unknown as Record<string, unknown>;
@@ -38,13 +38,13 @@ test('a restored copy of an issued spare is refused: the next machine gets anoth
   const { root, paths, spare } = await farmWithOneSpare();
   const backup = path.join(paths.privateDir, 'backup.key');
   copyFileSync(spare, backup);
-  await issueClient(root, 'dut1');
+  await issueClient(await openFarm(root), 'dut1');
   await keyPoolSettled();
   const dut1 = readFileSync(paths.clientKey('dut1'), 'utf8');
   assert.equal(dut1, readFileSync(backup, 'utf8'), 'dut1 took the spare');
   // The backup of spare/ comes back, under a fresh pool name.
   copyFileSync(backup, path.join(paths.spareDir, `${'ab'.repeat(16)}.key`));
-  await issueClient(root, 'dut2');
+  await issueClient(await openFarm(root), 'dut2');
   await keyPoolSettled();
   assert.notEqual(spkiOf(readFileSync(paths.clientKey('dut2'), 'utf8')), spkiOf(dut1), 'dut2 must not share dut1\'s key');
 });
@@ -53,7 +53,7 @@ test('a hard-linked spare is refused: the other name could hand the same key out
   const { root, paths, spare } = await farmWithOneSpare();
   const other = path.join(paths.privateDir, 'second-name.key');
   linkSync(spare, other);
-  await issueClient(root, 'dut1');
+  await issueClient(await openFarm(root), 'dut1');
   await keyPoolSettled();
   assert.notEqual(spkiOf(readFileSync(paths.clientKey('dut1'), 'utf8')), spkiOf(readFileSync(other, 'utf8')), 'a key with two names is not used');
 });

@@ -23,7 +23,7 @@ function spares(root: string): Map<string, string> {
 
 async function farmWithCa(): Promise<string> {
   const root = await tempFarm();
-  await initCa(root);
+  await initCa(await openFarm(root));
   return root;
 }
 
@@ -79,7 +79,7 @@ test('fillKeyPool: RSA-2048 spares, 0600 files in a 0700 folder; an issuance tak
   assert.ok(existsSync(liveTemp), 'a live writer\'s temp file is left alone');
   rmSync(liveTemp);
 
-  const rec = await issueClient(root, 'dut1');
+  const rec = await issueClient(await openFarm(root), 'dut1');
   const key = readFileSync(p.clientKey('dut1'), 'utf8');
   assert.ok([...before.values()].includes(key), 'the client key is one of the spares');
   assert.equal(readFileSync(path.join(p.dir, rec.keyFile!), 'utf8'), key, 'the per-serial key is that spare too');
@@ -95,15 +95,15 @@ test('an empty pool: two keys race, the loser becomes a spare that the next issu
   const root = await farmWithCa();
   const p = pkiPaths(farmLayout(root));
   // 'race' races whatever the load (the default races only when a core is idle for the second key).
-  await issueClient(root, 'dut1', { keys: 'race' });
+  await issueClient(await openFarm(root), 'dut1', { keys: 'race' });
   await keyPoolSettled();
   const loser = [...spares(root).values()];
   assert.equal(loser.length, 1, 'the race loser is in the pool');
   assert.notEqual(loser[0], readFileSync(p.clientKey('dut1'), 'utf8'));
-  await renew(root, 'dut1');
+  await renew(await openFarm(root), 'dut1');
   await keyPoolSettled();
   assert.deepEqual([...spares(root).values()], loser, 'renew neither takes nor adds spares');
-  await issueClient(root, 'dut2');
+  await issueClient(await openFarm(root), 'dut2');
   assert.equal(readFileSync(p.clientKey('dut2'), 'utf8'), loser[0]);
   assert.equal(spares(root).size, 0);
   await keyPoolSettled();
@@ -131,7 +131,7 @@ test('tampered or foreign spares (garbage, RSA 1024, EC, PKCS#8, e=3, 0644, a sy
 
   let key = '';
   const said = await output(async () => {
-    await issueClient(root, 'dut1');
+    await issueClient(await openFarm(root), 'dut1');
     key = readFileSync(p.clientKey('dut1'), 'utf8');
     await keyPoolSettled();
   });
@@ -151,13 +151,13 @@ test('the index of a plain issuance: records copied byte for byte from the file 
   const root = await farmWithCa();
   const p = pkiPaths(farmLayout(root));
   await fillKeyPool(await openFarm(root), { target: 2 });
-  await issueClient(root, 'dut1');
-  await issueClient(root, 'dut2');
+  await issueClient(await openFarm(root), 'dut1');
+  await issueClient(await openFarm(root), 'dut2');
   let text = readFileSync(p.index, 'utf8');
   assert.equal(text, serialiseIndex(parseIndex(text, p.index)), 'the canonical layout, one record per line');
   // Pretty-printed by hand: not our layout, so the records are serialised again, and nothing is lost.
   writeFileSync(p.index, JSON.stringify(parseIndex(text, p.index), null, 2));
-  await issueClient(root, 'dut3');
+  await issueClient(await openFarm(root), 'dut3');
   text = readFileSync(p.index, 'utf8');
   const index = parseIndex(text, p.index);
   assert.deepEqual(index.records.map((r) => r.name), ['root', 'dut1', 'dut2', 'dut3']);
