@@ -42,7 +42,7 @@ export class SparePoolFiller implements vscode.Disposable {
     const opened = this.state.snapshot?.loaded;
     if (!opened || !vscode.workspace.isTrusted) return;
     const { hasCa, fillKeyPool } = await import('./sparePoolCore');
-    if (!(await hasCa(opened.root))) return;
+    if (!(await hasCa(opened))) return;
     const run = new AbortController();
     this.running = run;
     try {

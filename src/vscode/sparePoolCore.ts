@@ -1,10 +1,9 @@
 import * as fsp from 'node:fs/promises';
-import { farmLayout } from '../core/farm';
-import { pkiPaths } from '../core/pki';
+import type { FarmHandle } from '../core/farm';
 
 export { fillKeyPool } from '../core/pki';
 
 /** Spare keys are only worth making for a farm that can issue certificates. */
-export async function hasCa(root: string): Promise<boolean> {
-  return fsp.access(pkiPaths(farmLayout(root)).caCert).then(() => true, () => false);
+export async function hasCa(h: FarmHandle): Promise<boolean> {
+  return fsp.access(h.pki.caCert).then(() => true, () => false);
 }
