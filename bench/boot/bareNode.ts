@@ -1,5 +1,5 @@
 // The floor under the boot service: a node:http server that does nothing but look the fingerprint nginx sends up in a
-// Map and answer the script, on a unix socket behind the same nginx upstream settings (keepalive 32). What it costs per
+// Map and answer the script, on a unix socket behind the same nginx upstream settings (keepalive 256). What it costs per
 // request at the benchmark's rates is what any node:http service costs there, before its own work.
 //   bareNode.js MAPPING_JSON SOCKET
 import * as fs from 'node:fs';

@@ -43,7 +43,7 @@ const { values: o } = parseArgs({
     concurrency: { type: 'string', default: '50,500' },
     'alone-requests': { type: 'string', default: '100000' },
     'alone-seconds': { type: 'string', default: '10' },
-    // nginx's `keepalive 32` in the product's upstream block: at most 32 idle connections per worker.
+    // Connections kept to the application, as nginx keeps them under a moderate load (the product allows up to 256 idle).
     'alone-concurrency': { type: 'string', default: '32' },
     only: { type: 'string', default: 'all' },
     // Node options for the boot service's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where its CPU goes.
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     location = /flask/boot.ipxe { proxy_pass http://unix:${flaskSock}:/boot.ipxe; }
     location = /bare/boot.ipxe { proxy_pass http://bench_bare_node/boot.ipxe; }`,
     // The same upstream settings as the generated one to the boot service, so the floor row differs only in the server.
-    extraHttp: `upstream bench_bare_node {\n    server unix:${bareSock};\n    keepalive 32;\n    keepalive_timeout 30s;\n}\n`,
+    extraHttp: `upstream bench_bare_node {\n    server unix:${bareSock};\n    keepalive 256;\n    keepalive_timeout 30s;\n}\n`,
   });
 
   const p = pkiPaths(layout);
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
       const w = await runLoad(t, 8, 40, 20, ok);
       if (w.errors) throw new Error(`${t.label} fails before the benchmark: ${w.firstError}`);
     }
-    console.log(`\n# end to end through the product's nginx config (upstream keepalive 32; worker_processes ${o['nginx-workers'] ?? 'auto (generated)'}, worker_connections ${o['nginx-connections'] ?? '4096 (generated)'}), a new TLS 1.2 connection per request, ${nClients} client certificates   [${loadAverage()}]`);
+    console.log(`\n# end to end through the product's nginx config (upstream keepalive 256; worker_processes ${o['nginx-workers'] ?? 'auto (generated)'}, worker_connections ${o['nginx-connections'] ?? '4096 (generated)'}), a new TLS 1.2 connection per request, ${nClients} client certificates   [${loadAverage()}]`);
     console.log(header);
     const rounds = Math.max(1, Number(o.rounds));
     for (const c of String(o.concurrency).split(',').map(Number)) {
