@@ -18,7 +18,6 @@ import type { CertKind, CertRecord, PkiIndex } from './types';
 
 /** One locked read-modify-write of the PKI: the farm's settings, its paths, and the index as it is now. */
 export interface PkiTxn {
-  root: string;
   farm: Farm;
   paths: PkiPaths;
   index: PkiIndex;
@@ -26,7 +25,7 @@ export interface PkiTxn {
 
 /** The opened farm's settings (CA names and lifetimes, server names, clients) come from the caller's handle, read once. */
 export async function pkiTransaction<T>(h: FarmHandle, fn: (t: PkiTxn) => Promise<T>): Promise<T> {
-  return lockedIndex(h.root, h.pki, (t) => fn({ ...t, farm: h.farm }));
+  return lockedIndex(h.pki, (t) => fn({ ...t, farm: h.farm }));
 }
 
 /**
@@ -40,17 +39,18 @@ export async function pkiIndexTransaction<T>(root: string, fn: (t: Omit<PkiTxn, 
   } catch {
     throw new FarmError(`No farm at ${layout.root}: ipxe-farm.json is missing.`, 'Run `ipxe-farm init` there, or pass --farm DIR.', 'ENOFARM');
   }
-  return lockedIndex(layout.root, pkiPaths(layout), fn);
+  return lockedIndex(pkiPaths(layout), fn);
 }
 
-async function lockedIndex<T>(root: string, paths: PkiPaths, fn: (t: Omit<PkiTxn, 'farm'>) => Promise<T>): Promise<T> {
+/** Both transactions: the lock, the index read while the lock is taken, and recovery from a crashed writer. */
+async function lockedIndex<T>(paths: PkiPaths, fn: (t: Omit<PkiTxn, 'farm'>) => Promise<T>): Promise<T> {
   await ensureDir(paths.dir, 0o700);
   const ahead = readIndexAhead(paths.index);
   try {
     return await withPkiLock(paths.dir, async (tookOver) => {
       const index = await ahead.underLock();
       await recover(paths, index, tookOver);
-      return fn({ root, paths, index });
+      return fn({ paths, index });
     });
   } finally {
     await ahead.drop();
