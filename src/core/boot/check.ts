@@ -9,7 +9,7 @@ import type { Secrets } from '../secrets/store';
 import { readSecrets } from '../secrets/store';
 import { fileOnDisk, fileReferenceProblem, fileRelative, isFileReference, RenderError, renderScript } from './render';
 import { parseTemplate, TemplateError } from '../farm/template';
-import { renderSecretContents } from './secretFiles';
+import { renderSecretContents } from './secretContents';
 import { cmdlineSecretWarnings, secretFileTemplateIssues } from './secretWarnings';
 import { hasOwnName } from '../farm/table';
 import { profileOf } from '../farm/rules';
