@@ -11,11 +11,7 @@ import { openFarm } from '../../core/farm';
 import { CLIENT_ARCHES, CPU_ARCHES } from '../../core/farm';
 import { emptyTable } from '../../core/farm';
 import type { CliCommand, CliContext } from '../framework';
-
-function one(args: string[], what: string, cmd: string): string {
-  if (args.length !== 1) throw new UsageError(`${cmd} takes exactly one ${what}.`, `See \`ipxe-farm ${cmd} --help\`.`);
-  return args[0]!;
-}
+import { exactlyOne } from '../args';
 
 const profileOptions = {
   arch: { type: 'string', description: `the CPU --kernel, --initrd and --cmdline are for: ${CPU_ARCHES.join(', ')} (default x86_64)` },
@@ -54,6 +50,11 @@ async function printOk(ctx: CliContext, text: string, json: unknown): Promise<vo
   else ctx.out(text);
 }
 
+const DEPLOY_SUMMARY = {
+  systemd: 'Write systemd units that run nginx (podman) and the boot service on a server.',
+  quadlet: 'Write podman quadlet units (nginx container + boot service) for a server.',
+};
+
 export const bootCommands: CliCommand[] = [
   {
     name: 'serve',
@@ -79,7 +80,7 @@ export const bootCommands: CliCommand[] = [
       mac: { type: 'string', description: 'as if asked for /ipxe/MAC' },
     },
     async run(ctx, args, o) {
-      const { explanation: e, script, note } = await clientScript(await ctx.farmRoot(), one(args, 'client', 'script'), { reveal: o.reveal === true, mac: o.mac as string | undefined });
+      const { explanation: e, script, note } = await clientScript(await ctx.farmRoot(), exactlyOne(args, 'script', 'client'), { reveal: o.reveal === true, mac: o.mac as string | undefined });
       if (note) ctx.info(`note: ${note}`);
       for (const w of e.warnings ?? []) ctx.info(`warning: ${w}`);
       if (ctx.json) ctx.outJson({ client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, preview: e.preview === true, script, secretFiles: e.secretFiles ?? [], warnings: e.warnings ?? [] });
@@ -92,7 +93,7 @@ export const bootCommands: CliCommand[] = [
     summary: 'Explain which profile a client or certificate gets, and why.',
     options: { mac: { type: 'string', description: 'as if asked for /ipxe/MAC' } },
     async run(ctx, args, o) {
-      const e = await explainBoot(await ctx.farmRoot(), one(args, 'client or fingerprint', 'explain'), { mac: o.mac as string | undefined });
+      const e = await explainBoot(await ctx.farmRoot(), exactlyOne(args, 'explain', 'client or fingerprint'), { mac: o.mac as string | undefined });
       if (ctx.json) { ctx.outJson({ ok: e.decision.ok, steps: e.decision.steps, client: e.decision.client, profile: e.decision.ok ? e.decision.profile : undefined, error: e.error, secretFiles: e.secretFiles ?? [], warnings: e.warnings ?? [] }); return e.decision.ok && !e.error ? 0 : 1; }
       e.decision.steps.forEach((s, i) => ctx.out(`${i + 1}. ${s}`));
       for (const f of e.secretFiles ?? []) ctx.out(`secret file ${f.path} (mode ${f.mode}), one-time URL bound to this certificate: ${JSON.stringify(f.content)}`);
@@ -122,7 +123,7 @@ export const bootCommands: CliCommand[] = [
     summary: 'Add a boot profile (kernel, initrds, command line); --allow-missing if its file comes later.',
     options: profileOptions,
     async run(ctx, args, o) {
-      const name = one(args, 'profile name', 'profile add');
+      const name = exactlyOne(args, 'profile add', 'profile name');
       if (typeof o.kernel !== 'string') throw new UsageError('profile add needs --kernel URL|FILE.');
       await addProfile(await ctx.farmRoot(), name, profileFields(o), writeOptions(ctx, o));
       await printOk(ctx, `Added profile ${name}.`, { profile: name });
@@ -134,7 +135,7 @@ export const bootCommands: CliCommand[] = [
     summary: 'Change a boot profile (only the options given).',
     options: { ...profileOptions, default: { type: 'boolean', description: 'make it the farm\'s default profile' } },
     async run(ctx, args, o) {
-      const name = one(args, 'profile name', 'profile set');
+      const name = exactlyOne(args, 'profile set', 'profile name');
       await setProfile(await ctx.farmRoot(), name, profileFields(o), { makeDefault: o.default === true, ...writeOptions(ctx, o) });
       await printOk(ctx, `Updated profile ${name}.`, { profile: name });
     },
@@ -144,7 +145,7 @@ export const bootCommands: CliCommand[] = [
     args: 'NAME',
     summary: 'Remove a boot profile no client uses.',
     async run(ctx, args) {
-      const name = one(args, 'profile name', 'profile rm');
+      const name = exactlyOne(args, 'profile rm', 'profile name');
       await removeProfile(await ctx.farmRoot(), name);
       await printOk(ctx, `Removed profile ${name}.`, { removed: name });
     },
@@ -162,7 +163,7 @@ export const bootCommands: CliCommand[] = [
       'allow-missing': profileOptions['allow-missing'],
     },
     async run(ctx, args, o) {
-      const name = one(args, 'client name', 'client set');
+      const name = exactlyOne(args, 'client set', 'client name');
       const vars = emptyTable<string>();
       for (const kv of (o.var as string[] | undefined) ?? []) {
         const i = kv.indexOf('=');
@@ -184,7 +185,7 @@ export const bootCommands: CliCommand[] = [
     args: 'NAME',
     summary: 'Remove a client\'s boot mapping (its certificate stays; revoke it with the PKI commands).',
     async run(ctx, args) {
-      const name = one(args, 'client name', 'client rm');
+      const name = exactlyOne(args, 'client rm', 'client name');
       await removeClient(await ctx.farmRoot(), name);
       await printOk(ctx, `Removed client ${name}.`, { removed: name });
     },
@@ -195,7 +196,7 @@ export const bootCommands: CliCommand[] = [
     summary: 'Store a secret, its value read from stdin (never from an argument, so it stays out of shell history).',
     details: 'Example: printf %s "$TOKEN" | ipxe-farm secret set minio\nUse it in a profile as {{secret.minio}}.',
     async run(ctx, args) {
-      const name = one(args, 'secret name', 'secret set');
+      const name = exactlyOne(args, 'secret set', 'secret name');
       if (process.stdin.isTTY) ctx.info(`Type the value for ${name}, then Enter and Ctrl-D:`);
       await setSecret(await ctx.farmRoot(), name, await ctx.readStdin());
       await printOk(ctx, `Stored secret ${name}.`, { secret: name });
@@ -207,7 +208,7 @@ export const bootCommands: CliCommand[] = [
     summary: 'Remove a secret (refused while a profile uses it, unless --allow-missing).',
     options: { 'allow-missing': { type: 'boolean', description: 'remove it although a profile uses it (its clients are refused until it is back)' } },
     async run(ctx, args, o) {
-      const name = one(args, 'secret name', 'secret rm');
+      const name = exactlyOne(args, 'secret rm', 'secret name');
       const root = await ctx.farmRoot();
       // Removing a secret a profile uses would leave its clients refused: say so instead, unless it comes back later.
       // A farm file that does not load cannot be checked (the boot service reports it anyway): the secret still goes.
@@ -228,26 +229,15 @@ export const bootCommands: CliCommand[] = [
       else ctx.out(names.length ? names.join('\n') : '(no secrets)');
     },
   },
-  {
-    name: 'deploy systemd',
+  ...(['systemd', 'quadlet'] as const).map((kind): CliCommand => ({
+    name: `deploy ${kind}`,
     args: 'DIR',
-    summary: 'Write systemd units that run nginx (podman) and the boot service on a server.',
+    summary: DEPLOY_SUMMARY[kind],
     options: { bin: { type: 'string', description: 'path of the ipxe-farm program on the server (default: /usr/local/bin/ipxe-farm)' } },
     async run(ctx, args, o) {
-      const dir = path.resolve(ctx.cwd, one(args, 'folder', 'deploy systemd'));
-      const files = await writeDeployUnits(await openFarm(await ctx.farmRoot()), dir, 'systemd', { bin: o.bin as string | undefined });
+      const dir = path.resolve(ctx.cwd, exactlyOne(args, `deploy ${kind}`, 'folder'));
+      const files = await writeDeployUnits(await openFarm(await ctx.farmRoot()), dir, kind, { bin: o.bin as string | undefined });
       await printOk(ctx, files.map((f) => `Wrote ${f}`).join('\n'), { files });
     },
-  },
-  {
-    name: 'deploy quadlet',
-    args: 'DIR',
-    summary: 'Write podman quadlet units (nginx container + boot service) for a server.',
-    options: { bin: { type: 'string', description: 'path of the ipxe-farm program on the server (default: /usr/local/bin/ipxe-farm)' } },
-    async run(ctx, args, o) {
-      const dir = path.resolve(ctx.cwd, one(args, 'folder', 'deploy quadlet'));
-      const files = await writeDeployUnits(await openFarm(await ctx.farmRoot()), dir, 'quadlet', { bin: o.bin as string | undefined });
-      await printOk(ctx, files.map((f) => `Wrote ${f}`).join('\n'), { files });
-    },
-  },
+  })),
 ];

@@ -1,10 +1,10 @@
 import * as tty from 'node:tty';
-import { UsageError } from '../../core/errors';
 import { openFarm } from '../../core/farm';
 import { openConsole } from '../../core/console';
 import { ConsoleRecorder, consoleLogFile } from '../../core/console';
 import { readSecrets } from '../../core/secrets';
 import type { CliCommand } from '../framework';
+import { exactlyOne, patternOption, secondsOption } from '../args';
 
 const ESCAPE = '\x1d'; // Ctrl-]
 
@@ -24,12 +24,9 @@ as ser2net, raw or telnet). Keys you type reach the board; Ctrl-] quits. Secrets
 in the log, iPXE error codes are explained right under their line, and the console reconnects by itself when the
 board or the console server goes away (it says why while it waits).`,
     async run(ctx, args, o) {
-      if (args.length !== 1) throw new UsageError('console takes exactly one CLIENT.', 'Example: ipxe-farm console rack1');
-      const timeout = o.timeout === undefined ? undefined : Number(o.timeout);
-      if (timeout !== undefined && !(timeout > 0)) throw new UsageError(`--timeout ${String(o.timeout)} is not a number of seconds.`);
-      let until: RegExp | undefined;
-      try { until = typeof o.until === 'string' ? new RegExp(o.until) : undefined; } catch (err) { throw new UsageError(`--until is not a valid regular expression (${(err as Error).message}).`); }
-      const client = args[0]!;
+      const client = exactlyOne(args, 'console', 'CLIENT', 'ipxe-farm console rack1');
+      const timeout = secondsOption(o.timeout, '--timeout');
+      const until = patternOption(o.until, '--until');
       const root = await ctx.farmRoot();
       const { farm } = await openFarm(root);
       const rec = new ConsoleRecorder(await consoleLogFile(root, client, o.log as string | undefined), await readSecrets(root));

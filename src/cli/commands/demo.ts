@@ -2,6 +2,8 @@ import { runDemo, type DemoStage } from '../../core/demo';
 import { UsageError } from '../../core/errors';
 import { formatStages } from '../../core/qemu';
 import type { CliCommand } from '../framework';
+import { secondsOption } from '../args';
+import { runtimeOption } from './runtimeOption';
 
 const ORDER: DemoStage[] = ['farm', 'source', 'pki', 'kernel', 'nginx', 'boot-service', 'image', 'qemu', 'check'];
 
@@ -24,15 +26,14 @@ by SHA-256 in the served script.`,
       offline: { type: 'boolean', description: 'never clone iPXE from GitHub: a tree this machine has, else the stock image' },
     },
     async run(ctx, args, o) {
-      if (o.runtime !== undefined && o.runtime !== 'podman' && o.runtime !== 'local') throw new UsageError('--runtime must be podman or local.');
+      const runtime = runtimeOption(o);
       if (o.ipxe !== undefined && !['auto', 'built', 'stock'].includes(o.ipxe as string)) throw new UsageError('--ipxe must be auto, built or stock.');
-      const timeout = o.timeout === undefined ? undefined : Number(o.timeout);
-      if (timeout !== undefined && !(timeout > 0)) throw new UsageError('--timeout takes a number of seconds.');
+      const timeout = secondsOption(o.timeout, '--timeout');
       const started = Date.now();
       const r = await runDemo({
         dir: args[0],
         keep: o.keep === true,
-        runtime: o.runtime as 'podman' | 'local' | undefined,
+        runtime,
         ipxe: o.ipxe as 'auto' | 'built' | 'stock' | undefined,
         clone: o.offline === true ? false : undefined,
         timeoutMs: timeout ? timeout * 1000 : undefined,

@@ -6,23 +6,8 @@ import { formatStages } from '../../core/qemu';
 import { buildStockImage } from '../../core/stock';
 import { lastMadeImage } from '../../core/qemu';
 import type { CliCommand, CliContext } from '../framework';
+import { exactlyOne, patternOption, qemuImageOptions, secondsOption } from '../args';
 import { openFarm } from '../../core/farm';
-
-function parseTimeout(v: unknown): number {
-  if (v === undefined) return 120;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n > 24 * 3600) throw new UsageError(`--timeout ${String(v)} is not a number of seconds.`, 'Give e.g. --timeout 120.');
-  return n;
-}
-
-function parseUntil(v: unknown): RegExp | undefined {
-  if (typeof v !== 'string' || !v) return undefined;
-  try {
-    return new RegExp(v);
-  } catch (err) {
-    throw new UsageError(`--until ${JSON.stringify(v)} is not a valid regular expression (${(err as Error).message}).`, 'Quote it for the shell, e.g. --until \'login:\'.');
-  }
-}
 
 function report(ctx: CliContext, r: QemuResult): number {
   const ok = (r.reason === 'marker' || r.reason === 'exited') && r.errors.length === 0;
@@ -70,16 +55,15 @@ Examples:
   ipxe-farm stock-image dut1 && ipxe-farm qemu dut1 --efi --image ipxe/dut1/out/stock-efi.img --vars ipxe/dut1/out/stock-vars.fd
 Without --efi/--image/--vars it boots what was made for CLIENT last (build or stock-image), like the editor's ▶.`,
     async run(ctx, args, o) {
-      if (args.length !== 1) throw new UsageError('qemu takes exactly one CLIENT.', 'Example: ipxe-farm qemu dut1');
+      const client = exactlyOne(args, 'qemu', 'CLIENT', 'ipxe-farm qemu dut1');
       const headless = o.headless === true;
       if (!headless && (o.timeout !== undefined || o.until !== undefined)) throw new UsageError('--timeout and --until need --headless.', 'Add --headless.');
-      const stop = headless ? { timeoutMs: parseTimeout(o.timeout) * 1000, marker: parseUntil(o.until) } : undefined;
+      const stop = headless ? { timeoutMs: (secondsOption(o.timeout, '--timeout') ?? 120) * 1000, marker: patternOption(o.until, '--until') } : undefined;
       const opened = await openFarm(await ctx.farmRoot());
       const { root } = opened;
       // Nothing named: what was made for the client last (built image or stock stick), as the editor's ▶ does.
-      const named = o.efi !== undefined || o.image !== undefined || o.vars !== undefined;
-      const choice = named ? { efi: o.efi === true ? true : undefined, image: o.image as string | undefined, efiVars: o.vars as string | undefined } : await lastMadeImage(root, args[0]!);
-      const opts = await clientLaunchOptions(opened, args[0]!, choice);
+      const choice = qemuImageOptions(o) ?? await lastMadeImage(root, client);
+      const opts = await clientLaunchOptions(opened, client, choice);
       const h = await launchQemu({ ...opts, signal: ctx.signal, headless: stop });
       ctx.info(`$ ${h.command}`);
       if (!ctx.json) h.onData((d) => process.stdout.write(d));
@@ -117,12 +101,12 @@ then writes into ipxe/CLIENT/out/ (0700; the files are 0600 because they hold th
 \`ipxe-farm qemu CLIENT\` boots this stick when the client has no built image.
 Limits of a stock binary: no imgverify, so pin kernel/initrd hashes in the served script (sha256sum + iseq).`,
     async run(ctx, args) {
-      if (args.length !== 1) throw new UsageError('stock-image takes exactly one CLIENT.', 'Example: ipxe-farm stock-image dut1');
-      const r = await buildStockImage(await openFarm(await ctx.farmRoot()), args[0]!, { signal: ctx.signal, onProgress: (l) => ctx.info(l) });
+      const client = exactlyOne(args, 'stock-image', 'CLIENT', 'ipxe-farm stock-image dut1');
+      const r = await buildStockImage(await openFarm(await ctx.farmRoot()), client, { signal: ctx.signal, onProgress: (l) => ctx.info(l) });
       if (ctx.json) ctx.outJson(r);
       else {
-        ctx.out(`Wrote ${r.image} and ${r.vars} (0600: they hold ${args[0]}'s private key / are its firmware state).`);
-        ctx.out(`Stock iPXE ${r.ipxeVersion}; boot it with: ipxe-farm qemu ${args[0]} --efi --image ${r.image} --vars ${r.vars}`);
+        ctx.out(`Wrote ${r.image} and ${r.vars} (0600: they hold ${client}'s private key / are its firmware state).`);
+        ctx.out(`Stock iPXE ${r.ipxeVersion}; boot it with: ipxe-farm qemu ${client} --efi --image ${r.image} --vars ${r.vars}`);
       }
     },
   },

@@ -4,6 +4,7 @@ import { bootVerdict, type BootVerdict, type BootVerdictOptions } from '../../co
 import { formatVerdictStages } from '../../core/verdict';
 import { DEFAULT_HEALTH, farmHealth, healthOf, readVerdicts } from '../../core/verdict';
 import type { CliCommand, CliContext } from '../framework';
+import { exactlyOne, patternOption, qemuImageOptions, secondsOption } from '../args';
 
 const bootOptions = {
   until: { type: 'string', description: 'the marker that means booted, a regular expression (default: the test kernel\'s line or "login:")' },
@@ -14,7 +15,8 @@ const bootOptions = {
   quiet: { type: 'boolean', description: 'do not show the console, only the verdict' },
 } as const;
 
-function seconds(v: unknown, fallback: number, what: string): number {
+/** A count (--boots, --last). */
+function positive(v: unknown, fallback: number, what: string): number {
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${what} ${String(v)} is not a positive number.`);
@@ -22,18 +24,14 @@ function seconds(v: unknown, fallback: number, what: string): number {
 }
 
 function verdictOptions(ctx: CliContext, o: Record<string, unknown>): BootVerdictOptions {
-  let until: RegExp | undefined;
-  try { until = typeof o.until === 'string' ? new RegExp(o.until, 'm') : undefined; } catch (err) {
-    throw new UsageError(`--until is not a valid regular expression (${(err as Error).message}).`, 'Quote it for the shell, e.g. --until \'login:\'.');
-  }
   const show = !ctx.json && o.quiet !== true;
   return {
-    until,
-    timeoutMs: seconds(o.timeout, 300, '--timeout') * 1000,
+    until: patternOption(o.until, '--until', 'm'),
+    timeoutMs: (secondsOption(o.timeout, '--timeout') ?? 300) * 1000,
     signal: ctx.signal,
     onOutput: show ? (t) => process.stdout.write(t) : undefined,
     onNote: show ? (l) => ctx.info(`[ipxe-farm] ${l}`) : undefined,
-    qemu: { efi: o.efi === true ? true : undefined, image: o.image as string | undefined, efiVars: o.vars as string | undefined },
+    qemu: qemuImageOptions(o),
   };
 }
 
@@ -59,8 +57,8 @@ Examples:
   ipxe-farm boot rack1 --until 'login:' --timeout 180
   ipxe-farm boot dut1 --efi --image ipxe/dut1/out/stock-efi.img --vars ipxe/dut1/out/stock-vars.fd`,
     async run(ctx, args, o) {
-      if (args.length !== 1) throw new UsageError('boot takes exactly one CLIENT.', 'Example: ipxe-farm boot dut1');
-      const v = await bootVerdict(await openFarm(await ctx.farmRoot()), args[0]!, verdictOptions(ctx, o));
+      const client = exactlyOne(args, 'boot', 'CLIENT', 'ipxe-farm boot dut1');
+      const v = await bootVerdict(await openFarm(await ctx.farmRoot()), client, verdictOptions(ctx, o));
       if (ctx.json) ctx.outJson(v); else printVerdict(ctx, v);
       return v.outcome === 'pass' ? 0 : 1;
     },
@@ -71,22 +69,22 @@ Examples:
     summary: 'Boot a client N times in a row and report its success rate (CI-tron\'s training of a new board).',
     options: { ...bootOptions, boots: { type: 'string', description: 'how many boots (default 10)' } },
     async run(ctx, args, o) {
-      if (args.length !== 1) throw new UsageError('train takes exactly one CLIENT.', 'Example: ipxe-farm train rack1 --boots 20');
-      const n = seconds(o.boots, 10, '--boots');
+      const client = exactlyOne(args, 'train', 'CLIENT', 'ipxe-farm train rack1 --boots 20');
+      const n = positive(o.boots, 10, '--boots');
       if (!Number.isInteger(n) || n > 1000) throw new UsageError('--boots must be a whole number up to 1000.');
       const opened = await openFarm(await ctx.farmRoot());
       const { root } = opened;
       const t0 = Date.now();
       const verdicts: BootVerdict[] = [];
       for (let i = 1; i <= n; i++) {
-        const v = await bootVerdict(opened, args[0]!, { ...verdictOptions(ctx, { ...o, quiet: true }) });
+        const v = await bootVerdict(opened, client, { ...verdictOptions(ctx, { ...o, quiet: true }) });
         verdicts.push(v);
         if (!ctx.json) ctx.info(`boot ${i}/${n}: ${v.outcome === 'pass' ? 'PASS' : 'FAIL'} in ${(v.elapsedMs / 1000).toFixed(1)} s${v.outcome === 'fail' ? ` — ${v.reason}` : ''}`);
       }
-      const h = healthOf(args[0]!, await readVerdicts(root), { ...DEFAULT_HEALTH, last: n });
+      const h = healthOf(client, await readVerdicts(root), { ...DEFAULT_HEALTH, last: n });
       const wallMs = Date.now() - t0;
-      if (ctx.json) ctx.outJson({ client: args[0], boots: n, passed: h.passed, successRate: h.successRate, state: h.state, wallMs, verdicts });
-      else ctx.out(`${args[0]}: ${h.passed}/${n} passed (${Math.round((h.successRate ?? 0) * 100)} %), ${h.state}, ${(wallMs / 1000).toFixed(1)} s wall${h.lastFailure ? `; last failure: ${h.lastFailure.reason}` : ''}`);
+      if (ctx.json) ctx.outJson({ client, boots: n, passed: h.passed, successRate: h.successRate, state: h.state, wallMs, verdicts });
+      else ctx.out(`${client}: ${h.passed}/${n} passed (${Math.round((h.successRate ?? 0) * 100)} %), ${h.state}, ${(wallMs / 1000).toFixed(1)} s wall${h.lastFailure ? `; last failure: ${h.lastFailure.reason}` : ''}`);
       return h.passed === n ? 0 : 1;
     },
   },
@@ -98,7 +96,7 @@ Examples:
       threshold: { type: 'string', description: `success rate under which a client is flaky (default ${DEFAULT_HEALTH.threshold})` },
     },
     async run(ctx, _args, o) {
-      const last = seconds(o.last, DEFAULT_HEALTH.last, '--last');
+      const last = positive(o.last, DEFAULT_HEALTH.last, '--last');
       const threshold = o.threshold === undefined ? DEFAULT_HEALTH.threshold : Number(o.threshold);
       if (!(threshold > 0 && threshold <= 1)) throw new UsageError(`--threshold ${String(o.threshold)} must be a fraction from 0 to 1, e.g. 0.9.`);
       const root = await ctx.farmRoot();

@@ -264,14 +264,14 @@ const KNOWN = new Map<number, Explanation>([
   [key('ENXIO', 'dns', 0x02), { message: 'No DNS servers available', cause: 'DHCP gave no DNS server, so a host name cannot be resolved.', fix: 'Use an IP address as `server.address`, or configure DNS in the DHCP server.' }],
 ]);
 
-/** Failures whose cause does not depend on the disambiguator. */
+/** Failures whose cause does not depend on the disambiguator (keyed with 0: the lookup masks it off). */
 const BY_FILE = new Map<number, Omit<Explanation, 'message'>>([
-  [((ERRNO_VALUE.ETIMEDOUT! << 24) | FILE_ID.get('dhcp')!) >>> 0, { cause: 'No DHCP server answered on this interface.', fix: 'Check the cable and that a DHCP server serves this network (QEMU user networking has one built in); the farm script retries DHCP before giving up.' }],
-  [((ERRNO_VALUE.ECONNREFUSED! << 24) | FILE_ID.get('tcp')!) >>> 0, { cause: 'Nothing listens on the server\'s HTTPS port (nginx down, wrong port, or a missing QEMU guestfwd).', fix: 'Start the farm\'s nginx and check that the port in the image\'s chain URL is `server.httpsPort`.' }],
-  [((ERRNO_VALUE.ECONNRESET! << 24) | FILE_ID.get('tcp')!) >>> 0, { cause: 'The server closed the connection during the TLS handshake (often: nginx rejected the cipher list or the client certificate).', fix: 'Read nginx\'s error log; use the farm\'s ssl_protocols/ssl_ciphers lines.' }],
-  [((ERRNO_VALUE.ETIMEDOUT! << 24) | FILE_ID.get('tcp')!) >>> 0, { cause: 'The server did not answer: wrong address, a firewall, or no route from the boot network.', fix: 'Check `server.address` in ipxe-farm.json and that the board can reach it.' }],
-  [((ERRNO_VALUE.ETIMEDOUT! << 24) | FILE_ID.get('ntp')!) >>> 0, { cause: 'The NTP server did not answer.', fix: 'Check `ipxe.ntp` in ipxe-farm.json (an address reachable from the boot network).' }],
-  [((ERRNO_VALUE.ENETUNREACH! << 24) | FILE_ID.get('ipv4')!) >>> 0, { cause: 'The interface has no IPv4 address or route to the server (DHCP did not run or failed).', fix: 'Make sure `dhcp` succeeds before `chain` (the farm script does this).' }],
+  [key('ETIMEDOUT', 'dhcp', 0), { cause: 'No DHCP server answered on this interface.', fix: 'Check the cable and that a DHCP server serves this network (QEMU user networking has one built in); the farm script retries DHCP before giving up.' }],
+  [key('ECONNREFUSED', 'tcp', 0), { cause: 'Nothing listens on the server\'s HTTPS port (nginx down, wrong port, or a missing QEMU guestfwd).', fix: 'Start the farm\'s nginx and check that the port in the image\'s chain URL is `server.httpsPort`.' }],
+  [key('ECONNRESET', 'tcp', 0), { cause: 'The server closed the connection during the TLS handshake (often: nginx rejected the cipher list or the client certificate).', fix: 'Read nginx\'s error log; use the farm\'s ssl_protocols/ssl_ciphers lines.' }],
+  [key('ETIMEDOUT', 'tcp', 0), { cause: 'The server did not answer: wrong address, a firewall, or no route from the boot network.', fix: 'Check `server.address` in ipxe-farm.json and that the board can reach it.' }],
+  [key('ETIMEDOUT', 'ntp', 0), { cause: 'The NTP server did not answer.', fix: 'Check `ipxe.ntp` in ipxe-farm.json (an address reachable from the boot network).' }],
+  [key('ENETUNREACH', 'ipv4', 0), { cause: 'The interface has no IPv4 address or route to the server (DHCP did not run or failed).', fix: 'Make sure `dhcp` succeeds before `chain` (the farm script does this).' }],
 ]);
 
 const CODE_TEXT = /^(?:https?:\/\/ipxe\.org\/(?:err\/)?)?(?:0x)?([0-9a-f]{1,8})$/i;
