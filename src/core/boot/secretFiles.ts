@@ -1,13 +1,11 @@
-import { SECRET_TTL_DEFAULT } from '../farm/model';
-import { parseSecretMode } from '../farm/secretFiles';
-import { maskSecrets } from '../secrets/mask';
+import { SECRET_TTL_DEFAULT, parseSecretMode, parseTemplate, TemplateError } from '../farm/light';
+import { maskSecrets } from '../secrets/light';
 import type { BootEvent } from './events';
 import { Answer, BootRequest, IDENTITY_HEADERS, isoTime, MAC_IN_PATH, refusalScript, WHY_PATH } from './handler';
 import { RenderError, RenderInput, resolver } from './render';
 import { selectBoot } from './select';
 import { SECRET_ROUTE, TOKEN_SLOTS } from './secretLines';
 import type { BootState } from './state';
-import { parseTemplate, TemplateError } from '../farm/template';
 import { TokenStore } from './tokens';
 
 /**

@@ -1,8 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import forge from 'node-forge';
 import { FarmError } from '../errors';
-import type { Farm } from '../farm/model';
-import { checkName } from '../farm/rules';
+import { type Farm, checkName } from '../farm/light';
 import { buildCert, Issuer } from './build';
 import { loadCa } from './ca';
 import { certToPem, commonName, parseCertificate, pemBlocks } from './certs';
