@@ -43,7 +43,7 @@ const { values: o } = parseArgs({
     concurrency: { type: 'string', default: '50,500' },
     'alone-requests': { type: 'string', default: '100000' },
     'alone-seconds': { type: 'string', default: '10' },
-    // nginx's `keepalive 32` in the product's upstream block: at most 32 idle connections per worker.
+    // Connections kept to the application, as nginx keeps them under a moderate load (the product allows up to 256 idle).
     'alone-concurrency': { type: 'string', default: '32' },
     only: { type: 'string', default: 'all' },
     // Node options for the boot service's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where its CPU goes.
@@ -71,7 +71,7 @@ function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> 
 }
 
 /** CPU ms per request by process group; `app` is the application behind nginx in this row (none for the static file). */
-interface Measured extends LoadResult { cpu: Record<string, number>; app?: 'boot' | 'flask' }
+interface Measured extends LoadResult { cpu: Record<string, number>; app?: 'boot' | 'flask' | 'bare' }
 
 /** Server CPU per request: nginx plus the row's application. */
 function serverMs(m: Measured): number {
@@ -184,11 +184,25 @@ async function main(): Promise<void> {
   await waitFor(() => fs.existsSync(flaskSock), 'gunicorn start');
   fs.chmodSync(flaskSock, 0o666);
 
+  // The node:http floor: the same scripts from a Map, nothing else (bareNode.ts).
+  const bareJs = path.join(scratch, 'bareNode.js');
+  await esbuild.build({ entryPoints: [path.join(benchDir, 'bareNode.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: bareJs, logLevel: 'error' });
+  const bareSock = path.join(scratch, 'bare.sock');
+  let bareLog = '';
+  const bare = spawn(process.execPath, [bareJs, mappingFile, bareSock], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(bare);
+  bare.stderr!.setEncoding('utf8').on('data', (d: string) => (bareLog += d));
+  await waitFor(() => bareLog.includes('listening') || bare.exitCode !== null, 'the bare node:http server start');
+  if (bare.exitCode !== null) throw new Error(`the bare node:http server did not start: ${bareLog}`);
+
   const port = await freePort();
   nginx = await startProductNginx({
     farm: state.farm, layout, port, workers: o['nginx-workers'] === undefined ? undefined : Number(o['nginx-workers']), connections: o['nginx-connections'] === undefined ? undefined : Number(o['nginx-connections']), dir: path.join(scratch, 'nginx'), user: process.getuid?.() === 0 ? 'www-data' : undefined,
     extraLocations: `    location = /static.ipxe { alias ${staticFile}; }
-    location = /flask/boot.ipxe { proxy_pass http://unix:${flaskSock}:/boot.ipxe; }`,
+    location = /flask/boot.ipxe { proxy_pass http://unix:${flaskSock}:/boot.ipxe; }
+    location = /bare/boot.ipxe { proxy_pass http://bench_bare_node/boot.ipxe; }`,
+    // The same upstream settings as the generated one to the boot service, so the floor row differs only in the server.
+    extraHttp: `upstream bench_bare_node {\n    server unix:${bareSock};\n    keepalive 256;\n    keepalive_timeout 30s;\n}\n`,
   });
 
   const p = pkiPaths(layout);
@@ -199,6 +213,7 @@ async function main(): Promise<void> {
     { t: httpsTarget('nginx static file', port, '/static.ipxe', ca, ids), ok: (r: { status: number; body: string }) => r.status === 200 && r.body.startsWith('#!ipxe'), path: '/static.ipxe', check: 'any' as const, app: undefined },
     { t: httpsTarget('nginx -> boot service (keepalive)', port, '/boot.ipxe', ca, ids), ok: ownScript, path: '/boot.ipxe', check: 'own' as const, app: 'boot' as const },
     { t: httpsTarget('nginx -> Flask/gunicorn x2 (new conn)', port, '/flask/boot.ipxe', ca, ids), ok: ownScript, path: '/flask/boot.ipxe', check: 'own' as const, app: 'flask' as const },
+    { t: httpsTarget('nginx -> bare node:http (keepalive)', port, '/bare/boot.ipxe', ca, ids), ok: ownScript, path: '/bare/boot.ipxe', check: 'own' as const, app: 'bare' as const },
   ];
   const only = String(o.only);
   if (!['all', 'e2e', 'alone'].includes(only)) throw new Error(`--only must be all, e2e or alone, not "${only}".`);
@@ -213,7 +228,7 @@ async function main(): Promise<void> {
   };
 
   const header = `${'target (mutual TLS, new connection per request)'.padEnd(48)} ${'conc'.padStart(5)} ${'reqs'.padStart(7)} ${'errors'.padStart(6)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}   server CPU ms per request = nginx + app   loadgen`;
-  const groups = { nginx: [nginx.pid], boot: [serve.pid!], flask: [gunicorn.pid!], loadgen: [process.pid] };
+  const groups = { nginx: [nginx.pid], boot: [serve.pid!], flask: [gunicorn.pid!], bare: [bare.pid!], loadgen: [process.pid] };
   const e2e: Measured[] = [];
   const upstream: string[] = [];
   if (only !== 'alone') {
@@ -226,7 +241,7 @@ async function main(): Promise<void> {
       const w = await runLoad(t, 8, 40, 20, ok);
       if (w.errors) throw new Error(`${t.label} fails before the benchmark: ${w.firstError}`);
     }
-    console.log(`\n# end to end through the product's nginx config (upstream keepalive 32; worker_processes ${o['nginx-workers'] ?? 'auto (generated)'}, worker_connections ${o['nginx-connections'] ?? '4096 (generated)'}), a new TLS 1.2 connection per request, ${nClients} client certificates   [${loadAverage()}]`);
+    console.log(`\n# end to end through the product's nginx config (upstream keepalive 256; worker_processes ${o['nginx-workers'] ?? 'auto (generated)'}, worker_connections ${o['nginx-connections'] ?? '4096 (generated)'}), a new TLS 1.2 connection per request, ${nClients} client certificates   [${loadAverage()}]`);
     console.log(header);
     const rounds = Math.max(1, Number(o.rounds));
     for (const c of String(o.concurrency).split(',').map(Number)) {
@@ -301,11 +316,12 @@ async function main(): Promise<void> {
   console.log('\n# summary (server CPU per request: nginx master + workers, and the application\'s processes, from /proc)');
   for (const c of only === 'alone' ? [] : String(o.concurrency).split(',').map(Number)) {
     const at = (app: Measured['app']) => e2e.find((r) => r.concurrency === c && r.app === app)!;
-    const [s, b, f] = [at(undefined), at('boot'), at('flask')];
+    const [s, b, f, n] = [at(undefined), at('boot'), at('flask'), at('bare')];
     const ratio = (r: Measured) => serverMs(r) / serverMs(s);
     console.log(`concurrency ${c}: boot path (nginx + service) ${serverMs(b).toFixed(3)} ms = ${ratio(b).toFixed(3)} x the static file's ${serverMs(s).toFixed(3)} ms (target <= 1.10: ${ratio(b) <= 1.1 ? 'met' : 'NOT met'}); `
       + `service ${b.cpu.boot!.toFixed(3)} ms, ${b.cpu['boot system']!.toFixed(3)} of it in the kernel (target <= 0.05: ${b.cpu.boot! <= 0.05 ? 'met' : 'NOT met'}); `
-      + `Flask path ${serverMs(f).toFixed(3)} ms = ${ratio(f).toFixed(3)} x (gunicorn ${f.cpu.flask!.toFixed(3)} ms, no upstream keepalive); errors boot ${b.errors}, static ${s.errors}, flask ${f.errors}`);
+      + `Flask path ${serverMs(f).toFixed(3)} ms = ${ratio(f).toFixed(3)} x (gunicorn ${f.cpu.flask!.toFixed(3)} ms, no upstream keepalive); `
+      + `node:http floor: a bare node:http server behind the same upstream ${n.cpu.bare!.toFixed(3)} ms, its path ${ratio(n).toFixed(3)} x; errors boot ${b.errors}, static ${s.errors}, flask ${f.errors}, bare ${n.errors}`);
   }
   for (const u of upstream) console.log(`upstream keepalive, ${u}`);
   // While nginx serves the static file the service answers nothing: what it spends then (timers, its reloader's safety

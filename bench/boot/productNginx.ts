@@ -14,8 +14,8 @@ import { which } from '../../src/core/process/run';
  * - the listen line is 127.0.0.1 and a free port (benchmarks stay on loopback);
  * - `worker_processes`/`worker_connections` are the generated ones unless the bench is told otherwise
  *   (--nginx-workers/--nginx-connections, to try other sizes);
- * - the bench's extra locations (the static file, the Flask app) go into the same server block, so all three targets
- *   share one TLS setup.
+ * - the bench's extra locations (the static file, the Flask app, the bare node:http server) go into the same server
+ *   block, so all targets share one TLS setup; the bare server's upstream block goes at the top of the same file.
  */
 export interface ProductNginx {
   pid: number;
@@ -31,7 +31,7 @@ function replaceOnce(text: string, from: RegExp, to: string, what: string): stri
   return text.replace(from, to);
 }
 
-export async function startProductNginx(o: { farm: Farm; layout: FarmLayout; port: number; workers?: number; connections?: number; extraLocations: string; dir: string; user?: string }): Promise<ProductNginx> {
+export async function startProductNginx(o: { farm: Farm; layout: FarmLayout; port: number; workers?: number; connections?: number; extraLocations: string; extraHttp?: string; dir: string; user?: string }): Promise<ProductNginx> {
   const files = renderNginxConfig(o.farm, o.layout, o.farm.nginx.runtime);
   const main = files.find((f) => f.file.endsWith('nginx.conf'))!;
   const https = files.find((f) => f.file.endsWith('ipxe-https.conf'))!;
@@ -40,6 +40,8 @@ export async function startProductNginx(o: { farm: Farm; layout: FarmLayout; por
   if (o.connections !== undefined) mainText = replaceOnce(mainText, /worker_connections \d+;/, `worker_connections ${o.connections};`, 'a worker_connections line');
   let httpsText = replaceOnce(https.text, /^\s*listen [^;]*ssl;$/m, `    listen 127.0.0.1:${o.port} ssl;`, 'an ssl listen line');
   httpsText = replaceOnce(httpsText, /^ {4}location \/ \{$/m, `${o.extraLocations}\n    location / {`, 'a catch-all location');
+  // The file is included in nginx's http block (it holds the generated upstream), so extra upstreams go at its top.
+  if (o.extraHttp) httpsText = `${o.extraHttp}${httpsText}`;
   if (!/keepalive \d+;/.test(httpsText)) throw new Error('The generated nginx config has no upstream keepalive; the benchmark expects one.');
 
   fs.mkdirSync(path.join(o.dir, 'conf.d'), { recursive: true });

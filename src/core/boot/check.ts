@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { type FarmLayout, checkFarmText, LocatedIssue, type Farm, type FarmIssue, positionOf, farmLayout, parseTemplate, TemplateError, hasOwnName, profileOf } from '../farm/light';
 import { type Secrets, readSecrets } from '../secrets/light';
 import { fileOnDisk, fileReferenceProblem, fileRelative, isFileReference, RenderError, renderScript } from './render';
-import { renderSecretContents } from './secretFiles';
+import { renderSecretContents } from './secretContents';
 import { cmdlineSecretWarnings, secretFileTemplateIssues } from './secretWarnings';
 
 /**

@@ -2,7 +2,8 @@ import { SECRET_TTL_DEFAULT, parseSecretMode, parseTemplate, TemplateError } fro
 import { maskSecrets } from '../secrets/light';
 import type { BootEvent } from './events';
 import { Answer, BootRequest, IDENTITY_HEADERS, isoTime, MAC_IN_PATH, refusalScript, WHY_PATH } from './handler';
-import { RenderError, RenderInput, resolver } from './render';
+import { RenderError, RenderInput } from './render';
+import { renderSecretContents } from './secretContents';
 import { selectBoot } from './select';
 import { SECRET_ROUTE, TOKEN_SLOTS } from './secretLines';
 import type { BootState } from './state';
@@ -20,28 +21,6 @@ export const SECRET_EVENT_PATH = `${SECRET_ROUTE}…`;
 /** How long /why.ipxe remembers why a certificate's secret file was refused (the board asks right after). */
 const WHY_MEMORY_MS = 5 * 60_000;
 const WHY_MEMORY_LIMIT = 10_000;
-
-/** The contents of each of a profile's secret files for one client, filled like its command line. */
-export function renderSecretContents(input: RenderInput): string[] {
-  const profile = input.farm.profiles[input.profileName];
-  const files = profile?.secretFiles ?? [];
-  const fill = resolver(input, new Set());
-  return files.map((f, i) => {
-    const pointer = `/profiles/${input.profileName}/secretFiles/${i}/content`;
-    try {
-      return parseTemplate(f.content).map((part) => {
-        if ('text' in part) return part.text;
-        if (part.ref.kind === 'client.mac' && !input.mac && !input.client?.macs[0]) {
-          throw new RenderError(`Profile "${input.profileName}" puts {{client.mac}} in ${f.path}, but client "${input.clientName}" has no MAC on file.`, `Add one with \`ipxe-farm client set ${input.clientName} --mac …\`.`, pointer);
-        }
-        return fill(part.ref).text;
-      }).join('');
-    } catch (err) {
-      if (err instanceof TemplateError) throw new RenderError(`Profile "${input.profileName}" (${pointer}): ${err.message}`, 'Fix the template in the farm file.', pointer);
-      throw err;
-    }
-  });
-}
 
 type Identity = { fingerprint?: string; verify?: string; serial?: string } | string;
 

@@ -99,9 +99,16 @@ export async function loadBootState(root: string, previous?: BootState): Promise
   return { farm, layout, secrets: sec.secrets, certs, refusals, problems, awaiting, loadedAt: new Date(), scripts: new Map() };
 }
 
-/** Files whose change means "load again". */
-export function watchedFiles(layout: FarmLayout): string[] {
-  return [layout.farmFile, pkiPaths(layout).index, layout.secrets];
+const watchedByLayout = new WeakMap<FarmLayout, readonly string[]>();
+
+/** Files whose change means "load again". Kept per layout: every request asks (current()), and paths cost to join. */
+export function watchedFiles(layout: FarmLayout): readonly string[] {
+  let files = watchedByLayout.get(layout);
+  if (!files) {
+    files = [layout.farmFile, pkiPaths(layout).index, layout.secrets];
+    watchedByLayout.set(layout, files);
+  }
+  return files;
 }
 
 /**

@@ -68,3 +68,27 @@ test('the folders of src/core import each other without a circle', () => {
   for (const start of edges.keys()) walk(start, [start]);
   assert.deepEqual(circles, []);
 });
+
+test('no source file imports itself back through others (type-only imports count: they tie the files together too)', () => {
+  const src = path.join(repo, 'src');
+  const edges = new Map<string, string[]>();
+  for (const f of sources(src)) {
+    const to = relativeImports(f).map((r) => {
+      const p = path.join(src, r);
+      return [`${p}.ts`, path.join(p, 'index.ts')].find((c) => { try { return statSync(c).isFile(); } catch { return false; } });
+    }).filter((p): p is string => p !== undefined);
+    edges.set(f, to);
+  }
+  const circles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (f: string, trail: string[]) => {
+    state.set(f, 'open');
+    for (const next of edges.get(f) ?? []) {
+      if (state.get(next) === 'open') circles.push([...trail.slice(trail.indexOf(next)), next].map((p) => path.relative(src, p)).join(' -> '));
+      else if (!state.has(next)) visit(next, [...trail, next]);
+    }
+    state.set(f, 'done');
+  };
+  for (const f of edges.keys()) if (!state.has(f)) visit(f, [f]);
+  assert.deepEqual(circles, []);
+});

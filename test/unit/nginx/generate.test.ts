@@ -48,7 +48,7 @@ test('the boot routes go to the boot socket with the X-SSL-Client-* headers set 
   for (const route of ['= /boot.ipxe', '= /ipxe', '/ipxe/', '= /why.ipxe']) {
     assert.ok(https.includes(`location ${route} {\n        proxy_pass http://ipxefarm_boot;`), route);
   }
-  assert.ok(https.includes(`upstream ipxefarm_boot {\n    server "unix:${layout.bootSocket}";\n    keepalive 32;`));
+  assert.ok(https.includes(`upstream ipxefarm_boot {\n    server "unix:${layout.bootSocket}";\n    keepalive 256;`));
   assert.match(https, /proxy_http_version 1\.1;\n    proxy_set_header Connection "";/);
   for (const [h, v] of [['Verify', 'ssl_client_verify'], ['Serial', 'ssl_client_serial'], ['Fingerprint', 'ssl_client_fingerprint'], ['S-DN', 'ssl_client_s_dn']]) {
     assert.match(https, new RegExp(`proxy_set_header X-SSL-Client-${h} \\$${v};`));
