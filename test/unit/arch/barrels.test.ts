@@ -85,6 +85,6 @@ test('a light barrel reaches neither node-forge nor a child process, so the edit
   assert.deepEqual(lights.flatMap((l) => evaluatedReach(l, ['node-forge', 'execa', 'node:child_process'])), []);
 });
 
-test('the boot service (ipxe-farm serve) does not evaluate node-forge: it reads the PKI index, it signs nothing', () => {
+test('the boot service (src/core/boot/service.ts, what `ipxe-farm serve` runs) evaluates no node-forge: it reads the PKI index, it signs nothing', () => {
   assert.deepEqual(evaluatedReach(path.join(src, 'core', 'boot', 'service.ts'), ['node-forge']), []);
 });
