@@ -1,4 +1,4 @@
-/** The fs part of the core cheap enough for the editor and the boot service to load at start: no node-forge, no child processes (the arch test checks). */
+/** Files written whole or not at all, the user's cache folder and checked JSON records: no node-forge, no child process (the arch test checks). */
 export { ensureDir, exists, writeFileAtomic } from './atomic';
 export { userCacheDir } from './cacheDir';
 export { parseJsonLine, parseJsonRecord } from './jsonRecord';

@@ -1,2 +1,2 @@
-/** The process part of the core, as the CLI, the editor and the other core domains use it. */
+/** Child processes, all through execa (the one way this project starts a program). Looking at processes without starting one is in light.ts. */
 export { run, runOk, start } from './run';

@@ -1,3 +1,3 @@
-/** The process part of the core cheap enough for the editor and the boot service to load at start: no node-forge, no child processes (the arch test checks). */
+/** Processes looked at without starting one (a program on PATH, a pid alive): no node-forge, no child process (the arch test checks). */
 export { pidAlive, pidRuns } from './alive';
 export { which } from './which';
