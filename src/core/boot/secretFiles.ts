@@ -1,4 +1,4 @@
-import { SECRET_TTL_DEFAULT, parseSecretMode, parseTemplate, TemplateError } from '../farm/light';
+import { SECRET_TTL_DEFAULT, parseSecretMode } from '../farm/light';
 import { maskSecrets } from '../secrets/light';
 import type { BootEvent } from './events';
 import { Answer, BootRequest, IDENTITY_HEADERS, isoTime, MAC_IN_PATH, refusalScript, WHY_PATH } from './handler';
