@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';

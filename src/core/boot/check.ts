@@ -1,18 +1,9 @@
 import * as fs from 'node:fs';
-import type { FarmLayout } from '../farm/layout';
-import { checkFarmText, LocatedIssue } from '../farm/load';
-import type { Farm } from '../farm/model';
-import type { FarmIssue } from '../farm/validate';
-import { positionOf } from '../farm/jsonLocate';
-import { farmLayout } from '../farm/layout';
-import type { Secrets } from '../secrets/store';
-import { readSecrets } from '../secrets/store';
+import { type FarmLayout, checkFarmText, LocatedIssue, type Farm, type FarmIssue, positionOf, farmLayout, parseTemplate, TemplateError, hasOwnName, profileOf } from '../farm/light';
+import { type Secrets, readSecrets } from '../secrets/light';
 import { fileOnDisk, fileReferenceProblem, fileRelative, isFileReference, RenderError, renderScript } from './render';
-import { parseTemplate, TemplateError } from '../farm/template';
 import { renderSecretContents } from './secretContents';
 import { cmdlineSecretWarnings, secretFileTemplateIssues } from './secretWarnings';
-import { hasOwnName } from '../farm/table';
-import { profileOf } from '../farm/rules';
 
 /**
  * A boot-mapping problem; its pointer says whose it is (a client's or a profile's, see refusals.ts). `missing` marks a file, signature or secret that is simply not there yet (the CLI's --allow-missing accepts those).

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as z from 'zod';
 import { FarmError } from '../errors';
-import { farmLayout } from '../farm/layout';
-import { parseJsonLine } from '../fs/jsonRecord';
+import { farmLayout } from '../farm/light';
+import { parseJsonLine } from '../fs/light';
 
 /**
  * One line of the boot-events log (`.ipxe-farm/boot-events.jsonl`): who asked, what they got. Never the script body,

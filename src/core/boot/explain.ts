@@ -1,6 +1,6 @@
 import { FarmError } from '../errors';
-import { maskSecrets } from '../secrets/mask';
-import { hasOwnName } from '../farm/table';
+import { maskSecrets } from '../secrets/light';
+import { hasOwnName, profileOf } from '../farm/light';
 import { RenderInput, renderScript } from './render';
 import { secretFilesAsComments, ShownSecretFile, showSecretFiles } from './secretFiles';
 import { showTokenSlots } from './secretLines';
@@ -8,7 +8,6 @@ import { cmdlineSecretWarnings } from './secretWarnings';
 import { BootDecision, selectBoot } from './select';
 import { loadBootState } from './state';
 import { mappingRefusal } from './refusals';
-import { profileOf } from '../farm/rules';
 
 export interface Explanation {
   query: string;

@@ -1,9 +1,8 @@
 import type { BootEvent } from './events';
-import { echoText } from '../ipxe/scriptLine';
+import { echoText, REFUSED_HEADLINE } from '../ipxe/light';
 import { RenderError, renderScript } from './render';
 import { BootDecision, BootIdentity, selectBoot } from './select';
 import type { BootState } from './state';
-import { REFUSED_HEADLINE } from '../ipxe/refusalText';
 
 /**
  * iPXE v2.0.0 never runs the body of a 4xx answer (net/tcp/httpcore.c turns the status into an error code), so a

@@ -13,6 +13,6 @@ export { readLastBoots, readBootEvents, type BootEvent } from './events';
 export { renderScript, serverHttp, RenderError, type RenderInput, type RenderedScript } from './render';
 export { selectBoot, type BootDecision, type BootIdentity } from './select';
 export { loadBootState, BootStateReloader, type BootState } from './state';
-export { safeLine, UnsafeValueError } from '../ipxe/scriptLine';
+export { safeLine, UnsafeValueError } from '../ipxe/light';
 export { clientScript } from './clientScript';
 export { addProfile, parseSecretFileArg, removeClient, removeProfile, secretRemovalProblem, servableCheck, setClient, setProfile, type ProfileFields } from './mappings';

@@ -1,16 +1,8 @@
 import { FarmError, UsageError } from '../errors';
-import { updateFarm } from '../farm/load';
-import type { SecretFile } from '../farm/model';
-import { checkName, profileOf } from '../farm/rules';
-import { normaliseMac } from '../farm/validate';
-import { CLIENT_ARCHES, CPU_ARCHES, isClientArch } from '../farm/arch';
-import { emptyTable, hasOwnName, own } from '../farm/table';
-import type { Farm } from '../farm/model';
-import type { LoadedFarm } from '../farm/load';
-import { readSecrets } from '../secrets/store';
+import { updateFarm, type SecretFile, checkName, profileOf, normaliseMac, CLIENT_ARCHES, CPU_ARCHES, isClientArch, emptyTable, hasOwnName, own, type Farm, type LoadedFarm, type FarmHandle } from '../farm/light';
+import { readSecrets } from '../secrets/light';
 import { BootIssue, checkBootMappings } from './check';
 import { attributeIssues, mappingRefusal } from './refusals';
-import type { FarmHandle } from '../farm/handle';
 
 /**
  * Boot mappings changed without editing JSON: the CLI's `profile …`/`client …` and the editor's commands call these,

@@ -1,5 +1,4 @@
-import type { Client } from '../farm/model';
-import type { FarmIssue } from '../farm/validate';
+import type { Client, FarmIssue } from '../farm/light';
 import type { BootIssue } from './check';
 
 /**

@@ -1,13 +1,8 @@
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import type { FarmLayout } from '../farm/layout';
-import type { Client, Farm, Profile } from '../farm/model';
-import { archFacts, clientArch, type CpuArch } from '../farm/arch';
-import { profileKernel } from '../farm/profileKernel';
-import type { Secrets } from '../secrets/store';
-import { own } from '../farm/table';
-import { Piece, safeLine, UnsafeValueError } from '../ipxe/scriptLine';
-import { fillTemplate, parseTemplate, Placeholder, TemplateError } from '../farm/template';
+import { type FarmLayout, type Client, type Farm, type Profile, archFacts, clientArch, type CpuArch, profileKernel, own, fillTemplate, parseTemplate, Placeholder, TemplateError } from '../farm/light';
+import type { Secrets } from '../secrets/light';
+import { Piece, safeLine, UnsafeValueError } from '../ipxe/light';
 import { secretFileLines } from './secretLines';
 
 export interface RenderInput {

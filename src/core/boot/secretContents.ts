@@ -1,4 +1,4 @@
-import { parseTemplate, TemplateError } from '../farm/template';
+import { parseTemplate, TemplateError } from '../farm/light';
 import { RenderError, RenderInput, resolver } from './render';
 
 // Apart from secretFiles.ts (the service's one-time tokens) so that the farm check can fill a file's contents without

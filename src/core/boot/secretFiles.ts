@@ -1,6 +1,5 @@
-import { SECRET_TTL_DEFAULT } from '../farm/model';
-import { parseSecretMode } from '../farm/secretFiles';
-import { maskSecrets } from '../secrets/mask';
+import { SECRET_TTL_DEFAULT, parseSecretMode } from '../farm/light';
+import { maskSecrets } from '../secrets/light';
 import type { BootEvent } from './events';
 import { Answer, BootRequest, IDENTITY_HEADERS, isoTime, MAC_IN_PATH, refusalScript, WHY_PATH } from './handler';
 import { RenderError, RenderInput } from './render';

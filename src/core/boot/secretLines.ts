@@ -1,6 +1,5 @@
-import type { Farm, Profile } from '../farm/model';
-import { parseSecretMode } from '../farm/secretFiles';
-import { checkScriptHost, urlHost } from '../ipxe/script';
+import { type Farm, type Profile, parseSecretMode } from '../farm/light';
+import { checkScriptHost, urlHost } from '../ipxe/light';
 
 /** The boot service's route for secret files: /secret/TOKEN, over the same mutual-TLS port as the script. */
 export const SECRET_ROUTE = '/secret/';

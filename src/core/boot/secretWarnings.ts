@@ -1,6 +1,4 @@
-import type { Farm } from '../farm/model';
-import type { FarmIssue } from '../farm/validate';
-import { parseTemplate, TemplateError } from '../farm/template';
+import { type Farm, type FarmIssue, parseTemplate, TemplateError } from '../farm/light';
 
 export const CMDLINE_SECRET_WARNING = 'is readable by every process on the machine through /proc/cmdline (and lands in boot logs); use a secret file (secretFiles) where the tool can read one';
 

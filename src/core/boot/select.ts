@@ -1,10 +1,6 @@
-import type { Client, Farm } from '../farm/model';
-import { normaliseMac } from '../farm/validate';
-import type { CertRecord } from '../pki/types';
-import { own } from '../farm/table';
-import type { CertLookup } from '../pki/certLookup';
+import { type Client, type Farm, normaliseMac, own, profileOf } from '../farm/light';
+import type { CertRecord, CertLookup } from '../pki/light';
 import { mappingRefusal, MappingRefusals, NO_REFUSALS } from './refusals';
-import { profileOf } from '../farm/rules';
 
 /** What nginx tells the boot service about the TLS client (X-SSL-Client-* headers) and what the path asked for. */
 export interface BootIdentity {

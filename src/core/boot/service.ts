@@ -1,8 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
-import { bootSocketAccess, type SocketAccess } from '../socket/access';
-import { resolveRuntime } from '../farm/runtimeChoice';
-import { secretsExposure } from '../secrets/store';
+import { bootSocketAccess, type SocketAccess } from '../socket/light';
+import { resolveRuntime } from '../farm/light';
+import { secretsExposure } from '../secrets/light';
 import { BootEventLog } from './events';
 import { answer } from './handler';
 import { createBootHttpServer } from './httpServer';

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import { FarmError } from '../errors';
-import type { FarmLayout } from '../farm/layout';
-import { ensureDir } from '../fs/atomic';
-import type { SocketAccess } from '../socket/access';
+import type { FarmLayout } from '../farm/light';
+import { ensureDir } from '../fs/light';
+import type { SocketAccess } from '../socket/light';
 
 /** The boot socket's folders and modes, for nginx's workers only (see SocketAccess). */
 

@@ -1,17 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
-import { farmLayout, FarmLayout } from '../farm/layout';
-import { checkFarmText, farmFileError, issueLines, readFarmText } from '../farm/load';
-import type { Farm } from '../farm/model';
-import { emptyTable } from '../farm/table';
-import { pkiPaths } from '../pki/paths';
-import { readSecrets, Secrets } from '../secrets/store';
+import { farmLayout, FarmLayout, checkFarmText, farmFileError, issueLines, readFarmText, type Farm, emptyTable, placeholdersOf } from '../farm/light';
+import { pkiPaths, CertLookup, emptyIndex, readIndexFile } from '../pki/light';
+import { readSecrets, Secrets } from '../secrets/light';
 import { BootIssue, checkBootMappings } from './check';
-import { CertLookup } from '../pki/certLookup';
-import { emptyIndex, readIndexFile } from '../pki/indexRead';
 import { attributeIssues, describeRefusals, MappingRefusals } from './refusals';
-import { placeholdersOf } from '../farm/template';
 import { FolderWatch } from './folderWatch';
 
 /**

@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureDir } from '../fs/atomic';
-import { farmLayout } from '../farm/layout';
-import { decodeIpxeError } from '../ipxe/errors';
-import { BootStageTracker } from '../qemu/stages';
-import { LOG_MASK, maskValues, StreamMasker } from '../secrets/mask';
-import type { Secrets } from '../secrets/store';
+import { ensureDir } from '../fs/light';
+import { farmLayout } from '../farm/light';
+import { decodeIpxeError } from '../ipxe/light';
+import { BootStageTracker } from '../qemu/light';
+import { LOG_MASK, maskValues, StreamMasker, type Secrets } from '../secrets/light';
 
 /**
  * What a board's console becomes for people: a live view with secrets masked and every iPXE error code explained

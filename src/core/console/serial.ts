@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tty from 'node:tty';
-import { pidAlive } from '../process/alive';
-import { run } from '../process/run';
+import { pidAlive } from '../process/light';
+import { run } from '../process';
 import { ConsoleEvents, ConsoleStream, retryDelay } from './stream';
 
 /**

@@ -1,6 +1,6 @@
 import { FarmError } from '../errors';
-import type { Farm } from '../farm/model';
-import { locateIpxeSource, type IpxeSource } from '../ipxe/source';
+import type { Farm } from '../farm/light';
+import { locateIpxeSource, type IpxeSource } from '../ipxe';
 
 /**
  * Which iPXE the demo boots. `built`: an image compiled from a source tree with the farm CA and the client's identity

@@ -1,1 +1,1 @@
-export { ensureTestKernel as demoKernel, LINUX_MARKER_RE as DEMO_MARKER } from '../qemu/testKernel';
+export { ensureTestKernel as demoKernel, LINUX_MARKER_RE as DEMO_MARKER } from '../qemu';

@@ -1,8 +1,7 @@
 import * as path from 'node:path';
-import type { FarmLayout } from '../farm/layout';
-import type { Farm, NginxRuntimeKind } from '../farm/model';
-import { bootSocketAccess } from '../socket/access';
-import { pkiPaths } from '../pki/paths';
+import type { FarmLayout, Farm, NginxRuntimeKind } from '../farm/light';
+import { bootSocketAccess } from '../socket/light';
+import { pkiPaths } from '../pki/light';
 
 export type DeployKind = 'systemd' | 'quadlet';
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import type { FarmHandle } from '../farm/handle';
+import { ensureDir, writeFileAtomic } from '../fs/light';
+import type { FarmHandle } from '../farm/light';
 import { deployUnits, DeployKind, DeployOptions } from './units';
 
 /** Write the units into `dir` (for the admin to copy into /etc/systemd/system or /etc/containers/systemd). */

@@ -1,14 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FarmHandle } from '../farm/handle';
-import type { FarmLayout } from '../farm/layout';
-import type { Farm } from '../farm/model';
-import { describeSocketReach } from '../nginx/socketReach';
-import { run, which } from '../process/run';
-import { findOvmf } from '../stock/ovmf';
-import { formatPodmanFix, probePodman } from '../nginx/podmanProbe';
-import { chooseNginxImage, OFFICIAL_NGINX_IMAGE } from '../nginx/imageChoice';
-import { cachedTreeDir } from '../ipxe/source';
+import type { FarmHandle } from '../farm/light';
+import { describeSocketReach } from '../nginx/light';
+import { which } from '../process/light';
+import { run } from '../process';
+import { findOvmf } from '../stock/light';
+import { formatPodmanFix, probePodman, chooseNginxImage, OFFICIAL_NGINX_IMAGE } from '../nginx';
+import { cachedTreeDir } from '../ipxe';
 
 /** One thing the farm needs from the machine, and how to get it when it is missing. */
 export interface Check {

@@ -5,7 +5,7 @@
  * images of a farm with ipxe.proxyDhcp true need it from the server; a farm's own images with ipxe.proxyDhcp false
  * skip the wait anyway. iPXE asks for option 175 in every DHCP request, so the lines below reach iPXE only.
  */
-import type { Farm } from '../farm/model';
+import type { Farm } from '../farm/light';
 
 export const NO_PXEDHCP_LINES = {
   /** /etc/dnsmasq.conf (or a file in /etc/dnsmasq.d/); `1b` makes dnsmasq send one byte. */

@@ -1,4 +1,4 @@
-import { userCacheDir } from '../fs/cacheDir';
+import { userCacheDir } from '../fs/light';
 import { loadFarm, type LoadedFarm } from './load';
 import { pkiPaths, type PkiPaths } from './pkiPaths';
 import { resolveRuntime, type FarmPrograms, type ResolvedRuntime } from './runtimeChoice';

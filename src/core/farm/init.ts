@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { ensureDir, exists, writeFileAtomic } from '../fs/atomic';
+import { ensureDir, exists, writeFileAtomic } from '../fs/light';
 import { farmLayout, FarmLayout } from './layout';
 import { starterFarm, type NginxRuntimeKind } from './model';
 import { checkName } from './rules';

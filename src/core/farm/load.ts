@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { writeFileAtomic } from '../fs/atomic';
+import { writeFileAtomic } from '../fs/light';
 import { FARM_FILE, Farm } from './model';
 import { farmLayout, FarmLayout } from './layout';
 import { FarmIssue, validateFarm } from './validate';

@@ -2,8 +2,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as z from 'zod';
-import { writeFileAtomic } from '../fs/atomic';
-import { parseJsonRecord } from '../fs/jsonRecord';
+import { writeFileAtomic, parseJsonRecord } from '../fs/light';
 import type { FarmLayout } from './layout';
 import type { NginxRuntimeKind } from './model';
 

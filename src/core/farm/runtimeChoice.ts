@@ -1,4 +1,4 @@
-import { which } from '../process/which';
+import { which } from '../process/light';
 import type { FarmLayout } from './layout';
 import type { Farm, NginxRuntimeKind } from './model';
 import { readRunRecord, type NginxRunRecord } from './runRecord';

@@ -1,4 +1,4 @@
-import { FarmError, UsageError } from '../errors';
+import { UsageError } from '../errors';
 import type { Farm } from './model';
 import { checkFarmText, loadFarm, type LoadedFarm, updateFarm } from './load';
 

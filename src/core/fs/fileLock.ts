@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as z from 'zod';
 import { FarmError } from '../errors';
-import { run } from '../process/run';
+import { run } from '../process';
 import { parseJsonRecord } from './jsonRecord';
 
 /**

@@ -6,7 +6,7 @@
  * for every client of a farm, on purpose: iPXE recompiles every object that includes a config header when it
  * changes, so anything per-client belongs in the embedded script (or CERT/PRIVKEY), never here.
  */
-import type { IpxeSettings } from '../farm/model';
+import type { IpxeSettings } from '../farm/light';
 
 /** First line of every header iPXE Farm writes; a header without it is someone else's and is never overwritten. */
 export const HEADER_MARK = '/* Written by iPXE Farm for its client images: a build puts this content back whenever it differs. */';

@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
-import { archFacts, type CpuArch } from '../farm/arch';
-import { runOk } from '../process/run';
+import { archFacts, type CpuArch } from '../farm/light';
+import { runOk } from '../process';
 
 /**
  * The one builder of EFI sticks (FAT images with mtools, no root, no loop device), for the three ways a client's EFI

@@ -11,3 +11,5 @@ export { clientOutDir, imageFiles, readManifest, MANIFEST_FILE, SCRIPT_COPY, typ
 export { withTreeLock, treeLockFile } from './treeLock';
 export { assembleClientImage } from './assemble';
 export { imageStateAt } from './build';
+export { makeEfiStick } from './fatImage';
+export { readBuildInputs } from './inputs';

@@ -1,11 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
-import type { FarmLayout } from '../farm/layout';
-import { checkName } from '../farm/rules';
-import { pkiPaths } from '../pki/paths';
-import { certDer, certSerial, certToPem, fingerprints, parseCertificate } from '../pki/certs';
-import { keyMatchesCert, readPrivateKey } from '../pki/keys';
-import { readPkiIndex } from '../pki/indexRead';
+import { type FarmLayout, checkName } from '../farm/light';
+import { pkiPaths, readPkiIndex } from '../pki/light';
+import { certDer, certSerial, certToPem, fingerprints, parseCertificate, keyMatchesCert, readPrivateKey } from '../pki';
 
 /** What a client's image is made from, read and checked before any make runs. */
 export interface BuildInputs {

@@ -1,11 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as z from 'zod';
-import type { FarmLayout } from '../farm/layout';
-import type { ImageTarget } from '../farm/model';
-import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { checkName } from '../farm/rules';
-import { parseJsonRecord } from '../fs/jsonRecord';
+import { type FarmLayout, type ImageTarget, checkName } from '../farm/light';
+import { ensureDir, writeFileAtomic, parseJsonRecord } from '../fs/light';
 import type { IpxeFlavour, IpxeSource } from './source';
 
 const TARGETS = ['iso', 'usb', 'efi'] as const satisfies readonly ImageTarget[];

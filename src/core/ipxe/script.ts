@@ -1,8 +1,7 @@
 import { isIP } from 'node:net';
 import { FarmError } from '../errors';
-import { isHostName } from '../net/hostName';
-import type { Farm } from '../farm/model';
-import { checkName } from '../farm/rules';
+import { isHostName } from '../net/light';
+import { type Farm, checkName } from '../farm/light';
 
 /**
  * The script built into each client's image. iPXE splits a script line on whitespace with no quoting at all and

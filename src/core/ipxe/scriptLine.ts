@@ -11,7 +11,7 @@
  * the command word, or — where the context is one word, such as a URL — whitespace.
  */
 
-import type { Piece } from '../farm/template';
+import type { Piece } from '../farm/light';
 
 export type { Piece };
 

@@ -1,11 +1,10 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { userCacheDir } from '../fs/cacheDir';
+import { userCacheDir, ensureDir, exists } from '../fs/light';
 import { FarmError } from '../errors';
-import { ensureDir, exists } from '../fs/atomic';
-import { run } from '../process/run';
-import type { Farm } from '../farm/model';
+import { run } from '../process';
+import type { Farm } from '../farm/light';
 
 /** Upstream iPXE; a farm may pin any tag, branch or full commit of it. */
 export const IPXE_UPSTREAM = 'https://github.com/ipxe/ipxe.git';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { describeHolder, withFileLock } from '../fs/fileLock';
+import { describeHolder, withFileLock } from '../fs';
 
 /** Lock file beside src/: every build in one tree (CLI, editor, tests, benchmarks) takes it. */
 export function treeLockFile(treeDir: string): string {

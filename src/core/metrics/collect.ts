@@ -1,9 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { readBootEvents } from '../boot/events';
-import { WHY_PATH } from '../boot/handler';
-import { readPkiIndex } from '../pki/indexRead';
-import { readVerdicts } from '../verdict/health';
-import type { VerdictStages } from '../verdict/follow';
+import { readBootEvents, WHY_PATH } from '../boot/light';
+import { readPkiIndex } from '../pki/light';
+import { readVerdicts, type VerdictStages } from '../verdict/light';
 
 /**
  * The farm's numbers for Prometheus, computed from its records at each scrape (verdicts, boot events, PKI index), so

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FarmError, UsageError } from '../errors';
-import type { Farm } from '../farm/model';
+import type { Farm } from '../farm/light';
 import { farmMetrics } from './collect';
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { start } from '../process/run';
+import { start } from '../process';
 
 /** Quote one argument for a POSIX shell. */
 export function shQuote(arg: string): string {

@@ -1,11 +1,8 @@
-import type { FarmLayout } from '../farm/layout';
-import type { NginxRuntimeKind } from '../farm/model';
-import type { FarmHandle } from '../farm/handle';
+import { type FarmLayout, type NginxRuntimeKind, type FarmHandle, clearRunRecord, readRunRecord, writeRunRecord } from '../farm/light';
 import { FarmError } from '../errors';
 import { requireNginxConfig } from './requireConfig';
 import { LocalNginxRuntime } from './localRuntime';
 import { PodmanNginxRuntime } from './podmanRuntime';
-import { clearRunRecord, readRunRecord, writeRunRecord } from '../farm/runRecord';
 import type { LogSink, NginxRuntime, NginxStatus } from './runtime';
 
 /**

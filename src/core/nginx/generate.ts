@@ -1,13 +1,10 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { ensureDir, exists, writeFileAtomic } from '../fs/atomic';
-import type { FarmLayout } from '../farm/layout';
-import type { Farm, NginxRuntimeKind } from '../farm/model';
-import type { FarmHandle } from '../farm/handle';
-import { REFUSED_HEADLINE } from '../ipxe/refusalText';
-import { isEchoSafe } from '../ipxe/scriptLine';
-import { pkiPaths } from '../pki/paths';
+import { ensureDir, exists, writeFileAtomic } from '../fs/light';
+import type { FarmLayout, Farm, NginxRuntimeKind, FarmHandle } from '../farm/light';
+import { REFUSED_HEADLINE, isEchoSafe } from '../ipxe/light';
+import { pkiPaths } from '../pki/light';
 import { nginxPaths } from './paths';
 
 /** Both iPXE builds we support can use these (DESIGN §2); Mozilla "intermediate" breaks the 2019 build. */

@@ -1,5 +1,5 @@
 import { FarmError } from '../errors';
-import { run } from '../process/run';
+import { run } from '../process';
 import { LOCAL_NGINX_REPO } from './localImage';
 
 /**

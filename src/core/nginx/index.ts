@@ -16,11 +16,13 @@ export { parseNginxTestOutput, formatDiagnostic, type NginxDiagnostic, type Path
 export { ReloadOnSave, type ReloadOutcome, type ReloadOnSaveOptions } from './reloadOnSave';
 export { watchNginxFiles } from './watch';
 export { nginxPaths, type NginxPaths } from './paths';
-export { localWorkerGid, localWorkerGroupName } from '../socket/workerGroup';
-export { readRunRecord, type NginxRunRecord } from '../farm/runRecord';
+export { localWorkerGid, localWorkerGroupName } from '../socket/light';
+export { readRunRecord, type NginxRunRecord } from '../farm/light';
 export { chooseNginxImage } from './imageChoice';
 export { buildLocalNginxImage } from './localImage';
 export { reloadNginxForCrl } from './reloadForCrl';
 export { requireNginxConfig } from './requireConfig';
 export { describeSocketReach } from './socketReach';
 export { switchNginxRuntime } from './switchRuntime';
+export { OFFICIAL_NGINX_IMAGE } from './imageChoice';
+export { formatPodmanFix, probePodman } from './podmanProbe';

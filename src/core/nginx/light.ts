@@ -2,3 +2,5 @@
 export type { NginxDiagnostic } from './diagnostics';
 export type { ReloadOnSave, ReloadOutcome } from './reloadOnSave';
 export type { NginxRuntime } from './runtime';
+export { generateNginxConfig } from './generate';
+export { describeSocketReach } from './socketReach';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import type { Farm } from '../farm/model';
+import type { Farm } from '../farm/light';
 
 /** Ports named by `listen` lines in the config files (comments ignored), with where each is. */
 export function listenPorts(sources: Record<string, string>): Array<{ port: number; file: string; line: number }> {

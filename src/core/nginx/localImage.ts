@@ -1,10 +1,10 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { ensureDir, exists } from '../fs/atomic';
-import { withTreeLock } from '../ipxe/treeLock';
-import { run, runOk, which } from '../process/run';
-import { userCacheDir } from '../fs/cacheDir';
+import { ensureDir, exists, userCacheDir } from '../fs/light';
+import { withTreeLock } from '../ipxe';
+import { which } from '../process/light';
+import { run, runOk } from '../process';
 import { probePodman } from './podmanProbe';
 
 /**

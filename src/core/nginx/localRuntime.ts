@@ -1,10 +1,9 @@
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
-import { ensureDir } from '../fs/atomic';
-import type { FarmLayout } from '../farm/layout';
-import type { Farm } from '../farm/model';
-import { run } from '../process/run';
-import { localWorkerGroupName } from '../socket/workerGroup';
+import { ensureDir } from '../fs/light';
+import type { FarmLayout, Farm } from '../farm/light';
+import { run } from '../process';
+import { localWorkerGroupName } from '../socket/light';
 import { loopbackHost, nginxPath } from './generate';
 import { assertListensOnFarmPorts } from './listenCheck';
 import { assertPkiReady } from './pkiCheck';
@@ -15,7 +14,7 @@ import { ensureWorkerCanReach, lookupUser } from './reach';
 import { followFile, lastLines } from './tailFile';
 import { readConfigSources } from './sources';
 import { LogFollower, LogSink, NginxConfigError, NginxReloadResult, NginxRuntime, NginxStatus, NginxTestResult } from './runtime';
-import { pidAlive, pidRuns } from '../process/alive';
+import { pidAlive, pidRuns } from '../process/light';
 
 export interface LocalRuntimeOptions {
   /** The nginx binary (default: nginx on PATH). */

@@ -1,6 +1,5 @@
 import * as path from 'node:path';
-import type { FarmLayout } from '../farm/layout';
-import type { NginxRuntimeKind } from '../farm/model';
+import type { FarmLayout, NginxRuntimeKind } from '../farm/light';
 
 /**
  * Where nginx's files live. The configuration is the user's (nginx/); each runtime gets its own private prefix under

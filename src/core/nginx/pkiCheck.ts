@@ -1,8 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import type { FarmLayout } from '../farm/layout';
-import { pkiPaths } from '../pki/paths';
+import type { FarmLayout } from '../farm/light';
+import { pkiPaths } from '../pki/light';
 
 /**
  * Before a start: the PKI files the config names must exist. nginx would only say `cannot load certificate …

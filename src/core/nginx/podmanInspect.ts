@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { FarmError } from '../errors';
-import { parseJsonRecord } from '../fs/jsonRecord';
+import { parseJsonRecord } from '../fs/light';
 
 /** The part of `podman container inspect --format json` we use, checked at the edge. */
 export interface ContainerState {

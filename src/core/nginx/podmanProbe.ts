@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { run, which } from '../process/run';
+import { which } from '../process/light';
+import { run } from '../process';
 
 /**
  * Can podman start a container here? `podman info` answers on machines where every `podman run` fails (a sandbox

@@ -1,12 +1,11 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import type { FarmLayout } from '../farm/layout';
-import type { Farm } from '../farm/model';
-import { pkiPaths } from '../pki/paths';
-import { run, start } from '../process/run';
-import { pidRuns } from '../process/alive';
+import { ensureDir, writeFileAtomic } from '../fs/light';
+import type { FarmLayout, Farm } from '../farm/light';
+import { pkiPaths } from '../pki/light';
+import { run, start } from '../process';
+import { pidRuns } from '../process/light';
 import { loopbackHost, nginxPath } from './generate';
 import { assertListensOnFarmPorts } from './listenCheck';
 import { assertPkiReady } from './pkiCheck';

@@ -1,6 +1,5 @@
 import { describeError } from '../errors';
-import { openFarm, type FarmHandle } from '../farm/handle';
-import type { NginxRuntimeKind } from '../farm/model';
+import { openFarm, type FarmHandle, type NginxRuntimeKind } from '../farm/light';
 import { createNginxRuntime } from './createRuntime';
 
 export interface CrlReload {

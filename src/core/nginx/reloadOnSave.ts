@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describeError } from '../errors';
-import type { FarmLayout } from '../farm/layout';
-import { pkiPaths } from '../pki/paths';
+import type { FarmLayout } from '../farm/light';
+import { pkiPaths } from '../pki/light';
 import type { NginxDiagnostic } from './diagnostics';
 import type { NginxRuntime, NginxState } from './runtime';
 

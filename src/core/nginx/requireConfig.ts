@@ -1,6 +1,6 @@
 import { FarmError } from '../errors';
-import { exists } from '../fs/atomic';
-import type { FarmLayout } from '../farm/layout';
+import { exists } from '../fs/light';
+import type { FarmLayout } from '../farm/light';
 import { nginxPaths } from './paths';
 
 /**

@@ -1,4 +1,4 @@
-import type { NginxRuntimeKind } from '../farm/model';
+import type { NginxRuntimeKind } from '../farm/light';
 import { FarmError } from '../errors';
 import type { NginxDiagnostic } from './diagnostics';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FarmHandle } from '../farm/handle';
-import { bootSocketAccess } from '../socket/access';
+import type { FarmHandle } from '../farm/light';
+import { bootSocketAccess } from '../socket/light';
 
 /**
  * Who can connect to the boot service's socket now, read from the file system as it is (not from what the farm

@@ -1,8 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { openFarm, type FarmHandle } from '../farm/handle';
-import type { NginxRuntimeKind } from '../farm/model';
-import { setSetting } from '../farm/settings';
+import { openFarm, type FarmHandle, type NginxRuntimeKind, setSetting } from '../farm/light';
 import { generateNginxConfig, renderNginxConfig } from './generate';
 
 /**

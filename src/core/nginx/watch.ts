@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FarmLayout } from '../farm/layout';
+import type { FarmLayout } from '../farm/light';
 import { ReloadOnSave } from './reloadOnSave';
 
 /**

@@ -1,9 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import forge from 'node-forge';
 import { FarmError } from '../errors';
-import type { FarmHandle } from '../farm/handle';
-import type { Farm } from '../farm/model';
-import { checkName } from '../farm/rules';
+import { type FarmHandle, type Farm, checkName } from '../farm/light';
 import { buildCert, Issuer } from './build';
 import { loadCa } from './ca';
 import { certToPem, commonName, parseCertificate, pemBlocks } from './certs';

@@ -1,5 +1,5 @@
 import * as fsp from 'node:fs/promises';
-import { farmLayout } from '../farm/layout';
+import { farmLayout } from '../farm/light';
 import { readCrlInfo, type CrlInfo } from './crl';
 import { pkiPaths } from './paths';
 import type { CertRecord, PkiIndex } from './types';

@@ -19,3 +19,5 @@ export { REVOCATION_REASONS, readCrlInfo, type CrlInfo } from './crl';
 export { crlStatus } from './expiry';
 export { serialToNginx, parseSerial, normaliseSerial } from './serial';
 export { isEncryptedKeyPem } from './keys';
+export { certDer, certSerial, certToPem, fingerprints, parseCertificate } from './certs';
+export { keyMatchesCert, readPrivateKey } from './keys';

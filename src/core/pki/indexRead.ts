@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import { FarmError } from '../errors';
-import { parseJsonRecord } from '../fs/jsonRecord';
-import { farmLayout } from '../farm/layout';
+import { parseJsonRecord } from '../fs/light';
+import { farmLayout } from '../farm/light';
 import { pkiPaths } from './paths';
 import { pkiIndexSchema, pkiIndexVouchedSchema } from './indexSchema';
 import { recordsPrefix, type RecordsPrefix } from './indexLayout';

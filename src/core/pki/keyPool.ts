@@ -3,12 +3,12 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign, verify } from 'node:crypto';
 import { UsageError } from '../errors';
-import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import type { FarmHandle } from '../farm/handle';
+import { ensureDir, writeFileAtomic } from '../fs/light';
+import type { FarmHandle } from '../farm/light';
 import { issuedKeyHashes, publicKeySha256 } from './issuedKeys';
 import { leafKeyPem, newRsaKey } from './keys';
 import type { PkiPaths } from './paths';
-import { pidAlive } from '../process/alive';
+import { pidAlive } from '../process/light';
 import type { PkiIndex } from './types';
 
 /**

@@ -2,3 +2,5 @@
 export { readPkiIndex } from './indexRead';
 export { pkiPaths } from './paths';
 export type { CertKind, CertRecord, PkiIndex } from './types';
+export { CertLookup } from './certLookup';
+export { emptyIndex, readIndexFile } from './indexRead';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { describeHolder, withFileLock } from '../fs/fileLock';
+import { describeHolder, withFileLock } from '../fs';
 
 /** One writer at a time in pki/: two CLI processes issuing at once would otherwise hand out the same serial. */
 const LOCK_NAME = '.lock';

@@ -1,5 +1,5 @@
 import { FarmError } from '../errors';
-import type { Farm } from '../farm/model';
+import type { Farm } from '../farm/light';
 import type { CertKind, PkiIndex } from './types';
 
 /**

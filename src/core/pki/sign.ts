@@ -1,8 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { writeFileAtomic } from '../fs/atomic';
-import type { FarmHandle } from '../farm/handle';
+import { writeFileAtomic } from '../fs/light';
+import type { FarmHandle } from '../farm/light';
 import { readCaCert } from './ca';
 import { parseCertificate } from './certs';
 import { buildDetachedSignature, digestFile } from './cms';

@@ -2,14 +2,13 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import * as z from 'zod';
-import { ensureDir, writeFileAtomic } from '../fs/atomic';
+import { ensureDir, writeFileAtomic, parseJsonRecord } from '../fs/light';
 import type { PkiPaths } from './paths';
 import { parseSerial, serialToNginx } from './serial';
 import type { CertRecord, PkiIndex } from './types';
 import { indexHead, indexTail, recordsTag, type RecordsPrefix } from './indexLayout';
-import { pidAlive } from '../process/alive';
+import { pidAlive } from '../process/light';
 import { indexFromBytes, readIndexBytes } from './indexRead';
-import { parseJsonRecord } from '../fs/jsonRecord';
 import { certRecordSchema, journalSchema, journalSerialsSchema } from './indexSchema';
 
 // The index's writer (its reader is indexRead.ts, the layout indexLayout.ts). The index is one JSON file, one record

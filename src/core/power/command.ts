@@ -1,6 +1,6 @@
 import { FarmError } from '../errors';
-import { parseTemplate } from '../farm/template';
-import { run } from '../process/run';
+import { parseTemplate } from '../farm/light';
+import { run } from '../process';
 import { ClientValues, cycleByOffOn, PowerControl, PowerState } from './driver';
 
 /**

@@ -1,5 +1,5 @@
 import { FarmError } from '../errors';
-import type { Client } from '../farm/model';
+import type { Client } from '../farm/light';
 
 /**
  * One contract for every way a board's power is switched; the CLI, the boot verdict and the editor hold only this.

@@ -1,6 +1,6 @@
 import { FarmError } from '../errors';
-import type { Farm } from '../farm/model';
-import { readSecrets } from '../secrets/store';
+import type { Farm } from '../farm/light';
+import { readSecrets } from '../secrets/light';
 import { commandControl } from './command';
 import type { PowerControl } from './driver';
 import { ipmiControl } from './ipmi';

@@ -2,7 +2,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { run } from '../process/run';
+import { run } from '../process';
 import { PowerControl, PowerState } from './driver';
 
 /**

@@ -2,11 +2,9 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as z from 'zod';
-import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { parseJsonRecord } from '../fs/jsonRecord';
-import { run } from '../process/run';
+import { ensureDir, writeFileAtomic, parseJsonRecord, userCacheDir } from '../fs/light';
+import { run } from '../process';
 import { QEMU_PROGRAM } from './args';
-import { userCacheDir } from '../fs/cacheDir';
 
 /**
  * Does `-accel kvm` really run guests here? /dev/kvm can exist and open while KVM cannot run a modern kernel (nested

@@ -1,5 +1,5 @@
 import { FarmError } from '../errors';
-import type { CpuArch } from '../farm/arch';
+import type { CpuArch } from '../farm/light';
 
 /**
  * The qemu-system-x86_64 command line for one test boot, as pure data: launch.ts runs it, tests read it, and the

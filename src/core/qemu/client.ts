@@ -1,15 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FarmError, UsageError } from '../errors';
-import type { Farm } from '../farm/model';
+import { type Farm, farmLayout, archFacts, clientArch, type FarmHandle } from '../farm/light';
 
-import { farmLayout } from '../farm/layout';
-import { clientOutDir } from '../ipxe/manifest';
-import { archFacts, clientArch } from '../farm/arch';
-import { STOCK_IMAGE, STOCK_VARS } from '../stock/image';
+import { clientOutDir } from '../ipxe/light';
+import { STOCK_IMAGE, STOCK_VARS } from '../stock';
 import { BootMedium, QemuNetwork, SLIRP_HOST } from './args';
 import { LaunchOptions } from './launch';
-import type { FarmHandle } from '../farm/handle';
 
 /**
  * A farm client as a QEMU boot: its image from ipxe/<client>/out, the farm's memory and accelerator settings, its

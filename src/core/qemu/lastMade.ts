@@ -1,11 +1,11 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as z from 'zod';
-import { farmLayout } from '../farm/layout';
-import { parseJsonRecord } from '../fs/jsonRecord';
-import { clientOutDir, readManifest } from '../ipxe/manifest';
+import { farmLayout } from '../farm/light';
+import { parseJsonRecord } from '../fs/light';
+import { clientOutDir, readManifest } from '../ipxe/light';
 import type { ClientBootOptions } from '../qemu/client';
-import { STOCK_RECORD } from '../stock/image';
+import { STOCK_RECORD } from '../stock';
 
 /** The part of stock.json (written by `stock-image`, stock/image.ts) that says what to boot. */
 const StockRecordSchema = z.object({ image: z.string().min(1), vars: z.string().min(1), builtAt: z.string().min(1) });

@@ -2,16 +2,14 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { farmLayout } from '../farm/layout';
-import { ensureDir } from '../fs/atomic';
-import type { Accel } from '../farm/model';
-import { start } from '../process/run';
+import { farmLayout, type Accel } from '../farm/light';
+import { ensureDir } from '../fs/light';
+import { start } from '../process';
 import { resolveAccel } from './accel';
 import { qemuArgs, qemuProgram, QemuSpec, shellLine } from './args';
-import { requireOvmf } from '../stock/ovmf';
-import { decodeIpxeError, type IpxeErrorInfo } from '../ipxe/errors';
-import { LOG_MASK, maskValues, StreamMasker } from '../secrets/mask';
-import { readSecrets } from '../secrets/store';
+import { requireOvmf } from '../stock/light';
+import { decodeIpxeError, type IpxeErrorInfo } from '../ipxe/light';
+import { LOG_MASK, maskValues, StreamMasker, readSecrets } from '../secrets/light';
 import { BootStages, BootStageTracker, Download, IpxeErrorSeen } from './stages';
 
 /**

@@ -5,11 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { FarmError } from '../errors';
-import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { runOk, which } from '../process/run';
-import { userCacheDir } from '../fs/cacheDir';
-import { archFacts, debianArch, type CpuArch } from '../farm/arch';
-import { aptOptions, machineDebianMirror } from '../stock/debianPackage';
+import { ensureDir, writeFileAtomic, userCacheDir } from '../fs/light';
+import { which } from '../process/light';
+import { runOk } from '../process';
+import { archFacts, debianArch, type CpuArch } from '../farm/light';
+import { aptOptions, machineDebianMirror } from '../stock';
 
 /**
  * A real Linux kernel and a tiny busybox initramfs for test boots (tests, `ipxe-farm demo`, the boot benchmark).

@@ -2,11 +2,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as z from 'zod';
 import { FarmError } from '../errors';
-import { writeFileAtomic } from '../fs/atomic';
-import { parseJsonRecord } from '../fs/jsonRecord';
-import { farmLayout } from '../farm/layout';
-import { checkName } from '../farm/rules';
-import { emptyTable, hasOwnName } from '../farm/table';
+import { writeFileAtomic, parseJsonRecord } from '../fs/light';
+import { farmLayout, checkName, emptyTable, hasOwnName } from '../farm/light';
 
 /**
  * secrets.json: `{"version":1,"secrets":{"NAME":"value"}}`, mode 0600, written atomically. Profiles refer to a secret

@@ -1,4 +1,4 @@
-import type { Farm, NginxRuntimeKind } from '../farm/model';
+import type { Farm, NginxRuntimeKind } from '../farm/light';
 import { localWorkerGid, localWorkerGroupName } from './workerGroup';
 
 /**

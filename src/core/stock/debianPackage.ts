@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FarmError } from '../errors';
-import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import { run, runOk, which } from '../process/run';
-import { userCacheDir } from '../fs/cacheDir';
-import { debianArch, type CpuArch } from '../farm/arch';
+import { ensureDir, writeFileAtomic, userCacheDir } from '../fs/light';
+import { which } from '../process/light';
+import { run, runOk } from '../process';
+import { debianArch, type CpuArch } from '../farm/light';
 
 /**
  * Debian's prebuilt `ipxe` binaries (DESIGN.md §6), fetched with apt from the suite that has HTTPS-capable 2.0.0

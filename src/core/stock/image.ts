@@ -1,18 +1,14 @@
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureDir, writeFileAtomic } from '../fs/atomic';
-import type { FarmHandle } from '../farm/handle';
-import { readBuildInputs } from '../ipxe/inputs';
-import { clientOutDir } from '../ipxe/manifest';
-import { clientEmbeddedScript, type EmbeddedScriptOptions } from '../ipxe/script';
-import { makeEfiStick } from '../ipxe/fatImage';
+import { ensureDir, writeFileAtomic } from '../fs/light';
+import { type FarmHandle, archFacts, clientArch, type ClientArch } from '../farm/light';
+import { readBuildInputs, makeEfiStick } from '../ipxe';
+import { clientOutDir, clientEmbeddedScript, type EmbeddedScriptOptions, ipxeHex, pemToDer } from '../ipxe/light';
 import { requireOvmf } from './ovmf';
-import { ipxeHex, pemToDer } from '../ipxe/identityHex';
 
 export { ipxeHex, pemToDer };
 import { ensureStockIpxe, stockEfiFor } from './debianPackage';
-import { archFacts, clientArch, type ClientArch } from '../farm/arch';
 import { enrollTlsCaCertificates } from './efiVars';
 
 /**

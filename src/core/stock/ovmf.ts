@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { FarmError } from '../errors';
-import type { CpuArch } from '../farm/arch';
+import type { CpuArch } from '../farm/light';
 
 /** Debian's `ovmf` package: the firmware code (read-only) and the pristine variable store each run copies. */
 export interface OvmfFiles {

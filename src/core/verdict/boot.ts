@@ -1,11 +1,10 @@
 import { openConsole, isQemuConsole, type ConsoleStream } from '../console';
-import { ConsoleRecorder, consoleLogFile } from '../console/record';
+import { ConsoleRecorder, consoleLogFile } from '../console/light';
 import { FarmError } from '../errors';
-import type { FarmHandle } from '../farm/handle';
+import type { FarmHandle } from '../farm/light';
 import { isQemuPowered, powerFor, requireClient } from '../power';
-import { clientLaunchOptions, type ClientBootOptions } from '../qemu/client';
-import { launchQemu, type QemuHandle } from '../qemu/launch';
-import { readSecrets } from '../secrets/store';
+import { clientLaunchOptions, type ClientBootOptions, launchQemu, type QemuHandle } from '../qemu';
+import { readSecrets } from '../secrets/light';
 import { BootFollower, type BootVerdict, type VerdictStages } from './follow';
 
 export type { BootVerdict };

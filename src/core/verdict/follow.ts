@@ -1,8 +1,6 @@
-import { readBootEvents, type BootEvent } from '../boot/events';
-import { WHY_PATH } from '../boot/handler';
-import { SCRIPT_MARKERS } from '../ipxe/script';
-import type { BootStageTracker } from '../qemu/stages';
-import { describeIpxeError, decodeIpxeError } from '../ipxe/errors';
+import { readBootEvents, type BootEvent, WHY_PATH } from '../boot/light';
+import { SCRIPT_MARKERS, describeIpxeError, decodeIpxeError } from '../ipxe/light';
+import type { BootStageTracker } from '../qemu/light';
 
 /**
  * Reads one boot as it goes, from the two witnesses a farm has: the console (iPXE's and Linux's words) and the boot

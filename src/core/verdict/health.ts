@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as z from 'zod';
-import { ensureDir } from '../fs/atomic';
-import { parseJsonLine } from '../fs/jsonRecord';
-import { farmLayout } from '../farm/layout';
+import { ensureDir, parseJsonLine } from '../fs/light';
+import { farmLayout } from '../farm/light';
 import type { BootVerdict } from './follow';
 
 /**

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { farmWithPki } from '../../support/pki';
-import { which } from '../../support/farm';
 import { ensureTestKernel, LINUX_MARKER_RE } from '../../support/kernel';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { loadFarm, updateFarm } from '../../../src/core/farm/load';

@@ -43,21 +43,48 @@ test('the CLI and the editor enter a core domain only through its barrel (index.
   assert.deepEqual(bad, []);
 });
 
+test('inside src/core a domain enters another only through its barrel (index.ts or light.ts); files directly in src/core are a shared base', () => {
+  // A domain is a direct subfolder of src/core. errors.ts (and any other file directly in src/core) is a leaf every
+  // domain may import by path: it is its own one-file face. Imports inside one domain stay by path.
+  const core = path.join(src, 'core');
+  const bad: string[] = [];
+  for (const f of sources(core)) {
+    const from = path.relative(core, f).split(path.sep);
+    for (const spec of importSpecs(f)) {
+      if (!spec.startsWith('.')) continue;
+      const to = path.relative(core, path.resolve(path.dirname(f), spec)).split(path.sep);
+      // the base sits below every domain: it imports none
+      if (from.length === 1) { if (to[0] !== '..' && to.length > 1) bad.push(`${path.relative(repo, f)} imports ${spec}`); continue; }
+      // to: ['pki'] is the barrel folder, ['errors'] a base file; ['pki', 'light'] the light barrel
+      if (to[0] === '..' || to[0] === from[0] || to.length === 1) continue;
+      if (!(to.length === 2 && (to[1] === 'light' || to[1] === 'index'))) bad.push(`${path.relative(repo, f)} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+/** Where evaluating `start` (its imports that are not `import type`, followed through relative paths) imports a package of `banned`. */
+function evaluatedReach(start: string, banned: string[]): string[] {
+  const bad: string[] = [];
+  const seen = new Set<string>();
+  const walk = (f: string, trail: string[]) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const spec of importSpecs(f, { withTypes: false })) {
+      if (banned.includes(spec)) bad.push(`${[...trail, f].map((p) => path.relative(src, p)).join(' -> ')} imports ${spec}`);
+      if (spec.startsWith('.')) { const r = resolve(f, spec); if (r) walk(r, [...trail, f]); }
+    }
+  };
+  walk(start, []);
+  return bad;
+}
+
 test('a light barrel reaches neither node-forge nor a child process, so the editor starts without them', () => {
   const lights = readdirSync(path.join(src, 'core')).map((d) => path.join(src, 'core', d, 'light.ts')).filter(existsSync);
   assert.ok(lights.length > 0, 'expected src/core/*/light.ts barrels');
-  const bad: string[] = [];
-  for (const light of lights) {
-    const seen = new Set<string>();
-    const walk = (f: string, trail: string[]) => {
-      if (seen.has(f)) return;
-      seen.add(f);
-      for (const spec of importSpecs(f, { withTypes: false })) {
-        if (spec === 'node-forge' || spec === 'execa' || spec === 'node:child_process') bad.push(`${[...trail, f].map((p) => path.relative(src, p)).join(' -> ')} imports ${spec}`);
-        if (spec.startsWith('.')) { const r = resolve(f, spec); if (r) walk(r, [...trail, f]); }
-      }
-    };
-    walk(light, []);
-  }
-  assert.deepEqual(bad, []);
+  assert.deepEqual(lights.flatMap((l) => evaluatedReach(l, ['node-forge', 'execa', 'node:child_process'])), []);
+});
+
+test('the boot service (src/core/boot/service.ts, what `ipxe-farm serve` runs) evaluates no node-forge: it reads the PKI index, it signs nothing', () => {
+  assert.deepEqual(evaluatedReach(path.join(src, 'core', 'boot', 'service.ts'), ['node-forge']), []);
 });

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { isHostName } from '../../net/hostName';
+import { isHostName } from '../../net/light';
 import { parseTemplate, TemplateError } from '../template';
 import { NAME_PATTERN } from '../names';
 import { AT, nonEmpty, oneOf, say, sayMissing, whole } from './fields';

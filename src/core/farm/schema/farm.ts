@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { CLIENT_ARCHES } from '../arch';
 import { normaliseMac } from '../mac';
-import { isHostName } from '../../net/hostName';
+import { isHostName } from '../../net/light';
 import { NAME_PATTERN, NAME_RULE } from '../names';
 import { nameProblem } from '../names';
 import { AT, flag, nonEmpty, NOTES, oneOf, say, sayMissing, table, text, whole } from './fields';

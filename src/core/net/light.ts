@@ -1,0 +1,3 @@
+/** The net part of the core cheap enough for the editor and the boot service to load at start: no node-forge, no child processes (the arch test checks). */
+export { freeLoopbackPort } from './freePort';
+export { isHostName } from './hostName';

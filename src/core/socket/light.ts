@@ -1,0 +1,3 @@
+/** The socket part of the core cheap enough for the editor and the boot service to load at start: no node-forge, no child processes (the arch test checks). */
+export { bootSocketAccess, type SocketAccess } from './access';
+export { localWorkerGid, localWorkerGroupName } from './workerGroup';
