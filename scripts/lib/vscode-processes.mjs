@@ -14,7 +14,12 @@ export function startGroup(cmd, args, { env, cwd, logFile, ready, timeoutMs, wha
   const child = spawn(cmd, args, { env, cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const group = { child, what, log, exited: false };
   live.add(group);
-  child.on('exit', () => { group.exited = true; });
+  child.on('exit', (code, signal) => {
+    group.exited = true;
+    group.exitedWith = signal ?? code;
+    // Said in its log, so a process that dies after it was ready leaves a trace for the run that failed on it.
+    if (!log.writableEnded) log.write(`\n[harness] ${what} exited (${signal ?? code}) at ${new Date().toISOString()}\n`);
+  });
   const matched = new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`${what} did not start within ${timeoutMs / 1000} s: see ${logFile}`)), timeoutMs);
