@@ -1,6 +1,7 @@
 // code-server (VS Code 1.139.1 served to a browser) on loopback, in the sandbox, with the smoke-test driver enabled:
 // without `enable-smoke-test-driver` the workbench silently ignores the extension-test payload.
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { startGroup, stopGroup } from './vscode-processes.mjs';
 
@@ -14,6 +15,26 @@ function serverArgs(sandbox) {
     '--user-data-dir', sandbox.dirs.userData,
     '--extensions-dir', sandbox.dirs.extensions,
   ];
+}
+
+/**
+ * Ready means a connection is accepted, not only the "listening" line: a rehearsal once saw the workbench's first
+ * connection refused right after that line (the log ended there). Tried for up to 5 s; a code-server that exits
+ * meanwhile is reported with how it ended.
+ */
+async function acceptsConnections(port, group) {
+  for (let attempt = 1; ; attempt++) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (group.exited) throw new Error(`code-server exited (${group.exitedWith}) right after it said it was listening on port ${port}`);
+    if (attempt === 10) throw new Error(`code-server said it was listening on port ${port} but refused connections for 5 s`);
+    process.stderr.write(`[vscode-test] code-server on port ${port} refused a connection (attempt ${attempt}); trying again in 0.5 s\n`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Starts code-server on 127.0.0.1 (a port the kernel picks) and resolves with its port and process group. */
@@ -37,7 +58,9 @@ export async function startCodeServer(cs, sandbox, { timeoutMs = 60_000 } = {}) 
   });
   try {
     const m = await matched;
-    return { port: Number(m[1]), group };
+    const port = Number(m[1]);
+    await acceptsConnections(port, group);
+    return { port, group };
   } catch (err) {
     await stopGroup(group);
     throw err;

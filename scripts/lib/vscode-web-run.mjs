@@ -31,26 +31,6 @@ function installVsix(cs, o) {
 }
 
 /**
- * The first page load. code-server has said it listens, yet a rehearsal once saw the very first connection refused
- * (its log ended at "listening", nothing after): a refused connection is tried again for a few seconds, saying so,
- * and a code-server that has exited is reported with how it ended instead.
- */
-async function openWorkbench(page, url, server, router) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
-      return;
-    } catch (err) {
-      if (!/ERR_CONNECTION_REFUSED/.test(err.message)) throw err;
-      if (server.group.exited) throw new Error(`code-server exited (${server.group.exitedWith}) after it said it was listening on port ${server.port}`);
-      if (attempt === 10) throw err;
-      router.emit(`# code-server on port ${server.port} refused the workbench's connection (attempt ${attempt}); trying again in 0.5 s`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
-/**
  * @param {object} o
  * @param {string} o.extensionPath  folder with the extension's package.json
  * @param {string} o.testsEntry     compiled JS file exporting run()
@@ -141,7 +121,7 @@ export async function runInCodeServer(o) {
     ];
     if (o.env && Object.keys(o.env).length) payload.push(['extensionEnvironment', JSON.stringify(o.env)]);
     const url = `http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(o.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    await openWorkbench(page, url, server, o.router);
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
 
     let timer;
     const quiet = setInterval(() => { if (!router.sawSuite && Date.now() - t > o.quietMs) resolveEnd('quiet'); }, 1000);
