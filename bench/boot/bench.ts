@@ -28,7 +28,7 @@ import { initCa, issueClients, issueServer, pkiPaths, readPkiIndex } from '../..
 import { setSecret } from '../../src/core/secrets/store';
 import { loadBootState } from '../../src/core/boot/state';
 import { renderScript } from '../../src/core/boot/render';
-import { which } from '../../src/core/process/run';
+import { which } from '../../src/core/process/light';
 import { httpsTarget, LoadResult, runLoad } from './loadgen';
 import { cpuMs, processTree, sysMs } from './cpu';
 import { buildC, CLoadResult, runCLoad, runTlsLoad, writeIdsFile } from './cLoadgen';

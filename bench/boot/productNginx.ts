@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { FarmLayout } from '../../src/core/farm/layout';
 import type { Farm } from '../../src/core/farm/model';
 import { renderNginxConfig } from '../../src/core/nginx/generate';
-import { which } from '../../src/core/process/run';
+import { which } from '../../src/core/process/light';
 
 /**
  * nginx with the product's own generated configuration (renderNginxConfig: the mutual-TLS server, the X-SSL-Client-*

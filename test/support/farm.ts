@@ -17,4 +17,4 @@ export async function tempFarm(name = 'testfarm'): Promise<string> {
 }
 
 /** Skip reason when a program is missing, so a test can say loudly why it did not run. */
-export { which } from '../../src/core/process/run';
+export { which } from '../../src/core/process/light';

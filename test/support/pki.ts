@@ -22,7 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { which } from '../../src/core/process/run';
+import { which } from '../../src/core/process/light';
 
 /** Why a test that needs openssl cannot run here, or undefined when it can. */
 export function opensslMissing(): string | undefined {

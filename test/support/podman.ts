@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { which } from '../../src/core/process/run';
+import { which } from '../../src/core/process/light';
 import { containersConfText } from '../../src/core/nginx/podmanProbe';
 import { LOCAL_NGINX_REPO } from '../../src/core/nginx/localImage';
 import { OFFICIAL_NGINX_IMAGE } from '../../src/core/nginx/imageChoice';

@@ -3,8 +3,6 @@ import { execa, type ResultPromise } from 'execa';
 import { FarmError } from '../errors';
 import { which } from './which';
 
-export { which };
-
 export interface RunOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { farmWithPki } from '../../support/pki';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { readPkiIndex } from '../../../src/core/pki';
-import { which } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 import { socketGet } from './socketClient';
 
 const repo = path.resolve(__dirname, '..', '..', '..', '..');

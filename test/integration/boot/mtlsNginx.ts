@@ -3,7 +3,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { farmLayout } from '../../../src/core/farm/layout';
 import { pkiPaths } from '../../../src/core/pki/paths';
-import { start, which } from '../../../src/core/process/run';
+import { start } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 
 /**
  * A minimal mutual-TLS nginx in front of the boot service, written here so the boot tests and the benchmark do not

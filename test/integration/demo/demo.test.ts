@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { which } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 import { locateIpxeSource } from '../../../src/core/ipxe/source';
 import { testKernelUnavailable } from '../../support/kernel';
 import { stockUnavailable } from '../../../src/core/stock/debianPackage';

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../../src/core/fs/atomic';
-import { which } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 import { LocalNginxRuntime } from '../../../src/core/nginx/localRuntime';
 import { clientIdentity, eventually, httpsGet, nginxTestFarm } from '../../support/nginx';
 

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { which } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 import { LocalNginxRuntime } from '../../../src/core/nginx/localRuntime';
 import { pkiPaths } from '../../../src/core/pki/paths';
 import { setSecret } from '../../../src/core/secrets/store';

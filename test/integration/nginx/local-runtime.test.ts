@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { freePort, twoFreePorts } from '../../support/ports';
 import { loadFarm, updateFarm } from '../../../src/core/farm/load';
 import assert from 'node:assert/strict';
-import { which } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 import { LocalNginxRuntime } from '../../../src/core/nginx/localRuntime';
 import { FarmError } from '../../../src/core/errors';
 import { clientIdentity, httpsGet, nginxTestFarm } from '../../support/nginx';

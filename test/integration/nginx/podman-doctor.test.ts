@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { which } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 import { probePodman } from '../../../src/core/nginx/podmanProbe';
 
 const cli = path.resolve(__dirname, '..', '..', '..', '..', 'out', 'cli.js');

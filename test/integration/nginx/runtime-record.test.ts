@@ -8,7 +8,7 @@ import { loadFarm, updateFarm } from '../../../src/core/farm/load';
 import { openFarm } from '../../../src/core/farm/handle';
 import { bootSocketAccess } from '../../../src/core/socket/access';
 import { readRunRecord } from '../../../src/core/farm/runRecord';
-import { which } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 import { nginxTestFarm } from '../../support/nginx';
 import { removeContainer, setupPodman } from '../../support/podman';
 import { resolveRuntime } from '../../../src/core/farm/runtimeChoice';

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ReloadOutcome } from '../../../src/core/nginx/reloadOnSave';
-import { which } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 import { api, eventually, farmRoot, rows } from './support';
 
 function freePort(): Promise<number> {

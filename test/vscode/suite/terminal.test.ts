@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { IpxeErrorInfo } from '../../../src/core/ipxe/errors';
-import { which } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 import { screenshot } from '../screenshot';
 import { api, eventually, farmRoot, rows } from './support';
 

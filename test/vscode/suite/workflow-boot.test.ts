@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { BuildResult } from '../../../src/core/ipxe/build';
 import { MANIFEST_FILE } from '../../../src/core/ipxe/manifest';
 import { MANIFEST_FILE as TREE_MANIFEST_FILE } from '../../../src/vscode/model/imageStates';
-import { which } from '../../../src/core/process/run';
+import { which } from '../../../src/core/process/light';
 import { stockUnavailable } from '../../../src/core/stock/debianPackage';
 import type { StockImageResult } from '../../../src/core/stock/image';
 import { findOvmf } from '../../../src/core/stock/ovmf';
