@@ -8,8 +8,9 @@ import { FarmError } from '../../../src/core/errors';
 import { clientIdentity, httpsGet, nginxTestFarm } from '../../support/nginx';
 import { removeContainer, setupPodman } from '../../support/podman';
 import { runtimeScenario } from './scenario';
+import { freePort } from '../../support/ports';
 import { OFFICIAL_NGINX_IMAGE } from '../../../src/core/nginx/imageChoice';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -76,11 +77,18 @@ test('podman: a farm on the default image runs the image `ipxe-farm nginx image`
 test('podman: on a machine with no nginx image that cannot pull one, `nginx up` offers `ipxe-farm nginx image`', { timeout: 180_000 }, async (t) => {
   const skip = reason();
   if (skip) return t.skip(skip);
-  // An empty image store of its own (podman honours CONTAINERS_STORAGE_CONF): the machine without any image.
+  // An empty image store of its own (podman honours CONTAINERS_STORAGE_CONF): the machine without any image. Its
+  // libpod state (tmp_dir) is its own too: sharing /run/libpod, a reset of this store made the machine's podman
+  // "refresh" every container as after a reboot, leaving running ones `created` and their port forwards behind.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'podman-empty-store-'));
   writeFileSync(path.join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/graph"\nrunroot = "${dir}/run"\n`);
-  const env = { ...process.env, CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf') };
+  writeFileSync(path.join(dir, 'containers.conf'), withEngineSetting(process.env.CONTAINERS_CONF, `tmp_dir = "${dir}/libpod"`));
+  const env = { ...process.env, CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'), CONTAINERS_CONF: path.join(dir, 'containers.conf') };
   const f = await nginxTestFarm('podman');
+  // A container of the real store, publishing a port, stands for whatever else runs on the machine (other tests'
+  // nginx at the same time): the empty store must leave it running, and removing it must remove its port forward.
+  const canary = await startCanary();
+  t.after(() => canary.remove());
   try {
     const r = spawnSync(process.execPath, [cli, 'nginx', 'up'], { cwd: f.root, encoding: 'utf8', env, timeout: 150_000 });
     if (r.status === 0) {
@@ -91,10 +99,36 @@ test('podman: on a machine with no nginx image that cannot pull one, `nginx up` 
     assert.match(r.stderr, /docker\.io\/library\/nginx:latest is not on this machine and could not be pulled.*`ipxe-farm nginx image`/s);
     assert.notEqual(spawnSync('podman', ['container', 'exists', f.farm.nginx.container], { env }).status, 0);
   } finally {
-    spawnSync('podman', ['system', 'reset', '--force'], { env, stdio: 'ignore' });
+    // Not `podman system reset`: even on its own store, it empties the machine's libpod state.
     rmSync(dir, { recursive: true, force: true });
   }
+  assert.equal(canary.state(), 'running', 'a container of the real store is left running');
+  canary.remove();
+  assert.equal(canary.state(), undefined, 'and can be removed');
+  assert.deepEqual(canary.forwards(), [], `no port forward to 127.0.0.1:${canary.port} is left behind (a stale one sends that port's connections to a container that is gone)`);
 });
+
+/** The containers.conf this process uses (if any) with one more [engine] setting. */
+function withEngineSetting(conf: string | undefined, line: string): string {
+  const text = conf ? readFileSync(conf, 'utf8') : '';
+  return /^\[engine\]$/m.test(text) ? text.replace(/^\[engine\]$/m, `[engine]\n${line}`) : `${text}\n[engine]\n${line}\n`;
+}
+
+/** A container of the machine's own store that publishes one port on 127.0.0.1. */
+async function startCanary() {
+  const port = await freePort();
+  const name = `ipxe-farm-canary-${process.pid}`;
+  const image = (setupPodman() as { image: string }).image;
+  const made = spawnSync('podman', ['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:${port}`, image, 'sleep', '600'], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  return {
+    port,
+    state: () => spawnSync('podman', ['container', 'inspect', '--format', '{{.State.Status}}', name], { encoding: 'utf8' }).stdout.trim() || undefined,
+    remove: () => removeContainer(name),
+    // netavark's DNAT rules; where iptables cannot be read, there is nothing to compare.
+    forwards: () => (spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' }).stdout ?? '').split('\n').filter((l) => l.includes('DNAT') && l.includes(`--dport ${port} `)),
+  };
+}
 
 test('podman: a container that exited shows its last log lines in status, and up replaces it', async (t) => {
   const skip = reason();
