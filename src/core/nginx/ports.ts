@@ -1,6 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import { FarmError } from '../errors';
+import { portForwards } from './portForwards';
 
 /** Can we bind host:port right now? */
 export function portFree(port: number, host: string): Promise<boolean> {
@@ -48,15 +49,29 @@ export async function portOwner(port: number): Promise<string | undefined> {
   return undefined;
 }
 
-/** Refuse to start when a port is taken, naming the port and, when known, the process holding it. */
+const setting = (what: string) => `server.${what === 'HTTPS' ? 'httpsPort' : 'httpPort'}`;
+
+/**
+ * Refuse to start when a port is taken, naming the port and, when known, the process holding it; or when a NAT rule
+ * would send the port's connections elsewhere, naming the rule.
+ */
 export async function assertPortsFree(ports: Array<{ port: number; what: string }>, host: string): Promise<void> {
   for (const { port, what } of ports) {
     if (await portFree(port, host)) continue;
     const owner = await portOwner(port);
     throw new FarmError(
       `Port ${port} (${what}) on ${host} is already taken${owner ? ` by ${owner}` : ''}, so nginx cannot listen there.`,
-      `Stop ${owner ?? 'that program'}, or choose another port in ipxe-farm.json (server.${what === 'HTTPS' ? 'httpsPort' : 'httpPort'}).`,
+      `Stop ${owner ?? 'that program'}, or choose another port in ipxe-farm.json (${setting(what)}).`,
       'EADDRINUSE',
+    );
+  }
+  const [forward] = await portForwards(ports.map((p) => p.port), host);
+  if (forward) {
+    const what = ports.find((p) => p.port === forward.port)!.what;
+    throw new FarmError(
+      `Port ${forward.port} (${what}) is free on ${host}, but a firewall rule sends its connections to ${forward.to} (iptables nat chain ${forward.chain}), so nginx would never see a client; a podman port forward left by a container that is gone looks like this.`,
+      `Remove the rule if nothing needs it (\`iptables -t nat ${forward.rule.replace(/^-A /, '-D ')}\`), or choose another port in ipxe-farm.json (${setting(what)}).`,
+      'EPORTFORWARDED',
     );
   }
 }

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { which } from '../../../src/core/process/light';
+import { nginxTestFarm } from '../../support/nginx';
+
+// A real NAT rule in this machine's kernel, as podman leaves behind when a container goes without its network being
+// torn down: the farm's port is free, yet every connection to it is sent elsewhere. Loopback only, removed after.
+
+const cli = path.resolve(__dirname, '..', '..', '..', '..', 'out', 'cli.js');
+const skip = process.getuid?.() !== 0 ? 'SKIPPED: not root, so no NAT rule can be made (the port-forward refusal was NOT tested)'
+  : !which('iptables') ? 'SKIPPED: iptables is not installed (apt-get install iptables): the port-forward refusal was NOT tested'
+  : !which('nginx') ? 'SKIPPED: nginx is not installed (apt-get install nginx)' : undefined;
+
+const iptables = (args: string[]) => spawnSync('iptables', ['-t', 'nat', ...args], { encoding: 'utf8' });
+
+/** The first line whoever takes a connection to 127.0.0.1:port answers to a plain HTTP request. */
+function firstLine(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1' }, () => s.write('GET / HTTP/1.0\r\n\r\n'));
+    let got = '';
+    s.setEncoding('utf8');
+    s.on('data', (d) => { got += String(d); });
+    s.once('close', () => resolve(got.split('\n')[0]!.trim()));
+    s.once('error', reject);
+  });
+}
+
+test('nginx up refuses a port that a NAT rule sends elsewhere, names the rule, and starts once the rule it names is removed', async (t) => {
+  if (skip) return t.skip(skip);
+  const f = await nginxTestFarm('local');
+  const port = f.farm.server.httpsPort;
+  const elsewhere = net.createServer((s) => s.end('the container that is gone\n'));
+  await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+  const to = `127.0.0.1:${(elsewhere.address() as net.AddressInfo).port}`;
+  const chain = `IPXEFARM-T${process.pid}`.slice(0, 28);
+  const nginx = (cmd: string) => spawnSync(process.execPath, [cli, 'nginx', cmd], { cwd: f.root, encoding: 'utf8', timeout: 60_000 });
+  try {
+    assert.equal(iptables(['-N', chain]).status, 0);
+    assert.equal(iptables(['-A', 'OUTPUT', '-j', chain]).status, 0);
+    const made = iptables(['-A', chain, '-d', '127.0.0.1/32', '-p', 'tcp', '-m', 'tcp', '--dport', String(port), '-j', 'DNAT', '--to-destination', to]);
+    assert.equal(made.status, 0, made.stderr);
+    assert.equal(await firstLine(port), 'the container that is gone', 'the rule is real: a connection to the farm port lands elsewhere');
+
+    const refused = nginx('up');
+    assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, new RegExp(`Port ${port} \\(HTTPS\\) is free on .*, but a firewall rule sends its connections to ${to} \\(iptables nat chain ${chain}\\)`));
+    assert.match(nginx('status').stdout, /stopped/, 'nothing was started');
+
+    const fix = /`(iptables -t nat -D [^`]+)`/.exec(refused.stderr)?.[1];
+    assert.ok(fix, refused.stderr);
+    const removed = spawnSync('sh', ['-c', fix], { encoding: 'utf8' });
+    assert.equal(removed.status, 0, `the command the message gives works: ${removed.stderr}`);
+
+    const up = nginx('up');
+    assert.equal(up.status, 0, up.stderr);
+    assert.match(await firstLine(port), /^HTTP\/1\.1 400/, 'the port now reaches nginx, which answers plain HTTP on its TLS port with a 400');
+  } finally {
+    nginx('down');
+    iptables(['-D', 'OUTPUT', '-j', chain]);
+    iptables(['-F', chain]);
+    iptables(['-X', chain]);
+    elsewhere.close();
+  }
+});
