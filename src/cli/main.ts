@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { describeError, FarmError, UsageError } from '../core/errors';
-import { allCommands } from './commands';
 import { commandHelp, generalHelp, makeContext, parseCommandLine } from './framework';
 
 export async function main(argv: string[]): Promise<number> {
@@ -11,6 +10,8 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // The boot service runs as long as the farm does: it is started without loading every other command's code.
+    const allCommands = argv[0] === 'serve' ? (await import('./commands/serve')).serveCommands : (await import('./commands')).allCommands;
     const { cmd, positionals, values } = parseCommandLine(allCommands, argv);
     if (!cmd) {
       if (values.help || argv.length === 0) { process.stdout.write(`${generalHelp(allCommands)}\n`); return argv.length === 0 ? 2 : 0; }

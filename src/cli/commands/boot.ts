@@ -4,7 +4,6 @@ import { addProfile, parseSecretFileArg, removeClient, removeProfile, secretRemo
 import { checkFarmWithBoot } from '../../core/boot';
 import { explainBoot } from '../../core/boot';
 import { clientScript } from '../../core/boot';
-import { startBootService } from '../../core/boot';
 import { listSecretNames, removeSecret, setSecret } from '../../core/secrets';
 import { writeDeployUnits } from '../../core/deploy';
 import { openFarm } from '../../core/farm';
@@ -56,21 +55,6 @@ const DEPLOY_SUMMARY = {
 };
 
 export const bootCommands: CliCommand[] = [
-  {
-    name: 'serve',
-    summary: 'Run the boot service in the foreground on the farm\'s unix socket (for systemd or a container).',
-    options: { socket: { type: 'string', description: 'listen on this socket instead of .ipxe-farm/run/boot.sock' } },
-    async run(ctx, _args, o) {
-      const root = await ctx.farmRoot();
-      const svc = await startBootService({ root, socket: typeof o.socket === 'string' ? path.resolve(ctx.cwd, o.socket) : undefined, log: (l) => ctx.info(l) });
-      await new Promise<void>((resolve) => {
-        if (ctx.signal.aborted) resolve();
-        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      ctx.info('stopping the boot service');
-      await svc.close();
-    },
-  },
   {
     name: 'script',
     args: 'CLIENT',

@@ -3,6 +3,7 @@ import { farmCommands } from './farm';
 import { configCommands } from './config';
 import { pkiCommands } from './pki';
 import { nginxCommands } from './nginx';
+import { serveCommands } from './serve';
 import { bootCommands } from './boot';
 import { ipxeCommands } from './ipxe';
 import { qemuCommands } from './qemu';
@@ -18,6 +19,7 @@ export const allCommands: CliCommand[] = [
   ...configCommands,
   ...pkiCommands,
   ...nginxCommands,
+  ...serveCommands,
   ...bootCommands,
   ...ipxeCommands,
   ...qemuCommands,

@@ -14,11 +14,11 @@ function sources(dir: string): string[] {
 }
 
 /** Relative imports that are evaluated (an `import type` is erased and costs nothing at run time). */
-function importSpecs(file: string, { withTypes = true } = {}): string[] {
+function importSpecs(file: string, { withTypes = true, dynamic = true } = {}): string[] {
   const text = readFileSync(file, 'utf8');
   const out: string[] = [];
   for (const m of text.matchAll(/(import|export)(\s+type)?\s*(?:\{[^}]*\}|\*(?:\s+as\s+\w+)?|\w+)\s*from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
-    if (m[2] && !withTypes) continue;
+    if ((m[2] && !withTypes) || (m[4] && !dynamic)) continue;
     out.push((m[3] ?? m[4])!);
   }
   return out;
@@ -63,14 +63,17 @@ test('inside src/core a domain enters another only through its barrel (index.ts 
   assert.deepEqual(bad, []);
 });
 
-/** Where evaluating `start` (its imports that are not `import type`, followed through relative paths) imports a package of `banned`. */
-function evaluatedReach(start: string, banned: string[]): string[] {
+/**
+ * Where evaluating `start` (its imports that are not `import type`, followed through relative paths) imports a package
+ * of `banned`. With `dynamic: false`, an `import()` is not followed: the bundle evaluates its module only when it runs.
+ */
+function evaluatedReach(start: string, banned: string[], { dynamic = true } = {}): string[] {
   const bad: string[] = [];
   const seen = new Set<string>();
   const walk = (f: string, trail: string[]) => {
     if (seen.has(f)) return;
     seen.add(f);
-    for (const spec of importSpecs(f, { withTypes: false })) {
+    for (const spec of importSpecs(f, { withTypes: false, dynamic })) {
       if (banned.includes(spec)) bad.push(`${[...trail, f].map((p) => path.relative(src, p)).join(' -> ')} imports ${spec}`);
       if (spec.startsWith('.')) { const r = resolve(f, spec); if (r) walk(r, [...trail, f]); }
     }
@@ -87,4 +90,11 @@ test('a light barrel reaches neither node-forge nor a child process, so the edit
 
 test('the boot service (src/core/boot/service.ts, what `ipxe-farm serve` runs) evaluates no node-forge: it reads the PKI index, it signs nothing', () => {
   assert.deepEqual(evaluatedReach(path.join(src, 'core', 'boot', 'service.ts'), ['node-forge']), []);
+});
+
+test('`ipxe-farm serve` loads the CLI\'s start and the serve command only: no node-forge, no child process', () => {
+  const main = path.join(src, 'cli', 'main.ts');
+  assert.match(readFileSync(main, 'utf8'), /import\('\.\/commands\/serve'\)/, 'main.ts picks the serve command by itself');
+  const banned = ['node-forge', 'execa', 'node:child_process'];
+  assert.deepEqual([...evaluatedReach(main, banned, { dynamic: false }), ...evaluatedReach(path.join(src, 'cli', 'commands', 'serve.ts'), banned)], []);
 });
