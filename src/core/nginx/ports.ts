@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import { FarmError } from '../errors';
-import { portForwards } from './portForwards';
+import { portForwards, reachesListener } from './portForwards';
 
 /** Can we bind host:port right now? */
 export function portFree(port: number, host: string): Promise<boolean> {
@@ -53,7 +53,7 @@ const setting = (what: string) => `server.${what === 'HTTPS' ? 'httpsPort' : 'ht
 
 /**
  * Refuse to start when a port is taken, naming the port and, when known, the process holding it; or when a NAT rule
- * would send the port's connections elsewhere, naming the rule.
+ * would send the port's connections elsewhere, naming the rule when iptables can show it.
  */
 export async function assertPortsFree(ports: Array<{ port: number; what: string }>, host: string): Promise<void> {
   for (const { port, what } of ports) {
@@ -65,14 +65,21 @@ export async function assertPortsFree(ports: Array<{ port: number; what: string 
       'EADDRINUSE',
     );
   }
-  const [forward] = await portForwards(ports.map((p) => p.port), host);
-  if (forward) {
-    const what = ports.find((p) => p.port === forward.port)!.what;
-    throw new FarmError(
-      `Port ${forward.port} (${what}) is free on ${host}, but a firewall rule sends its connections to ${forward.to} (iptables nat chain ${forward.chain}), so nginx would never see a client; a podman port forward left by a container that is gone looks like this.`,
-      `Remove the rule if nothing needs it (\`iptables -t nat ${forward.rule.replace(/^-A /, '-D ')}\`), or choose another port in ipxe-farm.json (${setting(what)}).`,
-      'EPORTFORWARDED',
-    );
+  const forwards = await portForwards(ports.map((p) => p.port), host);
+  for (const { port, what } of ports) {
+    const rule = forwards.find((f) => f.port === port);
+    // A rule for boards only (PREROUTING) is invisible from here; one for this machine shows in both checks.
+    if (!rule && (await reachesListener(port, host))) continue;
+    const harm = 'so nginx would never see a client; a podman port forward left by a container that is gone looks like this';
+    throw rule
+      ? new FarmError(
+        `Port ${port} (${what}) is free on ${host}, but a firewall rule sends its connections to ${rule.to} (iptables nat chain ${rule.chain}), ${harm}.`,
+        `Remove the rule if nothing needs it (\`iptables -t nat ${rule.rule.replace(/^-A /, '-D ')}\`), or choose another port in ipxe-farm.json (${setting(what)}).`,
+        'EPORTFORWARDED')
+      : new FarmError(
+        `Port ${port} (${what}) is free on ${host}, but a connection to it from this machine does not reach a listener there: the kernel sends it elsewhere (a NAT rule), ${harm}.`,
+        `Find the rule (\`nft list ruleset | grep -n 'dport ${port}'\`, or \`iptables -t nat -S\` as root) and remove it if nothing needs it, or choose another port in ipxe-farm.json (${setting(what)}).`,
+        'EPORTFORWARDED');
   }
 }
 

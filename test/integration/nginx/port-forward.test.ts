@@ -65,3 +65,39 @@ test('nginx up refuses a port that a NAT rule sends elsewhere, names the rule, a
     elsewhere.close();
   }
 });
+
+test('a rule in an nftables table of its own, which no iptables listing shows, is found by connecting: nginx up refuses and says how to find it', async (t) => {
+  if (skip) return t.skip(skip);
+  if (!which('nft')) return t.skip('SKIPPED: nft is not installed (apt-get install nftables): the nftables-only case was NOT tested');
+  const f = await nginxTestFarm('local');
+  const port = f.farm.server.httpPort;
+  const elsewhere = net.createServer((s) => s.end('the container that is gone\n'));
+  await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+  const to = `127.0.0.1:${(elsewhere.address() as net.AddressInfo).port}`;
+  const table = `ipxefarm_t${process.pid}`;
+  const nft = (args: string[]) => spawnSync('nft', args, { encoding: 'utf8' });
+  const nginx = (cmd: string) => spawnSync(process.execPath, [cli, 'nginx', cmd], { cwd: f.root, encoding: 'utf8', timeout: 60_000 });
+  try {
+    assert.equal(nft(['add', 'table', 'ip', table]).status, 0);
+    assert.equal(nft(['add', 'chain', 'ip', table, 'out', '{ type nat hook output priority -100 ; }']).status, 0);
+    const made = nft(['add', 'rule', 'ip', table, 'out', 'ip', 'daddr', '127.0.0.1', 'tcp', 'dport', String(port), 'dnat', 'to', to]);
+    assert.equal(made.status, 0, made.stderr);
+    assert.equal(await firstLine(port), 'the container that is gone', 'the rule is real');
+    assert.doesNotMatch(iptables(['-S']).stdout, new RegExp(`dport ${port}\\b`), 'and iptables does not list it');
+
+    const refused = nginx('up');
+    assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, new RegExp(`Port ${port} \\(HTTP\\) is free on .*, but a connection to it from this machine does not reach a listener there`));
+    assert.match(refused.stderr, new RegExp(`nft list ruleset \\| grep -n 'dport ${port}'`));
+    assert.match(nft(['list', 'ruleset']).stdout, new RegExp(`dport ${port} `), 'where the message says to look, the rule is');
+    assert.match(nginx('status').stdout, /stopped/, 'nothing was started');
+
+    assert.equal(nft(['delete', 'table', 'ip', table]).status, 0);
+    const up = nginx('up');
+    assert.equal(up.status, 0, up.stderr);
+  } finally {
+    nginx('down');
+    nft(['delete', 'table', 'ip', table]);
+    elsewhere.close();
+  }
+});
