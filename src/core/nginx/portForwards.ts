@@ -98,7 +98,8 @@ function probeAddress(host: string): string {
 export function reachesListener(port: number, host: string, timeoutMs = 3000): Promise<boolean> {
   const token = `ipxe-farm-${process.pid}-${Math.random().toString(36).slice(2)}`;
   return new Promise((resolve) => {
-    const server = createServer((s) => s.end(token));
+    // The client closes first, so the TIME_WAIT is on its ephemeral port, not on the port nginx binds next.
+    const server = createServer((s) => { s.on('error', () => undefined); s.write(token); s.resume(); s.once('end', () => s.end()); });
     const finish = (ok: boolean) => { server.close(); resolve(ok); };
     server.once('error', () => resolve(true));
     server.listen({ port, host, exclusive: true }, () => {
@@ -106,7 +107,7 @@ export function reachesListener(port: number, host: string, timeoutMs = 3000): P
       const c = connect({ port, host: probeAddress(host) });
       const timer = setTimeout(() => { c.destroy(); finish(false); }, timeoutMs);
       c.setEncoding('utf8');
-      c.on('data', (d) => { got += String(d); });
+      c.on('data', (d) => { got += String(d); if (got.length >= token.length) c.end(); });
       c.once('error', () => { clearTimeout(timer); finish(false); });
       c.once('close', () => { clearTimeout(timer); finish(got === token); });
     });
