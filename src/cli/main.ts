@@ -11,10 +11,10 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     // The boot service runs as long as the farm does: it is started without loading every other command's code.
-    const allCommands = argv[0] === 'serve' ? (await import('./commands/serve')).serveCommands : (await import('./commands')).allCommands;
-    const { cmd, positionals, values } = parseCommandLine(allCommands, argv);
+    const commands = argv[0] === 'serve' ? (await import('./commands/serve')).serveCommands : (await import('./commands')).allCommands;
+    const { cmd, positionals, values } = parseCommandLine(commands, argv);
     if (!cmd) {
-      if (values.help || argv.length === 0) { process.stdout.write(`${generalHelp(allCommands)}\n`); return argv.length === 0 ? 2 : 0; }
+      if (values.help || argv.length === 0) { process.stdout.write(`${generalHelp(commands)}\n`); return argv.length === 0 ? 2 : 0; }
       const words = argv.filter((a) => !a.startsWith('-')).join(' ');
       throw new UsageError(`Unknown command "${words}".`, 'Run `ipxe-farm --help` to list the commands.');
     }

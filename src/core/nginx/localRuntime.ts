@@ -122,7 +122,7 @@ export class LocalNginxRuntime implements NginxRuntime {
     }
     // No pid file yet is normal for a moment (the daemon writes it after it forks): only later does it mean nginx died.
     const forked = Date.now();
-    const listening = await waitForPort(this.farm.server.httpsPort, this.host === '0.0.0.0' ? '127.0.0.1' : this.host, 5000, async () => Date.now() - forked > 1000 && !(await this.readPid()));
+    const listening = await waitForPort(this.farm.server.httpsPort, this.host, 5000, async () => Date.now() - forked > 1000 && !(await this.readPid()));
     const st = await this.status();
     if (!listening || st.state !== 'running') {
       const lastLog = await lastLines(this.paths.errorLog, 15);

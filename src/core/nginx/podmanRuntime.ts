@@ -192,7 +192,8 @@ export class PodmanNginxRuntime implements NginxRuntime {
     if (!t.ok) throw new NginxConfigError(t.diagnostics, t.output, 'started');
     assertListensOnFarmPorts(this.farm, sources, this.layout.root);
     const host = this.publishHost;
-    await assertPortsFree([{ port: this.farm.server.httpsPort, what: 'HTTPS' }, { port: this.farm.server.httpPort, what: 'HTTP' }], host ?? '0.0.0.0');
+    const bindHost = host ?? '0.0.0.0';
+    await assertPortsFree([{ port: this.farm.server.httpsPort, what: 'HTTPS' }, { port: this.farm.server.httpPort, what: 'HTTP' }], bindHost);
     const publish = (port: number) => ['-p', `${host ? `${host === '::1' ? '[::1]' : host}:` : ''}${port}:${port}`];
     const r = await run(this.podman, [
       'run', '-d', '--name', this.name, '--label', `${FARM_LABEL}=${this.layout.root}`,
@@ -208,8 +209,7 @@ export class PodmanNginxRuntime implements NginxRuntime {
       }
       throw new FarmError(`podman could not start ${this.name}: ${r.stderr.trim().split('\n').slice(-3).join(' | ').replace(/\.?$/, '.')}`, 'Run `ipxe-farm doctor` (it tells a podman that cannot start containers apart and prints the fix), and check the image name in ipxe-farm.json.', 'EPODMAN');
     }
-    const probeHost = host ?? '127.0.0.1';
-    const ok = await waitForPort(this.farm.server.httpsPort, probeHost, 10_000, async () => !(await this.inspect(signal))?.running);
+    const ok = await waitForPort(this.farm.server.httpsPort, bindHost, 10_000, async () => !(await this.inspect(signal))?.running);
     const st = await this.status(signal);
     if (!ok || st.state !== 'running') {
       const log = st.lastLog ?? (await this.logs(15, signal));

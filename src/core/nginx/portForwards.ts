@@ -1,4 +1,4 @@
-import { BlockList, connect, createServer, isIPv4 } from 'node:net';
+import { BlockList, isIPv4 } from 'node:net';
 import { run } from '../process';
 import { which } from '../process/light';
 
@@ -83,33 +83,3 @@ export async function portForwards(ports: number[], host: string): Promise<PortF
   return r?.exitCode === 0 ? parseForwards(r.stdout, ports, host) : [];
 }
 
-/** The address a connection from this machine uses to reach a listener on host. */
-function probeAddress(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '::1';
-  return host;
-}
-
-/**
- * Does a connection from this machine to host:port reach a listener of ours bound there? It shows what no rule listing
- * can miss (legacy iptables, nftables' own tables, anything else): false when the kernel sends it elsewhere. True when
- * the port cannot be bound for the check, which the caller's check of a taken port reports instead.
- */
-export function reachesListener(port: number, host: string, timeoutMs = 3000): Promise<boolean> {
-  const token = `ipxe-farm-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  return new Promise((resolve) => {
-    // The client closes first, so the TIME_WAIT is on its ephemeral port, not on the port nginx binds next.
-    const server = createServer((s) => { s.on('error', () => undefined); s.write(token); s.resume(); s.once('end', () => s.end()); });
-    const finish = (ok: boolean) => { server.close(); resolve(ok); };
-    server.once('error', () => resolve(true));
-    server.listen({ port, host, exclusive: true }, () => {
-      let got = '';
-      const c = connect({ port, host: probeAddress(host) });
-      const timer = setTimeout(() => { c.destroy(); finish(false); }, timeoutMs);
-      c.setEncoding('utf8');
-      c.on('data', (d) => { got += String(d); if (got.length >= token.length) c.end(); });
-      c.once('error', () => { clearTimeout(timer); finish(false); });
-      c.once('close', () => { clearTimeout(timer); finish(got === token); });
-    });
-  });
-}

@@ -1,14 +1,36 @@
 import * as fsp from 'node:fs/promises';
 import * as net from 'node:net';
 import { FarmError } from '../errors';
-import { portForwards, reachesListener } from './portForwards';
+import { portForwards, type PortForward } from './portForwards';
 
-/** Can we bind host:port right now? */
-export function portFree(port: number, host: string): Promise<boolean> {
+/** The address a connection from this machine uses to reach a listener bound on host (a wildcard is reached on loopback). */
+function connectAddress(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
+/**
+ * Bind host:port for a moment and connect to it from this machine: 'taken' when it cannot be bound, 'diverted' when the
+ * connection does not arrive (the kernel sent it elsewhere: a NAT rule from iptables, legacy iptables, nftables' own
+ * tables or anything else, which no one rule listing shows), else 'ours'.
+ */
+function probePort(port: number, host: string, timeoutMs = 3000): Promise<'taken' | 'diverted' | 'ours'> {
+  const token = `ipxe-farm-${process.pid}-${Math.random().toString(36).slice(2)}`;
   return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+    // The client closes first, so the TIME_WAIT is on its ephemeral port, not on the port nginx binds next.
+    const server = net.createServer((s) => { s.on('error', () => undefined); s.write(token); s.resume(); s.once('end', () => s.end()); });
+    const finish = (r: 'diverted' | 'ours') => { server.close(); resolve(r); };
+    server.once('error', () => resolve('taken'));
+    server.listen({ port, host, exclusive: true }, () => {
+      let got = '';
+      const c = net.connect({ port, host: connectAddress(host) });
+      const timer = setTimeout(() => { c.destroy(); finish('diverted'); }, timeoutMs);
+      c.setEncoding('utf8');
+      c.on('data', (d) => { got += String(d); if (got.length >= token.length) c.end(); });
+      c.once('error', () => { clearTimeout(timer); finish('diverted'); });
+      c.once('close', () => { clearTimeout(timer); finish(got === token ? 'ours' : 'diverted'); });
+    });
   });
 }
 
@@ -56,20 +78,21 @@ const setting = (what: string) => `server.${what === 'HTTPS' ? 'httpsPort' : 'ht
  * would send the port's connections elsewhere, naming the rule when iptables can show it.
  */
 export async function assertPortsFree(ports: Array<{ port: number; what: string }>, host: string): Promise<void> {
+  let forwards: PortForward[] | undefined;
   for (const { port, what } of ports) {
-    if (await portFree(port, host)) continue;
-    const owner = await portOwner(port);
-    throw new FarmError(
-      `Port ${port} (${what}) on ${host} is already taken${owner ? ` by ${owner}` : ''}, so nginx cannot listen there.`,
-      `Stop ${owner ?? 'that program'}, or choose another port in ipxe-farm.json (${setting(what)}).`,
-      'EADDRINUSE',
-    );
-  }
-  const forwards = await portForwards(ports.map((p) => p.port), host);
-  for (const { port, what } of ports) {
+    const probe = await probePort(port, host);
+    if (probe === 'taken') {
+      const owner = await portOwner(port);
+      throw new FarmError(
+        `Port ${port} (${what}) on ${host} is already taken${owner ? ` by ${owner}` : ''}, so nginx cannot listen there.`,
+        `Stop ${owner ?? 'that program'}, or choose another port in ipxe-farm.json (${setting(what)}).`,
+        'EADDRINUSE',
+      );
+    }
+    // A rule for boards only (PREROUTING) does not divert the probe; iptables shows it, and names what the probe found.
+    forwards ??= await portForwards(ports.map((p) => p.port), host);
     const rule = forwards.find((f) => f.port === port);
-    // A rule for boards only (PREROUTING) is invisible from here; one for this machine shows in both checks.
-    if (!rule && (await reachesListener(port, host))) continue;
+    if (!rule && probe === 'ours') continue;
     const harm = 'so nginx would never see a client; a podman port forward left by a container that is gone looks like this';
     throw rule
       ? new FarmError(
@@ -83,12 +106,13 @@ export async function assertPortsFree(ports: Array<{ port: number; what: string 
   }
 }
 
-/** Wait until something accepts TCP connections on host:port, or the check says to give up. */
+/** Wait until something accepts TCP connections on port, bound on host, or the check says to give up. */
 export async function waitForPort(port: number, host: string, timeoutMs: number, giveUp?: () => Promise<boolean>): Promise<boolean> {
+  const address = connectAddress(host);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ port, host });
+      const s = net.connect({ port, host: address });
       s.once('connect', () => { s.destroy(); resolve(true); });
       s.once('error', () => resolve(false));
     });

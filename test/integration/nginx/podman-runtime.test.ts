@@ -10,6 +10,7 @@ import { removeContainer, setupPodman } from '../../support/podman';
 import { runtimeScenario } from './scenario';
 import { freePort } from '../../support/ports';
 import { OFFICIAL_NGINX_IMAGE } from '../../../src/core/nginx/imageChoice';
+import { portForwards } from '../../../src/core/nginx/portForwards';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,7 +106,7 @@ test('podman: on a machine with no nginx image that cannot pull one, `nginx up` 
   assert.equal(canary.state(), 'running', 'a container of the real store is left running');
   canary.remove();
   assert.equal(canary.state(), undefined, 'and can be removed');
-  assert.deepEqual(canary.forwards(), [], `no port forward to 127.0.0.1:${canary.port} is left behind (a stale one sends that port's connections to a container that is gone)`);
+  assert.deepEqual(await canary.forwards(), [], `no port forward to 127.0.0.1:${canary.port} is left behind (a stale one sends that port's connections to a container that is gone)`);
 });
 
 /** The containers.conf this process uses (if any) with one more [engine] setting. */
@@ -125,8 +126,8 @@ async function startCanary() {
     port,
     state: () => spawnSync('podman', ['container', 'inspect', '--format', '{{.State.Status}}', name], { encoding: 'utf8' }).stdout.trim() || undefined,
     remove: () => removeContainer(name),
-    // netavark's DNAT rules; where iptables cannot be read, there is nothing to compare.
-    forwards: () => (spawnSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' }).stdout ?? '').split('\n').filter((l) => l.includes('DNAT') && l.includes(`--dport ${port} `)),
+    // netavark's DNAT rules, read as `nginx up` reads them; where iptables cannot be read, there is nothing to compare.
+    forwards: () => portForwards([port], '127.0.0.1'),
   };
 }
 

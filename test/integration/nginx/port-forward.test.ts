@@ -28,15 +28,24 @@ function firstLine(port: number): Promise<string> {
   });
 }
 
-test('nginx up refuses a port that a NAT rule sends elsewhere, names the rule, and starts once the rule it names is removed', async (t) => {
-  if (skip) return t.skip(skip);
+/** A local farm, `ipxe-farm nginx CMD` in it, and a listener on loopback standing for the container that is gone. */
+async function farmAndElsewhere() {
   const f = await nginxTestFarm('local');
-  const port = f.farm.server.httpsPort;
   const elsewhere = net.createServer((s) => s.end('the container that is gone\n'));
   await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
-  const to = `127.0.0.1:${(elsewhere.address() as net.AddressInfo).port}`;
+  return {
+    f,
+    to: `127.0.0.1:${(elsewhere.address() as net.AddressInfo).port}`,
+    nginx: (cmd: string) => spawnSync(process.execPath, [cli, 'nginx', cmd], { cwd: f.root, encoding: 'utf8', timeout: 60_000 }),
+    close: () => { elsewhere.close(); },
+  };
+}
+
+test('nginx up refuses a port that a NAT rule sends elsewhere, names the rule, and starts once the rule it names is removed', async (t) => {
+  if (skip) return t.skip(skip);
+  const { f, to, nginx, close } = await farmAndElsewhere();
+  const port = f.farm.server.httpsPort;
   const chain = `IPXEFARM-T${process.pid}`.slice(0, 28);
-  const nginx = (cmd: string) => spawnSync(process.execPath, [cli, 'nginx', cmd], { cwd: f.root, encoding: 'utf8', timeout: 60_000 });
   try {
     assert.equal(iptables(['-N', chain]).status, 0);
     assert.equal(iptables(['-A', 'OUTPUT', '-j', chain]).status, 0);
@@ -62,21 +71,17 @@ test('nginx up refuses a port that a NAT rule sends elsewhere, names the rule, a
     iptables(['-D', 'OUTPUT', '-j', chain]);
     iptables(['-F', chain]);
     iptables(['-X', chain]);
-    elsewhere.close();
+    close();
   }
 });
 
 test('a rule in an nftables table of its own, which no iptables listing shows, is found by connecting: nginx up refuses and says how to find it', async (t) => {
   if (skip) return t.skip(skip);
   if (!which('nft')) return t.skip('SKIPPED: nft is not installed (apt-get install nftables): the nftables-only case was NOT tested');
-  const f = await nginxTestFarm('local');
+  const { f, to, nginx, close } = await farmAndElsewhere();
   const port = f.farm.server.httpPort;
-  const elsewhere = net.createServer((s) => s.end('the container that is gone\n'));
-  await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
-  const to = `127.0.0.1:${(elsewhere.address() as net.AddressInfo).port}`;
   const table = `ipxefarm_t${process.pid}`;
   const nft = (args: string[]) => spawnSync('nft', args, { encoding: 'utf8' });
-  const nginx = (cmd: string) => spawnSync(process.execPath, [cli, 'nginx', cmd], { cwd: f.root, encoding: 'utf8', timeout: 60_000 });
   try {
     assert.equal(nft(['add', 'table', 'ip', table]).status, 0);
     assert.equal(nft(['add', 'chain', 'ip', table, 'out', '{ type nat hook output priority -100 ; }']).status, 0);
@@ -98,6 +103,6 @@ test('a rule in an nftables table of its own, which no iptables listing shows, i
   } finally {
     nginx('down');
     nft(['delete', 'table', 'ip', table]);
-    elsewhere.close();
+    close();
   }
 });
